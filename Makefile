@@ -1,0 +1,47 @@
+# Common Ground — the front door. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+export DO_NOT_TRACK := 1
+export RUNTIME__DLTHUB_TELEMETRY := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: demo test ui install install-dev manifest lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+manifest: install  ## parse the dbt project so Dagster can load its manifest
+	$(BIN)/python -c "from pipelines.local import prepare_dbt_manifest; prepare_dbt_manifest()"
+
+demo: install  ## run one whole night against the sandbox on DuckDB and print the report
+	$(BIN)/python -m pipelines.demo
+
+test: install-dev manifest  ## every test: unit, sandbox, connectors, end to end
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests; the suite must not be empty" >&2; exit 1; fi; \
+	exit $$status
+
+ui: install manifest  ## the Dagster UI on 127.0.0.1:3000 with the sandbox running
+	$(BIN)/python -m pipelines.ui
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs

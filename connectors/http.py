@@ -1,0 +1,165 @@
+"""The shared HTTP client: timeouts, retries with backoff, each API's own rate-limit signal, auth refresh.
+
+A source plugs in a *classifier* that reads a response and says what to do with it
+(:class:`Verdict`): use it, retry after a wait, refresh the token and retry, stop the stream
+cleanly (a daily quota is spent), or fail. Connection errors, timeouts and bodies cut off
+mid-way are always retried. Everything that leaves this module is redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+import requests
+
+from connectors.errors import AuthenticationError, SourceError, SourceLimitReached, SourceUnavailable
+from connectors.redact import get_logger, redact
+
+log = get_logger("connectors.http")
+
+
+class Action(Enum):
+    """What to do with a response."""
+
+    OK = "ok"
+    RETRY = "retry"
+    REFRESH_AUTH = "refresh_auth"
+    STOP = "stop"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A classifier's decision; `wait` is the server's advertised delay in seconds, if it gave one."""
+
+    action: Action
+    wait: float | None = None
+    reason: str = ""
+
+
+OK = Verdict(Action.OK)
+
+
+def default_classifier(response: requests.Response) -> Verdict:
+    """Generic HTTP semantics: 2xx ok, 401 refresh, 429 and 5xx retry (honouring Retry-After), else fail."""
+    status = response.status_code
+    if status < 300:
+        return OK
+    if status == 401:
+        return Verdict(Action.REFRESH_AUTH, reason="HTTP 401")
+    if status == 429 or status >= 500:
+        return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status}")
+    return Verdict(Action.FAIL, reason=f"HTTP {status}: {response.text[:500]}")
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """The ``Retry-After`` header in seconds, when it is a number."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try: attempts per request, exponential backoff bounds, and timeouts."""
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+    max_wait: float = 900.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the given attempt (1-based)."""
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+
+
+@dataclass
+class RequestStats:
+    """Counters a sync reports: requests sent, retries, seconds spent waiting, token refreshes."""
+
+    requests: int = 0
+    retries: int = 0
+    wait_seconds: float = 0.0
+    auth_refreshes: int = 0
+
+
+@dataclass
+class HttpClient:
+    """A `requests` session that knows how one source signals throttling and expired tokens.
+
+    `authorize` adds credentials to a request's headers; `on_auth_failure` drops the cached
+    token so the next `authorize` refreshes it.
+    """
+
+    source: str
+    classify: Callable[[requests.Response], Verdict] = default_classifier
+    authorize: Callable[[dict], None] | None = None
+    on_auth_failure: Callable[[], None] | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    stats: RequestStats = field(default_factory=RequestStats)
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def get_json(self, url: str, **kwargs) -> object:
+        """GET `url` and decode its JSON body (floats as `Decimal`)."""
+        return self.request_json("GET", url, **kwargs)
+
+    def request_json(self, method: str, url: str, **kwargs) -> object:
+        """Send a request with retries and return its decoded JSON body (floats as `Decimal`)."""
+        base_headers = kwargs.pop("headers", None) or {}
+        auth_retried = False
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = dict(base_headers)
+            if self.authorize is not None:
+                self.authorize(headers)
+            try:
+                self.stats.requests += 1
+                response = self.session.request(
+                    method, url, headers=headers,
+                    timeout=(self.policy.connect_timeout, self.policy.read_timeout), **kwargs,
+                )
+                verdict = self.classify(response)
+                if verdict.action is Action.OK:
+                    return json.loads(response.content, parse_float=Decimal)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    json.JSONDecodeError) as exc:
+                verdict = Verdict(Action.RETRY, reason=f"{type(exc).__name__}: {exc}")
+            if verdict.action is Action.REFRESH_AUTH and not auth_retried and self.on_auth_failure:
+                auth_retried = True
+                self.stats.auth_refreshes += 1
+                self.on_auth_failure()
+                attempt -= 1
+                continue
+            if verdict.action is Action.REFRESH_AUTH:
+                raise AuthenticationError(redact(f"{self.source}: credentials refused at {url}: {verdict.reason}"))
+            if verdict.action is Action.STOP:
+                raise SourceLimitReached(redact(f"{self.source}: {verdict.reason}"))
+            if verdict.action is Action.FAIL:
+                raise SourceError(redact(f"{self.source}: {method} {url} failed: {verdict.reason}"))
+            if attempt >= self.policy.max_attempts:
+                raise SourceUnavailable(
+                    redact(f"{self.source}: {method} {url} still failing after {attempt} attempts: {verdict.reason}")
+                )
+            self._wait(verdict, attempt, url)
+
+    def _wait(self, verdict: Verdict, attempt: int, url: str) -> None:
+        delay = verdict.wait if verdict.wait is not None else self.policy.backoff(attempt)
+        if delay > self.policy.max_wait:
+            raise SourceLimitReached(redact(f"{self.source}: asked to wait {delay:.0f}s ({verdict.reason}); "
+                                            "ending the stream, the next run resumes"))
+        log.warning(redact(f"{self.source}: retrying {url} in {delay:.1f}s ({verdict.reason})"))
+        self.stats.retries += 1
+        self.stats.wait_seconds += delay
+        self.sleep(delay)

@@ -1,0 +1,195 @@
+"""Streams declared as data, and the conversion of a page of raw records into a typed Arrow table.
+
+A stream names its warehouse table, primary key, cursor and fields; each field maps a source
+field (a dotted path for nested values) to a column and a type. :func:`to_arrow` converts a
+whole page column by column with Arrow's own casts; when a column will not convert, it finds
+the records at fault, sets them aside with the reason, and converts the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import pyarrow as pa
+
+MONEY_SCALE = 9
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "decimal": pa.decimal128(38, MONEY_SCALE),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its warehouse name, where it comes from in a source record, and its type."""
+
+    column: str
+    source: str
+    type: str = "string"
+
+    def __post_init__(self) -> None:
+        if self.type not in ARROW_TYPES:
+            raise ValueError(f"field {self.column}: unknown type {self.type!r}; expected one of {sorted(ARROW_TYPES)}")
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream declared as data. `cursor` is the source field that orders changes (None: full refresh)."""
+
+    name: str
+    primary_key: str
+    fields: tuple[Field, ...]
+    cursor: str | None = None
+    lookback_seconds: int = 0
+    options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        columns = [f.column for f in self.fields]
+        if self.primary_key not in columns:
+            raise ValueError(f"stream {self.name}: primary key {self.primary_key!r} is not one of its fields")
+        if self.cursor is not None and self.cursor not in {f.source for f in self.fields}:
+            raise ValueError(f"stream {self.name}: cursor {self.cursor!r} is not one of its source fields")
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the stream's rows."""
+        return pa.schema(
+            [pa.field(f.column, ARROW_TYPES[f.type], nullable=f.column != self.primary_key) for f in self.fields]
+        )
+
+    @property
+    def cursor_column(self) -> str | None:
+        """The warehouse column that holds the cursor field."""
+        return next((f.column for f in self.fields if f.source == self.cursor), None)
+
+
+@dataclass
+class Rejected:
+    """A record that could not be converted, with the reason, kept for the quarantine table."""
+
+    record: dict
+    reason: str
+
+
+@dataclass
+class Conversion:
+    """The converted page and the records set aside."""
+
+    table: pa.Table
+    rejected: list[Rejected]
+
+
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError,
+                      InvalidOperation)
+
+
+def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
+    """Convert raw records to a table of the stream's schema; unconvertible records are rejected, not lost."""
+    rejected: list[Rejected] = []
+    good = records
+    columns: dict[str, pa.Array] = {}
+    for spec in stream.fields:
+        values = [_value_at(record, spec.source) for record in good]
+        try:
+            columns[spec.column] = _convert(values, spec.type)
+        except _CONVERSION_ERRORS:
+            kept, dropped = _isolate_bad_records(good, spec)
+            rejected.extend(dropped)
+            keep = {id(record) for record in kept}
+            columns = {name: column.filter(pa.array([id(r) in keep for r in good])) for name, column in columns.items()}
+            good = kept
+            columns[spec.column] = _convert([_value_at(record, spec.source) for record in good], spec.type)
+    key = columns[stream.primary_key]
+    if key.null_count:
+        present = key.is_valid()
+        rejected.extend(
+            Rejected(record, f"primary key {stream.primary_key} is missing")
+            for record, ok in zip(good, present.to_pylist(), strict=True) if not ok
+        )
+        columns = {name: column.filter(present) for name, column in columns.items()}
+    return Conversion(pa.table(columns, schema=stream.arrow_schema), rejected)
+
+
+def _isolate_bad_records(records: list[dict], spec: Field) -> tuple[list[dict], list[Rejected]]:
+    kept, dropped = [], []
+    for record in records:
+        value = _value_at(record, spec.source)
+        try:
+            _convert([value], spec.type)
+            kept.append(record)
+        except _CONVERSION_ERRORS:
+            dropped.append(Rejected(record, f"field {spec.source}: {value!r} is not a valid {spec.type}"))
+    return kept, dropped
+
+
+def _value_at(record: dict, path: str) -> object:
+    value: object = record
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _convert(values: list, type_name: str) -> pa.Array:
+    target = ARROW_TYPES[type_name]
+    if type_name == "json":
+        return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
+    if type_name == "decimal":
+        return _decimals(values)
+    if type_name == "timestamp":
+        return _timestamps(values)
+    if type_name == "string":
+        return pa.array([v if v is None or isinstance(v, str) else _as_text(v) for v in values], pa.string())
+    try:
+        return pa.array(values, target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        as_text = pa.array([None if v is None else _as_text(v) for v in values], pa.string())
+        if type_name in {"int", "float", "bool", "date"}:
+            return as_text.cast(target)
+        raise
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _decimals(values: list) -> pa.Array:
+    text = pa.array([None if v is None else str(v) for v in values], pa.string())
+    try:
+        return text.cast(ARROW_TYPES["decimal"])
+    except pa.ArrowInvalid:
+        quantum = Decimal(1).scaleb(-MONEY_SCALE)
+        exact = [None if v is None else Decimal(str(v)).quantize(quantum, rounding=ROUND_HALF_EVEN) for v in values]
+        if any(d is not None and not d.is_finite() for d in exact):
+            raise ValueError("not a finite number") from None
+        return pa.array(exact, ARROW_TYPES["decimal"])
+
+
+def _timestamps(values: list) -> pa.Array:
+    """ISO-8601 strings (any offset, ``+0000`` included) and epoch milliseconds (ints or digit strings)."""
+    if all(v is None or (isinstance(v, str) and not v.isdigit()) for v in values):
+        return pa.array(values, pa.string()).cast(ARROW_TYPES["timestamp"])
+    text = []
+    for value in values:
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not a timestamp")
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            value = datetime.fromtimestamp(int(value) / 1000, UTC).isoformat()
+        elif value is not None and not isinstance(value, str):
+            raise TypeError(f"{value!r} is not a timestamp")
+        text.append(value)
+    return pa.array(text, pa.string()).cast(ARROW_TYPES["timestamp"])

@@ -1,0 +1,1 @@
+"""One module per validated table; each exposes `expectations()` returning GX expectation objects."""

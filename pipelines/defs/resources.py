@@ -1,0 +1,29 @@
+"""Resources of the code location, configured from the environment (see `.env.example`)."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
+from pipelines.lib.sources import SalesforceResource
+from pipelines.lib.warehouse import WarehouseResource
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The warehouse, dbt, and one resource per source API."""
+    return dg.Definitions(
+        resources={
+            "warehouse": WarehouseResource(
+                duckdb_path=dg.EnvVar("WAREHOUSE_DUCKDB_PATH"),
+                analytics_path=dg.EnvVar("ANALYTICS_DUCKDB_PATH"),
+                dlt_pipelines_dir=dg.EnvVar("DLT_PIPELINES_DIR"),
+            ),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "salesforce": SalesforceResource(
+                login_url=dg.EnvVar("SALESFORCE_LOGIN_URL"),
+                client_id=dg.EnvVar("SALESFORCE_CLIENT_ID"),
+                client_secret=dg.EnvVar("SALESFORCE_CLIENT_SECRET"),
+                refresh_token=dg.EnvVar("SALESFORCE_REFRESH_TOKEN"),
+            ),
+        }
+    )

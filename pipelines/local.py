@@ -1,0 +1,42 @@
+"""Local runs against the sandbox: the environment they need and a project-local Dagster home."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def local_environment(warehouse_dir: Path | None = None) -> dict[str, str]:
+    """Warehouse paths under `warehouse_dir` (default ``warehouse/``), unless the environment sets them."""
+    folder = Path(warehouse_dir or PROJECT_ROOT / "warehouse")
+    defaults = {
+        "WAREHOUSE_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+        "ANALYTICS_DUCKDB_PATH": str(folder / "analytics.duckdb"),
+        "DLT_PIPELINES_DIR": str(folder / ".dlt"),
+        "DAGSTER_HOME": str(PROJECT_ROOT / ".dagster_home"),
+        "DO_NOT_TRACK": "1",
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    if warehouse_dir is not None:
+        return defaults
+    return {key: os.environ.get(key, value) for key, value in defaults.items()}
+
+
+def prepare_dagster_home(dagster_home: Path) -> None:
+    """Create the Dagster home with the project's instance settings (telemetry off, one warehouse writer)."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+
+
+def prepare_dbt_manifest() -> Path:
+    """Parse the dbt project so the Dagster definitions can load its manifest."""
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
+
+    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(["parse", "--quiet"]).wait()
+    return dbt_project.manifest_path

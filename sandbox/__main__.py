@@ -1,0 +1,61 @@
+"""``python -m sandbox serve [--port] [--scale] [--seed] [--dataset DIR]`` — start the API sandbox.
+
+``python -m sandbox generate --scale S --out DIR`` writes a generated dataset to a folder instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve the emulated APIs on loopback")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")
+    serve_cmd.add_argument("--token-ttl", type=float, default=7200.0, help="access-token lifetime in seconds")
+    serve_cmd.add_argument("--page-size", type=int, default=None, help="force every API's page size")
+    _data_options(serve_cmd)
+    generate_cmd = commands.add_parser("generate", help="write a generated dataset to a folder")
+    generate_cmd.add_argument("--out", type=Path, required=True)
+    _data_options(generate_cmd)
+    args = parser.parse_args(argv)
+
+    dataset = _load_dataset(args)
+    if args.command == "generate":
+        dataset.write(args.out)
+        print(f"wrote dataset to {args.out}")
+        return 0
+
+    from sandbox.auth import TokenStore
+    from sandbox.server import SandboxState, serve
+
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        parser.error("the sandbox only listens on loopback")
+    state = SandboxState(dataset=dataset, tokens=TokenStore(args.token_ttl), page_size=args.page_size, seed=args.seed)
+    serve(state, host=args.host, port=args.port)
+    return 0
+
+
+def _data_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--scale", default="S", choices=["S", "M", "L"])
+    command.add_argument("--seed", type=int, default=7)
+    command.add_argument("--dataset", type=Path, default=None, help="serve this folder of JSON-lines files")
+
+
+def _load_dataset(args):
+    from sandbox.dataset import Dataset
+
+    if args.dataset is not None:
+        return Dataset.read(args.dataset)
+    from sandbox.generate import generate
+
+    return generate(scale=args.scale, seed=args.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Salesforce REST emulator: OAuth refresh, SOQL ``query`` / ``queryAll`` with ``nextRecordsUrl``
+paging, ``describe``, ``limits``, and Salesforce's own error bodies (JSON arrays).
+
+Follows reference/source-apis.md section 1: the token response has no ``expires_in``,
+datetimes are ``…+0000`` strings, deleted and merged records appear only through
+``queryAll``, next-page URLs are relative and contain ``/query/`` even for ``queryAll``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.apis.soql import SoqlError, parse
+from sandbox.auth import bearer_token, credentials_match, form_fields
+from sandbox.faults import FaultRule
+
+API_PREFIX = "/services/data/v{version:str}"
+DEFAULT_BATCH = 2000
+MAX_OPEN_CURSORS = 200
+DAILY_LIMIT = 100_000
+KEY_PREFIXES = {
+    "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
+    "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
+}
+#: Describe types of the fields connectors select; fields found only in the data describe as strings.
+FIELD_TYPES = {
+    "Id": "id", "IsDeleted": "boolean", "IsActive": "boolean", "IsConverted": "boolean", "IsClosed": "boolean",
+    "IsWon": "boolean", "HasResponded": "boolean", "AnnualRevenue": "currency", "Amount": "currency",
+    "BudgetedCost": "currency", "ActualCost": "currency", "ExpectedRevenue": "currency",
+    "NumberOfEmployees": "int", "Probability": "percent", "CreatedDate": "datetime",
+    "LastModifiedDate": "datetime", "SystemModstamp": "datetime", "LastLoginDate": "datetime",
+    "CloseDate": "date", "ConvertedDate": "date", "StartDate": "date", "EndDate": "date",
+    "FirstRespondedDate": "date",
+}
+
+
+class SalesforceEmulator:
+    """Serves the Salesforce objects of the dataset; see the module docstring."""
+
+    name = "salesforce"
+    path_prefixes = ("/services/",)
+
+    def __init__(self, state) -> None:
+        self.state = state
+        self._cursors: dict[str, tuple[list[dict], list[str], str, int]] = {}
+        self._cursor_lock = threading.Lock()
+        self._locator_ids = itertools.count(1)
+
+    def routes(self) -> list[Route]:
+        """Token, query, queryAll, next page, sobjects, describe and limits."""
+        return [
+            Route("/services/oauth2/token", self.token, methods=["POST"]),
+            Route(f"{API_PREFIX}/query", self.query),
+            Route(f"{API_PREFIX}/queryAll", self.query_all),
+            Route(f"{API_PREFIX}/query/{{locator:str}}", self.next_page),
+            Route(f"{API_PREFIX}/sobjects", self.sobjects),
+            Route(f"{API_PREFIX}/sobjects/{{object:str}}/describe", self.describe),
+            Route(f"{API_PREFIX}/limits", self.limits),
+        ]
+
+    def fault_response(self, rule: FaultRule) -> Response:
+        """Salesforce's signals: the daily-limit 403 for throttling, a 503 for server errors."""
+        if rule.kind == "rate_limit":
+            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        if rule.kind == "malformed":
+            return Response('{"totalSize": 1, "done": true, "records": [{"Id": ', status_code=200,
+                            media_type="application/json")
+        return _error(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable.")
+
+    async def token(self, request: Request) -> Response:
+        """OAuth refresh-token flow; the response carries ``instance_url`` and no ``expires_in``."""
+        form = await form_fields(request)
+        if form.get("grant_type") != "refresh_token":
+            return JSONResponse({"error": "unsupported_grant_type", "error_description": "grant type not supported"},
+                                status_code=400)
+        if not credentials_match(form):
+            return JSONResponse({"error": "invalid_grant", "error_description": "expired access/refresh token"},
+                                status_code=400)
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({
+            "access_token": self.state.tokens.issue(self.name, prefix="00DSANDBOX!"),
+            "signature": secrets.token_urlsafe(32),
+            "scope": "refresh_token api",
+            "instance_url": base,
+            "id": f"{base}/id/00D000000000001AAA/005000000000001AAA",
+            "token_type": "Bearer",
+            "issued_at": str(int(time.time() * 1000)),
+        })
+
+    async def query(self, request: Request) -> Response:
+        """``GET …/query?q=SOQL``: live records only."""
+        return self._run_query(request, include_deleted=False)
+
+    async def query_all(self, request: Request) -> Response:
+        """``GET …/queryAll?q=SOQL``: live, deleted and merged records."""
+        return self._run_query(request, include_deleted=True)
+
+    async def next_page(self, request: Request) -> Response:
+        """``GET {nextRecordsUrl}``: the next batch of an open query cursor."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        locator = request.path_params["locator"]
+        query_id, _, offset = locator.rpartition("-")
+        with self._cursor_lock:
+            cursor = self._cursors.get(query_id)
+        if cursor is None or not offset.isdigit():
+            return _error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        rows, fields, object_name, batch = cursor
+        return self._page(request, query_id, rows, fields, object_name, int(offset), batch)
+
+    async def sobjects(self, request: Request) -> Response:
+        """The queryable objects of the org."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        return self._with_limits(JSONResponse({
+            "encoding": "UTF-8", "maxBatchSize": 200,
+            "sobjects": [{"name": name, "queryable": True, "keyPrefix": KEY_PREFIXES[name]} for name in KEY_PREFIXES],
+        }))
+
+    async def describe(self, request: Request) -> Response:
+        """Field names and types of one object."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        name = request.path_params["object"]
+        if name not in KEY_PREFIXES:
+            return _error(404, "NOT_FOUND", f"The requested resource does not exist: sObject type '{name}'")
+        fields = [{"name": f, "type": FIELD_TYPES.get(f, "string"), "nillable": f != "Id"}
+                  for f in self._known_fields(name)]
+        return self._with_limits(JSONResponse({"name": name, "keyPrefix": KEY_PREFIXES[name], "fields": fields}))
+
+    async def limits(self, request: Request) -> Response:
+        """``DailyApiRequests`` as the org limits endpoint reports it."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        used = self.state.requests_served.get(self.name, 0)
+        limits = {"DailyApiRequests": {"Max": DAILY_LIMIT, "Remaining": DAILY_LIMIT - used}}
+        return self._with_limits(JSONResponse(limits))
+
+    def _run_query(self, request: Request, include_deleted: bool) -> Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        soql = request.query_params.get("q")
+        if not soql:
+            return _error(400, "MALFORMED_QUERY", "A query string has to be specified")
+        try:
+            query = parse(soql)
+            rows = self._select(query, include_deleted)
+        except SoqlError as exc:
+            return _error(400, exc.code, str(exc))
+        query_id = f"0r8SANDBOX{next(self._locator_ids):08d}"
+        batch = _batch_size(request.headers.get("sforce-query-options"), self.state.page_size)
+        with self._cursor_lock:
+            # Real locators stay readable for two days, so a page can be fetched again after a failure;
+            # the sandbox keeps the newest MAX_OPEN_CURSORS instead of a clock.
+            self._cursors[query_id] = (rows, query.fields, query.object, batch)
+            while len(self._cursors) > MAX_OPEN_CURSORS:
+                self._cursors.pop(next(iter(self._cursors)))
+        return self._page(request, query_id, rows, query.fields, query.object, 0, batch)
+
+    def _select(self, query, include_deleted: bool) -> list[dict]:
+        if query.object not in KEY_PREFIXES:
+            raise SoqlError("INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
+        known = self._known_fields(query.object)
+        ordering = [query.order_by] if query.order_by else []
+        for field in [*query.fields, *(c.field for c in query.conditions), *ordering]:
+            if field not in known:
+                raise SoqlError("INVALID_FIELD", f"\n{field}\n^\nERROR at Row:1:Column:8\n"
+                                f"No such column '{field}' on entity '{query.object}'.")
+        rows = [
+            record for record in self.state.dataset.table(self.name, query.object)
+            if (include_deleted or not record.get("IsDeleted")) and all(c.matches(record) for c in query.conditions)
+        ]
+        if query.order_by:
+            key = query.order_by
+            rows.sort(key=lambda r: (r.get(key) is None, r.get(key) or ""), reverse=query.descending)
+        return rows[: query.limit] if query.limit is not None else rows
+
+    def _page(self, request, query_id, rows, fields, object_name, offset, batch) -> Response:
+        chunk = rows[offset : offset + batch]
+        version = request.path_params["version"]
+        records = [
+            {"attributes": {"type": object_name, "url": f"/services/data/v{version}/sobjects/{object_name}/{r['Id']}"},
+             **{f: r.get(f) for f in fields}}
+            for r in chunk
+        ]
+        body = {"totalSize": len(rows), "done": offset + batch >= len(rows), "records": records}
+        if not body["done"]:
+            body["nextRecordsUrl"] = f"/services/data/v{version}/query/{query_id}-{offset + batch}"
+        return self._with_limits(JSONResponse(body))
+
+    def _known_fields(self, object_name: str) -> list[str]:
+        rows = self.state.dataset.table(self.name, object_name)
+        fields = dict.fromkeys(["Id"])
+        for record in rows[:50]:
+            fields.update(dict.fromkeys(record))
+        return list(fields)
+
+    def _authorize(self, request: Request) -> Response | None:
+        if self.state.tokens.is_valid(self.name, bearer_token(request.headers)):
+            return None
+        return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+
+    def _with_limits(self, response: Response) -> Response:
+        used = self.state.requests_served.get(self.name, 0)
+        response.headers["Sforce-Limit-Info"] = f"api-usage={used}/{DAILY_LIMIT}"
+        return response
+
+
+def _batch_size(header: str | None, configured: int | None) -> int:
+    """The page size: the sandbox's configured size, else ``Sforce-Query-Options: batchSize=N`` (200..2000)."""
+    if configured:
+        return configured
+    if header and "batchSize=" in header:
+        try:
+            return max(200, min(2000, int(header.split("batchSize=")[1].split(";")[0])))
+        except ValueError:
+            pass
+    return DEFAULT_BATCH
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return JSONResponse([{"message": message, "errorCode": code}], status_code=status)

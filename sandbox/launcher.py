@@ -1,0 +1,108 @@
+"""Start and stop a sandbox server process, and the environment that points connectors at it."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from sandbox import auth
+
+READY_PREFIX = "sandbox listening on "
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox process and its base URL, with the admin calls tests and benchmarks use."""
+
+    url: str
+    process: subprocess.Popen
+
+    def advance(self, days: int = 1, change_rate: float = 0.01) -> dict:
+        """Simulate `days` of activity in the sources (new, changed, deleted, merged records)."""
+        return self._post(f"/_sandbox/advance?days={days}&change_rate={change_rate}")
+
+    def inject(self, **rule) -> list[dict]:
+        """Add a fault rule (see `sandbox.faults`)."""
+        return self._post("/_sandbox/faults", json=rule)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        requests.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()
+
+    def upsert(self, api: str, obj: str, records: list[dict]) -> dict:
+        """Insert or replace hand-written records of one object."""
+        return self._post(f"/_sandbox/records/{api}/{obj}", json=records)
+
+    def stats(self) -> dict:
+        """Record counts per object and requests served per API."""
+        response = requests.get(f"{self.url}/_sandbox/stats", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def _post(self, path: str, **kwargs) -> dict:
+        response = requests.post(f"{self.url}{path}", timeout=120, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+
+def connector_env(url: str) -> dict[str, str]:
+    """Environment variables that point every connector at a sandbox served at `url`."""
+    return {
+        "SALESFORCE_LOGIN_URL": url,
+        "SALESFORCE_CLIENT_ID": auth.CLIENT_ID,
+        "SALESFORCE_CLIENT_SECRET": auth.CLIENT_SECRET,
+        "SALESFORCE_REFRESH_TOKEN": auth.REFRESH_TOKEN,
+    }
+
+
+@contextmanager
+def running_sandbox(
+    scale: str = "S",
+    seed: int = 7,
+    dataset: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+    startup_timeout: float = 120.0,
+) -> Iterator[RunningSandbox]:
+    """Run ``python -m sandbox serve`` on a free loopback port for the duration of the block."""
+    command = [sys.executable, "-m", "sandbox", "serve", "--port", "0", "--scale", scale, "--seed", str(seed)]
+    if dataset is not None:
+        command += ["--dataset", str(dataset)]
+    command += list(extra_args)
+    project_root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=project_root)
+    try:
+        url = _wait_for_url(process, startup_timeout)
+        yield RunningSandbox(url=url, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _wait_for_url(process: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.5):
+            line = process.stdout.readline()
+            if line.startswith(READY_PREFIX):
+                return line[len(READY_PREFIX):].strip()
+            if not line and process.poll() is not None:
+                break
+    raise RuntimeError(f"the sandbox did not start within {timeout:.0f}s (exit code {process.poll()})")

@@ -1,0 +1,75 @@
+"""Shared fixtures: the dbt manifest, a sandbox server, hand-written datasets, an isolated warehouse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.local import local_environment, prepare_dagster_home, prepare_dbt_manifest
+from sandbox.launcher import RunningSandbox, connector_env, running_sandbox
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """The dbt manifest the Dagster definitions load (parsed once per session)."""
+    return prepare_dbt_manifest()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> RunningSandbox:
+    """A generated scale-S sandbox shared by tests that only read from it."""
+    with running_sandbox(scale="S") as running:
+        yield running
+
+
+def write_dataset(folder: Path, objects: dict[tuple[str, str], list[dict]]) -> Path:
+    """Write hand-written records as a ``--dataset`` folder (``<api>/<object>.jsonl``)."""
+    for (api, obj), rows in objects.items():
+        path = folder / api / f"{obj}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return folder
+
+
+def salesforce_account(number: int, **fields) -> dict:
+    """A Salesforce Account record in wire format, numbered so ids and stamps are predictable."""
+    stamp = f"2026-01-{1 + number % 28:02d}T{number % 24:02d}:00:00.000+0000"
+    return {
+        "Id": f"001SANDBOX{number:08d}",
+        "Name": f"Company {number} Inc",
+        "Type": "Prospect",
+        "Industry": "Software",
+        "AnnualRevenue": 1000000.5 + number,
+        "CurrencyIsoCode": "USD",
+        "NumberOfEmployees": 10 + number,
+        "Website": f"https://www.company{number}.com/about",
+        "BillingCity": "Boston",
+        "BillingCountry": "United States",
+        "OwnerId": "005SANDBOX00000001",
+        "ParentId": None,
+        "MasterRecordId": None,
+        "IsDeleted": False,
+        "CreatedDate": "2025-06-01T08:00:00.000+0000",
+        "LastModifiedDate": stamp,
+        "SystemModstamp": stamp,
+        **fields,
+    }
+
+
+@pytest.fixture
+def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An isolated warehouse and Dagster home; call the result with a sandbox to point connectors at it."""
+    environment = local_environment(tmp_path / "warehouse")
+    environment["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
+    prepare_dagster_home(Path(environment["DAGSTER_HOME"]))
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+
+    def point_at(running: RunningSandbox) -> dict[str, str]:
+        for key, value in connector_env(running.url).items():
+            monkeypatch.setenv(key, value)
+        return environment
+
+    return point_at

@@ -1,0 +1,87 @@
+"""The whole nightly job against the sandbox: real HTTP, real dlt and DuckDB, real dbt, real GX, real publish."""
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import run_nightly_job
+from sandbox.launcher import running_sandbox
+from tests.conftest import salesforce_account
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_sandbox():
+    """A sandbox this module may change (it plants bad records)."""
+    with running_sandbox(scale="S") as running:
+        yield running
+
+
+def _rows(path: str, sql: str) -> list[tuple]:
+    with duckdb.connect(path, read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env):
+    env = pipeline_env(own_sandbox)
+    accounts_in_source = own_sandbox.stats()["records"]["salesforce/Account"]
+    assert accounts_in_source > 1000
+
+    first = run_nightly_job()
+    assert first.success
+    warehouse, analytics = env["WAREHOUSE_DUCKDB_PATH"], env["ANALYTICS_DUCKDB_PATH"]
+
+    (raw,) = _rows(warehouse, "select count(*), count(distinct id) from raw_salesforce.account")
+    assert raw == (accounts_in_source, accounts_in_source)
+    (staged,) = _rows(warehouse, "select count(*) from staging.stg_salesforce__accounts")
+    assert staged[0] == accounts_in_source
+    deleted_in_source = _rows(warehouse, "select count(*) from raw_salesforce.account where is_deleted")[0][0]
+    (published,) = _rows(analytics, "select count(*), count(*) filter (where is_deleted) from marts.accounts")
+    assert published == (accounts_in_source, deleted_in_source)
+    checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
+    assert checks["accounts_suite"] is True
+    assert all(checks.values()), checks
+
+    # A second night over unchanged sources reads only the newest records again and gives the same marts.
+    marts_before = _rows(analytics, "select * from marts.accounts order by account_id")
+    second = run_nightly_job()
+    assert second.success
+    raw_materialization = next(
+        e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/salesforce/account"
+    )
+    rows_reloaded = raw_materialization.materialization.metadata["rows_loaded"].value
+    assert 0 < rows_reloaded < accounts_in_source
+    assert _rows(analytics, "select * from marts.accounts order by account_id") == marts_before
+
+
+def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sandbox, pipeline_env):
+    env = pipeline_env(own_sandbox)
+    assert run_nightly_job().success
+    analytics = env["ANALYTICS_DUCKDB_PATH"]
+    snapshot_before = _digest(analytics)
+
+    planted = salesforce_account(1, Id="001PLANTEDBADREV01", AnnualRevenue=-250000.0,
+                                 SystemModstamp="2030-01-01T00:00:00.000+0000")
+    own_sandbox.upsert("salesforce", "Account", [planted])
+    failed_night = run_nightly_job()
+
+    evaluations = {c.check_name: c for c in failed_night.get_asset_check_evaluations()}
+    assert evaluations["accounts_suite"].passed is False
+    assert "annual_revenue" in evaluations["accounts_suite"].description
+    published = [e.asset_key.to_user_string() for e in failed_night.get_asset_materialization_events()]
+    assert "analytics/published_snapshot" not in published
+    assert _digest(analytics) == snapshot_before
+    planted_published = "select count(*) from marts.accounts where salesforce_account_id = '001PLANTEDBADREV01'"
+    assert _rows(analytics, planted_published) == [(0,)]
+    # The bad record was loaded, not lost: it is in raw for someone to fix at the source.
+    warehouse = env["WAREHOUSE_DUCKDB_PATH"]
+    assert _rows(warehouse, "select annual_revenue from raw_salesforce.account where id = '001PLANTEDBADREV01'") == [
+        (-250000,)
+    ]
