@@ -9,7 +9,7 @@ the records at fault, sets them aside with the reason, and converts the rest.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -65,6 +65,11 @@ class Stream:
         return pa.schema(
             [pa.field(f.column, ARROW_TYPES[f.type], nullable=f.column != self.primary_key) for f in self.fields]
         )
+
+    def with_fields(self, extra: list[Field]) -> Stream:
+        """The same stream with `extra` fields appended (fields the source reports but we did not declare)."""
+        declared = {f.column for f in self.fields}
+        return replace(self, fields=self.fields + tuple(f for f in extra if f.column not in declared))
 
     @property
     def cursor_column(self) -> str | None:

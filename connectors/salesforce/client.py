@@ -11,9 +11,14 @@ import requests
 
 from connectors.auth import OAuthRefreshToken
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
-from connectors.schema import Stream
+from connectors.naming import snake_case
+from connectors.schema import Field, Stream
 
 API_VERSION = "v60.0"
+#: Describe types that are not strings; compound address and location fields are not queryable as such.
+_DESCRIBE_TYPES = {"boolean": "bool", "int": "int", "double": "float", "currency": "decimal", "percent": "decimal",
+                   "date": "date", "datetime": "timestamp"}
+_COMPOUND_TYPES = {"address", "location"}
 
 
 def classify(response: requests.Response) -> Verdict:
@@ -81,6 +86,17 @@ class SalesforceClient:
     def check(self) -> dict:
         """Authenticate and read the org's API limits: a cheap proof that the credentials work."""
         return self.http.get_json(f"{self.instance_url}/services/data/{self.api_version}/limits")
+
+    def discover(self, stream: Stream) -> Stream:
+        """The stream plus every queryable field ``describe`` reports that it does not declare (kept as new columns)."""
+        url = f"{self.instance_url}/services/data/{self.api_version}/sobjects/{stream.options['object']}/describe"
+        declared = {f.source for f in stream.fields}
+        extra = [
+            Field(snake_case(f["name"]), f["name"], _DESCRIBE_TYPES.get(f["type"], "string"))
+            for f in self.http.get_json(url)["fields"]
+            if f["name"] not in declared and f["type"] not in _COMPOUND_TYPES
+        ]
+        return stream.with_fields(extra)
 
     def soql(self, stream: Stream, since: datetime | None) -> str:
         """The incremental query of a stream: its fields, modified at or after `since`, oldest first."""

@@ -44,7 +44,8 @@ def build_source_assets(
         client = getattr(context.resources, resource_key).client()
         warehouse: WarehouseResource = context.resources.warehouse
         results = load_streams(
-            source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id
+            source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
+            discover=getattr(client, "discover", None),
         )
         for stream in selected:
             result = results[stream.name]

@@ -30,6 +30,7 @@ import dlt  # noqa: E402  (dlt reads the settings above when it is imported)
 log = get_logger("pipelines.raw_loader")
 
 PageReader = Callable[[Stream, datetime | None], Iterator[list[dict]]]
+Discoverer = Callable[[Stream], Stream]
 QUARANTINE_TABLE = "_quarantine"
 
 
@@ -61,8 +62,13 @@ def load_streams(
     warehouse: str,
     pipelines_dir: Path,
     run_id: str,
+    discover: Discoverer | None = None,
 ) -> dict[str, StreamLoad]:
-    """Sync `streams` of `source` into ``raw_<source>`` and return what each stream did."""
+    """Sync `streams` of `source` into ``raw_<source>`` and return what each stream did.
+
+    `discover`, when given, extends each stream with the fields the source reports beyond the
+    declared ones, so a field added at the source arrives as a new column instead of being dropped.
+    """
     pipeline = dlt.pipeline(
         pipeline_name=f"common_ground_{source}",
         destination=destination_for(warehouse),
@@ -71,7 +77,10 @@ def load_streams(
     )
     loaded_at = datetime.now(UTC)
     results = {stream.name: StreamLoad(stream.name) for stream in streams}
-    resources = [_resource(stream, read_pages, results[stream.name], run_id, loaded_at) for stream in streams]
+    resources = [
+        _resource(discover(stream) if discover else stream, read_pages, results[stream.name], run_id, loaded_at)
+        for stream in streams
+    ]
     pipeline.run(resources)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
     if rejected:

@@ -29,6 +29,36 @@ KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
     "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
 }
+_AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
+#: The org's schema: the fields every object has whether or not a record fills them. Fields that
+#: only the data carries (a custom field added later) are added to these.
+STANDARD_FIELDS = {
+    "User": ("Id", "Username", "Name", "FirstName", "LastName", "Email", "IsActive", "UserType", "ProfileId",
+             "UserRoleId", "ManagerId", "LastLoginDate", *_AUDIT),
+    "Account": ("Id", "IsDeleted", "MasterRecordId", "Name", "Type", "ParentId", "BillingStreet", "BillingCity",
+                "BillingState", "BillingPostalCode", "BillingCountry", "Website", "Industry", "AnnualRevenue",
+                "NumberOfEmployees", "CurrencyIsoCode", "OwnerId", "CreatedById", "LastModifiedById", *_AUDIT),
+    "Contact": ("Id", "IsDeleted", "MasterRecordId", "AccountId", "FirstName", "LastName", "Name", "Title", "Email",
+                "Phone", "LeadSource", "MailingCity", "MailingCountry", "OwnerId", "CurrencyIsoCode",
+                "HasOptedOutOfEmail", "CreatedById", "LastModifiedById", *_AUDIT),
+    "Lead": ("Id", "IsDeleted", "MasterRecordId", "FirstName", "LastName", "Name", "Title", "Company", "Email",
+             "Phone", "Status", "LeadSource", "Industry", "Country", "NumberOfEmployees", "IsConverted",
+             "ConvertedDate", "ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId", "OwnerId",
+             "CurrencyIsoCode", "CreatedById", "LastModifiedById", *_AUDIT),
+    "Opportunity": ("Id", "IsDeleted", "AccountId", "Name", "StageName", "Amount", "Probability", "ExpectedRevenue",
+                    "CloseDate", "IsClosed", "IsWon", "ForecastCategoryName", "Type", "LeadSource", "CampaignId",
+                    "OwnerId", "CurrencyIsoCode", "CreatedById", "LastModifiedById", *_AUDIT),
+    "OpportunityHistory": ("Id", "IsDeleted", "OpportunityId", "StageName", "Amount", "ExpectedRevenue", "CloseDate",
+                           "Probability", "ForecastCategory", "PrevAmount", "PrevCloseDate", "CreatedById",
+                           "CreatedDate", "SystemModstamp"),
+    "Campaign": ("Id", "IsDeleted", "Name", "ParentId", "Type", "Status", "StartDate", "EndDate", "BudgetedCost",
+                 "ActualCost", "ExpectedRevenue", "ExpectedResponse", "IsActive", "NumberOfLeads",
+                 "NumberOfConvertedLeads", "NumberOfContacts", "NumberOfResponses", "NumberOfOpportunities",
+                 "NumberOfWonOpportunities", "AmountAllOpportunities", "AmountWonOpportunities", "CurrencyIsoCode",
+                 "OwnerId", "CreatedById", "LastModifiedById", *_AUDIT),
+    "CampaignMember": ("Id", "IsDeleted", "CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
+                       "FirstRespondedDate", *_AUDIT),
+}
 #: Describe types of the fields connectors select; fields found only in the data describe as strings.
 FIELD_TYPES = {
     "Id": "id", "IsDeleted": "boolean", "IsActive": "boolean", "IsConverted": "boolean", "IsClosed": "boolean",
@@ -196,9 +226,10 @@ class SalesforceEmulator:
         return self._with_limits(JSONResponse(body))
 
     def _known_fields(self, object_name: str) -> list[str]:
+        """The standard fields plus any other field found in the newest records (schema drift shows there)."""
         rows = self.state.dataset.table(self.name, object_name)
-        fields = dict.fromkeys(["Id"])
-        for record in rows[:50]:
+        fields = dict.fromkeys(STANDARD_FIELDS.get(object_name, ("Id",)))
+        for record in rows[:50] + rows[-50:]:
             fields.update(dict.fromkeys(record))
         return list(fields)
 
