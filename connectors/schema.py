@@ -22,6 +22,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "float": pa.float64(),
     "decimal": pa.decimal128(38, MONEY_SCALE),
+    "micros": pa.decimal128(38, MONEY_SCALE),  # an integer count of millionths (Google Ads money), as a decimal
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
     "json": pa.string(),
@@ -43,13 +44,20 @@ class Field:
 
 @dataclass(frozen=True)
 class Stream:
-    """A stream declared as data. `cursor` is the source field that orders changes (None: full refresh)."""
+    """A stream declared as data.
+
+    `cursor` is the source field that orders changes (None: the stream is read whole and replaces
+    its table). `window_column` marks a stream whose source restates a trailing window (ad
+    metrics): every loaded value of that column replaces all rows that carry it, so restated
+    numbers win and nothing is counted twice. `lookback_seconds` re-reads that much before the cursor.
+    """
 
     name: str
     primary_key: str
     fields: tuple[Field, ...]
     cursor: str | None = None
     lookback_seconds: int = 0
+    window_column: str | None = None
     options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,6 +66,8 @@ class Stream:
             raise ValueError(f"stream {self.name}: primary key {self.primary_key!r} is not one of its fields")
         if self.cursor is not None and self.cursor not in {f.source for f in self.fields}:
             raise ValueError(f"stream {self.name}: cursor {self.cursor!r} is not one of its source fields")
+        if self.window_column is not None and self.window_column not in columns:
+            raise ValueError(f"stream {self.name}: window column {self.window_column!r} is not one of its fields")
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -103,14 +113,14 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
     good = records
     columns: dict[str, pa.Array] = {}
     for spec in stream.fields:
-        values = [_value_at(record, spec.source) for record in good]
         try:
-            columns[spec.column] = _convert(values, spec.type)
+            columns[spec.column] = _convert([_value_at(record, spec.source) for record in good], spec.type)
         except _CONVERSION_ERRORS:
             kept, dropped = _isolate_bad_records(good, spec)
             rejected.extend(dropped)
-            keep = {id(record) for record in kept}
-            columns = {name: column.filter(pa.array([id(r) in keep for r in good])) for name, column in columns.items()}
+            kept_ids = {id(record) for record in kept}
+            keep = pa.array([id(record) in kept_ids for record in good])
+            columns = {name: column.filter(keep) for name, column in columns.items()}
             good = kept
             columns[spec.column] = _convert([_value_at(record, spec.source) for record in good], spec.type)
     key = columns[stream.primary_key]
@@ -127,7 +137,11 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
 def _isolate_bad_records(records: list[dict], spec: Field) -> tuple[list[dict], list[Rejected]]:
     kept, dropped = [], []
     for record in records:
-        value = _value_at(record, spec.source)
+        try:
+            value = _value_at(record, spec.source)
+        except TypeError as exc:
+            dropped.append(Rejected(record, f"field {spec.source}: {exc}"))
+            continue
         try:
             _convert([value], spec.type)
             kept.append(record)
@@ -137,10 +151,13 @@ def _isolate_bad_records(records: list[dict], spec: Field) -> tuple[list[dict], 
 
 
 def _value_at(record: dict, path: str) -> object:
+    """The value at a dotted path; a missing step is null, a step that is not an object is an error."""
     value: object = record
     for key in path.split("."):
-        if not isinstance(value, dict):
+        if value is None:
             return None
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object before {key!r}, got {type(value).__name__}")
         value = value.get(key)
     return value
 
@@ -151,6 +168,8 @@ def _convert(values: list, type_name: str) -> pa.Array:
         return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
     if type_name == "decimal":
         return _decimals(values)
+    if type_name == "micros":
+        return _decimals([None if v is None else _from_micros(v) for v in values])
     if type_name == "timestamp":
         return _timestamps(values)
     if type_name == "string":
@@ -182,6 +201,15 @@ def _decimals(values: list) -> pa.Array:
         if any(d is not None and not d.is_finite() for d in exact):
             raise ValueError("not a finite number") from None
         return pa.array(exact, ARROW_TYPES["decimal"])
+
+
+def _from_micros(value: object) -> str:
+    """``"142730000"`` → ``"142.730000"``: exact integer arithmetic, never a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"{value!r} is not a whole number of micros")
+    micros = int(value)
+    units, fraction = divmod(abs(micros), 1_000_000)
+    return f"{'-' if micros < 0 else ''}{units}.{fraction:06d}"
 
 
 def _timestamps(values: list) -> pa.Array:

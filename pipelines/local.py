@@ -38,5 +38,6 @@ def prepare_dbt_manifest() -> Path:
 
     from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
 
-    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(["parse", "--quiet"]).wait()
+    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path

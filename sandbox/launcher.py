@@ -61,6 +61,10 @@ def connector_env(url: str) -> dict[str, str]:
         "SALESFORCE_CLIENT_ID": auth.CLIENT_ID,
         "SALESFORCE_CLIENT_SECRET": auth.CLIENT_SECRET,
         "SALESFORCE_REFRESH_TOKEN": auth.REFRESH_TOKEN,
+        "HUBSPOT_BASE_URL": url,
+        "HUBSPOT_CLIENT_ID": auth.CLIENT_ID,
+        "HUBSPOT_CLIENT_SECRET": auth.CLIENT_SECRET,
+        "HUBSPOT_REFRESH_TOKEN": auth.REFRESH_TOKEN,
     }
 
 

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
-from pipelines.lib.sources import SalesforceResource
+from pipelines.lib.sources import HubSpotResource, SalesforceResource
 from pipelines.lib.warehouse import WarehouseResource
 
 
@@ -24,6 +24,12 @@ def defs() -> dg.Definitions:
                 client_id=dg.EnvVar("SALESFORCE_CLIENT_ID"),
                 client_secret=dg.EnvVar("SALESFORCE_CLIENT_SECRET"),
                 refresh_token=dg.EnvVar("SALESFORCE_REFRESH_TOKEN"),
+            ),
+            "hubspot": HubSpotResource(
+                base_url=dg.EnvVar("HUBSPOT_BASE_URL"),
+                client_id=dg.EnvVar("HUBSPOT_CLIENT_ID"),
+                client_secret=dg.EnvVar("HUBSPOT_CLIENT_SECRET"),
+                refresh_token=dg.EnvVar("HUBSPOT_REFRESH_TOKEN"),
             ),
         }
     )

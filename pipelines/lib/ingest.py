@@ -28,7 +28,7 @@ def build_source_assets(
         dg.AssetSpec(
             key,
             group_name=f"raw_{source}",
-            kinds={source, "duckdb"},
+            kinds={source.replace("_", ""), "duckdb"},
             owners=OWNERS,
             description=f"`raw_{source}.{stream.name}`: {description} Primary key `{stream.primary_key}`, "
             f"cursor `{stream.cursor or 'none (full refresh)'}`.",

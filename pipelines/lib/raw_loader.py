@@ -92,8 +92,7 @@ def load_streams(
 def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id: str, loaded_at: datetime):
     cursor_column = stream.cursor_column
 
-    @dlt.resource(name=stream.name, table_name=stream.name, primary_key=stream.primary_key,
-                  write_disposition="merge" if stream.cursor else "replace")
+    @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream))
     def rows():
         state = dlt.current.resource_state()
         result.cursor_before = state.get("cursor")
@@ -119,6 +118,16 @@ def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id
         result.cursor_after = state.get("cursor")
 
     return rows
+
+
+def _write_hints(stream: Stream) -> dict:
+    """How dlt writes a stream: merge on the key, replace whole windows, or replace the table."""
+    if stream.window_column:
+        return {"primary_key": stream.primary_key, "merge_key": stream.window_column,
+                "write_disposition": {"disposition": "merge", "strategy": "delete-insert"}}
+    if stream.cursor:
+        return {"primary_key": stream.primary_key, "write_disposition": "merge"}
+    return {"primary_key": stream.primary_key, "write_disposition": "replace"}
 
 
 def _with_load_columns(table: pa.Table, run_id: str, loaded_at: datetime) -> pa.Table:

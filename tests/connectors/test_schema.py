@@ -80,3 +80,27 @@ def test_declarations_are_validated():
 def test_primary_key_column_is_not_nullable():
     assert STREAM.arrow_schema.field("id").nullable is False
     assert STREAM.arrow_schema.field("amount").type == pa.decimal128(38, 9)
+
+
+def test_a_record_whose_nested_object_is_not_an_object_is_rejected():
+    stream = Stream(name="contacts", primary_key="id",
+                    fields=(Field("id", "id"), Field("email", "properties.email")))
+    records = [{"id": "1", "properties": {"email": "a@b.co"}}, {"id": "2", "properties": "garbled"},
+               {"id": "3", "properties": None}]
+    conversion = to_arrow(stream, records)
+    assert conversion.table.to_pylist() == [{"id": "1", "email": "a@b.co"}, {"id": "3", "email": None}]
+    (rejected,) = conversion.rejected
+    assert rejected.record["id"] == "2"
+    assert "expected an object before 'email'" in rejected.reason
+
+
+def test_micros_become_exact_decimals_and_bad_ones_are_rejected():
+    stream = Stream(name="spend", primary_key="id", fields=(Field("id", "id"), Field("cost", "costMicros", "micros")))
+    records = [{"id": "a", "costMicros": "142730000"}, {"id": "b", "costMicros": 1}, {"id": "c", "costMicros": "0"},
+               {"id": "d", "costMicros": "-2500000"}, {"id": "e", "costMicros": None},
+               {"id": "f", "costMicros": "12.5e"}, {"id": "g", "costMicros": 1.5}]
+    conversion = to_arrow(stream, records)
+    assert conversion.table.column("cost").to_pylist() == [
+        Decimal("142.73"), Decimal("0.000001"), Decimal("0"), Decimal("-2.5"), None,
+    ]
+    assert [r.record["id"] for r in conversion.rejected] == ["f", "g"]

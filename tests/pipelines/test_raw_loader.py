@@ -82,3 +82,28 @@ def test_a_spent_daily_quota_keeps_what_was_read_and_resumes_next_run(warehouse)
     resumed = _load(records, warehouse, run_id="run-2")["account"]
     assert resumed.cursor_before == stopped.cursor_after
     assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(3000, 3000)]
+
+
+def test_a_restated_window_replaces_every_row_of_its_days(warehouse):
+    from connectors.schema import Field, Stream
+
+    stream = Stream(
+        name="daily_metrics", primary_key="row_key", cursor="Day", window_column="day",
+        fields=(Field("row_key", "Key"), Field("day", "Day", "date"), Field("clicks", "Clicks", "int")),
+    )
+
+    def reader(rows):
+        return lambda _stream, _since: iter([rows])
+
+    path, pipelines_dir = warehouse
+    first = [{"Key": f"c{c}:2026-05-0{d}", "Day": f"2026-05-0{d}", "Clicks": 10} for c in (1, 2) for d in (1, 2, 3)]
+    load_streams("ads", [stream], reader(first), str(path), pipelines_dir, "run-1")
+    # The platform restates days 2 and 3: campaign 2 had no delivery on day 3 after all, campaign 1 more clicks.
+    restated = [{"Key": "c1:2026-05-02", "Day": "2026-05-02", "Clicks": 12},
+                {"Key": "c2:2026-05-02", "Day": "2026-05-02", "Clicks": 9},
+                {"Key": "c1:2026-05-03", "Day": "2026-05-03", "Clicks": 14}]
+    load_streams("ads", [stream], reader(restated), str(path), pipelines_dir, "run-2")
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = connection.execute("select row_key, clicks from raw_ads.daily_metrics order by 1").fetchall()
+    assert rows == [("c1:2026-05-01", 10), ("c1:2026-05-02", 12), ("c1:2026-05-03", 14),
+                    ("c2:2026-05-01", 10), ("c2:2026-05-02", 9)]

@@ -1,0 +1,131 @@
+"""Helpers shared by the ad-platform emulators (Google Ads, Meta, LinkedIn).
+
+* :class:`DateIndex` — metric rows grouped by account and sorted by date, so a date-range read
+  is a bisect instead of a scan over a million rows.
+* :class:`PathAwareResponse` — a fault response that picks its body from the request path
+  (the fault middleware hands ``fault_response`` only the rule, but Google wraps stream errors
+  in an array and Meta names the ad account in its throttle headers).
+* Exact decimal arithmetic on the platforms' money strings, opaque cursors, request ids and
+  settings read from ``SANDBOX_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import os
+import secrets
+from collections.abc import Callable, Hashable, Iterable
+from decimal import Decimal, InvalidOperation
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class DateIndex:
+    """Positions of a table's rows grouped by a key (an account) and sorted by a date string.
+
+    Built on first use and rebuilt whenever the table is replaced or changes length, so rows
+    appended by time travel or by an upsert are seen. Positions rather than rows are kept, so a
+    row replaced in place by an upsert is read fresh (its date and group must not change).
+    """
+
+    def __init__(self, group_of: Callable[[dict], Hashable], date_of: Callable[[dict], str]) -> None:
+        self._group_of = group_of
+        self._date_of = date_of
+        self._signature: tuple | None = None
+        self._groups: dict[Hashable, tuple[list[str], list[int]]] = {}
+
+    def rows(
+        self, table: list[dict], group: Hashable, since: str | None = None, until: str | None = None
+    ) -> list[dict]:
+        """The rows of `group` dated `since` .. `until` (inclusive, None = open), in date order."""
+        dates, positions = self._index(table).get(group, ((), ()))
+        low = 0 if since is None else bisect.bisect_left(dates, since)
+        high = len(dates) if until is None else bisect.bisect_right(dates, until)
+        return [table[position] for position in positions[low:high]]
+
+    def _index(self, table: list[dict]) -> dict[Hashable, tuple[list[str], list[int]]]:
+        signature = table_signature(table)
+        if signature != self._signature:
+            grouped: dict[Hashable, list[tuple[str, int]]] = {}
+            for position, row in enumerate(table):
+                grouped.setdefault(self._group_of(row), []).append((self._date_of(row), position))
+            self._groups = {}
+            for group, pairs in grouped.items():
+                pairs.sort()
+                self._groups[group] = ([date for date, _ in pairs], [position for _, position in pairs])
+            self._signature = signature
+        return self._groups
+
+
+class PathAwareResponse(Response):
+    """A response built only when it is sent, from the request it answers.
+
+    ``fault_response(rule)`` is not given the request; the middleware sends whatever it returns
+    with the request's ASGI scope, so the real body is chosen here.
+    """
+
+    def __init__(self, render: Callable[[Request], Response]) -> None:
+        super().__init__(status_code=500)
+        self._render = render
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self._render(Request(scope, receive))(scope, receive, send)
+
+
+def table_signature(*tables: list[dict]) -> tuple:
+    """A cheap fingerprint that changes when a table is replaced, grows, shrinks or gets a new last row."""
+    return tuple((id(table), len(table), id(table[-1]) if table else None) for table in tables)
+
+
+def decimal_sum(values: Iterable[str | int | float | None]) -> Decimal:
+    """The exact sum of decimal strings (numbers are accepted too); None and blanks count as zero."""
+    total = Decimal(0)
+    for value in values:
+        if value is None or value == "":
+            continue
+        total += value if isinstance(value, Decimal) else Decimal(str(value))
+    return total
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain digits, never in exponent form (``Decimal('1E+2')`` → ``"100"``)."""
+    text = format(value, "f")
+    return text if text != "-0" else "0"
+
+
+def to_decimal(value) -> Decimal | None:
+    """A decimal from a string or number, or None when it is not a number."""
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def encode_cursor(payload: dict) -> str:
+    """An opaque, URL-safe page cursor carrying `payload`."""
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict | None:
+    """The payload of a cursor made by :func:`encode_cursor`, or None when it is not one."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def request_id(length: int = 22) -> str:
+    """A random request id in the style the platforms print (``Xk2vQ9uLp0R7sT1wYb3nZA``)."""
+    return secrets.token_urlsafe(length)[:length]
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer setting from the environment (``SANDBOX_…``), or `default` when unset or invalid."""
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default

@@ -1,0 +1,913 @@
+"""HubSpot emulator: OAuth v1 refresh, CRM v3 list / get / search, owners, deal pipelines, v4 association
+reads, legacy v1 email events and campaigns, marketing v3 forms and v1 form submissions.
+
+Follows reference/source-apis.md section 2: property values are always strings or null; the list
+cursor is opaque and ``paging`` is absent on the last page; ``archived=true`` lists only archived
+records; inline associations repeat a company once per label (``contact_to_company`` and
+``contact_to_company_unlabeled``); search pages by numeric offset, caps at 10,000 results (400 for
+``after`` >= 10000) and never returns archived records; ``X-HubSpot-RateLimit-*`` headers on every
+endpoint except search; a 401 ``EXPIRED_AUTHENTICATION`` once a token outlives ``expires_in``.
+
+Where the reference is silent the emulator chooses (unverified against the real API): the list
+cursor is the id of the next record; an inline association list stops at 100 entries per type and
+links to the v4 endpoint for the rest; ids without associations come back in a 207's ``errors``;
+forms are listed through marketing v3; a ``limit`` above an endpoint's maximum is a 400.
+
+Not emulated: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
+date-versioned ``/crm/objects/2026-03/`` paths, and throttling itself: the rate-limit headers count
+requests, but only an injected ``rate_limit`` fault answers 429.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Match, Route
+
+from sandbox.apis.hubspot_search import (
+    DEFAULT_PROPERTIES,
+    MODIFIED_PROPERTY,
+    IdOrdered,
+    ObjectIndex,
+    ValidationError,
+    datetime_key,
+    parse_search,
+    record_id_number,
+    run_search,
+)
+from sandbox.auth import CLIENT_ID, CLIENT_SECRET, bearer_token, credentials_match, form_fields
+from sandbox.dataset import hubspot_datetime
+from sandbox.faults import FaultRule
+
+PORTAL_ID = 4815162  # the portal the generator's email events claim to come from
+LIST_LIMIT = (10, 100)  # (default, maximum) per endpoint
+SEARCH_LIMIT = (10, 200)
+SEARCH_RESULT_CAP = 10_000
+OWNERS_LIMIT = (100, 500)
+EVENTS_LIMIT = (10, 1000)
+CAMPAIGNS_LIMIT = (10, 1000)  # unverified: the v1 campaigns reference gives no numbers
+FORMS_LIMIT = (20, 100)  # unverified for marketing v3 forms
+SUBMISSIONS_LIMIT = (20, 50)
+ASSOCIATIONS_LIMIT = (500, 500)
+ASSOCIATION_BATCH_INPUTS = 1000
+INLINE_ASSOCIATIONS = 100  # entries per association type inlined in a list page before it is truncated
+RATE_WINDOW_MS = 10_000
+RATE_MAX = 190  # Professional / Enterprise burst per 10 s
+SEARCH_CACHE_SIZE = 16
+
+OBJECT_ALIASES = {
+    "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
+    "companies": "companies", "company": "companies", "0-2": "companies",
+    "deals": "deals", "deal": "deals", "0-3": "deals",
+}
+#: v4 association type ids per (from, to): (primary or only type, unlabeled type when there is a primary).
+ASSOCIATION_TYPE_IDS = {
+    ("contacts", "companies"): (1, 279), ("companies", "contacts"): (2, 280),
+    ("deals", "companies"): (5, 341), ("companies", "deals"): (6, 342),
+    ("deals", "contacts"): (3, None), ("contacts", "deals"): (4, None),
+}
+_SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal"}
+_EDGE_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+             "</body>\r\n</html>\r\n")
+
+
+class HubSpotEmulator:
+    """Serves the HubSpot objects of the dataset; see the module docstring."""
+
+    name = "hubspot"
+    path_prefixes = ("/crm/", "/oauth/v1/", "/email/public/", "/form-integrations/", "/marketing/v3/")
+
+    def __init__(self, state) -> None:
+        self.state = state
+        # access token -> wall-clock issue time, to tell an expired token from an unknown one
+        self._issued: dict[str, float] = {}
+        self._views: dict[tuple[str, str], tuple[tuple, Any]] = {}
+        self._searches: OrderedDict[tuple, tuple[ObjectIndex, list[dict]]] = OrderedDict()
+        self._calls: deque[float] = deque()
+        self._routes: list[Route] | None = None
+
+    def routes(self) -> list[Route]:
+        """OAuth, CRM objects, search, owners, pipelines, associations, email events, campaigns, forms."""
+        if self._routes is None:
+            self._routes = [
+                Route("/oauth/v1/token", self.token, methods=["POST"]),
+                Route("/oauth/v1/access-tokens/{token}", self.token_info),
+                Route("/crm/v3/objects/{object_type}", self.list_objects),
+                Route("/crm/v3/objects/{object_type}/search", self.search, methods=["POST"]),
+                Route("/crm/v3/objects/{object_type}/{record_id}", self.get_object),
+                Route("/crm/v3/owners", self.owners),
+                Route("/crm/v3/owners/", self.owners),
+                Route("/crm/v3/pipelines/{object_type}", self.pipelines),
+                Route("/crm/v3/pipelines/{object_type}/{pipeline_id}", self.pipeline),
+                Route("/crm/v4/associations/{from_type}/{to_type}/batch/read", self.associations_batch_read,
+                      methods=["POST"]),
+                Route("/crm/v4/objects/{from_type}/{record_id}/associations/{to_type}",
+                      self.record_associations),
+                Route("/email/public/v1/events", self.email_events),
+                Route("/email/public/v1/campaigns", self.campaigns),
+                Route("/email/public/v1/campaigns/{campaign_id}", self.campaign),
+                Route("/marketing/v3/forms", self.forms),
+                Route("/marketing/v3/forms/", self.forms),
+                Route("/form-integrations/v1/submissions/forms/{form_guid}", self.form_submissions),
+            ]
+        return self._routes
+
+    def fault_response(self, rule: FaultRule) -> Response:
+        """HubSpot's signals: the ten-secondly 429 JSON, an edge's HTML 502, or a page with one bad record."""
+        if rule.kind == "rate_limit":
+            body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+                    "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                    "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
+            # HubSpot does not document Retry-After; sent so that connectors honouring it can be tested.
+            headers = {**self._rate_headers(remaining=0), "Retry-After": str(rule.retry_after)}
+            return JSONResponse(body, status_code=429, headers=headers)
+        if rule.kind == "malformed":
+            return _MalformedPage(self)
+        return HTMLResponse(_EDGE_502, status_code=502)
+
+    # --- OAuth -------------------------------------------------------------------------------------
+
+    async def token(self, request: Request) -> Response:
+        """``POST /oauth/v1/token`` with the refresh-token grant; ``expires_in`` is the sandbox token TTL."""
+        form = await form_fields(request)
+        if form.get("grant_type") != "refresh_token":
+            return _oauth_error("BAD_GRANT_TYPE", "unsupported_grant_type",
+                                "grant_type must be refresh_token")
+        if not credentials_match(form):
+            if form.get("client_id") != CLIENT_ID:
+                return _oauth_error("BAD_CLIENT_ID", "invalid_client", "missing or unknown client id")
+            if form.get("client_secret") != CLIENT_SECRET:
+                return _oauth_error("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client secret")
+            return _oauth_error("BAD_REFRESH_TOKEN", "invalid_grant", "missing or unknown refresh token")
+        access_token = self.state.tokens.issue(self.name, prefix="CKSANDBOX")
+        self._issued[access_token] = time.time()
+        return JSONResponse({"token_type": "bearer", "refresh_token": form["refresh_token"],
+                             "access_token": access_token, "expires_in": self._ttl()})
+
+    async def token_info(self, request: Request) -> Response:
+        """``GET /oauth/v1/access-tokens/{token}``: the portal and remaining lifetime of a valid token."""
+        token = request.path_params["token"]
+        if not self.state.tokens.is_valid(self.name, token):
+            return _error(404, "The access token is invalid or expired.", "OBJECT_NOT_FOUND")
+        remaining = self._issued.get(token, time.time()) + self._ttl() - time.time()
+        return JSONResponse({
+            "token": token, "user": "sandbox-admin@commonground-demo.com",
+            "hub_domain": "commonground-demo.com",
+            "scopes": ["oauth", "crm.objects.contacts.read", "crm.objects.companies.read",
+                       "crm.objects.deals.read", "crm.objects.owners.read", "content", "forms"],
+            "hub_id": PORTAL_ID, "app_id": 113, "expires_in": max(0, int(remaining)), "user_id": 1,
+            "token_type": "access",
+        })
+
+    # --- CRM objects -------------------------------------------------------------------------------
+
+    async def list_objects(self, request: Request) -> Response:
+        """``GET /crm/v3/objects/{type}``: a page in id order, ``after`` cursor, ``archived=true`` sweep."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
+        if object_type is None:
+            return _unknown_object(request.path_params["object_type"])
+        try:
+            limit = _int_param(request, "limit", *LIST_LIMIT)
+            after = _id_cursor(request.query_params.get("after"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        index = self._index(object_type)
+        view = index.archived if _flag(request, "archived") else index.live
+        start = bisect_left(view.ids, after) if after is not None else 0
+        stop = start + self._page_size(limit)
+        names = _selected_properties(object_type, _csv_param(request, "properties"))
+        to_types = _association_types(_csv_param(request, "associations"))
+        body: dict[str, Any] = {"results": [self._render(record, object_type, names, to_types)
+                                            for record in view.rows[start:stop]]}
+        if stop < len(view.rows):
+            after_next = str(view.ids[stop])
+            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+        return self._with_rate_headers(JSONResponse(body))
+
+    async def get_object(self, request: Request) -> Response:
+        """``GET /crm/v3/objects/{type}/{id}``: one record, with the list's property and association rules."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
+        if object_type is None:
+            return _unknown_object(request.path_params["object_type"])
+        record_id = request.path_params["record_id"]
+        record = self._index(object_type).find(record_id, archived=_flag(request, "archived"))
+        if record is None:
+            return _error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
+                          context={"id": [record_id]})
+        names = _selected_properties(object_type, _csv_param(request, "properties"))
+        to_types = _association_types(_csv_param(request, "associations"))
+        return self._with_rate_headers(JSONResponse(self._render(record, object_type, names, to_types)))
+
+    async def search(self, request: Request) -> Response:
+        """``POST /crm/v3/objects/{type}/search``: filter groups, one sort, offset paging to 10,000."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
+        if object_type is None:
+            return _unknown_object(request.path_params["object_type"])
+        index = self._index(object_type)
+        try:
+            query = parse_search(await _json_body(request), index, SEARCH_LIMIT[1])
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        if query.after >= SEARCH_RESULT_CAP:
+            return _error(400, f"There was a problem with the request. Search results are capped at "
+                               f"{SEARCH_RESULT_CAP}; after={query.after} is beyond them.",
+                          "VALIDATION_ERROR")
+        matches = self._search_results(object_type, index, query)
+        stop = min(query.after + self._page_size(query.limit), len(matches), SEARCH_RESULT_CAP)
+        names = _selected_properties(object_type, query.properties)
+        page = matches[query.after:stop]
+        body: dict[str, Any] = {"total": len(matches),
+                                "results": [self._render(r, object_type, names) for r in page]}
+        if stop < len(matches):
+            body["paging"] = {"next": {"after": str(stop), "link": f"?after={stop}"}}
+        return JSONResponse(body)
+
+    # --- owners and pipelines ----------------------------------------------------------------------
+
+    async def owners(self, request: Request) -> Response:
+        """``GET /crm/v3/owners``: owners in id order, ``after`` cursor, ``email`` filter, ``archived``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            limit = _int_param(request, "limit", *OWNERS_LIMIT)
+            after = _id_cursor(request.query_params.get("after"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        archived = _flag(request, "archived")
+        view = self._view("owners", "owners", lambda rows: _id_ordered_split(rows, archived=archived),
+                          variant=str(archived))
+        email = (request.query_params.get("email") or "").casefold()
+        if email:
+            rows = [r for r in view.rows if str(r.get("email", "")).casefold() == email]
+            view = IdOrdered([record_id_number(r) for r in rows], rows)
+        start = bisect_left(view.ids, after) if after is not None else 0
+        stop = start + self._page_size(limit)
+        body: dict[str, Any] = {"results": view.rows[start:stop]}
+        if stop < len(view.rows):
+            after_next = str(view.ids[stop])
+            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+        return self._with_rate_headers(JSONResponse(body))
+
+    async def pipelines(self, request: Request) -> Response:
+        """``GET /crm/v3/pipelines/{type}``: every pipeline with its stages (only deals carry any here)."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        is_deals = OBJECT_ALIASES.get(request.path_params["object_type"]) == "deals"
+        rows = self.state.dataset.table(self.name, "pipelines") if is_deals else []
+        return self._with_rate_headers(JSONResponse({"results": rows}))
+
+    async def pipeline(self, request: Request) -> Response:
+        """``GET /crm/v3/pipelines/{type}/{id}``: one pipeline."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        wanted = request.path_params["pipeline_id"]
+        rows = self.state.dataset.table(self.name, "pipelines")
+        found = next((p for p in rows if str(p.get("id")) == wanted), None)
+        if found is None or OBJECT_ALIASES.get(request.path_params["object_type"]) != "deals":
+            return _error(404, f"Unable to find pipeline with ID {wanted}", "OBJECT_NOT_FOUND")
+        return self._with_rate_headers(JSONResponse(found))
+
+    # --- associations ------------------------------------------------------------------------------
+
+    async def associations_batch_read(self, request: Request) -> Response:
+        """``POST /crm/v4/associations/{from}/{to}/batch/read``; 207 and ``errors`` for unassociated ids."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        from_type = OBJECT_ALIASES.get(request.path_params["from_type"])
+        to_type = OBJECT_ALIASES.get(request.path_params["to_type"])
+        if from_type is None or to_type is None:
+            return _unknown_object(request.path_params["from_type"] if from_type is None
+                                   else request.path_params["to_type"])
+        try:
+            inputs = _batch_inputs(await _json_body(request))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        started = _now_text()
+        results, errors = [], []
+        for item in inputs:
+            record_id = str(item["id"])
+            targets = self._association_targets(from_type, record_id, to_type)
+            if not targets:
+                errors.append(_no_associations_error(from_type, to_type, record_id))
+                continue
+            start = _offset_cursor(item.get("after"))
+            page, after_next = _page_of(targets, start, ASSOCIATIONS_LIMIT[1])
+            result: dict[str, Any] = {"from": {"id": record_id},
+                                      "to": [_v4_target(from_type, to_type, t) for t in page]}
+            if after_next is not None:
+                result["paging"] = {"next": {"after": after_next}}
+            results.append(result)
+        body: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if errors:
+            body.update(numErrors=len(errors), errors=errors)
+        body.update(startedAt=started, completedAt=_now_text())
+        return self._with_rate_headers(JSONResponse(body, status_code=207 if errors else 200))
+
+    async def record_associations(self, request: Request) -> Response:
+        """``GET /crm/v4/objects/{from}/{id}/associations/{to}``: one record's associations, paged."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        from_type = OBJECT_ALIASES.get(request.path_params["from_type"])
+        to_type = OBJECT_ALIASES.get(request.path_params["to_type"])
+        if from_type is None or to_type is None:
+            return _unknown_object(request.path_params["from_type"] if from_type is None
+                                   else request.path_params["to_type"])
+        try:
+            limit = _int_param(request, "limit", *ASSOCIATIONS_LIMIT)
+            start = _offset_cursor(request.query_params.get("after"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        targets = self._association_targets(from_type, request.path_params["record_id"], to_type)
+        page, after_next = _page_of(targets, start, limit)
+        body: dict[str, Any] = {"results": [_v4_target(from_type, to_type, t) for t in page]}
+        if after_next is not None:
+            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+        return self._with_rate_headers(JSONResponse(body))
+
+    # --- marketing ---------------------------------------------------------------------------------
+
+    async def email_events(self, request: Request) -> Response:
+        """``GET /email/public/v1/events``: newest first, inclusive ms window, ``offset`` token paging."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            limit = _int_param(request, "limit", *EVENTS_LIMIT)
+            start_ms = _optional_int(request, "startTimestamp")
+            end_ms = _optional_int(request, "endTimestamp")
+            campaign_id = _optional_int(request, "campaignId")
+            app_id = _optional_int(request, "appId")
+            resume = _event_cursor(request.query_params.get("offset"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        keys, rows = self._view("email_events", "newest_first", _events_newest_first)
+        low = bisect_left(keys, -end_ms) if end_ms is not None else 0
+        high = bisect_right(keys, -start_ms) if start_ms is not None else len(keys)
+        if resume == "done":
+            low = high
+        elif resume is not None:
+            low = max(low, _resume_position(keys, rows, resume, "id"))
+        wanted = _event_filter(request.query_params.get("eventType"), campaign_id, app_id,
+                               request.query_params.get("recipient"))
+        events, next_event = _collect(rows, low, high, wanted, self._page_size(limit))
+        offset = _token("done") if next_event is None else _token(next_event["created"], next_event["id"])
+        body = {"hasMore": next_event is not None, "offset": offset, "events": events}
+        return self._with_rate_headers(JSONResponse(body))
+
+    async def campaigns(self, request: Request) -> Response:
+        """``GET /email/public/v1/campaigns``: ids with ``lastUpdatedTime``, ``offset`` token paging."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            limit = _int_param(request, "limit", *CAMPAIGNS_LIMIT)
+            start = _offset_cursor(request.query_params.get("offset"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        rows = self._view("marketing_emails", "by_id", lambda table: sorted(table, key=record_id_number))
+        page, after_next = _page_of(rows, start, self._page_size(limit))
+        campaigns = [{"id": r["id"], "lastUpdatedTime": r.get("lastUpdatedTime"), "appId": r.get("appId"),
+                      "appName": r.get("appName")} for r in page]
+        body = {"campaigns": campaigns, "hasMore": after_next is not None,
+                "offset": after_next or _token(len(rows))}
+        return self._with_rate_headers(JSONResponse(body))
+
+    async def campaign(self, request: Request) -> Response:
+        """``GET /email/public/v1/campaigns/{id}``: one campaign with its name and subject."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        wanted = request.path_params["campaign_id"]
+        rows = self.state.dataset.table(self.name, "marketing_emails")
+        found = next((r for r in rows if str(r.get("id")) == wanted), None)
+        if found is None:
+            return _error(404, f"campaign {wanted} not found", "OBJECT_NOT_FOUND")
+        return self._with_rate_headers(JSONResponse({"type": "BATCH_EMAIL", **found}))
+
+    async def forms(self, request: Request) -> Response:
+        """``GET /marketing/v3/forms``: CRM-style ``results`` with ISO timestamps, ``after`` paging."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            limit = _int_param(request, "limit", *FORMS_LIMIT)
+            start = _offset_cursor(request.query_params.get("after"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        rows = [] if _flag(request, "archived") else self.state.dataset.table(self.name, "forms")
+        page, after_next = _page_of(rows, start, self._page_size(limit))
+        body: dict[str, Any] = {"results": [_form(r) for r in page]}
+        if after_next is not None:
+            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+        return self._with_rate_headers(JSONResponse(body))
+
+    async def form_submissions(self, request: Request) -> Response:
+        """``GET /form-integrations/v1/submissions/forms/{guid}``: newest first, <= 50 a page, ``after``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        guid = request.path_params["form_guid"]
+        try:
+            limit = _int_param(request, "limit", *SUBMISSIONS_LIMIT)
+            resume = _event_cursor(request.query_params.get("after"))
+        except ValidationError as exc:
+            return _error(400, str(exc), "VALIDATION_ERROR")
+        by_form = self._view("form_submissions", "by_form", _submissions_by_form)
+        known = {f.get("guid") for f in self.state.dataset.table(self.name, "forms")}
+        if guid not in by_form and guid not in known:
+            return _error(404, f"Form {guid} not found.", "OBJECT_NOT_FOUND")
+        keys, rows = by_form.get(guid, ([], []))
+        start = 0
+        if resume == "done":
+            start = len(rows)
+        elif resume is not None:
+            start = _resume_position(keys, rows, resume, "conversionId", inclusive=False)
+        page = rows[start:start + self._page_size(limit)]
+        body: dict[str, Any] = {"results": [_submission(s) for s in page]}
+        if start + len(page) < len(rows):
+            last = page[-1]
+            after_next = _token(last["submittedAt"], last["conversionId"])
+            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+        return self._with_rate_headers(JSONResponse(body))
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> Response | None:
+        token = bearer_token(request.headers)
+        if self.state.tokens.is_valid(self.name, token):
+            self._note_call()
+            return None
+        issued = self._issued.get(token or "")
+        if issued is None:
+            return _error(401, "Authentication credentials not found. This API supports OAuth 2.0 "
+                               "authentication and you can find more details at "
+                               "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                          "INVALID_AUTHENTICATION")
+        now = time.time()
+        expired_at = min(now, issued + self._ttl())
+        ago = int(now - expired_at)
+        amount = f"{ago // 60} minute(s)" if ago >= 60 else f"{ago} second(s)"
+        expire_time = hubspot_datetime(datetime.fromtimestamp(expired_at, UTC))
+        return _error(401, f"The OAuth token used to make this call expired {amount} ago.",
+                      "EXPIRED_AUTHENTICATION", context={"expire time": [expire_time]})
+
+    def _ttl(self) -> int:
+        return int(round(self.state.tokens.ttl_seconds))
+
+    def _note_call(self) -> None:
+        now = time.monotonic()
+        self._calls.append(now)
+        while self._calls and self._calls[0] < now - RATE_WINDOW_MS / 1000:
+            self._calls.popleft()
+
+    def _rate_headers(self, remaining: int | None = None) -> dict[str, str]:
+        if remaining is None:
+            remaining = max(0, RATE_MAX - len(self._calls))
+        return {"X-HubSpot-RateLimit-Interval-Milliseconds": str(RATE_WINDOW_MS),
+                "X-HubSpot-RateLimit-Max": str(RATE_MAX), "X-HubSpot-RateLimit-Remaining": str(remaining)}
+
+    def _with_rate_headers(self, response: Response) -> Response:
+        response.headers.update(self._rate_headers())
+        return response
+
+    def _page_size(self, limit: int) -> int:
+        return self.state.page_size or limit
+
+    def _view(self, obj: str, kind: str, build: Callable[[list[dict]], Any], variant: str = "") -> Any:
+        """A derived view of one table, rebuilt only when the table changes.
+
+        "Changed" means: another list object, another length, another dataset clock (time advanced), or
+        another ``state.data_version`` (bumped by ``upsert_records``, which can replace records in place).
+        Checking these is O(1) per request, so the first request after a change pays for the rebuild and
+        every page after it is served from the view.
+        """
+        table = self.state.dataset.table(self.name, obj)
+        stamp = (id(table), len(table), self.state.dataset.clock, getattr(self.state, "data_version", 0))
+        cached = self._views.get((obj, kind + variant))
+        if cached is None or cached[0] != stamp:
+            cached = self._views[(obj, kind + variant)] = (stamp, build(table))
+        return cached[1]
+
+    def _index(self, object_type: str) -> ObjectIndex:
+        return self._view(object_type, "index", lambda rows: ObjectIndex(object_type, rows))
+
+    def _search_results(self, object_type: str, index: ObjectIndex, query) -> list[dict]:
+        """The ordered result list of a query, kept for its next pages (search pages by offset)."""
+        key = (object_type, query.cache_key)
+        cached = self._searches.get(key)
+        if cached is None or cached[0] is not index:  # the index is rebuilt whenever the records change
+            cached = self._searches[key] = (index, run_search(index, query))
+            while len(self._searches) > SEARCH_CACHE_SIZE:
+                self._searches.popitem(last=False)
+        else:
+            self._searches.move_to_end(key)
+        return cached[1]
+
+    def _association_targets(self, from_type: str, record_id: str, to_type: str) -> list[tuple[str, str]]:
+        """``(to_id, association type name)`` pairs of one record, primary label first, without repeats."""
+        links = self._view("associations", f"{from_type}>{to_type}",
+                           lambda rows: _association_map(rows, from_type, to_type))
+        return links.get(record_id, [])
+
+    def _render(self, record: dict, object_type: str, names: tuple[str, ...],
+                to_types: tuple[str, ...] = ()) -> dict:
+        """A record as the API sends it: selected properties as strings, archivedAt, inline associations."""
+        properties = record.get("properties")
+        if isinstance(properties, dict):
+            properties = {name: _wire_value(properties[name]) for name in names if name in properties}
+        rendered = {"id": record["id"], "properties": properties, "createdAt": record.get("createdAt"),
+                    "updatedAt": record.get("updatedAt"), "archived": bool(record.get("archived"))}
+        if rendered["archived"]:
+            rendered["archivedAt"] = record.get("archivedAt") or record.get("updatedAt")
+        associations = {}
+        for to_type in to_types:
+            targets = self._association_targets(object_type, record["id"], to_type)
+            entries, covered = _inline_entries(object_type, to_type, targets)
+            if entries:
+                associations[to_type] = {"results": entries}
+            if covered < len(targets):
+                after = _token(covered)
+                link = f"/crm/v4/objects/{object_type}/{record['id']}/associations/{to_type}?after={after}"
+                associations[to_type]["paging"] = {"next": {"after": after, "link": link}}
+        if associations:
+            rendered["associations"] = associations
+        return rendered
+
+    async def dispatch(self, scope, receive) -> Response:
+        """Run the route a request would reach, bypassing faults (a malformed page starts as a real one)."""
+        for route in self.routes():
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                return await route.endpoint(Request({**scope, **child_scope}, receive))
+        return _error(404, "Not found", "OBJECT_NOT_FOUND")
+
+
+class _MalformedPage(Response):
+    """The page the request would have got, with its first record broken and everything else intact.
+
+    The paging stays valid, so a connector that quarantines the broken record and carries on still
+    reads every other record; one that trusts the shape crashes.
+    """
+
+    def __init__(self, emulator: HubSpotEmulator) -> None:
+        super().__init__(status_code=200)
+        self.emulator = emulator
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = await self.emulator.dispatch(scope, receive)
+        if response.status_code >= 300 or response.media_type != "application/json":
+            await response(scope, receive, send)
+            return
+        body = json.loads(response.body)
+        _break_first_record(body)
+        headers = {k: v for k, v in response.headers.items() if k.lower().startswith("x-hubspot")}
+        await JSONResponse(body, headers=headers)(scope, receive, send)
+
+
+def _break_first_record(body: dict) -> None:
+    """Corrupt a page's first record: properties become a string, a timestamp becomes text, or the id goes."""
+    lists = [body[key] for key in ("results", "events", "campaigns") if isinstance(body.get(key), list)]
+    records = lists[0] if lists else None
+    if records is None:
+        return
+    if not records:
+        records.append({"id": None, "properties": "{}"})
+        return
+    first = records[0]
+    if isinstance(first.get("properties"), dict):
+        first["properties"] = json.dumps(first["properties"])
+    elif "values" in first:
+        first["values"] = "email=broken"
+    elif "created" in first:
+        first["created"] = hubspot_datetime(datetime.now(UTC))
+    else:
+        first["id"] = None
+
+
+# --- request parsing ---------------------------------------------------------------------------------
+
+
+def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer, got {raw!r}") from None
+    if not 1 <= value <= maximum:
+        raise ValidationError(f"{name} must be between 1 and {maximum}, got {value}")
+    return value
+
+
+def _optional_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "false").lower() == "true"
+
+
+def _csv_param(request: Request, name: str) -> list[str] | None:
+    """A comma-separated and/or repeated query parameter, or None when absent."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Invalid input JSON on line {getattr(exc, 'lineno', 1)}: {exc}") from None
+
+
+def _selected_properties(object_type: str, requested: list[str] | None) -> tuple[str, ...]:
+    """Requested properties plus the always-returned ones, or the object's defaults when none are named."""
+    if requested is None:
+        return DEFAULT_PROPERTIES[object_type]
+    return tuple(dict.fromkeys([*requested, "createdate", "hs_object_id", MODIFIED_PROPERTY[object_type]]))
+
+
+def _association_types(requested: list[str] | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(OBJECT_ALIASES[name] for name in requested or () if name in OBJECT_ALIASES))
+
+
+def _batch_inputs(body: Any) -> list[dict]:
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") is not None
+                                               for i in inputs):
+        raise ValidationError("Invalid input JSON: inputs must be an array of objects with an id")
+    if len(inputs) > ASSOCIATION_BATCH_INPUTS:
+        raise ValidationError(f"Batch read accepts at most {ASSOCIATION_BATCH_INPUTS} inputs, "
+                              f"got {len(inputs)}")
+    return inputs
+
+
+# --- cursors: opaque to clients, decoded only here -------------------------------------------------------
+
+
+def _token(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(":".join(map(str, parts)).encode()).decode().rstrip("=")
+
+
+def _untoken(text: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationError(f"Invalid paging token {text!r}") from None
+
+
+def _id_cursor(after: str | None) -> int | None:
+    """The list cursor: the numeric id of the next record (opaque to clients, though numeric-looking)."""
+    if after is None or after == "":
+        return None
+    if not after.isdigit():
+        raise ValidationError(f"Invalid after value {after!r}")
+    return int(after)
+
+
+def _offset_cursor(after: str | None) -> int:
+    if not after:
+        return 0
+    decoded = _untoken(after)
+    if not decoded.isdigit():
+        raise ValidationError(f"Invalid paging token {after!r}")
+    return int(decoded)
+
+
+def _event_cursor(token: str | None) -> tuple[int, str] | str | None:
+    """``(moment, id)`` of the next item to return (or the item last returned), ``"done"``, or None."""
+    if not token:
+        return None
+    decoded = _untoken(token)
+    if decoded == "done":
+        return "done"
+    moment, _, item_id = decoded.partition(":")
+    if not moment.lstrip("-").isdigit() or not item_id:
+        raise ValidationError(f"Invalid offset token {token!r}")
+    return int(moment), item_id
+
+
+def _page_of(items: list, start: int, size: int) -> tuple[list, str | None]:
+    """One page of a list paged by position, and the token of the next page (None on the last)."""
+    stop = start + size
+    return items[start:stop], (_token(stop) if stop < len(items) else None)
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+def _id_ordered_split(rows: list[dict], archived: bool) -> IdOrdered:
+    chosen = sorted((r for r in rows if bool(r.get("archived")) == archived), key=record_id_number)
+    return IdOrdered([record_id_number(r) for r in chosen], chosen)
+
+
+def _events_newest_first(rows: list[dict]) -> tuple[list[int], list[dict]]:
+    """Email events newest first (ties by id); the keys are the negated ``created`` stamps, for bisect."""
+    ordered = sorted(rows, key=lambda e: (-int(e["created"]), str(e["id"])))
+    return [-int(e["created"]) for e in ordered], ordered
+
+
+def _submissions_by_form(rows: list[dict]) -> dict[str, tuple[list[int], list[dict]]]:
+    """Form submissions per form guid, newest first (ties by conversion id), with negated stamps as keys."""
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row.get("formGuid"), []).append(row)
+    views = {}
+    for guid, items in grouped.items():
+        items.sort(key=lambda s: (-int(s["submittedAt"]), str(s["conversionId"])))
+        views[guid] = ([-int(s["submittedAt"]) for s in items], items)
+    return views
+
+
+def _resume_position(keys: list[int], rows: list[dict], cursor: tuple[int, str], id_field: str,
+                     inclusive: bool = True) -> int:
+    """Where a newest-first scan resumes: at the cursor item (inclusive) or just after it."""
+    moment, item_id = cursor
+    position = bisect_left(keys, -moment)
+    while position < len(keys) and keys[position] == -moment:
+        current = str(rows[position][id_field])
+        if current > item_id or (inclusive and current == item_id):
+            break
+        position += 1
+    return position
+
+
+def _event_filter(event_type: str | None, campaign_id: int | None, app_id: int | None,
+                  recipient: str | None) -> Callable[[dict], bool]:
+    wanted_recipient = recipient.casefold() if recipient else None
+
+    def matches(event: dict) -> bool:
+        return ((event_type is None or event.get("type") == event_type)
+                and (campaign_id is None or event.get("emailCampaignId") == campaign_id)
+                and (app_id is None or event.get("appId") == app_id)
+                and (wanted_recipient is None
+                     or str(event.get("recipient", "")).casefold() == wanted_recipient))
+
+    return matches
+
+
+def _collect(rows: list[dict], low: int, high: int, wanted: Callable[[dict], bool],
+             size: int) -> tuple[list[dict], dict | None]:
+    """Up to ``size`` matching rows of ``rows[low:high]``, and the next matching row after them (or None)."""
+    found: list[dict] = []
+    for position in range(low, high):
+        row = rows[position]
+        if wanted(row):
+            if len(found) == size:
+                return found, row
+            found.append(row)
+    return found, None
+
+
+def _association_map(rows: list[dict], from_type: str, to_type: str) -> dict[str, list[tuple[str, str]]]:
+    """Record id -> ``(to_id, type name)`` for one direction, read from rows stored in either direction."""
+    links: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        row_from, row_to = OBJECT_ALIASES.get(row.get("from_type")), OBJECT_ALIASES.get(row.get("to_type"))
+        if (row_from, row_to) == (from_type, to_type):
+            source, target, type_name = str(row["from_id"]), str(row["to_id"]), row.get("type")
+        elif (row_from, row_to) == (to_type, from_type):
+            source, target, type_name = str(row["to_id"]), str(row["from_id"]), _reverse_type(row.get("type"))
+        else:
+            continue
+        type_name = type_name or f"{_SINGULAR[from_type]}_to_{_SINGULAR[to_type]}"
+        targets = links.setdefault(source, [])
+        if (target, type_name) not in targets:
+            targets.append((target, type_name))
+    return links
+
+
+def _reverse_type(type_name: str | None) -> str | None:
+    """``contact_to_company`` -> ``company_to_contact`` (labels such as ``_unlabeled`` are kept)."""
+    if not type_name or "_to_" not in type_name:
+        return None
+    source, _, rest = type_name.partition("_to_")
+    target, suffix = (rest[: -len("_unlabeled")], "_unlabeled") if rest.endswith("_unlabeled") else (rest, "")
+    return f"{target}_to_{source}{suffix}"
+
+
+def _has_primary(from_type: str, to_type: str) -> bool:
+    return ASSOCIATION_TYPE_IDS.get((from_type, to_type), (None, None))[1] is not None
+
+
+def _inline_entries(from_type: str, to_type: str, targets: list[tuple[str, str]]) -> tuple[list[dict], int]:
+    """Inline ``{"id", "type"}`` entries (at most :data:`INLINE_ASSOCIATIONS`) and the targets they cover.
+
+    A primary company association appears twice, labeled and unlabeled, as the real API sends it.
+    """
+    entries: list[dict] = []
+    for covered, (target, type_name) in enumerate(targets):
+        labels = [type_name]
+        if _has_primary(from_type, to_type) and not type_name.endswith("_unlabeled"):
+            labels.append(f"{type_name}_unlabeled")
+        if len(entries) + len(labels) > INLINE_ASSOCIATIONS:
+            return entries, covered
+        entries += [{"id": target, "type": label} for label in labels]
+    return entries, len(targets)
+
+
+def _v4_target(from_type: str, to_type: str, target: tuple[str, str]) -> dict:
+    """One v4 ``to`` entry: numeric ``toObjectId`` and every association type that links the pair."""
+    to_id, type_name = target
+    primary, unlabeled = ASSOCIATION_TYPE_IDS.get((from_type, to_type), (0, None))
+    if unlabeled is None:
+        types = [{"category": "HUBSPOT_DEFINED", "typeId": primary, "label": None}]
+    elif type_name.endswith("_unlabeled"):
+        types = [{"category": "HUBSPOT_DEFINED", "typeId": unlabeled, "label": None}]
+    else:
+        types = [{"category": "HUBSPOT_DEFINED", "typeId": primary, "label": "Primary"},
+                 {"category": "HUBSPOT_DEFINED", "typeId": unlabeled, "label": None}]
+    return {"toObjectId": int(to_id) if to_id.isdigit() else to_id, "associationTypes": types}
+
+
+def _no_associations_error(from_type: str, to_type: str, record_id: str) -> dict:
+    return {"status": "error", "category": "OBJECT_NOT_FOUND",
+            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND", "context": {"fromObjectId": [record_id]},
+            "message": f"No {_SINGULAR[to_type]} is associated with {_SINGULAR[from_type]} {record_id}."}
+
+
+def _form(row: dict) -> dict:
+    """A marketing v3 form summary; the dataset keeps epoch-ms stamps, the v3 API sends ISO strings."""
+    return {"id": row.get("guid"), "name": row.get("name"), "formType": "hubspot",
+            "createdAt": _iso(row.get("createdAt")), "updatedAt": _iso(row.get("updatedAt")),
+            "archived": False}
+
+
+def _submission(row: dict) -> dict:
+    """A form submission as v1 sends it (the form guid is in the URL, not the record)."""
+    return {"conversionId": row.get("conversionId"), "submittedAt": row.get("submittedAt"),
+            "values": row.get("values"), "pageUrl": row.get("pageUrl")}
+
+
+# --- response helpers -------------------------------------------------------------------------------------
+
+
+def _wire_value(value: Any) -> str | None:
+    """A property value as HubSpot sends it: always a string or null (numbers, booleans, lists converted)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _iso(value: Any) -> Any:
+    return datetime_key(value) if isinstance(value, int) else value
+
+
+def _now_text() -> str:
+    return hubspot_datetime(datetime.now(UTC))
+
+
+def _next_link(request: Request, after: str) -> str:
+    """The absolute URL of the next page: the same query with ``after`` replaced."""
+    params = [(key, value) for key, value in request.query_params.multi_items() if key != "after"]
+    params.append(("after", after))
+    return f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params)}"
+
+
+def _error(status: int, message: str, category: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"status": "error", "message": message, "correlationId": str(uuid.uuid4())}
+    body.update(extra)
+    if category:
+        body["category"] = category
+    return JSONResponse(body, status_code=status)
+
+
+def _oauth_error(status: str, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"status": status, "message": message, "error": error, "error_description": message,
+                         "correlationId": str(uuid.uuid4())}, status_code=400)
+
+
+def _unknown_object(name: str) -> JSONResponse:
+    return _error(400, f"Unable to infer object type from: {name}", "VALIDATION_ERROR",
+                  context={"type": [name]})

@@ -1,0 +1,48 @@
+"""Ground truth: which source records stand for the same real-world company, person or campaign."""
+
+from __future__ import annotations
+
+from .campaigns import UtmCampaign
+from .world import Company, Person
+
+
+def company_rows(companies: list[Company]) -> list[dict]:
+    """One row per Salesforce Account and HubSpot company, keyed to its real company."""
+    rows = []
+    for company in companies:
+        entity = company.entity_id
+        rows.extend({"entity_id": entity, "source_system": "salesforce", "source_record_id": record_id}
+                    for record_id in company.sf_ids)
+        rows.extend({"entity_id": entity, "source_system": "hubspot", "source_record_id": record_id}
+                    for record_id in company.hs_ids)
+    return rows
+
+
+def person_rows(people: list[Person]) -> list[dict]:
+    """One row per Salesforce Lead, Salesforce Contact and HubSpot contact, keyed to its real person."""
+    rows = []
+    for person in people:
+        entity = person.entity_id
+        rows.extend({"entity_id": entity, "source_system": "salesforce_lead", "source_record_id": record_id}
+                    for record_id in person.lead_ids)
+        rows.extend({"entity_id": entity, "source_system": "salesforce_contact", "source_record_id": record_id}
+                    for record_id in person.contact_ids)
+        rows.extend({"entity_id": entity, "source_system": "hubspot_contact", "source_record_id": record_id}
+                    for record_id in person.hs_ids)
+    return rows
+
+
+def campaign_rows(campaigns: list[UtmCampaign]) -> list[dict]:
+    """One row per Salesforce Campaign, HubSpot marketing e-mail and ad-platform campaign, keyed to its
+    real campaign and its canonical (lower-case) UTM key."""
+    rows = []
+    for campaign in campaigns:
+        entity, key = campaign.entity_id, campaign.key
+        if campaign.sf_id is not None:
+            rows.append({"entity_id": entity, "source_system": "salesforce", "source_record_id": campaign.sf_id,
+                         "utm_campaign": key})
+        rows.extend({"entity_id": entity, "source_system": "hubspot", "source_record_id": str(email_id),
+                     "utm_campaign": key} for email_id in campaign.hs_email_ids)
+        rows.extend({"entity_id": entity, "source_system": platform, "source_record_id": record_id,
+                     "utm_campaign": key} for platform, record_id in campaign.ad_ids)
+    return rows
