@@ -22,7 +22,7 @@ def _crm_stream(object_type: str, modified_property: str, properties: dict[str, 
         lookback_seconds=300,  # the search index lags recent writes by a few minutes
         fields=tuple(fields),
         options={"kind": "crm_object", "object_type": object_type, "modified_property": modified_property,
-                 "associations": associations},
+                 "associations": associations, "deleted_flag": "archived"},
     )
 
 

@@ -21,7 +21,7 @@ def salesforce_stream(object_name: str, fields: dict[str, str], deletable: bool 
         primary_key="id",
         cursor="SystemModstamp",
         fields=tuple(Field(snake_case(name), name, type_) for name, type_ in typed.items()),
-        options={"object": object_name},
+        options={"object": object_name, **({"deleted_flag": "is_deleted"} if deletable else {})},
     )
 
 

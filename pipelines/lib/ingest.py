@@ -63,6 +63,9 @@ def _metadata(result: StreamLoad, client) -> dict:
     stats = client.http.stats
     return {
         "rows_loaded": dg.MetadataValue.int(result.rows),
+        "rows_inserted": dg.MetadataValue.int(result.inserted),
+        "rows_updated": dg.MetadataValue.int(result.updated),
+        "rows_deleted": dg.MetadataValue.int(result.deleted),
         "pages": dg.MetadataValue.int(result.pages),
         "quarantined": dg.MetadataValue.int(result.quarantined),
         "cursor_before": dg.MetadataValue.text(result.cursor_before or "none"),

@@ -26,6 +26,8 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 
 import dlt  # noqa: E402  (dlt reads the settings above when it is imported)
+from dlt.common.destination.exceptions import DestinationUndefinedEntity  # noqa: E402
+from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 
 log = get_logger("pipelines.raw_loader")
 
@@ -40,6 +42,9 @@ class StreamLoad:
 
     stream: str
     rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
     pages: int = 0
     quarantined: int = 0
     cursor_before: str | None = None
@@ -81,7 +86,10 @@ def load_streams(
         _resource(discover(stream) if discover else stream, read_pages, results[stream.name], run_id, loaded_at)
         for stream in streams
     ]
+    rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in streams}
     pipeline.run(resources)
+    for stream in streams:
+        _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
     if rejected:
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
@@ -118,6 +126,29 @@ def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id
         result.cursor_after = state.get("cursor")
 
     return rows
+
+
+def _row_count(pipeline, table: str) -> int:
+    """Rows in a raw table, 0 when it does not exist yet."""
+    try:
+        with pipeline.sql_client() as client:
+            return client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table)}")[0][0]
+    except (DatabaseUndefinedRelation, DestinationUndefinedEntity):
+        return 0
+
+
+def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: int, run_id: str) -> None:
+    """Split the rows a load wrote into inserted and updated, and count the deletes it brought."""
+    if result.rows == 0:
+        return
+    result.inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
+    result.updated = max(result.rows - result.inserted, 0)
+    flag = stream.options.get("deleted_flag")
+    if flag:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(stream.name)
+            result.deleted = client.execute_sql(
+                f"select count(*) from {table} where _run_id = %s and {flag}", run_id)[0][0]
 
 
 def _write_hints(stream: Stream) -> dict:

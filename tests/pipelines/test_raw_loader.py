@@ -47,8 +47,10 @@ def _query(warehouse, sql):
 
 def test_merge_on_primary_key_and_cursor_committed_with_the_rows(warehouse):
     records = [salesforce_account(n) for n in range(3000)]
+    records[9]["IsDeleted"] = True
     first = _load(records, warehouse)["account"]
     assert (first.rows, first.pages, first.cursor_before) == (3000, 3, None)
+    assert (first.inserted, first.updated, first.deleted) == (3000, 0, 1)
     assert first.cursor_after.startswith("2026-01-28T")
 
     records[5] = salesforce_account(5, Name="Renamed Ltd", SystemModstamp="2026-02-01T00:00:00.000+0000")
@@ -56,6 +58,7 @@ def test_merge_on_primary_key_and_cursor_committed_with_the_rows(warehouse):
     second = _load(records, warehouse, run_id="run-2")["account"]
     assert second.cursor_before == first.cursor_after
     assert second.rows < 3000
+    assert (second.inserted, second.updated, second.deleted) == (0, second.rows, 0)
     assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(3000, 3000)]
     assert _query(warehouse, "select name, _run_id from raw_salesforce.account where id = '001SANDBOX00000005'") == [
         ("Renamed Ltd", "run-2")
