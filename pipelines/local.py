@@ -13,6 +13,7 @@ def local_environment(warehouse_dir: Path | None = None) -> dict[str, str]:
     """Warehouse paths under `warehouse_dir` (default ``warehouse/``), unless the environment sets them."""
     folder = Path(warehouse_dir or PROJECT_ROOT / "warehouse")
     defaults = {
+        "WAREHOUSE_TARGET": "duckdb",
         "WAREHOUSE_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
         "ANALYTICS_DUCKDB_PATH": str(folder / "analytics.duckdb"),
         "DLT_PIPELINES_DIR": str(folder / ".dlt"),

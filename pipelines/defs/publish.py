@@ -1,11 +1,8 @@
 """The BI snapshot: the marts, published only after every blocking check passed."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from pipelines.defs.transform.assets import mart_keys
-from pipelines.lib.publish import publish_duckdb
 from pipelines.lib.warehouse import WarehouseResource
 
 
@@ -18,16 +15,17 @@ from pipelines.lib.warehouse import WarehouseResource
     pool="warehouse",
 )
 def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Copy the marts into a fresh ``analytics.duckdb`` and swap it in atomically for BI to read.
+    """Copy the marts into a fresh ``analytics.duckdb`` (or the ``analytics`` schema on PostgreSQL) and swap it
+    in atomically for BI to read.
 
     Dagster runs this step only when the blocking checks on the marts passed in the same run,
     so a failed check leaves the previous snapshot in place.
     """
-    published = publish_duckdb(Path(warehouse.duckdb_path), Path(warehouse.analytics_path), warehouse.keep_snapshots)
-    context.log.info(f"published {len(published)} marts to {warehouse.analytics_path}")
+    published = warehouse.publish_marts()
+    context.log.info(f"published {len(published)} marts to {warehouse.published_location}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(Path(warehouse.analytics_path).resolve())),
+            "location": dg.MetadataValue.text(warehouse.published_location),
             "tables": dg.MetadataValue.json(published),
         }
     )

@@ -5,7 +5,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
 from pipelines.lib.sources import HubSpotResource, SalesforceResource
-from pipelines.lib.warehouse import WarehouseResource
+from pipelines.lib.warehouse import warehouse_from_environment
 
 
 @dg.definitions
@@ -13,11 +13,7 @@ def defs() -> dg.Definitions:
     """The warehouse, dbt, and one resource per source API."""
     return dg.Definitions(
         resources={
-            "warehouse": WarehouseResource(
-                duckdb_path=dg.EnvVar("WAREHOUSE_DUCKDB_PATH"),
-                analytics_path=dg.EnvVar("ANALYTICS_DUCKDB_PATH"),
-                dlt_pipelines_dir=dg.EnvVar("DLT_PIPELINES_DIR"),
-            ),
+            "warehouse": warehouse_from_environment(),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
             "salesforce": SalesforceResource(
                 login_url=dg.EnvVar("SALESFORCE_LOGIN_URL"),

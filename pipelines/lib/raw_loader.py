@@ -53,6 +53,11 @@ class StreamLoad:
     rejected: list[Rejected] = field(default_factory=list, repr=False)
 
 
+def _file_format(warehouse: str) -> str | None:
+    """PostgreSQL loads through COPY from CSV (many times faster than INSERT statements); DuckDB takes parquet."""
+    return "csv" if warehouse.startswith(("postgresql://", "postgres://")) else None
+
+
 def destination_for(warehouse: str):
     """The dlt destination of a warehouse setting: a DuckDB file path or a ``postgresql://`` URL."""
     if warehouse.startswith(("postgresql://", "postgres://")):
@@ -87,7 +92,7 @@ def load_streams(
         for stream in streams
     ]
     rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in streams}
-    pipeline.run(resources)
+    pipeline.run(resources, loader_file_format=_file_format(warehouse))
     for stream in streams:
         _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]

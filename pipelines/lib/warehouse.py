@@ -1,51 +1,100 @@
-"""The warehouse resource: where raw, staging and marts live, and where the BI snapshot is published."""
+"""The warehouse resource: where raw, staging and marts live, and where the BI snapshot is published.
+
+Two targets share one interface. DuckDB (the default): one working file written by the nightly
+run, and a published copy BI opens read-only. PostgreSQL: raw, staging and marts schemas in one
+database, published to an ``analytics`` schema that only a read-only BI role can read.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
 from pathlib import Path
+from urllib.parse import quote
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from connectors.redact import register_secret
+from pipelines.lib import publish
+
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB working warehouse (one writer: the nightly run) and the published BI snapshot."""
+    """Where the nightly run writes (one writer) and where BI reads the published marts."""
 
-    duckdb_path: str
-    analytics_path: str
+    target: str = "duckdb"
+    duckdb_path: str = ""
+    analytics_path: str = ""
+    postgres_host: str = "127.0.0.1"
+    postgres_port: str = "5432"
+    postgres_user: str = ""
+    postgres_password: str = ""
+    postgres_db: str = ""
+    bi_role: str = "bi_reader"
     dlt_pipelines_dir: str = ".dlt_pipelines"
     keep_snapshots: int = 3
 
     @property
+    def is_postgres(self) -> bool:
+        """True when the warehouse is PostgreSQL."""
+        return self.target == "postgres"
+
+    @property
+    def postgres_url(self) -> str:
+        """The PostgreSQL connection URL."""
+        password = f":{quote(self.postgres_password, safe='')}" if self.postgres_password else ""
+        return (f"postgresql://{quote(self.postgres_user, safe='')}{password}@{self.postgres_host}:"
+                f"{self.postgres_port}/{self.postgres_db}")
+
+    @property
     def loader_target(self) -> str:
-        """What the raw loader writes to (a DuckDB file path)."""
+        """What the raw loader writes to: a DuckDB file path or a PostgreSQL URL."""
+        if self.is_postgres:
+            register_secret(self.postgres_password)
+            return self.postgres_url
         Path(self.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
         return self.duckdb_path
 
-    @contextmanager
-    def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; close it before dbt or the loader needs the file."""
-        connection = duckdb.connect(self.duckdb_path, read_only=read_only)
-        try:
-            yield connection
-        finally:
-            connection.close()
+    @property
+    def published_location(self) -> str:
+        """Where BI finds the published marts."""
+        if self.is_postgres:
+            return f"{self.postgres_db}.{publish.POSTGRES_ANALYTICS_SCHEMA} (role {self.bi_role})"
+        return str(Path(self.analytics_path).resolve())
 
     def read_table(self, schema: str, table: str) -> pd.DataFrame:
         """A whole table as a pandas DataFrame (what the great-expectations runner validates)."""
-        with self.connect() as connection:
-            return connection.sql(f'select * from "{schema}"."{table}"').df()
+        sql = f'select * from "{schema}"."{table}"'
+        if self.is_postgres:
+            import psycopg2
 
-    def row_counts(self, schema: str) -> dict[str, int]:
-        """Rows per table of one schema, for reports and metadata."""
-        with self.connect() as connection:
-            tables = connection.execute(
-                "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
-            ).fetchall()
-            return {
-                name: connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
-                for (name,) in tables
-            }
+            with psycopg2.connect(self.postgres_url) as connection, connection.cursor() as cursor:
+                cursor.execute(sql)
+                return pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+        with duckdb.connect(self.duckdb_path, read_only=True) as connection:
+            return connection.sql(sql).df()
+
+    def publish_marts(self) -> dict[str, int]:
+        """Publish every mart for BI; returns rows per published table."""
+        if self.is_postgres:
+            return publish.publish_postgres(self.postgres_url, self.bi_role)
+        return publish.publish_duckdb(Path(self.duckdb_path), Path(self.analytics_path), self.keep_snapshots)
+
+
+def warehouse_from_environment() -> WarehouseResource:
+    """The warehouse the environment names: DuckDB unless ``WAREHOUSE_TARGET=postgres``; secrets via `dg.EnvVar`."""
+    settings = {"dlt_pipelines_dir": dg.EnvVar("DLT_PIPELINES_DIR")}
+    if os.getenv("WAREHOUSE_TARGET", "duckdb") != "postgres":
+        return WarehouseResource(target="duckdb", duckdb_path=dg.EnvVar("WAREHOUSE_DUCKDB_PATH"),
+                                 analytics_path=dg.EnvVar("ANALYTICS_DUCKDB_PATH"), **settings)
+    if os.getenv("POSTGRES_PASSWORD"):  # a server with trust or peer auth has none
+        settings["postgres_password"] = dg.EnvVar("POSTGRES_PASSWORD")
+    return WarehouseResource(
+        target="postgres",
+        postgres_host=dg.EnvVar("POSTGRES_HOST"),
+        postgres_port=dg.EnvVar("POSTGRES_PORT"),
+        postgres_user=dg.EnvVar("POSTGRES_USER"),
+        postgres_db=dg.EnvVar("POSTGRES_DB"),
+        bi_role=os.getenv("POSTGRES_BI_ROLE", "bi_reader"),
+        **settings,
+    )

@@ -1,6 +1,5 @@
 """The dbt project that turns raw tables into the shared marts."""
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,9 +11,6 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 _BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 DBT_EXECUTABLE = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else (shutil.which("dbt") or "dbt")
 
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROJECT_DIR,
-    target=os.getenv("DBT_TARGET", "duckdb"),
-)
+# No fixed target: profiles.yml reads WAREHOUSE_TARGET when dbt runs, so one process can serve both warehouses.
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()

@@ -1,0 +1,47 @@
+"""A PostgreSQL server for tests: the one CI started (CG_TEST_POSTGRES_URL), or a throwaway one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pipelines.local import PROJECT_ROOT
+
+SCRIPT = PROJECT_ROOT / "scripts" / "postgres-server.sh"
+
+
+@contextmanager
+def postgres_server(port: int = 55433) -> Iterator[str]:
+    """The URL of a running server: CI's when it set one, otherwise a new one on loopback for the block."""
+    if os.environ.get("CG_TEST_POSTGRES_URL"):
+        yield os.environ["CG_TEST_POSTGRES_URL"]
+        return
+    if not shutil.which("initdb"):
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
+    folder = Path(tempfile.mkdtemp(prefix="cg-postgres.", dir="/tmp"))
+    try:
+        url = subprocess.run([str(SCRIPT), "start", str(folder), str(port)], check=True, capture_output=True,
+                             text=True).stdout.strip()
+        yield url
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(folder)], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def postgres_environment(url: str) -> dict[str, str]:
+    """The warehouse settings that point the pipeline at the server `url`."""
+    parts = urlparse(url)
+    return {
+        "WAREHOUSE_TARGET": "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": parts.username or "",
+        "POSTGRES_PASSWORD": parts.password or "",
+        "POSTGRES_DB": parts.path.lstrip("/"),
+    }
