@@ -74,7 +74,7 @@ def _build(ctx: Context, size: Scale) -> None:
     hubspot.render_deals(ctx, deals)
     sends = hubspot_marketing.render_marketing_emails(ctx, campaigns)
     contacts = len(ctx.table("hubspot", "contacts"))
-    hubspot_marketing.render_email_events(ctx, sends, people, int(contacts * 0.6))
+    hubspot_marketing.render_email_events(ctx, sends, people, int(contacts * 0.5))
     guids = hubspot_marketing.render_forms(ctx)
     hubspot_marketing.render_form_submissions(ctx, people, guids)
 
@@ -83,9 +83,13 @@ def _build(ctx: Context, size: Scale) -> None:
     linkedin_ads.render(ctx, campaigns)
 
     bulk.plant(ctx)
+    for campaign in campaigns:
+        if campaign.key and not (campaign.sf_id or campaign.hs_email_ids or campaign.ad_ids):
+            ctx.note("utm_without_campaign", None, None, campaign.key)
     ctx.dataset.ground_truth.update({
         "companies": truth.company_rows(companies),
         "people": truth.person_rows(people),
         "campaigns": truth.campaign_rows(campaigns),
+        "employment": truth.employment_rows(people),
         "misalignments": ctx.misalignments,
     })

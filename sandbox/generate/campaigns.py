@@ -134,3 +134,12 @@ def utm_source_medium(person) -> tuple[str, str]:
     if channel == "EMAIL_MARKETING":
         return "hubspot", "email"
     return "partner", "referral"
+
+
+def campaign_for_channel(rng: random.Random, channel: str, running: list[UtmCampaign]) -> UtmCampaign | None:
+    """A running campaign that could have brought a person arriving through ``channel``, or None."""
+    target = _CHANNEL_PLATFORMS.get(channel)
+    if target is None:
+        return None
+    candidates = [campaign for campaign in running if _serves(campaign, target)]
+    return pick(rng, candidates) if candidates else None

@@ -74,7 +74,8 @@ def render(ctx: Context, campaigns: list[UtmCampaign]) -> None:
             if channel != "PERFORMANCE_MAX":
                 for group_name in rng.sample(_GROUP_NAMES, between(rng, 3, 5)):
                     group = {"customer.id": customer_id, "campaign.id": campaign_id,
-                             "ad_group.id": str(group_ids.take()), "ad_group.name": f"{campaign.topic or 'brand'} - {group_name}",
+                             "ad_group.id": str(group_ids.take()),
+                             "ad_group.name": f"{campaign.topic or 'brand'} - {group_name}",
                              "ad_group.status": "ENABLED", "ad_group.type": _GROUP_TYPES[channel]}
                     group_table.append(group)
                     groups.append(group)
@@ -108,7 +109,8 @@ def day_rows(rng: random.Random, campaign: dict, groups: list[dict], day: int) -
         impressions, clicks, cents, conversions = delivered
         value = round(conversions * level.value * (0.8 + 0.4 * rng.random()), 2)
         rows.append({
-            "customer.id": group["customer.id"], "campaign.id": group["campaign.id"], "ad_group.id": group["ad_group.id"],
+            "customer.id": group["customer.id"], "campaign.id": group["campaign.id"],
+            "ad_group.id": group["ad_group.id"],
             "ad_group.name": group["ad_group.name"], "ad_group.status": group["ad_group.status"], "segments.date": date,
             "metrics.impressions": str(impressions), "metrics.clicks": str(clicks),
             "metrics.cost_micros": str(cents * 10_000), "metrics.conversions": conversions,

@@ -8,11 +8,12 @@ companies and deals in ``hs_lastmodifieddate``; ``updatedAt`` always equals it.
 from __future__ import annotations
 
 import random
+from operator import itemgetter
 
 from . import vocab
 from .campaigns import utm_source_medium
 from .context import Context
-from .fastrand import below, between, pick
+from .fastrand import below, pick
 from .pipeline import HS_PIPELINES, Opp
 from .timefmt import DAY, hs_datetime
 from .variants import company_name_variant, fold_accents, gmail_variant, hubspot_domain_variant
@@ -121,12 +122,14 @@ def render_companies(ctx: Context, companies: list[Company]) -> None:
     for company in companies:
         if not company.in_hs:
             continue
-        created = company.created if not company.in_sf else company.created + between(rng, 0, 20 * DAY)
-        created = min(created, ctx.clock - 120)
+        created = company.created
+        if company.in_sf:
+            created += int(rng.random() * min(20 * DAY, max(0, ctx.clock - 120 - created)))
         instances.append((created, company.index, 0, company))
         for copy in range(1, company.hs_dups + 1):
-            instances.append((min(ctx.clock - 60, created + between(rng, DAY, 300 * DAY)), company.index, copy, company))
-    instances.sort()
+            copied = created + int(rng.random() * min(300 * DAY, max(0, ctx.clock - 60 - created)))
+            instances.append((copied, company.index, copy, company))
+    instances.sort(key=itemgetter(0))
     shared = [company for company in companies if company.in_hs and company.sf_ids]
     table = ctx.table("hubspot", "companies")
     for created, _, copy, company in instances:
@@ -185,15 +188,15 @@ def company_record(rng: random.Random, company: Company, record_id: str, created
 
 
 def stage_dates(rng: random.Random, stage: int, created_ms: int, modified_ms: int,
-                floor_customer_ms: int | None) -> list[str | None]:
+                floor_customer_ms: int | None, created_text: str) -> list[str | None]:
     """The ``hs_lifecyclestage_<stage>_date`` values (funnel order) for a contact now at ``stage``."""
     dates: list[str | None] = [None] * 8
     if stage == OTHER:
-        dates[OTHER] = hs_datetime(created_ms)
+        dates[OTHER] = created_text
         return dates
     rand = rng.random
     first = SUBSCRIBER if stage == SUBSCRIBER or rand() < 0.3 else LEAD_STAGE
-    dates[first] = hs_datetime(created_ms)
+    dates[first] = created_text
     if stage <= first:
         return dates
     reached = [s for s in range(first + 1, stage) if s != EVANGELIST and rand() < 0.8]
@@ -224,11 +227,12 @@ def render_contacts(ctx: Context, people: list[Person]) -> None:
     for person in people:
         if not person.in_hs:
             continue
-        created = min(clock - 90, person.created + int(rand() * 2 * DAY))
+        created = person.created + int(rand() * min(2 * DAY, max(0, clock - 120 - person.created)))
         instances.append((created, person.index, 0, person))
         if person.hs_dup:
-            instances.append((min(clock - 60, created + between(rng, DAY, 200 * DAY)), person.index, 1, person))
-    instances.sort()
+            copied = created + int(rand() * min(200 * DAY, max(0, clock - 60 - created)))
+            instances.append((copied, person.index, 1, person))
+    instances.sort(key=itemgetter(0))
     append = ctx.table("hubspot", "contacts").append
     associate = ctx.table("hubspot", "associations").append
     sf_contacts = [person for person in people if person.contact_ids]
@@ -237,7 +241,7 @@ def render_contacts(ctx: Context, people: list[Person]) -> None:
         record_id = str(take())
         person.hs_ids += (record_id,)
         created_ms = created * 1000 + int(rand() * 1000)
-        modified_ms = created_ms + int((clock_ms - 1000 - created_ms) * rand() ** 0.7)
+        modified_ms = created_ms + int((clock_ms - 1000 - created_ms) * rand())
         synced_contact = synced_lead = None
         if copy == 0:
             stage = person.hs_stage
@@ -276,7 +280,10 @@ def contact_record(rng: random.Random, person: Person, record_id: str, created_m
     rand = rng.random
     company = person.company
     since = company.customer_since
-    dates = stage_dates(rng, stage, created_ms, modified_ms, since * 1000 if since is not None else None)
+    created_text = hs_datetime(created_ms)
+    modified_text = hs_datetime(modified_ms) if modified_ms != created_ms else created_text
+    dates = stage_dates(rng, stage, created_ms, modified_ms, since * 1000 if since is not None else None,
+                        created_text)
     channel = _CHANNEL_NAMES[person.channel]
     choices = _SOURCE_DATA[channel]
     source_data_1 = choices[int(rand() * len(choices))]
@@ -314,8 +321,6 @@ def contact_record(rng: random.Random, person: Person, record_id: str, created_m
     owner = company.owner
     owner_id = owner.hs_id if owner is not None and rand() >= 0.15 else None
     lead_status = vocab.HS_LEAD_STATUSES[int(rand() * 8)] if LEAD_STAGE <= stage <= SQL and rand() < 0.7 else None
-    created_text = hs_datetime(created_ms)
-    modified_text = hs_datetime(modified_ms)
     return {
         "id": record_id,
         "properties": {

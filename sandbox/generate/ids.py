@@ -89,21 +89,32 @@ class Sequence:
             self._next += 1
         return value
 
-    def take_many(self, count: int) -> list[int]:
-        """The next ``count`` numbers."""
-        return [self.take() for _ in range(count)]
-
 
 class SalesforceIds:
-    """Id factory for one Salesforce object: sequential record numbers rendered as 18-char ids."""
+    """Id factory for one Salesforce object: sequential record numbers (random gaps) as 18-char ids."""
 
     def __init__(self, rng: random.Random, obj: str, start: int) -> None:
         self.prefix = SF_PREFIX[obj]
-        self._sequence = Sequence(rng, start, max_gap=7)
+        self._rand = rng.random
+        self._next = start
+        self._high = -1
+        self._head = self._checks = ""
 
     def take(self) -> str:
-        """The next id."""
-        return salesforce_id(self.prefix, self._sequence.take())
+        """The next id (same result as :func:`salesforce_id` of the next record number)."""
+        counter = self._next
+        self._next = counter + 1 + int(self._rand() * 7)
+        high, low = divmod(counter, _CHUNK)
+        if high != self._high:
+            self._high = high
+            middle, middle_check = _chunk(high)
+            head = self.prefix + _ORG_POD
+            self._head = head + middle
+            self._checks = _checksum_char(head) + middle_check
+        first, rest = divmod(low, 3844 * 3844)
+        second, third = divmod(rest, 3844)
+        flags = _SINGLE_FLAGS[first] | _PAIR_FLAGS[second] << 1 | _PAIR_FLAGS[third] << 3
+        return self._head + _BASE62[first] + _PAIRS[second] + _PAIRS[third] + self._checks + _CHECKSUM[flags]
 
 
 def uuid_string(rng: random.Random) -> str:

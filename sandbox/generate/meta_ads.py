@@ -98,11 +98,14 @@ def day_row(rng: random.Random, account: dict, campaign: dict, adset: dict, sibl
     if delivered is None:
         return None
     impressions, clicks, cents, conversions = delivered
+    if campaign["objective"] == "OUTCOME_AWARENESS":
+        clicks, conversions = clicks // 25, 0.0
     date = day_string(day)
     row = {
         "account_id": account["account_id"], "account_currency": account["currency"], "campaign_id": campaign["id"],
         "campaign_name": campaign["name"], "adset_id": adset["id"], "adset_name": adset["name"], "date_start": date,
-        "date_stop": date, "impressions": str(impressions), "reach": str(int(impressions * (0.62 + 0.3 * rng.random()))),
+        "date_stop": date, "impressions": str(impressions),
+        "reach": str(int(impressions * (0.62 + 0.3 * rng.random()))),
         "clicks": str(clicks), "spend": f"{cents / 100:.2f}",
     }
     _set_actions(row, int(clicks * (0.55 + 0.4 * rng.random())), int(conversions), level.value)

@@ -6,6 +6,7 @@ import math
 import random
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
+from operator import attrgetter
 
 from . import vocab
 from .fastrand import below, pick
@@ -75,7 +76,7 @@ def stage_path(rng: random.Random, created: int, clock: int, open_stages: int, w
         end = min(clock - 60, created + int((clock - created) * (0.3 + 0.7 * rand())))
     stages = [0]
     for stage in range(1, last_open + 1):
-        if stage == last_open or rand() < 0.3:
+        if stage == last_open or rand() < 0.2:
             stages.append(stage)
     if final is not None:
         stages.append(final)
@@ -108,8 +109,7 @@ def make_opportunities(rng: random.Random, count: int, companies: list[Company],
     opps = []
     open_stages = vocab.SF_WON
     for company in rng.choices(sf_companies, cum_weights=weights, k=count):
-        created = company.created + int((clock - company.created) * rng.random() ** 0.6)
-        created = min(created, clock - DAY)
+        created = company.created + int(max(0, clock - DAY - company.created) * rng.random() ** 0.6)
         history = stage_path(rng, created, clock, open_stages, vocab.SF_WON, vocab.SF_LOST, company.employees)
         owner = company.owner if rng.random() < 0.8 or company.owner is None else pick(rng, sf_users)
         if owner is not None and not owner.in_sf:
@@ -124,7 +124,7 @@ def make_opportunities(rng: random.Random, count: int, companies: list[Company],
         if rng.random() < 0.1:
             opp.currency = "USD"
         opps.append(opp)
-    opps.sort(key=lambda opp: opp.created)
+    opps.sort(key=attrgetter("created"))
     _assign_types(opps, vocab.SF_WON)
     return opps
 
@@ -136,8 +136,7 @@ def make_deals(rng: random.Random, count: int, companies: list[Company], clock: 
                               for company in hs_companies))
     deals = []
     for company in rng.choices(hs_companies, cum_weights=weights, k=count):
-        created = company.created + int((clock - company.created) * rng.random() ** 0.6)
-        created = min(created, clock - DAY)
+        created = company.created + int(max(0, clock - DAY - company.created) * rng.random() ** 0.6)
         if company.in_sf:
             pipeline = vocab.HS_CUSTOM_PIPELINE[0] if rng.random() < 0.6 else "default"
         else:
@@ -147,7 +146,7 @@ def make_deals(rng: random.Random, count: int, companies: list[Company], clock: 
         deal = Opp(company, created, history, company.owner if rng.random() < 0.85 else None)
         deal.pipeline = pipeline
         deals.append(deal)
-    deals.sort(key=lambda deal: deal.created)
+    deals.sort(key=attrgetter("created"))
     for deal in deals:
         _, won, _ = HS_PIPELINES[deal.pipeline]
         deal.type = "existingbusiness" if _won_before(deal, won) else "newbusiness"

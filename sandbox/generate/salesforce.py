@@ -31,6 +31,11 @@ _MEMBER_STATUSES = {
 _DEFAULT_MEMBER_STATUSES = (("Sent", False), ("Responded", True))
 
 
+def member_statuses(kind: str) -> tuple[tuple[str, bool], ...]:
+    """The (Status, HasResponded) pairs a campaign member of a kind of campaign can have."""
+    return _MEMBER_STATUSES.get(vocab.SF_CAMPAIGN_TYPES.get(kind), _DEFAULT_MEMBER_STATUSES)
+
+
 def stamps(rng: random.Random, created: int, clock: int) -> tuple[int, int]:
     """(LastModifiedDate, SystemModstamp) of a record created at ``created``."""
     roll = rng.random()
@@ -68,7 +73,10 @@ def render_users(ctx: Context, users: list[User]) -> list[User]:
     for user in sf_users:
         modified, system = stamps(rng, user.created, ctx.clock)
         manager = sf_users[below(rng, min(5, len(sf_users)))] if rng.random() < 0.7 else None
-        last_login = ctx.clock - between(rng, 600, 20 * DAY) if user.active else user.created + between(rng, DAY, 90 * DAY)
+        if user.active:
+            last_login = ctx.clock - between(rng, 600, 20 * DAY)
+        else:
+            last_login = user.created + between(rng, DAY, 90 * DAY)
         table.append({
             "Id": user.sf_id, "Username": f"{user.email}.cg", "Name": f"{user.first} {user.last}",
             "FirstName": user.first, "LastName": user.last, "Email": user.email, "IsActive": user.active,
@@ -148,9 +156,9 @@ def render_accounts(ctx: Context, companies: list[Company], sf_users: list[User]
             continue
         instances.append((company.created, company.index, 0, company))
         for copy in range(1, company.sf_dups + 1):
-            created = min(clock - DAY, company.created + between(rng, 1, 400) * DAY + below(rng, DAY))
+            created = company.created + int(rng.random() * min(400 * DAY, max(0, clock - DAY - company.created)))
             instances.append((created, company.index, copy, company))
-    instances.sort()
+    instances.sort(key=itemgetter(0))
     assigned = []
     for created, _, copy, company in instances:
         record_id = ids.take()
@@ -295,9 +303,10 @@ def render_contacts(ctx: Context, people: list[Person], sf_users: list[User]) ->
         else:
             continue
         if person.sf_dup:
-            created = min(clock - 60, instances[-1][0] + between(rng, 1, 300) * DAY)
+            first = instances[-1][0]
+            created = first + int(rand() * min(300 * DAY, max(0, clock - 60 - first)))
             instances.append((created, person.index, 1, person))
-    instances.sort()
+    instances.sort(key=itemgetter(0))
     append = ctx.table("salesforce", "Contact").append
     accounts = {}
     for created, _, copy, person in instances:
@@ -359,9 +368,9 @@ def render_leads(ctx: Context, people: list[Person], sf_users: list[User], queue
             continue
         instances.append((person.created, person.index, 0, person))
         if person.sf_dup and person.sf_kind == LEAD:
-            created = min(clock - 60, person.created + between(rng, 1, 200) * DAY)
+            created = person.created + int(rand() * min(200 * DAY, max(0, clock - 60 - person.created)))
             instances.append((created, person.index, 1, person))
-    instances.sort()
+    instances.sort(key=itemgetter(0))
     append = ctx.table("salesforce", "Lead").append
     for created, _, copy, person in instances:
         record_id = take()
@@ -462,8 +471,7 @@ def render_campaign_members(ctx: Context, people: list[Person], campaigns: list[
     rows.sort(key=itemgetter(0))
     table = ctx.table("salesforce", "CampaignMember")
     for created, campaign, lead_id, contact_id in rows:
-        status, responded = pick(rng, _MEMBER_STATUSES.get(vocab.SF_CAMPAIGN_TYPES.get(campaign.kind),
-                                                            _DEFAULT_MEMBER_STATUSES))
+        status, responded = pick(rng, member_statuses(campaign.kind))
         created_text, modified_text, system_text = stamp_texts(created, *stamps(rng, created, clock))
         campaign.members += 1
         table.append({

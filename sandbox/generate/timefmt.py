@@ -80,9 +80,3 @@ def _zone(name: str) -> ZoneInfo:
 def meta_datetime(ts: int, time_zone: str) -> str:
     """Meta object time ``2026-03-01T10:00:00-0800``: the ad account's local time and offset."""
     return from_epoch(ts).astimezone(_zone(time_zone)).strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def local_day(ts: int, time_zone: str) -> int:
-    """Day number of a moment in a time zone (for ad-platform report dates)."""
-    local = from_epoch(ts).astimezone(_zone(time_zone))
-    return local.date().toordinal() - _EPOCH_ORDINAL

@@ -46,3 +46,9 @@ def campaign_rows(campaigns: list[UtmCampaign]) -> list[dict]:
         rows.extend({"entity_id": entity, "source_system": platform, "source_record_id": record_id,
                      "utm_campaign": key} for platform, record_id in campaign.ad_ids)
     return rows
+
+
+def employment_rows(people: list[Person]) -> list[dict]:
+    """Which real company each real person works at (the truth behind ``prospects.account_id``)."""
+    return [{"person_entity_id": person.entity_id, "company_entity_id": person.company.entity_id}
+            for person in people]

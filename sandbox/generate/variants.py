@@ -43,6 +43,8 @@ def registrable_domain(text: str | None) -> str | None:
     """The contract's normalised domain: no scheme, ``www.``, path, port or case; registrable part only."""
     if not text:
         return None
+    if text.count(".") == 1 and text.islower() and not any(char in text for char in "/: "):
+        return text
     host = text.strip().lower()
     host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host)
     host = re.split(r"[/?#]", host, maxsplit=1)[0]
@@ -70,9 +72,11 @@ def strip_legal_suffix(name: str) -> str:
     return _LEGAL_SUFFIX.sub("", name).strip()
 
 
-def website_variant(rng: random.Random, domain: str) -> str | None:
-    """How a Salesforce user typed the company website into ``Account.Website``."""
+def website_variant(rng: random.Random, domain: str | None) -> str | None:
+    """How a Salesforce user typed the company website into ``Account.Website`` (None: left empty)."""
     roll = rng.random()
+    if domain is None:
+        return None
     if roll < 0.30:
         return f"https://www.{domain}"
     if roll < 0.45:
@@ -94,9 +98,11 @@ def website_variant(rng: random.Random, domain: str) -> str | None:
     return None
 
 
-def hubspot_domain_variant(rng: random.Random, domain: str) -> str:
+def hubspot_domain_variant(rng: random.Random, domain: str | None) -> str | None:
     """How a domain lands in HubSpot's ``domain`` property (usually bare, sometimes not)."""
     roll = rng.random()
+    if domain is None:
+        return None
     if roll < 0.80:
         return domain
     if roll < 0.90:

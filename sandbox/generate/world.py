@@ -258,7 +258,7 @@ def make_people(rng: random.Random, count: int, companies: list[Company], clock:
     used_emails: set[str] = set()
     people = []
     for index, company in enumerate(chosen):
-        created = company.created + int((clock - company.created) * rng.random() ** 0.7)
+        created = company.created + int((clock - company.created) * rng.random() ** 0.85)
         person = make_person(rng, index, company, created, used_emails)
         company.people.append(person)
         people.append(person)
@@ -300,22 +300,27 @@ def settle_people(rng: random.Random, people: list[Person], clock: int) -> None:
             elif person.in_hs:
                 inbox_taken.add(person.email)
             person.hs_dup = person.sf_dup = False
-        email = person.email
-        person.sf_email = person.hs_email = email
-        if person.sf_kind and person.in_hs and not person.role_inbox:
-            roll = rng.random()
-            if email.endswith("@gmail.com") and roll < 0.35:
-                person.sf_email = gmail_variant(rng, email)
-            elif roll < 0.12:
-                person.sf_email = email_case_variant(rng, email)
-        if person.sf_kind == LEAD and rng.random() < 0.01:
-            person.sf_email = None
+        spell_emails(rng, person)
         person.hs_stage = person.stage
         if person.in_hs and person.sf_kind and rng.random() < 0.08:
             if person.stage in (CUSTOMER, EVANGELIST):
                 person.hs_stage = LEAD_STAGE if rng.random() < 0.6 else MQL
             elif person.stage <= MQL:
                 person.hs_stage = CUSTOMER
+
+
+def spell_emails(rng: random.Random, person: Person) -> None:
+    """How Salesforce and HubSpot spell the person's e-mail: case, Gmail dots / +tags, sometimes none."""
+    email = person.email
+    person.sf_email = person.hs_email = email
+    if person.sf_kind and person.in_hs and not person.role_inbox:
+        roll = rng.random()
+        if email.endswith("@gmail.com") and roll < 0.35:
+            person.sf_email = gmail_variant(rng, email)
+        elif roll < 0.12:
+            person.sf_email = email_case_variant(rng, email)
+    if person.sf_kind == LEAD and rng.random() < 0.01:
+        person.sf_email = None
 
 
 def link_conversions(rng: random.Random, people: list[Person], opps: list, clock: int) -> None:
