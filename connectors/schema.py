@@ -73,8 +73,13 @@ class Stream:
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of the stream's rows."""
         return pa.schema(
-            [pa.field(f.column, ARROW_TYPES[f.type], nullable=f.column != self.primary_key) for f in self.fields]
+            [pa.field(f.column, ARROW_TYPES[f.type], nullable=f.column not in self.key_columns) for f in self.fields]
         )
+
+    @property
+    def key_columns(self) -> set[str]:
+        """The columns that identify rows (the primary key and the window column): never null."""
+        return {self.primary_key} | ({self.window_column} if self.window_column else set())
 
     def with_fields(self, extra: list[Field]) -> Stream:
         """The same stream with `extra` fields appended (fields the source reports but we did not declare)."""

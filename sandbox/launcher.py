@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 from sandbox import auth
+from sandbox.apis.google_ads import DEVELOPER_TOKEN as GOOGLE_ADS_DEVELOPER_TOKEN
 
 READY_PREFIX = "sandbox listening on "
 
@@ -65,6 +66,25 @@ def connector_env(url: str) -> dict[str, str]:
         "HUBSPOT_CLIENT_ID": auth.CLIENT_ID,
         "HUBSPOT_CLIENT_SECRET": auth.CLIENT_SECRET,
         "HUBSPOT_REFRESH_TOKEN": auth.REFRESH_TOKEN,
+        "GOOGLE_ADS_BASE_URL": url,
+        "GOOGLE_ADS_TOKEN_URL": f"{url}/token",
+        "GOOGLE_ADS_CLIENT_ID": auth.CLIENT_ID,
+        "GOOGLE_ADS_CLIENT_SECRET": auth.CLIENT_SECRET,
+        "GOOGLE_ADS_REFRESH_TOKEN": auth.REFRESH_TOKEN,
+        "GOOGLE_ADS_DEVELOPER_TOKEN": GOOGLE_ADS_DEVELOPER_TOKEN,
+        "GOOGLE_ADS_LOGIN_CUSTOMER_ID": "",
+        "GOOGLE_ADS_CUSTOMER_IDS": "",
+        "META_ADS_BASE_URL": url,
+        "META_ADS_APP_ID": auth.CLIENT_ID,
+        "META_ADS_APP_SECRET": auth.CLIENT_SECRET,
+        "META_ADS_ACCESS_TOKEN": auth.REFRESH_TOKEN,
+        "META_ADS_ACCOUNT_IDS": "",
+        "LINKEDIN_ADS_BASE_URL": url,
+        "LINKEDIN_ADS_AUTH_URL": url,
+        "LINKEDIN_ADS_CLIENT_ID": auth.CLIENT_ID,
+        "LINKEDIN_ADS_CLIENT_SECRET": auth.CLIENT_SECRET,
+        "LINKEDIN_ADS_REFRESH_TOKEN": auth.REFRESH_TOKEN,
+        "LINKEDIN_ADS_ACCOUNT_IDS": "",
     }
 
 

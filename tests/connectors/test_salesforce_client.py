@@ -84,3 +84,11 @@ def test_refused_credentials_fail_clearly_without_leaking_them(salesforce, caplo
     assert "token refresh" in str(raised.value) and "HTTP 400" in str(raised.value)
     assert secret not in str(raised.value)
     assert secret not in caplog.text
+
+
+def test_a_response_slower_than_the_read_timeout_is_abandoned_and_retried(salesforce):
+    salesforce.inject(api="salesforce", kind="slow", path_contains="/query/", seconds=3)
+    client = _client(salesforce.url, policy=RetryPolicy(backoff_base=0.01, read_timeout=1.0))
+    ids = _ids(client.read_pages(ACCOUNT))
+    assert len(ids) == len(set(ids)) == ACCOUNTS
+    assert client.http.stats.retries == 1

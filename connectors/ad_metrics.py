@@ -1,0 +1,135 @@
+"""What every ad-platform metrics stream shares: restatement windows, date chunks, and row stamps.
+
+Ad platforms restate past days for weeks (late conversions, spend corrections) and report each
+day in the ad account's own time zone. So every run re-reads a trailing window that ends *today
+in the account's time zone*, and the loader replaces whatever that window covers; the first run
+(no cursor yet) backfills a longer history instead, and a run after a long pause resumes at the
+cursor. Chunks are read oldest first and every account's rows of a chunk are handed over
+together: a run that stops early (a spent quota) never loads half a chunk, so the cursor (the
+newest date loaded) only ever passes complete chunks and the next run resumes where it should.
+
+Every metric row carries its account's currency and time zone, a single-column key
+(``account:entity…:date``) and a window key (``account:date``): the loader replaces all rows of
+each loaded window key, so a restated day wins, a row the platform no longer reports for that
+day goes, and one account's partial read never touches another account's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors.errors import SourceError
+from connectors.schema import Field, Stream
+
+Clock = Callable[[], datetime]
+#: (account, first day, last day) of one read; a chunk is a list of them, one per account.
+Span = tuple[Hashable, date, date]
+
+
+def utc_now() -> datetime:
+    """The real current time in UTC (the default clock of every ad client)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class MetricWindow:
+    """How much a metrics stream re-reads each run (`lookback_days`, ending today), how much the first
+    run backfills (`history_days`), and how many days one read covers at most (`chunk_days`)."""
+
+    lookback_days: int = 28
+    history_days: int = 365
+    chunk_days: int = 30
+
+    def __post_init__(self) -> None:
+        if min(self.lookback_days, self.history_days, self.chunk_days) < 1:
+            raise ValueError(f"every window setting must be at least one day: {self}")
+
+    def days_to_read(self, today: date, since: date | None) -> tuple[date, date]:
+        """The first and last day to read for an account whose local date is `today`.
+
+        `since` is the newest day already loaded (the stream cursor): the window never starts
+        after it, so days missed while runs were paused are read too.
+        """
+        window_start = today - timedelta(days=self.lookback_days - 1)
+        if since is None:
+            return min(window_start, today - timedelta(days=self.history_days - 1)), today
+        return min(window_start, since), today
+
+    def plan(self, spans: dict[Hashable, tuple[date, date]]) -> list[list[Span]]:
+        """Chunks of at most `chunk_days` on one calendar grid, oldest first, each listing every account's part."""
+        if not spans:
+            return []
+        cursor = min(start for start, _ in spans.values())
+        last = max(end for _, end in spans.values())
+        chunks = []
+        while cursor <= last:
+            chunk_end = cursor + timedelta(days=self.chunk_days - 1)
+            parts = [(account, max(start, cursor), min(end, chunk_end))
+                     for account, (start, end) in spans.items() if start <= chunk_end and end >= cursor]
+            if parts:
+                chunks.append(parts)
+            cursor = chunk_end + timedelta(days=1)
+        return chunks
+
+
+def cursor_date(since: datetime | date | None) -> date | None:
+    """The stream cursor as a date (the loader hands it back as a datetime at midnight)."""
+    if since is None:
+        return None
+    return since.date() if isinstance(since, datetime) else since
+
+
+def local_today(clock: Clock, time_zone: str) -> date:
+    """Today's date in `time_zone` (an IANA name) at the clock's current instant."""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SourceError(f"the account reports in an unknown time zone {time_zone!r}") from None
+    return clock().astimezone(zone).date()
+
+
+def read_in_chunks(chunks: list[list[Span]], read: Callable[[Hashable, date, date], Iterator[list[dict]]],
+                   ) -> Iterator[list[dict]]:
+    """Every page of every chunk, each chunk's pages yielded only once all its accounts were read."""
+    for chunk in chunks:
+        pages = [page for account, first, last in chunk for page in read(account, first, last) if page]
+        yield from pages
+
+
+#: The columns the client adds to every metric row (sources starting with ``_`` are not the platform's fields).
+STAMP_FIELDS = (
+    Field("row_key", "_row_key"),
+    Field("window_key", "_window_key"),
+    Field("currency_code", "_currency_code"),
+    Field("account_time_zone", "_account_time_zone"),
+)
+
+
+def metric_stream(name: str, date_source: str, fields: tuple[Field, ...], options: dict) -> Stream:
+    """A daily metrics stream: keyed by ``row_key``, cursor on the metric date, restated per ``window_key``."""
+    return Stream(
+        name=name,
+        primary_key="row_key",
+        cursor=date_source,
+        window_column="window_key",
+        fields=STAMP_FIELDS + (Field("date", date_source, "date"),) + fields,
+        options=options,
+    )
+
+
+def stamp(row: dict, account: str, entity_ids: list[object], day: object, currency: str | None,
+          time_zone: str | None) -> dict:
+    """Add the key, window key, currency and time zone to one metric row (in place) and return it.
+
+    A row without its day or an entity id gets no key, so the loader quarantines it instead of
+    the stream failing on it.
+    """
+    complete = isinstance(day, str) and day and all(part not in (None, "") for part in entity_ids)
+    row["_row_key"] = ":".join([account, *map(str, entity_ids), day]) if complete else None
+    row["_window_key"] = f"{account}:{day}" if complete else None
+    row["_currency_code"] = currency
+    row["_account_time_zone"] = time_zone
+    return row

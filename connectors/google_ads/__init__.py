@@ -1,0 +1,1 @@
+"""Google Ads connector: customers, campaigns, ad groups and their daily metrics through GAQL."""

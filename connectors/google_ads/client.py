@@ -1,0 +1,208 @@
+"""Google Ads REST client: OAuth refresh, ``developer-token`` / ``login-customer-id`` headers, GAQL via
+``searchStream``, and Google's own throttle signal (``quotaErrorDetails.retryDelay``).
+
+``searchStream`` answers with a JSON array of batches and no pagination: the end of the array is the
+end of the data. A failure mid-stream arrives as an ``error`` element inside that array, possibly
+under HTTP 200, so every answer is checked for one before it is used.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import requests
+
+from connectors.ad_metrics import Clock, MetricWindow, cursor_date, local_today, read_in_chunks, stamp, utc_now
+from connectors.auth import OAuthRefreshToken
+from connectors.errors import SourceError
+from connectors.google_ads.streams import CUSTOMERS
+from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.naming import snake_case
+from connectors.redact import register_secret
+from connectors.schema import Stream
+
+BASE_URL = "https://googleads.googleapis.com"
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+API_VERSION = "v22"
+
+
+def classify(response: requests.Response) -> Verdict:
+    """Google's signals, from the HTTP status or from an ``error`` element inside a 200 stream."""
+    error = _error_of(response)
+    if error is None:
+        return OK
+    status = response.status_code if response.status_code >= 300 else int(error.get("code") or 500)
+    reason = f"HTTP {status} {error.get('status', '')} {_failure_code(error)}: {_failure_message(error)}".strip()
+    if status == 401:
+        return Verdict(Action.REFRESH_AUTH, reason=reason)
+    if status == 429:
+        return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason)
+    if status >= 500:
+        return Verdict(Action.RETRY, reason=reason)
+    return Verdict(Action.FAIL, reason=reason)
+
+
+def _error_of(response: requests.Response) -> dict | None:
+    """The ``error`` object of an answer (bare, or the first one in a stream's array), else None."""
+    if response.status_code < 300 and b'"error"' not in response.content:
+        return None  # the common case, decided without decoding the body twice
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {"code": response.status_code, "message": response.text[:300]} if response.status_code >= 300 else None
+    elements = body if isinstance(body, list) else [body]
+    for element in elements:
+        if isinstance(element, dict) and isinstance(element.get("error"), dict):
+            return element["error"]
+    return {"code": response.status_code} if response.status_code >= 300 else None
+
+
+def _failures(error: dict) -> list[dict]:
+    return [failure for detail in error.get("details") or () if isinstance(detail, dict)
+            for failure in detail.get("errors") or () if isinstance(failure, dict)]
+
+
+def _failure_code(error: dict) -> str:
+    codes = [json.dumps(f.get("errorCode"), sort_keys=True) for f in _failures(error) if f.get("errorCode")]
+    return ", ".join(codes)
+
+
+def _failure_message(error: dict) -> str:
+    messages = [str(f.get("message")) for f in _failures(error) if f.get("message")]
+    return "; ".join(messages) or str(error.get("message", ""))[:300]
+
+
+def retry_delay(error: dict) -> float | None:
+    """Seconds from ``quotaErrorDetails.retryDelay`` (a protobuf Duration such as ``"37s"``), if given."""
+    for failure in _failures(error):
+        delay = ((failure.get("details") or {}).get("quotaErrorDetails") or {}).get("retryDelay")
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return max(0.0, float(delay[:-1]))
+            except ValueError:
+                continue
+    return None
+
+
+def gaql_field(source: str) -> str:
+    """The GAQL name of a response path: ``adGroup.cpcBidMicros`` → ``ad_group.cpc_bid_micros``."""
+    return ".".join(snake_case(part) for part in source.split("."))
+
+
+def gaql(stream: Stream, first: date | None = None, last: date | None = None) -> str:
+    """The query of a stream: its platform fields from its resource, between two days for metrics."""
+    fields = dict.fromkeys(gaql_field(f.source) for f in stream.fields if not f.source.startswith("_"))
+    query = f"SELECT {', '.join(fields)} FROM {stream.options['resource']}"
+    if first is not None and last is not None:
+        query += f" WHERE segments.date BETWEEN '{first.isoformat()}' AND '{last.isoformat()}'"
+    return query
+
+
+@dataclass
+class GoogleAdsClient:
+    """Reads Google Ads customers page by page; knows nothing of Dagster or the warehouse.
+
+    `customer_ids` limits the sync to those customers (default: every customer the user can
+    access); `login_customer_id` is the manager account to reach them through, if any.
+    """
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    developer_token: str
+    base_url: str = BASE_URL
+    token_url: str = TOKEN_URL
+    api_version: str = API_VERSION
+    login_customer_id: str = ""
+    customer_ids: tuple[str, ...] = ()
+    window: MetricWindow = field(default_factory=MetricWindow)
+    clock: Clock = utc_now
+    policy: RetryPolicy | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.login_customer_id = self.login_customer_id.replace("-", "").strip()
+        self.customer_ids = tuple(c.replace("-", "").strip() for c in self.customer_ids if c.strip())
+        register_secret(self.developer_token)
+        self.auth = OAuthRefreshToken(token_url=self.token_url, client_id=self.client_id,
+                                      client_secret=self.client_secret, refresh_token=self.refresh_token)
+        self.http = HttpClient(source="google_ads", classify=classify, authorize=self._authorize,
+                               on_auth_failure=self.auth.invalidate, policy=self.policy or RetryPolicy(),
+                               sleep=self.sleep)
+        self._customers: dict[str, dict] | None = None
+
+    def _authorize(self, headers: dict) -> None:
+        headers["Authorization"] = f"Bearer {self.auth.access_token()}"
+        headers["developer-token"] = self.developer_token
+        if self.login_customer_id:
+            headers["login-customer-id"] = self.login_customer_id
+
+    def check(self) -> dict:
+        """List the accessible customers: a cheap proof that the credentials and developer token work."""
+        return self.http.get_json(f"{self.base_url}/{self.api_version}/customers:listAccessibleCustomers")
+
+    def customers(self) -> dict[str, dict]:
+        """Every synced customer's row of the ``customers`` stream (currency, time zone), read once per client."""
+        if self._customers is None:
+            ids = self.customer_ids or tuple(
+                name.rsplit("/", 1)[-1] for name in self.check().get("resourceNames", [])
+            )
+            query = gaql(CUSTOMERS)
+            self._customers = {}
+            for customer_id in ids:
+                for row in self.search_stream(customer_id, query):
+                    self._customers[customer_id] = row
+        return self._customers
+
+    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
+        """Yield the stream's rows: entities whole, metrics over the restatement window in date chunks."""
+        kind = stream.options["kind"]
+        if kind == "customers":
+            yield list(self.customers().values())
+            return
+        if kind == "entity":
+            for customer_id in self.customers():
+                yield self.search_stream(customer_id, gaql(stream))
+            return
+        spans = {}
+        for customer_id, row in self.customers().items():
+            if row["customer"].get("manager"):
+                continue  # a manager account has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
+            today = local_today(self.clock, row["customer"].get("timeZone") or "UTC")
+            spans[customer_id] = self.window.days_to_read(today, cursor_date(since))
+        yield from read_in_chunks(self.window.plan(spans), lambda cid, first, last: [
+            [self._stamped(stream, cid, row) for row in self.search_stream(cid, gaql(stream, first, last))]
+        ])
+
+    def search_stream(self, customer_id: str, query: str) -> list[dict]:
+        """Every row of one GAQL query: all batches of one ``searchStream`` answer, checked for errors."""
+        url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
+        batches = self.http.request_json("POST", url, json={"query": query})
+        rows = []
+        for batch in batches if isinstance(batches, list) else [batches]:
+            if "error" in batch:
+                raise SourceError(f"google_ads: customer {customer_id}: error inside the stream: {batch['error']}")
+            rows.extend(batch.get("results", ()))
+        return rows
+
+    def _stamped(self, stream: Stream, customer_id: str, row: dict) -> dict:
+        metrics = row.setdefault("metrics", {})
+        for spec in stream.fields:
+            if spec.source.startswith("metrics."):
+                metrics.setdefault(spec.source.split(".", 1)[1], 0)  # proto3 may leave zero values out
+        customer = self.customers()[customer_id]["customer"]
+        entity_ids = [_at(row, path) for path in stream.options["entity_ids"]]
+        return stamp(row, customer_id, entity_ids, _at(row, "segments.date"), customer.get("currencyCode"),
+                     customer.get("timeZone"))
+
+
+def _at(row: dict, path: str) -> object:
+    value: object = row
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -1,0 +1,1 @@
+"""LinkedIn Marketing API connector: ad accounts, campaign groups, campaigns and daily campaign analytics."""

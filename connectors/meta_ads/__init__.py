@@ -1,0 +1,1 @@
+"""Meta Marketing API connector: ad accounts, campaigns, ad sets and their daily insights."""

@@ -1,0 +1,247 @@
+"""Meta Marketing API client: token exchange, ``paging.next`` cursors, sync Insights and async report runs,
+and Meta's own throttle signal (HTTP 400 codes with usage headers).
+
+``paging.next`` is an absolute URL that embeds the access token; the token is taken out of it
+and sent as a header instead, so it never lands in a log line and a refreshed token is used.
+The last page is the one without ``paging.next`` (pages may be short, or empty, and still
+carry one). Ranges longer than `async_after_days` (the default chunks never are), and sync
+requests Meta finds too big, go through an async report run, polled at growing intervals.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from connectors.ad_metrics import Clock, MetricWindow, cursor_date, local_today, read_in_chunks, stamp, utc_now
+from connectors.errors import SourceError, SourceUnavailable
+from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.meta_ads.auth import MetaTokenExchange
+from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
+from connectors.schema import Stream
+
+BASE_URL = "https://graph.facebook.com"
+API_VERSION = "v23.0"
+PAGE_LIMIT = 500
+#: Rate-limit error codes: app (4), user (17), API (613), and the business-use-case limits (80000-80014).
+THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+TOKEN_REFUSED = 190
+TOO_MUCH_DATA = "reduce the amount of data"
+MAX_POLL_SECONDS = 30.0
+
+
+def classify(response: requests.Response) -> Verdict:
+    """Meta's signals: throttle codes wait for the usage headers' estimate, 190 re-exchanges the token."""
+    status = response.status_code
+    if status < 300:
+        return OK
+    error = _error_of(response)
+    code, message = error.get("code"), str(error.get("message", ""))[:300]
+    reason = f"HTTP {status} code {code}/{error.get('error_subcode', '-')}: {message}"
+    if code in THROTTLE_CODES:
+        return Verdict(Action.RETRY, wait=regain_access_seconds(response), reason=reason)
+    if code == TOKEN_REFUSED or status == 401:
+        return Verdict(Action.REFRESH_AUTH, reason=reason)
+    if TOO_MUCH_DATA in message.lower():
+        return Verdict(Action.FAIL, reason=reason)
+    if status >= 500 or code in (1, 2) or error.get("is_transient"):
+        return Verdict(Action.RETRY, reason=reason)
+    return Verdict(Action.FAIL, reason=reason)
+
+
+def _error_of(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def regain_access_seconds(response: requests.Response) -> float | None:
+    """Seconds until access returns: the largest ``estimated_time_to_regain_access`` (minutes) in
+    ``x-business-use-case-usage``, or None when the headers give no estimate."""
+    try:
+        usage = json.loads(response.headers.get("x-business-use-case-usage") or "{}")
+    except ValueError:
+        return None
+    minutes = [
+        float(entry.get("estimated_time_to_regain_access") or 0)
+        for entries in (usage.values() if isinstance(usage, dict) else ())
+        for entry in (entries if isinstance(entries, list) else ()) if isinstance(entry, dict)
+    ]
+    longest = max(minutes, default=0.0)
+    return longest * 60 if longest > 0 else None
+
+
+def without_token(url: str) -> str:
+    """`url` with its ``access_token`` query parameter removed."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "access_token"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass
+class MetaAdsClient:
+    """Reads Meta ad accounts page by page; knows nothing of Dagster or the warehouse.
+
+    `account_ids` limits the sync to those ad accounts (numeric ids; default: every account the
+    token can read).
+    """
+
+    app_id: str
+    app_secret: str
+    access_token: str
+    base_url: str = BASE_URL
+    api_version: str = API_VERSION
+    account_ids: tuple[str, ...] = ()
+    window: MetricWindow = field(default_factory=MetricWindow)
+    async_after_days: int = 30
+    report_poll_seconds: float = 2.0
+    report_timeout_seconds: float = 3600.0
+    page_limit: int = PAGE_LIMIT
+    clock: Clock = utc_now
+    policy: RetryPolicy | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.base_url = f"{self.base_url.rstrip('/')}/{self.api_version}"
+        self.account_ids = tuple(a.strip().removeprefix("act_") for a in self.account_ids if a.strip())
+        self.auth = MetaTokenExchange(exchange_url=f"{self.base_url}/oauth/access_token", app_id=self.app_id,
+                                      app_secret=self.app_secret, user_token=self.access_token)
+        self.http = HttpClient(
+            source="meta_ads",
+            classify=classify,
+            authorize=lambda headers: headers.update(Authorization=f"Bearer {self.auth.access_token()}"),
+            on_auth_failure=self.auth.invalidate,
+            policy=self.policy or RetryPolicy(),
+            sleep=self.sleep,
+        )
+        self._accounts: dict[str, dict] | None = None
+
+    def check(self) -> dict:
+        """Read one ad account: a cheap proof that the token works."""
+        return self.http.get_json(f"{self.base_url}/me/adaccounts", params={"fields": "account_id", "limit": 1})
+
+    def accounts(self) -> dict[str, dict]:
+        """Every synced ad account (currency, ``timezone_name``) by numeric id, read once per client."""
+        if self._accounts is None:
+            fields = _platform_fields(AD_ACCOUNTS)
+            if self.account_ids:
+                rows = [self.http.get_json(f"{self.base_url}/act_{account}", params={"fields": fields})
+                        for account in self.account_ids]
+            else:
+                rows = [row for page in self._pages(f"{self.base_url}/me/adaccounts",
+                                                       {"fields": fields, "limit": self.page_limit})
+                        for row in page]
+            self._accounts = {str(row.get("account_id") or row["id"].removeprefix("act_")): row for row in rows}
+        return self._accounts
+
+    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
+        """Yield the stream's records: accounts and objects whole, insights over the restatement window."""
+        kind = stream.options["kind"]
+        if kind == "accounts":
+            yield list(self.accounts().values())
+        elif kind == "objects":
+            yield from self._objects(stream)
+        elif kind == "insights":
+            yield from self._insights(stream, since)
+        else:
+            raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
+
+    def _objects(self, stream: Stream) -> Iterator[list[dict]]:
+        statuses = [{"field": f"{stream.options['singular']}.effective_status", "operator": "IN",
+                     "value": list(EFFECTIVE_STATUSES)}]
+        params = {"fields": _platform_fields(stream), "filtering": json.dumps(statuses), "limit": self.page_limit}
+        for account in self.accounts():
+            yield from self._pages(f"{self.base_url}/act_{account}/{stream.options['edge']}", params)
+
+    def _insights(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
+        spans = {
+            account: self.window.days_to_read(local_today(self.clock, row.get("timezone_name") or "UTC"),
+                                              cursor_date(since))
+            for account, row in self.accounts().items()
+        }
+        level = stream.options["level"]
+        actions = _action_types(stream)
+
+        def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
+            params = {
+                "level": level,
+                "fields": _platform_fields(stream),
+                "time_range": json.dumps({"since": first.isoformat(), "until": last.isoformat()}),
+                "time_increment": "1",
+                "filtering": json.dumps([{"field": f"{level}.effective_status", "operator": "IN",
+                                          "value": list(EFFECTIVE_STATUSES)}]),
+                "limit": self.page_limit,
+            }
+            for page in self._insight_pages(account, params, (last - first).days + 1):
+                yield [self._stamped(stream, account, row, actions) for row in page]
+
+        yield from read_in_chunks(self.window.plan(spans), read)
+
+    def _insight_pages(self, account: str, params: dict, days: int) -> Iterable[list[dict]]:
+        url = f"{self.base_url}/act_{account}/insights"
+        if days > self.async_after_days:
+            return self._report_run(url, params)
+        try:
+            return list(self._pages(url, params))  # whole, so a fallback never follows pages already handed over
+        except SourceError as exc:
+            if TOO_MUCH_DATA not in str(exc).lower():
+                raise
+        return self._report_run(url, params)
+
+    def _report_run(self, url: str, params: dict) -> Iterator[list[dict]]:
+        """Start an async report run, wait for it to complete, and page its results."""
+        run_id = self.http.request_json("POST", url, data=params)["report_run_id"]
+        deadline = time.monotonic() + self.report_timeout_seconds
+        delay = self.report_poll_seconds
+        while True:
+            status = self.http.get_json(f"{self.base_url}/{run_id}")
+            state = status.get("async_status")
+            if state == "Job Completed" and int(status.get("async_percent_completion", 100)) >= 100:
+                break
+            if state in ("Job Failed", "Job Skipped"):
+                raise SourceError(f"meta_ads: report run {run_id} ended as {state!r}")
+            if time.monotonic() >= deadline:
+                raise SourceUnavailable(f"meta_ads: report run {run_id} still {state!r} after "
+                                        f"{self.report_timeout_seconds:.0f}s")
+            self.sleep(delay)
+            delay = min(delay * 2, MAX_POLL_SECONDS)
+        yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit})
+
+    def _pages(self, url: str, params: dict | None) -> Iterator[list[dict]]:
+        """Follow ``paging.next`` until a page comes without one."""
+        while url:
+            body = self.http.get_json(url, params=params)
+            yield body.get("data", [])
+            next_url = (body.get("paging") or {}).get("next")
+            url, params = (without_token(next_url), None) if next_url else (None, None)
+
+    def _stamped(self, stream: Stream, account: str, row: dict, actions: dict[str, list[str]]) -> dict:
+        for array, types in actions.items():
+            values = {item.get("action_type"): item.get("value") for item in row.get(array) or ()}
+            row[f"_{array}"] = {kind.replace(".", "__"): values.get(kind, "0") for kind in types}
+        info = self.accounts()[account]
+        entity_ids = [row.get(name) for name in stream.options["entity_ids"]]
+        return stamp(row, account, entity_ids, row.get("date_start"), info.get("currency"), info.get("timezone_name"))
+
+
+def _platform_fields(stream: Stream) -> str:
+    return ",".join(dict.fromkeys(f.source for f in stream.fields if not f.source.startswith("_")))
+
+
+def _action_types(stream: Stream) -> dict[str, list[str]]:
+    """The action types the stream has columns for, per array (``actions``, ``action_values``)."""
+    types: dict[str, list[str]] = {}
+    for spec in stream.fields:
+        array, _, kind = spec.source.partition(".")
+        if array in ("_actions", "_action_values"):
+            types.setdefault(array[1:], []).append(kind.replace("__", "."))
+    return types

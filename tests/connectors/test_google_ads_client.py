@@ -1,0 +1,217 @@
+"""The Google Ads connector against the sandbox: searchStream batches, exact micros, restatement windows in
+each customer's time zone, Google's retryDelay, token refresh, and no secret in logs or errors."""
+
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.ad_metrics import MetricWindow
+from connectors.errors import AuthenticationError, SourceLimitReached
+from connectors.google_ads.client import classify
+from connectors.google_ads.streams import (
+    AD_GROUP_DAILY_METRICS,
+    AD_GROUPS,
+    CAMPAIGN_DAILY_METRICS,
+    CAMPAIGNS,
+    CUSTOMERS,
+)
+from connectors.http import Action, RetryPolicy
+from connectors.schema import to_arrow
+from sandbox.apis.google_ads import DEVELOPER_TOKEN
+from sandbox.launcher import running_sandbox
+from tests.ads_fixtures import (
+    DAYS,
+    G_AD_GROUPS,
+    G_CAMPAIGNS,
+    G_DE,
+    G_MANAGER,
+    G_US,
+    g_cost_micros,
+    g_impressions,
+    google_client,
+    rows_of,
+    write_ads_dataset,
+)
+
+BATCH = 7  # rows per searchStream batch, so every answer holds many batches
+STREAM = ":searchStream"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads")),
+                         extra_args=("--page-size", str(BATCH))) as running:
+        yield running
+
+
+@pytest.fixture
+def google(sandbox):
+    yield sandbox
+    sandbox.clear_faults()
+
+
+def _table(stream, rows) -> list[dict]:
+    conversion = to_arrow(stream, rows)
+    assert conversion.rejected == []
+    return conversion.table.to_pylist()
+
+
+def _keys(rows) -> list[str]:
+    return [row["_row_key"] for row in rows]
+
+
+def _queries(client) -> list[tuple[str, str]]:
+    """Record the date range of every metrics query the client sends: (customer, range)."""
+    seen, search = [], client.search_stream
+
+    def spy(customer_id, query):
+        if "BETWEEN" in query:
+            seen.append((customer_id, query.split("BETWEEN ")[-1]))
+        return search(customer_id, query)
+
+    client.search_stream = spy
+    return seen
+
+
+def test_entities_are_read_whole_with_removed_ones_kept(google):
+    client = google_client(google.url, login_customer_id="123-456-7890")  # dashes are not sent
+    assert sorted(client.check()["resourceNames"]) == [f"customers/{c}" for c in sorted((G_DE, G_US, G_MANAGER))]
+    customers = {r["customer_id"]: (r["currency_code"], r["time_zone"], r["manager"]) for r in
+                 _table(CUSTOMERS, rows_of(client.read_pages(CUSTOMERS)))}
+    assert customers == {G_DE: ("EUR", "Europe/Berlin", None), G_US: ("USD", "America/Los_Angeles", None),
+                         G_MANAGER: ("USD", "America/New_York", True)}
+    campaigns = {r["campaign_id"]: r["status"] for r in _table(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))}
+    assert campaigns == {campaign: status for campaign, (_, status, _) in G_CAMPAIGNS.items()}
+    groups = _table(AD_GROUPS, rows_of(client.read_pages(AD_GROUPS)))
+    assert sorted(r["ad_group_id"] for r in groups) == sorted(G_AD_GROUPS)
+    assert {(r["cpc_bid_micros"], r["cpc_bid"]) for r in groups} == {(1_250_000, Decimal("1.25"))}
+
+
+def test_metric_values_are_exact_and_carry_the_customer_currency_and_time_zone(google):
+    rows = rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS))
+    table = _table(CAMPAIGN_DAILY_METRICS, rows)
+    expected = {(campaign, day.isoformat()) for n, day in enumerate(DAYS) for campaign in G_CAMPAIGNS
+                if g_impressions(campaign, n)}
+    assert len(table) == len({r["row_key"] for r in table}) == len(expected) == 176
+    by_key = {(r["campaign_id"], r["date"].isoformat()): r for r in table}
+    assert set(by_key) == expected
+    first = by_key[("111", "2026-05-01")]
+    assert (first["impressions"], first["cost_micros"], first["cost"]) == (1001, 1_501_500_010, Decimal("1501.50001"))
+    assert (first["conversions"], first["conversions_value"]) == (Decimal("1.333333"), Decimal("50.25"))
+    assert by_key[("111", "2026-05-20")]["cost"] == Decimal("987654321987.654321")  # beyond a float's precision
+    assert first["row_key"] == f"{G_DE}:111:2026-05-01" and first["window_key"] == f"{G_DE}:2026-05-01"
+    zones = {G_DE: ("EUR", "Europe/Berlin"), G_US: ("USD", "America/Los_Angeles")}
+    assert all((r["currency_code"], r["account_time_zone"]) == zones[r["customer_id"]] for r in table)
+    # Spend per customer and day equals the source's micros summed as integers, to the last micro.
+    loaded, truth = defaultdict(Decimal), defaultdict(int)
+    for row in table:
+        loaded[(row["customer_id"], row["date"].isoformat())] += row["cost"]
+    for n, day in enumerate(DAYS):
+        for campaign, (customer, _, _) in G_CAMPAIGNS.items():
+            if g_impressions(campaign, n):
+                truth[(customer, day.isoformat())] += int(g_cost_micros(campaign, n))
+    assert loaded == {key: Decimal(micros).scaleb(-6) for key, micros in truth.items()}
+
+
+def test_every_batch_of_every_stream_answer_is_read_once(google):
+    rows = rows_of(google_client(google.url).read_pages(AD_GROUP_DAILY_METRICS))
+    assert len(rows) == len(set(_keys(rows))) == len(G_AD_GROUPS) * len(DAYS)  # 180 rows in batches of 7
+    assert {r["_row_key"] for r in rows if r["adGroup"]["id"] == "9003"} >= {f"{G_DE}:333:9003:2026-06-14"}
+
+
+def test_first_run_backfills_in_date_chunks_ending_today_in_each_time_zone(google):
+    window = MetricWindow(lookback_days=7, history_days=30, chunk_days=10)
+    client = google_client(google.url, window=window)
+    queries = _queries(client)
+    rows = rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    # 06:00 UTC: already 15 June in Berlin, still 14 June in Los Angeles; chunks share one grid, oldest first;
+    # the manager account has no metrics to ask for.
+    assert queries == [
+        (G_DE, "'2026-05-17' AND '2026-05-25'"), (G_US, "'2026-05-16' AND '2026-05-25'"),
+        (G_DE, "'2026-05-26' AND '2026-06-04'"), (G_US, "'2026-05-26' AND '2026-06-04'"),
+        (G_DE, "'2026-06-05' AND '2026-06-14'"), (G_US, "'2026-06-05' AND '2026-06-14'"),
+        (G_DE, "'2026-06-15' AND '2026-06-15'"),
+    ]
+    dates = defaultdict(set)
+    for row in rows:
+        dates[row["customer"]["id"]].add(row["segments"]["date"])
+    assert (min(dates[G_DE]), min(dates[G_US]), max(dates[G_DE])) == ("2026-05-17", "2026-05-16", "2026-06-14")
+
+    queries.clear()
+    rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS, since=datetime(2026, 6, 14)))
+    assert queries == [(G_DE, "'2026-06-09' AND '2026-06-15'"), (G_US, "'2026-06-08' AND '2026-06-14'")]
+
+
+def test_throttling_waits_at_least_googles_retry_delay(google):
+    clean = _keys(rows_of(google_client(google.url).read_pages(AD_GROUP_DAILY_METRICS)))
+    google.inject(api="google_ads", kind="rate_limit", path_contains=STREAM, skip=1, times=2, retry_after=3)
+    client = google_client(google.url)
+    rows = rows_of(client.read_pages(AD_GROUP_DAILY_METRICS))
+    assert sorted(_keys(rows)) == sorted(clean)
+    assert client.sleep == [3.0, 3.0]
+    assert client.http.stats.retries == 2
+
+
+def test_a_retry_delay_longer_than_allowed_ends_the_stream_cleanly(google):
+    google.inject(api="google_ads", kind="rate_limit", path_contains=STREAM, skip=3, retry_after=7200)
+    client = google_client(google.url, policy=RetryPolicy(max_wait=600))
+    with pytest.raises(SourceLimitReached, match="7200s"):
+        rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    assert client.sleep == []
+
+
+def test_server_errors_mid_sync_are_retried_without_duplicates(google):
+    clean = _keys(rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS)))
+    google.inject(api="google_ads", kind="server_error", path_contains=STREAM, skip=2, times=2)
+    client = google_client(google.url)
+    rows = rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    assert len(rows) == len(set(_keys(rows))) and sorted(_keys(rows)) == sorted(clean)
+    assert client.http.stats.retries == 2
+
+
+def test_a_token_expiring_mid_sync_is_refreshed(google):
+    client = google_client(google.url)
+    google.inject(api="google_ads", kind="expire_token", path_contains=STREAM, skip=2)
+    rows = rows_of(client.read_pages(AD_GROUP_DAILY_METRICS))
+    assert len(set(_keys(rows))) == len(G_AD_GROUPS) * len(DAYS)
+    assert client.auth.refreshes == 2
+
+
+def _response(status: int, body) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    return response
+
+
+def test_an_error_inside_a_successful_stream_is_classified_not_read_as_data():
+    ok_batch = {"results": [{"campaign": {"name": "Campaign \"error\" hunting", "id": "1"}}], "fieldMask": "x"}
+    throttled = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [{"errors": [{
+        "errorCode": {"quotaError": "RESOURCE_EXHAUSTED"}, "message": "Too many requests. Retry in 37 seconds.",
+        "details": {"quotaErrorDetails": {"retryDelay": "37s"}}}]}]}}
+    assert classify(_response(200, [ok_batch, ok_batch])).action is Action.OK
+    verdict = classify(_response(200, [ok_batch, throttled]))
+    assert (verdict.action, verdict.wait) == (Action.RETRY, 37.0)
+    assert classify(_response(200, [{"error": {"code": 503, "status": "UNAVAILABLE"}}])).action is Action.RETRY
+    assert classify(_response(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}})).action is Action.FAIL
+
+
+def test_no_secret_reaches_logs_or_errors(google, caplog):
+    caplog.set_level(logging.DEBUG)
+    google.inject(api="google_ads", kind="server_error", path_contains=STREAM, skip=1)
+    client = google_client(google.url)
+    rows_of(client.read_pages(CAMPAIGNS))
+    assert "retrying" in caplog.text
+    for secret in (client.auth.access_token(), DEVELOPER_TOKEN, client.client_secret, client.refresh_token):
+        assert secret not in caplog.text
+
+    canary = "canary-google-refresh-token-0451"
+    with pytest.raises(AuthenticationError) as raised:
+        google_client(google.url, refresh_token=canary).check()
+    assert "invalid_grant" in str(raised.value)
+    assert canary not in str(raised.value) and canary not in caplog.text

@@ -1,0 +1,175 @@
+"""The Meta connector against the sandbox: paging.next to the end, string metrics made exact, deleted objects
+and their spend kept, async report runs, Meta's throttle codes and usage headers, token exchange, secrets."""
+
+import logging
+import os
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from connectors.errors import AuthenticationError, SourceLimitReached
+from connectors.http import RetryPolicy
+from connectors.meta_ads.streams import AD_ACCOUNTS, ADSET_DAILY_INSIGHTS, ADSETS, CAMPAIGN_DAILY_INSIGHTS, CAMPAIGNS
+from connectors.schema import to_arrow
+from sandbox import auth
+from sandbox.launcher import running_sandbox
+from tests.ads_fixtures import (
+    DAYS,
+    M_ADSETS,
+    M_CAMPAIGNS,
+    M_EU,
+    M_US,
+    m_delivers,
+    m_spend,
+    meta_client,
+    rows_of,
+    write_ads_dataset,
+)
+
+INSIGHTS = "/insights"
+ADSET_ROWS = len(M_ADSETS) * len(DAYS) - 6  # ad set 2 is dark on six days
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+        yield running
+
+
+@pytest.fixture
+def meta(sandbox):
+    yield sandbox
+    sandbox.clear_faults()
+
+
+def _table(stream, rows) -> list[dict]:
+    conversion = to_arrow(stream, rows)
+    assert conversion.rejected == []
+    return conversion.table.to_pylist()
+
+
+def _keys(rows) -> list[str]:
+    return sorted(row["_row_key"] for row in rows)
+
+
+def test_accounts_campaigns_and_adsets_include_deleted_and_archived_ones(meta):
+    client = meta_client(meta.url)
+    accounts = {r["account_id"]: (r["currency"], r["timezone_name"])
+                for r in _table(AD_ACCOUNTS, rows_of(client.read_pages(AD_ACCOUNTS)))}
+    assert accounts == {M_EU: ("EUR", "Europe/Berlin"), M_US: ("USD", "America/Los_Angeles")}
+    campaigns = _table(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))
+    assert {r["id"]: r["effective_status"] for r in campaigns} == {c: s for c, (_, s) in M_CAMPAIGNS.items()}
+    first = next(r for r in campaigns if r["id"] == "120208811223340001")
+    assert first["daily_budget"] == 15000  # minor units, as Meta sends budgets
+    assert first["created_time"] == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    adsets = _table(ADSETS, rows_of(client.read_pages(ADSETS)))
+    assert {r["id"]: r["effective_status"] for r in adsets} == {a: s for a, (_, s) in M_ADSETS.items()}
+
+
+def test_insights_are_exact_complete_and_paged_until_next_is_absent(meta):
+    client = meta_client(meta.url, page_limit=25)  # 11 pages: the first ten all carry paging.next
+    pages = list(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert len(pages) > 10
+    table = _table(ADSET_DAILY_INSIGHTS, rows_of(pages))
+    assert len(table) == len({r["row_key"] for r in table}) == ADSET_ROWS
+    by_key = {(r["adset_id"], r["date"].isoformat()): r for r in table}
+    for n, day in enumerate(DAYS):
+        for adset in M_ADSETS:
+            if m_delivers(adset, n):
+                assert by_key[(adset, day.isoformat())]["spend"] == Decimal(m_spend(adset, n))
+    deleted = by_key[("120208811223350004", "2026-05-01")]  # an ad set of a deleted campaign still spent
+    assert deleted["spend"] == Decimal("10.12") and deleted["impressions"] == 1004
+    even, odd = by_key[("120208811223350001", "2026-05-03")], by_key[("120208811223350001", "2026-05-04")]
+    assert (even["link_clicks"], even["leads"], even["website_leads"], even["website_lead_value"]) == (
+        Decimal(5), Decimal(2), Decimal(1), Decimal("9.5"))
+    assert '"action_type": "lead"' in even["actions"] and "9.5" in even["action_values"]
+    assert (odd["leads"], odd["actions"], odd["action_values"]) == (Decimal(0), None, None)
+    zones = {M_EU: ("EUR", "Europe/Berlin"), M_US: ("USD", "America/Los_Angeles")}
+    assert all((r["currency_code"], r["account_time_zone"]) == zones[r["account_id"]] for r in table)
+
+
+def test_campaign_insights_add_up_to_the_adset_spend_per_account_and_day(meta):
+    table = _table(CAMPAIGN_DAILY_INSIGHTS, rows_of(meta_client(meta.url).read_pages(CAMPAIGN_DAILY_INSIGHTS)))
+    assert len(table) == len({r["row_key"] for r in table}) == len(M_CAMPAIGNS) * len(DAYS)
+    loaded, truth = defaultdict(Decimal), defaultdict(Decimal)
+    for row in table:
+        loaded[(row["account_id"], row["date"].isoformat())] += row["spend"]
+    for n, day in enumerate(DAYS):
+        for adset, (campaign, _) in M_ADSETS.items():
+            if m_delivers(adset, n):
+                truth[(M_CAMPAIGNS[campaign][0], day.isoformat())] += Decimal(m_spend(adset, n))
+    assert loaded == truth
+
+
+def test_long_ranges_go_through_async_report_runs_and_return_the_same_rows(meta):
+    synced = rows_of(meta_client(meta.url, async_after_days=400).read_pages(ADSET_DAILY_INSIGHTS))
+    client = meta_client(meta.url, async_after_days=7)
+    reported = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert _keys(reported) == _keys(synced) and len(reported) == ADSET_ROWS
+    assert [r["spend"] for r in sorted(reported, key=lambda r: r["_row_key"])] == [
+        r["spend"] for r in sorted(synced, key=lambda r: r["_row_key"])]
+    # Two 30-day chunks per account went async: each run was polled until "Job Completed".
+    assert client.sleep == [0.0] * 2 * 4
+
+
+def test_throttling_waits_for_the_estimated_time_to_regain_access(meta):
+    clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
+    meta.inject(api="meta_ads", kind="rate_limit", path_contains=INSIGHTS, skip=1, retry_after=2)
+    meta.inject(api="meta_ads", kind="rate_limit", path_contains="/adsets", retry_after=1)
+    client = meta_client(meta.url)
+    assert _keys(rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))) == clean
+    assert len(rows_of(client.read_pages(ADSETS))) == len(M_ADSETS)
+    assert client.sleep == [120.0, 60.0]  # minutes in x-business-use-case-usage, honoured in full
+
+
+def test_a_throttle_longer_than_allowed_ends_the_stream_cleanly(meta):
+    meta.inject(api="meta_ads", kind="rate_limit", path_contains=INSIGHTS, retry_after=60)
+    client = meta_client(meta.url, policy=RetryPolicy(max_wait=900))
+    with pytest.raises(SourceLimitReached, match="code 80000"):
+        rows_of(client.read_pages(CAMPAIGN_DAILY_INSIGHTS))
+    assert client.sleep == []
+
+
+def test_an_expired_token_mid_sync_is_exchanged_again(meta):
+    client = meta_client(meta.url)
+    meta.inject(api="meta_ads", kind="expire_token", path_contains=INSIGHTS, skip=2)
+    assert len(set(_keys(rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))))) == ADSET_ROWS
+    assert client.auth.refreshes == 2
+
+
+def test_a_refused_token_is_an_authentication_error_that_does_not_show_it(meta, caplog):
+    caplog.set_level(logging.DEBUG)
+    canary = "EAAB-canary-meta-user-token-7731"
+    with pytest.raises(AuthenticationError, match="code\":190|190") as raised:
+        meta_client(meta.url, access_token=canary).check()
+    assert canary not in str(raised.value) and canary not in caplog.text
+
+
+def test_server_errors_on_a_next_page_are_retried_and_the_token_never_logged(meta, caplog):
+    caplog.set_level(logging.DEBUG)
+    clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
+    meta.inject(api="meta_ads", kind="server_error", path_contains=INSIGHTS, skip=1, times=2)  # page 2 = paging.next
+    client = meta_client(meta.url)
+    rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert _keys(rows) == clean and client.http.stats.retries == 2
+    assert "retrying" in caplog.text and "after=" in caplog.text  # the logged URL is the paging.next one
+    for secret in (client.auth.access_token(), auth.CLIENT_SECRET, auth.REFRESH_TOKEN):
+        assert secret not in caplog.text
+    assert "access_token=" not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def small_sync(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(os.environ, "SANDBOX_META_SYNC_ROW_LIMIT", "50")
+        with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+            yield running
+
+
+def test_a_sync_request_meta_finds_too_big_falls_back_to_a_report_run(small_sync):
+    client = meta_client(small_sync.url, async_after_days=400)
+    rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert len(set(_keys(rows))) == len(rows) == ADSET_ROWS
+    assert client.sleep  # report runs were polled
