@@ -9,7 +9,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui install install-dev manifest lint clean
+.PHONY: demo test ui install install-dev manifest lint clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test: install-dev manifest  ## every test: unit, sandbox, connectors, end to end
 
 ui: install manifest  ## the Dagster UI on 127.0.0.1:3000 with the sandbox running
 	$(BIN)/python -m pipelines.ui
+
+bench: install  ## benchmarks at scales S and M, 3 repeats (an hour or more; the M sandbox needs ~5 GB)
+	$(BIN)/python -m benchmarks
+
+bench-quick: install  ## benchmarks at scale S, 1-2 repeats (a few minutes)
+	$(BIN)/python -m benchmarks --quick
 
 lint: install-dev
 	$(BIN)/ruff check .

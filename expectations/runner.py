@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pandas as pd
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
 
 SAMPLE_SIZE = 10
+MASKED = "<masked>"
 
 
 @dataclass(frozen=True)
@@ -22,11 +25,21 @@ class ExpectationOutcome:
     unexpected_count: int
     unexpected_sample: list
     observed: object
+    unexpected_keys: list = field(default_factory=list)
+    error: str | None = None
 
     @property
     def label(self) -> str:
         """``expect_column_values_to_not_be_null(account_id)``."""
         return f"{self.expectation}({self.column})" if self.column else self.expectation
+
+    def as_metadata(self) -> dict:
+        """What a person needs to act on this expectation: counts, a sample of values and of failing keys."""
+        details = {"unexpected_count": self.unexpected_count, "sample": self.unexpected_sample,
+                   "failing_keys": self.unexpected_keys, "observed": self.observed}
+        if self.error:
+            details["error"] = self.error
+        return details
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class SuiteOutcome:
     suite: str
     rows: int
     outcomes: list[ExpectationOutcome]
+    result: dict = field(default_factory=dict, repr=False)  # the GX validation result, JSON-ready, for Data Docs
 
     @property
     def success(self) -> bool:
@@ -48,11 +62,24 @@ class SuiteOutcome:
         return [outcome for outcome in self.outcomes if not outcome.success]
 
 
-def validate(frame: pd.DataFrame, suite_name: str, build_expectations: Callable[[], list]) -> SuiteOutcome:
-    """Run the expectations `build_expectations()` returns over `frame`."""
-    import great_expectations as gx
+def validate(
+    frame: pd.DataFrame,
+    suite_name: str,
+    build_expectations: Callable[[], list],
+    key_columns: Sequence[str] = (),
+    masked_columns: Iterable[str] = (),
+) -> SuiteOutcome:
+    """Run the expectations `build_expectations()` returns over `frame`.
 
+    `key_columns` name each failing row in the outcome (a sample of failing keys); values of
+    `masked_columns` (e-mail addresses, say) never appear in the outcome, only their rows' keys.
+    """
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    frame = normalized(frame)
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_definition = (
         context.data_sources.add_pandas("frames")
         .add_dataframe_asset(name=suite_name)
@@ -62,27 +89,128 @@ def validate(frame: pd.DataFrame, suite_name: str, build_expectations: Callable[
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
     )
-    result = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-    return SuiteOutcome(suite=suite_name, rows=len(frame), outcomes=[_outcome(r) for r in result.results])
+    keys = [column for column in key_columns if column in frame.columns]
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if keys:
+        result_format["unexpected_index_column_names"] = keys
+    result = definition.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+    masked = set(masked_columns)
+    return SuiteOutcome(
+        suite=suite_name,
+        rows=len(frame),
+        outcomes=[_outcome(r, keys, masked) for r in result.results],
+        result=result.to_json_dict(),
+    )
 
 
-def _outcome(result) -> ExpectationOutcome:
+def combined(first: SuiteOutcome, second: SuiteOutcome) -> SuiteOutcome:
+    """One suite's outcome from two validations of it (its rows, and its table-level facts)."""
+    results = [*first.result.get("results", []), *second.result.get("results", [])]
+    passed = sum(1 for r in results if r.get("success"))
+    result = {
+        **first.result,
+        "success": first.success and second.success,
+        "results": results,
+        "statistics": {"evaluated_expectations": len(results), "successful_expectations": passed,
+                       "unsuccessful_expectations": len(results) - passed,
+                       "success_percent": 100.0 * passed / len(results) if results else 100.0},
+    }
+    return SuiteOutcome(first.suite, first.rows, [*first.outcomes, *second.outcomes], result)
+
+
+def columns_used(expectation_list: Iterable) -> set[str]:
+    """The columns a list of expectations reads (so a large table is read column-pruned)."""
+    used: set[str] = set()
+    for expectation in expectation_list:
+        for name in ("column", "column_A", "column_B"):
+            if getattr(expectation, name, None):
+                used.add(getattr(expectation, name))
+        used.update(getattr(expectation, "column_list", None) or [])
+        used.update(_condition_columns(getattr(expectation, "row_condition", None)))
+    return used
+
+
+def _condition_columns(condition) -> set[str]:
+    if condition is None or isinstance(condition, str):
+        return set()
+    if hasattr(condition, "conditions"):
+        return set().union(*(_condition_columns(c) for c in condition.conditions))
+    column = getattr(condition, "column", None)
+    return {column.name} if column is not None else set()
+
+
+def normalized(frame: pd.DataFrame) -> pd.DataFrame:
+    """One comparable type per kind of value, whatever the warehouse driver returned.
+
+    Naive timestamps and dates become UTC timestamps (DuckDB returns DATE as naive datetime64,
+    psycopg2 returns `date` objects), and decimals become floats, so a suite compares every
+    time column with one timezone-aware "now" and every amount with plain numbers.
+    """
+    frame = frame.copy(deep=False)
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            if getattr(column.dt, "tz", None) is None:
+                frame[name] = column.dt.tz_localize("UTC")
+            continue
+        if column.dtype != object:
+            continue
+        sample = column.dropna()
+        if sample.empty:
+            continue
+        first = sample.iloc[0]
+        if isinstance(first, Decimal):
+            frame[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        elif isinstance(first, dt.date):  # also datetime.datetime
+            frame[name] = pd.to_datetime(column, utc=True)
+    return frame
+
+
+def _outcome(result, keys: list[str], masked: set[str]) -> ExpectationOutcome:
     config = result.expectation_config
     details = result.result or {}
+    column = config.kwargs.get("column")
+    sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    if column in masked:
+        sample = [MASKED for _ in sample]
+    failing_keys = [_key(row, keys) for row in (details.get("partial_unexpected_index_list") or [])[:SAMPLE_SIZE]]
     return ExpectationOutcome(
         expectation=config.type,
-        column=config.kwargs.get("column"),
+        column=column,
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or 0),
-        unexpected_sample=[_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]],
+        unexpected_sample=sample,
         observed=_plain(details.get("observed_value")),
+        unexpected_keys=[k for k in failing_keys if k is not None],
+        error=_error(result.exception_info),
     )
+
+
+def _key(row: object, keys: list[str]) -> object:
+    if not isinstance(row, dict) or not keys:
+        return None
+    values = [_plain(row.get(k)) for k in keys]
+    return values[0] if len(values) == 1 else values
+
+
+def _error(info: object) -> str | None:
+    """The first exception message GX recorded for an expectation (a missing column, a type clash)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "error")[:300]
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "error")[:300]
+    return None
 
 
 def _plain(value: object) -> object:
     """A JSON-friendly version of a value GX reports (numpy scalars, decimals, timestamps)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, float):
+        return None if value != value else value  # NaN is "missing", and JSON has no NaN
     if hasattr(value, "item"):
-        return value.item()
+        return _plain(value.item())
     return str(value)

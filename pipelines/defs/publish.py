@@ -2,24 +2,31 @@
 
 import dagster as dg
 
+from pipelines.defs.quality.gate import raw_tables_behind_the_marts
+from pipelines.defs.quality.settings import QualityResource
 from pipelines.defs.transform.assets import mart_keys
+from pipelines.lib.quality_report import report_metadata
 from pipelines.lib.warehouse import WarehouseResource
 
 
 @dg.asset(
     key=["analytics", "published_snapshot"],
-    deps=mart_keys(),
+    # The raw tables too: their blocking suites then hold back publishing (see pipelines/defs/quality/gate.py).
+    deps=[*mart_keys(), *raw_tables_behind_the_marts()],
     group_name="publish",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
     pool="warehouse",
 )
-def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def published_snapshot(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+) -> dg.MaterializeResult:
     """Copy the marts into a fresh ``analytics.duckdb`` (or the ``analytics`` schema on PostgreSQL) and swap it
     in atomically for BI to read.
 
     Dagster runs this step only when the blocking checks on the marts passed in the same run,
-    so a failed check leaves the previous snapshot in place.
+    so a failed check leaves the previous snapshot in place. The metadata carries the night's quality
+    report (checks run, passed, failed, with failing rows) and the path of its great-expectations Data Docs.
     """
     published = warehouse.publish_marts()
     context.log.info(f"published {len(published)} marts to {warehouse.published_location}")
@@ -27,6 +34,7 @@ def published_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         metadata={
             "location": dg.MetadataValue.text(warehouse.published_location),
             "tables": dg.MetadataValue.json(published),
+            **report_metadata(context.instance, context.run.run_id, quality.report_path, context.log),
         }
     )
 

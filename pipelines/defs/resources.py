@@ -3,6 +3,8 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.alerts import alerts_from_environment
+from pipelines.defs.quality.settings import quality_from_environment
 from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
 from pipelines.lib.sources import (
     GoogleAdsResource,
@@ -16,10 +18,12 @@ from pipelines.lib.warehouse import warehouse_from_environment
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """The warehouse, dbt, and one resource per source API."""
+    """The warehouse, dbt, one resource per source API, the quality checks' settings and the alert webhook."""
     return dg.Definitions(
         resources={
             "warehouse": warehouse_from_environment(),
+            "quality": quality_from_environment(),
+            "alerts": alerts_from_environment(),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
             "salesforce": SalesforceResource(
                 login_url=dg.EnvVar("SALESFORCE_LOGIN_URL"),

@@ -8,6 +8,8 @@ database, published to an ``analytics`` schema that only a read-only BI role can
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +35,8 @@ class WarehouseResource(dg.ConfigurableResource):
     bi_role: str = "bi_reader"
     dlt_pipelines_dir: str = ".dlt_pipelines"
     keep_snapshots: int = 3
+    hash_emails: bool = False
+    pii_hash_key: str = ""
 
     @property
     def is_postgres(self) -> bool:
@@ -64,26 +68,60 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def read_table(self, schema: str, table: str) -> pd.DataFrame:
         """A whole table as a pandas DataFrame (what the great-expectations runner validates)."""
-        sql = f'select * from "{schema}"."{table}"'
+        return self.query(f'select * from "{schema}"."{table}"')
+
+    def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        """The result of one read-only query as a pandas DataFrame."""
+        with self.reading() as query:
+            return query(sql, parameters)
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[..., pd.DataFrame]]:
+        """One connection for a series of reads (DuckDB: read-only); yields ``query(sql, parameters) -> DataFrame``."""
         if self.is_postgres:
             import psycopg2
 
-            with psycopg2.connect(self.postgres_url) as connection, connection.cursor() as cursor:
-                cursor.execute(sql)
-                return pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+            connection = psycopg2.connect(self.postgres_url)
+            try:
+                def query(sql: str, parameters: list | None = None) -> pd.DataFrame:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, parameters)
+                        return pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+
+                yield query
+            finally:
+                connection.rollback()
+                connection.close()
+            return
         with duckdb.connect(self.duckdb_path, read_only=True) as connection:
-            return connection.sql(sql).df()
+            yield lambda sql, parameters=None: connection.execute(sql, parameters or []).df()
+
+    @property
+    def email_key(self) -> str | None:
+        """The key e-mails are hashed with when published (``PUBLISH_HASHED_EMAILS``), else None."""
+        if not self.hash_emails:
+            return None
+        if not self.pii_hash_key:
+            raise ValueError("PUBLISH_HASHED_EMAILS is on but PII_HASH_KEY is empty: refusing to publish clear e-mails")
+        register_secret(self.pii_hash_key)
+        return self.pii_hash_key
 
     def publish_marts(self) -> dict[str, int]:
-        """Publish every mart for BI; returns rows per published table."""
+        """Publish every mart for BI (e-mails hashed when configured); returns rows per published table."""
         if self.is_postgres:
-            return publish.publish_postgres(self.postgres_url, self.bi_role)
-        return publish.publish_duckdb(Path(self.duckdb_path), Path(self.analytics_path), self.keep_snapshots)
+            return publish.publish_postgres(self.postgres_url, self.bi_role, self.email_key)
+        return publish.publish_duckdb(Path(self.duckdb_path), Path(self.analytics_path), self.keep_snapshots,
+                                      self.email_key)
 
 
 def warehouse_from_environment() -> WarehouseResource:
-    """The warehouse the environment names: DuckDB unless ``WAREHOUSE_TARGET=postgres``; secrets via `dg.EnvVar`."""
+    """The warehouse the environment names: DuckDB unless ``WAREHOUSE_TARGET=postgres``; secrets via `dg.EnvVar`.
+
+    ``PUBLISH_HASHED_EMAILS=true`` publishes e-mails as HMAC-SHA256 hashes keyed with ``PII_HASH_KEY``.
+    """
     settings = {"dlt_pipelines_dir": dg.EnvVar("DLT_PIPELINES_DIR")}
+    if os.getenv("PUBLISH_HASHED_EMAILS", "").strip().lower() in {"1", "true", "yes", "on"}:
+        settings.update(hash_emails=True, pii_hash_key=dg.EnvVar("PII_HASH_KEY"))
     if os.getenv("WAREHOUSE_TARGET", "duckdb") != "postgres":
         return WarehouseResource(target="duckdb", duckdb_path=dg.EnvVar("WAREHOUSE_DUCKDB_PATH"),
                                  analytics_path=dg.EnvVar("ANALYTICS_DUCKDB_PATH"), **settings)

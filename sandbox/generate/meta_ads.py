@@ -59,7 +59,8 @@ def render(ctx: Context, campaigns: list[UtmCampaign]) -> None:
             status = "PAUSED" if roll < 0.5 else "ARCHIVED" if roll < 0.85 else "DELETED"
         else:
             status = "ACTIVE"
-        created = campaign.start - between(rng, 1, 10) * DAY - below(rng, DAY)
+        # A campaign scheduled to start later was still created before today.
+        created = min(campaign.start - between(rng, 1, 10) * DAY - below(rng, DAY), ctx.clock - DAY)
         updated = min(ctx.clock - 60, (campaign.end or campaign.start) + below(rng, 3 * DAY))
         name = f"{campaign.key} – {objective.split('_')[1].title()} – {campaign.region.strip('_').upper() or 'US'}"
         row = {"id": campaign_id, "account_id": account["account_id"], "name": name, "objective": objective,

@@ -12,6 +12,11 @@ from tests.conftest import salesforce_account
 
 pytestmark = pytest.mark.e2e
 
+# Source-data issues the sandbox plants or has, flagged (severity WARN, so the night still publishes) by the raw
+# health suites: Meta campaigns and ad sets created "in the future" (sandbox/generate/meta_ads.py derives
+# created_time from the campaign's start, which can lie ahead).
+KNOWN_SANDBOX_WARNINGS = {"meta_ads_campaigns_health", "meta_ads_adsets_health"}
+
 
 @pytest.fixture(scope="module")
 def own_sandbox():
@@ -43,11 +48,17 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env
     (staged,) = _rows(warehouse, "select count(*) from staging.stg_salesforce__accounts")
     assert staged[0] == accounts_in_source
     deleted_in_source = _rows(warehouse, "select count(*) from raw_salesforce.account where is_deleted")[0][0]
-    (published,) = _rows(analytics, "select count(*), count(*) filter (where is_deleted) from marts.accounts")
+    # marts.accounts has one row per real company (Salesforce and HubSpot records matched); every Salesforce
+    # account is in it through the bridge account_source_records.
+    (published,) = _rows(analytics, "select count(*), count(*) filter (where is_deleted) "
+                                    "from marts.account_source_records where source_system = 'salesforce'")
     assert published == (accounts_in_source, deleted_in_source)
+    hubspot_companies = _rows(warehouse, "select count(*) from raw_hubspot.companies")[0][0]
+    (companies,) = _rows(analytics, "select count(*), count(distinct salesforce_account_id) from marts.accounts")
+    assert companies[1] < companies[0] <= accounts_in_source + hubspot_companies
     checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
     assert checks["accounts_suite"] is True
-    assert all(checks.values()), checks
+    assert {name for name, passed in checks.items() if not passed} <= KNOWN_SANDBOX_WARNINGS, checks
 
     # A second night over unchanged sources reads only the newest records again and gives the same marts.
     marts_before = _rows(analytics, "select * from marts.accounts order by account_id")
@@ -85,3 +96,31 @@ def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sa
     assert _rows(warehouse, "select annual_revenue from raw_salesforce.account where id = '001PLANTEDBADREV01'") == [
         (-250000,)
     ]
+
+
+def test_no_secret_reaches_the_event_log_or_any_table(sandbox, pipeline_env):
+    import dagster as dg
+
+    from sandbox import auth
+
+    env = pipeline_env(sandbox)
+    result = run_nightly_job()
+    assert result.success
+    secrets = [auth.CLIENT_SECRET, auth.REFRESH_TOKEN, "00DSANDBOX!"]  # the last: every Salesforce access token
+    with dg.DagsterInstance.get() as instance:
+        event_log = "\n".join(str(entry) for entry in instance.all_logs(result.run_id))
+    assert "raw/salesforce/account" in event_log
+    for secret in secrets:
+        assert secret not in event_log
+
+    for path in (env["WAREHOUSE_DUCKDB_PATH"], env["ANALYTICS_DUCKDB_PATH"]):
+        with duckdb.connect(path, read_only=True) as connection:
+            tables = connection.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+            assert tables
+            for schema, table in tables:
+                for secret in secrets:
+                    found = connection.execute(
+                        f'select count(*) from "{schema}"."{table}" as row_ where contains(cast(row_ as varchar), ?)',
+                        [secret],
+                    ).fetchone()[0]
+                    assert found == 0, (schema, table, secret)

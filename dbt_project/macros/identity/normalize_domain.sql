@@ -1,10 +1,12 @@
 {#-
     The registrable domain of a website or e-mail domain: lower-case, no scheme, no "www.",
     no path, query or port, and only the last two labels kept, or three under a two-level
-    public suffix such as co.uk ("https://WWW.Acme.co.uk/about" -> "acme.co.uk").
+    public suffix such as co.uk ("https://WWW.Acme.co.uk/about" -> "acme.co.uk"). Null unless the
+    result is a plain host name (letters, digits, hyphens, dots).
 -#}
 {% macro normalize_domain(expression) -%}
-    {{ return(adapter.dispatch('normalize_domain', 'common_ground')(expression)) }}
+    {%- set domain = adapter.dispatch('normalize_domain', 'common_ground')(expression) -%}
+    case when {{ cg_regexp_matches(domain, '^[a-z0-9-]+([.][a-z0-9-]+)+$') }} then {{ domain }} end
 {%- endmacro %}
 
 {% macro duckdb__normalize_domain(expression) -%}

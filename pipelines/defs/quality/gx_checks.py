@@ -1,46 +1,144 @@
-"""great-expectations suites as Dagster asset checks; a failing blocking suite stops the publish step."""
+"""great-expectations suites as Dagster asset checks; a failing blocking suite stops the publish step.
+
+One check per registered suite, on the asset of its table, executed in one step per warehouse
+schema (``gx_marts``, ``gx_raw_salesforce``, ...) so each table is read once for both of its suites
+and a night does not pay a step per suite. A suite is attached only when its table is an asset of
+the graph (a mart a colleague has not built yet has no check); a table that is an asset but is
+missing from the warehouse fails its checks with "table <schema>.<table> does not exist".
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from expectations.data_docs import save_result
 from expectations.registry import SUITES, SuiteSpec
-from expectations.runner import validate
+from expectations.runner import SuiteOutcome, columns_used, combined, validate
+from expectations.table_facts import ROW_COUNT, fact_expectations
+from pipelines.defs.quality.reads import TableReader
+from pipelines.defs.quality.settings import QualityResource
+from pipelines.lib.quality_report import build_data_docs
 from pipelines.lib.warehouse import WarehouseResource
 
 
-def build_suite_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
-    """An asset check that validates the whole table `spec` names against its suite."""
+def suite_asset_key(spec: SuiteSpec) -> dg.AssetKey:
+    """``raw_<source>.<table>`` is the asset ``raw/<source>/<table>``; ``marts.<table>`` is ``marts/<table>``."""
+    if spec.schema.startswith("raw_"):
+        return dg.AssetKey(["raw", spec.schema.removeprefix("raw_"), spec.table])
+    return dg.AssetKey([spec.schema, spec.table])
 
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.schema, spec.table]),
-        name=spec.name,
-        blocking=spec.blocking,
-        description=spec.description,
+
+def build_suite_checks(
+    asset_keys: Iterable[dg.AssetKey], suites: Iterable[SuiteSpec] = SUITES
+) -> list[dg.AssetChecksDefinition]:
+    """The checks of every suite whose table is one of `asset_keys`, one multi-asset check per schema."""
+    present = set(asset_keys)
+    by_schema: dict[str, list[SuiteSpec]] = defaultdict(list)
+    for spec in suites:
+        if suite_asset_key(spec) in present:
+            by_schema[spec.schema].append(spec)
+    return [_schema_checks(schema, specs) for schema, specs in sorted(by_schema.items())]
+
+
+def _schema_checks(schema: str, specs: list[SuiteSpec]) -> dg.AssetChecksDefinition:
+    by_key = {dg.AssetCheckKey(suite_asset_key(spec), spec.name): spec for spec in specs}
+
+    @dg.multi_asset_check(
+        name=f"gx_{schema}",
+        specs=[dg.AssetCheckSpec(spec.name, asset=key.asset_key, blocking=spec.blocking,
+                                 description=spec.description or None) for key, spec in by_key.items()],
+        can_subset=True,
         pool="warehouse",
+        description=f"Validate the tables of `{schema}` against their great-expectations suites.",
     )
-    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        outcome = validate(warehouse.read_table(spec.schema, spec.table), spec.name, spec.expectations)
-        failed = {
-            o.label: {"unexpected_count": o.unexpected_count, "sample": o.unexpected_sample, "observed": o.observed}
-            for o in outcome.failed
-        }
-        return dg.AssetCheckResult(
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
-            description=(
-                f"{len(outcome.outcomes) - len(outcome.failed)} of {len(outcome.outcomes)} expectations passed"
-                + (f"; failed: {', '.join(failed)}" if failed else "")
-            ),
-            metadata={
-                "rows": dg.MetadataValue.int(outcome.rows),
-                "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
-                "failed_expectations": dg.MetadataValue.json(failed),
-            },
-        )
+    def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource):
+        selected = [(key, spec) for key, spec in by_key.items() if key in context.selected_asset_check_keys]
+        by_table: dict[str, list[tuple[dg.AssetCheckKey, SuiteSpec]]] = defaultdict(list)
+        for key, spec in selected:
+            by_table[spec.table].append((key, spec))
+        blocked = False
+        with warehouse.reading() as query:
+            for table, table_specs in by_table.items():
+                reader = TableReader(query, warehouse.is_postgres, schema, table)
+                for result in _check_table(context, reader, quality, table_specs):
+                    blocked = blocked or (not result.passed and result.severity == dg.AssetCheckSeverity.ERROR)
+                    yield result
+        if blocked:  # the night stops here, before the publish step that would otherwise build the report
+            build_data_docs(quality.report_path, context.run.run_id, context.log)
 
-    return check
+    return gx_suites
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    """One asset check per registered suite."""
-    return dg.Definitions(asset_checks=[build_suite_check(spec) for spec in SUITES])
+def _check_table(
+    context: dg.AssetCheckExecutionContext,
+    reader: TableReader,
+    quality: QualityResource,
+    table_specs: list[tuple[dg.AssetCheckKey, SuiteSpec]],
+) -> Iterator[dg.AssetCheckResult]:
+    columns = reader.columns()
+    if not columns:
+        for key, spec in table_specs:
+            yield _missing_table(key, spec)
+        return
+    facts = reader.facts(sorted({f.column for _, spec in table_specs for f in spec.freshness}))
+    table_rows = int(facts.iloc[0][ROW_COUNT])
+    wanted = set().union(*(columns_used(spec.expectations()) | set(spec.key) for _, spec in table_specs))
+    frame = reader.rows([c for c in columns if c in wanted], table_rows, quality.sample_rows)
+    for key, spec in table_specs:
+        outcome = validate(frame, spec.name, spec.expectations, spec.key, spec.masked)
+        previous = _previous_rows(context.instance, key, context.run.run_id) if spec.max_row_drop is not None else None
+        if fact_expectations(spec, previous):
+            table_outcome = validate(facts, spec.name, lambda s=spec, p=previous: fact_expectations(s, p))
+            outcome = combined(outcome, table_outcome)
+        save_result(quality.report_path, context.run.run_id, spec.name, outcome.result)
+        yield _result(key, spec, outcome, table_rows, quality)
+
+
+def _result(
+    key: dg.AssetCheckKey, spec: SuiteSpec, outcome: SuiteOutcome, table_rows: int, quality: QualityResource
+) -> dg.AssetCheckResult:
+    failed = {o.label: o.as_metadata() for o in outcome.failed}
+    described = [f"{o.label} ({o.unexpected_count} rows)" if o.unexpected_count else o.label for o in outcome.failed]
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(outcome.outcomes) - len(outcome.failed)} of {len(outcome.outcomes)} expectations passed"
+            + (f"; failed: {', '.join(described)}" if described else "")
+        ),
+        metadata={
+            "table": dg.MetadataValue.text(spec.relation),
+            "table_rows": dg.MetadataValue.int(table_rows),
+            "rows_validated": dg.MetadataValue.int(outcome.rows),
+            "sampled": dg.MetadataValue.bool(outcome.rows < table_rows),
+            "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
+            "failed_expectations": dg.MetadataValue.json(failed),
+            "data_docs": dg.MetadataValue.path(str(quality.report_path / "index.html")),
+        },
+    )
+
+
+def _missing_table(key: dg.AssetCheckKey, spec: SuiteSpec) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
+        description=f"table {spec.relation} does not exist",
+        metadata={"table": dg.MetadataValue.text(spec.relation)},
+    )
+
+
+def _previous_rows(instance: dg.DagsterInstance, key: dg.AssetCheckKey, run_id: str) -> int | None:
+    """The table's row count when this check last ran in another run (None the first time)."""
+    history = instance.event_log_storage.get_asset_check_execution_history(key, limit=5)
+    for record in history:
+        event = record.event.dagster_event if record.event else None
+        evaluation = event.event_specific_data if event else None
+        rows = getattr(evaluation, "metadata", {}).get("table_rows") if record.run_id != run_id else None
+        if rows is not None:
+            return int(rows.value)
+    return None

@@ -8,7 +8,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.defs.transform.project import dbt_project
 
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "semantic")
 
 
 class LayeredTranslator(DagsterDbtTranslator):

@@ -1,27 +1,35 @@
+{#- One row per Salesforce Account, typed and renamed; deleted and merged accounts flagged, not dropped. -#}
+{%- set relation = source('salesforce', 'account') -%}
+{%- set columns = cg_source_columns(relation) -%}
+
 with source as (
-    select * from {{ source('salesforce', 'account') }}
+    select * from {{ cg_source_relation(relation, columns) }}
 ),
 
 renamed as (
     select
-        id as salesforce_account_id,
-        name as account_name,
-        type as account_type,
-        industry,
-        annual_revenue,
-        currency_iso_code as annual_revenue_currency,
-        number_of_employees as employee_count,
-        website,
-        {{ normalize_domain('website') }} as website_domain,
-        billing_city,
-        billing_country as country,
-        owner_id as salesforce_owner_id,
-        parent_id as salesforce_parent_account_id,
-        master_record_id as salesforce_master_account_id,
-        coalesce(is_deleted, false) as is_deleted,
-        created_date as created_at,
-        system_modstamp as modified_at,
-        _loaded_at as loaded_at
+        {{ cg_column(columns, 'id', 'varchar') }} as salesforce_account_id,
+        {{ cg_column(columns, 'name', 'varchar') }} as account_name,
+        {{ cg_column(columns, 'type', 'varchar') }} as account_type,
+        {{ cg_column(columns, 'industry', 'varchar') }} as industry,
+        {{ cg_column(columns, 'annual_revenue', 'numeric(38, 9)') }} as annual_revenue,
+        upper({{ cg_column(columns, 'currency_iso_code', 'varchar') }}) as annual_revenue_currency,
+        {{ cg_column(columns, 'number_of_employees', 'bigint') }} as employee_count,
+        {{ cg_column(columns, 'website', 'varchar') }} as website,
+        {{ normalize_domain(cg_column(columns, 'website', 'varchar')) }} as website_domain,
+        {{ cg_column(columns, 'billing_city', 'varchar') }} as billing_city,
+        {{ cg_column(columns, 'billing_country', 'varchar') }} as country,
+        {{ cg_column(columns, 'owner_id', 'varchar') }} as salesforce_owner_id,
+        {{ cg_column(columns, 'parent_id', 'varchar') }} as salesforce_parent_account_id,
+        {{ cg_column(columns, 'master_record_id', 'varchar') }} as salesforce_master_account_id,
+        coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
+        {{ cg_column(columns, 'master_record_id', 'varchar') }} is not null as is_merged,
+        {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as created_at,
+        coalesce(
+            {{ cg_column(columns, 'system_modstamp', 'timestamp with time zone') }},
+            {{ cg_column(columns, 'last_modified_date', 'timestamp with time zone') }}
+        ) as modified_at,
+        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
     from source
 )
 

@@ -1,0 +1,184 @@
+"""Benchmark: `dbt build` of the CRM transform (staging, identity resolution, marts, tests) at a sandbox scale.
+
+    python -m benchmarks.transform_build --scale S
+        start the sandbox at scale S, load the Salesforce and HubSpot raw tables with the Dagster raw assets,
+        then time `dbt build` (twice: the second run is a warm rebuild of the same raw data).
+    python -m benchmarks.transform_build --replicate-from WAREHOUSE --factor 50
+        M-sized without serving M over HTTP: copy the CRM raw tables of an already loaded warehouse FACTOR times,
+        every copy with its own ids, domains, e-mail domains and company names (so the copies are different
+        companies and people with the same duplicate structure), then time `dbt build`. Scale S x 50 is about
+        scale M's record counts (165k company records, 1.1M person records, 375k deals, 950k history rows).
+
+Prints the timings and writes them to benchmarks/results/transform_build_<label>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+
+#: How each replicated raw column changes per copy k: "id" appends _r<k>, "ids_json" does it inside a JSON array,
+#: "ids_list" inside an "a;b" list, "domain" puts r<k>x before the host, "email" before the e-mail domain,
+#: "name" prefixes R<k>. Columns not listed are copied as they are; tables not listed are not replicated.
+REPLICATED = {
+    "raw_salesforce.account": {"id": "id", "master_record_id": "id", "parent_id": "id", "website": "domain",
+                               "name": "name"},
+    "raw_salesforce.contact": {"id": "id", "master_record_id": "id", "account_id": "id", "email": "email"},
+    "raw_salesforce.lead": {"id": "id", "master_record_id": "id", "converted_account_id": "id",
+                            "converted_contact_id": "id", "converted_opportunity_id": "id", "email": "email",
+                            "company": "name"},
+    "raw_salesforce.opportunity": {"id": "id", "account_id": "id"},
+    "raw_salesforce.opportunity_history": {"id": "id", "opportunity_id": "id"},
+    "raw_salesforce.campaign_member": {"id": "id", "lead_id": "id", "contact_id": "id"},
+    "raw_hubspot.companies": {"id": "id", "salesforceaccountid": "id", "hs_merged_object_ids": "ids_list",
+                              "domain": "domain", "website": "domain", "name": "name"},
+    "raw_hubspot.contacts": {"id": "id", "associatedcompanyid": "id", "salesforcecontactid": "id",
+                             "salesforceleadid": "id", "hs_merged_object_ids": "ids_list",
+                             "associated_companies_ids": "ids_json", "email": "email"},
+    "raw_hubspot.deals": {"id": "id", "hs_merged_object_ids": "ids_list", "associated_companies_ids": "ids_json",
+                          "associated_contacts_ids": "ids_json"},
+    "raw_hubspot.email_events": {"id": "id", "recipient": "email"},
+    "raw_hubspot.form_submissions": {"conversion_id": "id", "values": "email"},
+}
+
+
+def _replica_expression(column: str, kind: str | None, copy: int) -> str:
+    quoted = f'"{column}"'
+    if kind is None or copy == 0:
+        return quoted
+    if kind == "id":
+        return f"{quoted} || '_r{copy}'"
+    if kind == "ids_json":
+        return f"""regexp_replace({quoted}, '"([^"]+)"', '"\\1_r{copy}"', 'g')"""
+    if kind == "ids_list":
+        return f"regexp_replace({quoted}, '([^;]+)', '\\1_r{copy}', 'g')"
+    if kind == "domain":
+        return f"regexp_replace({quoted}, '^([A-Za-z]+://)?([Ww][Ww][Ww][0-9]*[.])?', '\\1\\2r{copy}x')"
+    if kind == "email":
+        return f"replace({quoted}, '@', '@r{copy}x')"
+    if kind == "name":
+        return f"'R{copy} ' || {quoted}"
+    raise ValueError(kind)
+
+
+def replicate(source: Path, target: Path, factor: int) -> dict[str, int]:
+    """Copy the CRM raw tables of `source` into `target` `factor` times; returns rows per table."""
+    counts = {}
+    shutil.copyfile(source, target)
+    with duckdb.connect(str(target)) as connection:
+        for table, kinds in REPLICATED.items():
+            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+            connection.execute(f"create temp table original as select * from {table}")
+            for copy in range(1, factor):
+                select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
+                connection.execute(f"insert into {table} select {select} from original")
+            connection.execute("drop table original")
+            counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
+    return counts
+
+
+def load_from_sandbox(scale: str, seed: int, folder: Path) -> Path:
+    """Serve the sandbox at `scale` and load its CRM raw tables into a fresh warehouse under `folder`."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.local import local_environment, prepare_dbt_manifest
+    from sandbox.launcher import connector_env, running_sandbox
+
+    environment = local_environment(folder)
+    os.environ.update(environment)
+    prepare_dbt_manifest()
+    with running_sandbox(scale=scale, seed=seed, startup_timeout=1800) as sandbox:
+        os.environ.update(connector_env(sandbox.url))
+        definitions = defs()
+        crm = (["raw", "salesforce"], ["raw", "hubspot"])
+        keys = [key for key in definitions.resolve_all_asset_keys() if key.path[:2] in crm]
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = definitions.resolve_job_def("nightly_sync").execute_in_process(
+                instance=instance, asset_selection=keys, raise_on_error=True)
+        assert result.success
+    return Path(environment["WAREHOUSE_DUCKDB_PATH"])
+
+
+#: The CRM marts of issue 6; the benchmark builds them and everything upstream (with their tests).
+CRM_MARTS = ("accounts", "account_source_records", "prospects", "prospect_source_records", "opportunities",
+             "opportunity_stage_history", "pipeline_daily", "touchpoints", "campaigns")
+
+
+def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one `dbt build` of the CRM marts (or of the whole project) against
+    `warehouse`. CPU time is the robust number on a shared machine: wall time grows with other load."""
+    from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+           "DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+    started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    selection = [] if everything else [
+        "--select", *(f"+{mart}" for mart in CRM_MARTS), "--indirect-selection", "cautious"]
+    result = subprocess.run([DBT_EXECUTABLE, "build", *selection, "--target-path", str(work / "target"),
+                             "--log-path", str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, capture_output=True,
+                            text=True)
+    seconds = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    if result.returncode != 0:
+        raise SystemExit(f"dbt build failed:\n{result.stdout[-5000:]}")
+    return seconds, cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.transform_build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=["S", "M", "L"], help="load the sandbox at this scale")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicate-from", type=Path, help="a warehouse with CRM raw tables already loaded")
+    parser.add_argument("--factor", type=int, default=50)
+    parser.add_argument("--all", action="store_true", help="build the whole dbt project, not only the CRM marts")
+    args = parser.parse_args(argv)
+    if not args.scale and not args.replicate_from:
+        parser.error("give --scale or --replicate-from")
+
+    work = Path(tempfile.mkdtemp(prefix="cg-transform-bench-"))
+    try:
+        if args.scale:
+            label = f"sandbox_{args.scale}"
+            warehouse = load_from_sandbox(args.scale, args.seed, work / "warehouse")
+            counts = {}
+        else:
+            label = f"replica_x{args.factor}"
+            warehouse = work / "warehouse.duckdb"
+            counts = replicate(args.replicate_from, warehouse, args.factor)
+        first = time_dbt_build(warehouse, work, args.all)
+        second = time_dbt_build(warehouse, work, args.all)
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            marts = {name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
+                     for (name,) in connection.execute(
+                         "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = {"label": label, "selection": "all" if args.all else "crm_marts", "cpus": os.cpu_count(),
+              "load_average": [round(value, 2) for value in os.getloadavg()], "dbt_build_seconds": round(first[0], 1),
+              "dbt_build_cpu_seconds": round(first[1], 1), "dbt_rebuild_seconds": round(second[0], 1),
+              "dbt_rebuild_cpu_seconds": round(second[1], 1), "raw_rows": counts, "mart_rows": marts}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"transform_build_{label}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

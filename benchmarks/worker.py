@@ -1,0 +1,116 @@
+"""One measured task in a fresh process: ``python -m benchmarks.worker SPEC.json RESULT.json``.
+
+A fresh process per sample keeps each sample's peak RSS its own (``ru_maxrss`` never goes down)
+and keeps imports, caches and dlt state of one sample out of the next. The spec names the task:
+
+* ``{"task": "extract", "tool": "floor" | "ours" | "peer", "url": ..., "work": ..., "plan": [...]}``
+* ``{"task": "night", "url": ..., "warehouse_dir": ..., "simulated_now": ISO or null}`` -- the
+  Dagster job ``nightly_sync`` over every asset (all sources, dbt build, checks, publish), in
+  process on an ephemeral instance; a full night on an empty warehouse folder, an incremental
+  night on a copy of a loaded one. ``simulated_now`` is the moment the simulated night runs at:
+  after ``advance()`` the sandbox's records are stamped up to its new clock, which can be ahead
+  of the wall clock, and the checks' "not in the future" bound then uses this moment instead
+  of the wall clock (only when it is later), as it would on the real night after that day.
+
+The result holds the timings the task measured itself, and the process's peak RSS (self and its
+largest child, e.g. the dbt subprocess) in MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> dict:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_mb": round(own, 1), "peak_child_rss_mb": round(children, 1)}
+
+
+def _current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_extract(spec: dict) -> dict:
+    from benchmarks.extract import TOOLS
+
+    work = Path(spec["work"])
+    work.mkdir(parents=True, exist_ok=True)
+    if spec["tool"] in ("ours", "peer"):
+        import dlt  # noqa: F401  (import cost stays out of the timed region, as for the floor's requests)
+    baseline = _current_rss_mb()
+    started = time.perf_counter()
+    result = TOOLS[spec["tool"]](spec["url"], spec["plan"], work)
+    result["wall_seconds"] = time.perf_counter() - started
+    result["baseline_rss_mb"] = round(baseline, 1)
+    return result
+
+
+def run_night(spec: dict) -> dict:
+    from pipelines.local import local_environment
+    from sandbox.launcher import connector_env
+
+    os.environ.update(local_environment(Path(spec["warehouse_dir"])))
+    os.environ.update(connector_env(spec["url"]))
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    if spec.get("simulated_now"):
+        from datetime import UTC, datetime
+
+        import expectations.suites.common as suite_helpers
+
+        simulated = datetime.fromisoformat(spec["simulated_now"])
+        if simulated > datetime.now(UTC):
+            suite_helpers.now = lambda: simulated
+    job = defs().resolve_job_def("nightly_sync")
+    baseline = _current_rss_mb()
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    seconds = time.perf_counter() - started
+    steps, failed_steps = {}, []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_SUCCESS":
+            steps[event.step_key] = event.event_specific_data.duration_ms / 1000
+        elif event.event_type_value == "STEP_FAILURE":
+            failed_steps.append(event.step_key)
+    rows_loaded = {}
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "rows_loaded" in metadata:
+            rows_loaded[event.asset_key.to_user_string()] = metadata["rows_loaded"].value
+    checks = [{"asset": c.asset_key.to_user_string(), "check": c.check_name, "passed": c.passed,
+               "severity": c.severity.value, **({} if c.passed else {"description": c.description})}
+              for c in result.get_asset_check_evaluations()]
+    published = any(e.asset_key.path[-1] == "published_snapshot" for e in result.get_asset_materialization_events())
+    return {"success": result.success, "wall_seconds": seconds, "steps": steps, "failed_steps": failed_steps,
+            "rows_loaded": rows_loaded, "checks": checks, "published": published,
+            "baseline_rss_mb": round(baseline, 1)}
+
+
+def main(argv: list[str]) -> int:
+    spec_path, result_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text())
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    task = {"extract": run_extract, "night": run_night}[spec["task"]]
+    result = task(spec)
+    result.update(_rss_mb())
+    result_path.write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

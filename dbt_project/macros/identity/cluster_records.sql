@@ -1,0 +1,91 @@
+{#-
+    The body of an int_<entity>_records_clustered model: every record of `records` (record_key,
+    node_id, source_system, source_record_id, created_at) with the cluster the match edges of
+    `links` (record_key_a, record_key_b, match_rule, match_confidence) put it in, and:
+
+    - entity_id: stable surrogate key of the cluster = surrogate_key(`id_prefix`, source_system,
+      source_record_id) of its earliest-created member (ties: source system, then id). A cluster
+      keeps its id from night to night as long as its oldest member stays in it; it changes only
+      when an older record joins it (two clusters merge: the younger one's id disappears) or
+      when the oldest member is split off.
+    - match_rule / match_confidence / matched_record_key: the strongest link that ties this record
+      to its cluster (single_record, 1.0 for a record alone).
+    - cluster_match_rule / cluster_match_confidence: the weakest link inside the cluster, i.e. how
+      much to trust the cluster as a whole.
+-#}
+{% macro cg_cluster_records(records, links, id_prefix) -%}
+{#- the oldest member first (ties: source system, id); a record's strongest link first (ties: rule, other record) -#}
+{%- set member_order = ["coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", 'source_system', 'source_record_id'] -%}
+{%- set strongest_order = ['-1 * match_confidence', 'match_rule', 'other_record_key'] -%}
+with records as (
+    select * from {{ records }}
+),
+
+links as (
+    select * from {{ links }}
+),
+
+{{ connected_components_ctes(
+    'select node_id from ' ~ records,
+    'select record_a.node_id as node_a, record_b.node_id as node_b from ' ~ links ~ ' as link'
+        ~ ' inner join ' ~ records ~ ' as record_a on record_a.record_key = link.record_key_a'
+        ~ ' inner join ' ~ records ~ ' as record_b on record_b.record_key = link.record_key_b',
+    prefix='cc') }},
+
+clustered as materialized (
+    select records.*, cc_labels.component_id as cluster_id
+    from records
+    inner join cc_labels on cc_labels.node_id = records.node_id
+),
+
+representatives as (
+    select
+        cluster_id,
+        {{ cg_first_by('source_system', member_order) }} as representative_source_system,
+        {{ cg_first_by('source_record_id', member_order) }} as representative_source_record_id,
+        count(*) as cluster_size
+    from clustered
+    group by cluster_id
+),
+
+incident_links as (
+    select record_key_a as record_key, record_key_b as other_record_key, match_rule, match_confidence from links
+    union all
+    select record_key_b as record_key, record_key_a as other_record_key, match_rule, match_confidence from links
+),
+
+strongest_link as (
+    select
+        record_key,
+        {{ cg_first_by('other_record_key', strongest_order) }} as other_record_key,
+        {{ cg_first_by('match_rule', strongest_order) }} as match_rule,
+        max(match_confidence) as match_confidence
+    from incident_links
+    group by record_key
+),
+
+weakest_link as (
+    select
+        clustered.cluster_id,
+        {{ cg_first_by('links.match_rule', ['links.match_confidence', 'links.match_rule']) }} as match_rule,
+        min(links.match_confidence) as match_confidence
+    from links
+    inner join clustered on clustered.record_key = links.record_key_a
+    group by clustered.cluster_id
+)
+
+select
+    {{ surrogate_key(["'" ~ id_prefix ~ "'", 'representatives.representative_source_system',
+                      'representatives.representative_source_record_id']) }} as entity_id,
+    clustered.*,
+    coalesce(strongest_link.match_rule, 'single_record') as match_rule,
+    cast(coalesce(strongest_link.match_confidence, 1.0) as numeric(4, 3)) as match_confidence,
+    strongest_link.other_record_key as matched_record_key,
+    coalesce(weakest_link.match_rule, 'single_record') as cluster_match_rule,
+    cast(coalesce(weakest_link.match_confidence, 1.0) as numeric(4, 3)) as cluster_match_confidence,
+    representatives.cluster_size
+from clustered
+inner join representatives on representatives.cluster_id = clustered.cluster_id
+left join strongest_link on strongest_link.record_key = clustered.record_key
+left join weakest_link on weakest_link.cluster_id = clustered.cluster_id
+{%- endmacro %}

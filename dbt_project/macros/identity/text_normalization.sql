@@ -1,0 +1,78 @@
+{#-
+    Normalizations of the warehouse contract's identity rules. Each is a pure SQL expression, the same
+    in DuckDB and PostgreSQL except where a dialect macro (cg_regexp_*) hides the difference.
+-#}
+
+{#- Lower-case ASCII folding of accented Latin letters ("Müller" -> "muller", "Straße" -> "strasse"). -#}
+{% macro cg_fold_accents(expression) -%}
+    replace(replace(replace(translate(lower({{ expression }}),
+        'àáâãäåāăąçćčďđèéêëēėęěğìíîïīįıñńňòóôõöøōőùúûüūůűųýÿźżžšśşţťłľĺŕřġħķļņ',
+        'aaaaaaaaaccddeeeeeeeegiiiiiiinnnoooooooouuuuuuuuyyzzzsssttllllrrghkln'),
+        'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe')
+{%- endmacro %}
+
+{#-
+    A normalized e-mail address: trimmed and lower-case; for Gmail (gmail.com and googlemail.com,
+    one mailbox domain) dots and "+tags" in the local part are folded and the domain becomes
+    gmail.com. Other providers keep dots and +tags (they may be distinct mailboxes). Anything that
+    is not a single-@ address with a dotted domain becomes null.
+-#}
+{% macro normalize_email(expression) -%}
+    {%- set email = 'lower(trim(' ~ expression ~ '))' -%}
+    case
+        when not {{ cg_regexp_matches(email, '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$') }} then null
+        when split_part({{ email }}, '@', 2) in ('gmail.com', 'googlemail.com')
+            then replace(split_part(split_part({{ email }}, '@', 1), '+', 1), '.', '') || '@gmail.com'
+        else {{ email }}
+    end
+{%- endmacro %}
+
+{#- The domain of an e-mail address (lower-case, after normalize_email), or null. -#}
+{% macro email_domain(normalized_email) -%}
+    nullif(split_part({{ normalized_email }}, '@', 2), '')
+{%- endmacro %}
+
+{#- The local part of an e-mail address (before the @), or null. -#}
+{% macro email_local_part(normalized_email) -%}
+    nullif(split_part({{ normalized_email }}, '@', 1), '')
+{%- endmacro %}
+
+{#- True when the (normalized) domain is a personal / free-mail provider (seed personal_email_domains). -#}
+{% macro is_personal_email_domain(domain_expression) -%}
+    coalesce({{ domain_expression }} in (select domain from {{ ref('personal_email_domains') }}), false)
+{%- endmacro %}
+
+{#- True when the local part is a role inbox shared by several people (seed role_email_local_parts). -#}
+{% macro is_role_email(normalized_email) -%}
+    coalesce({{ email_local_part(normalized_email) }} in (select local_part from {{ ref('role_email_local_parts') }}), false)
+{%- endmacro %}
+
+{#-
+    The matching key of a company name: case, accents and punctuation folded, a leading "The" and
+    trailing legal-form suffixes (Inc, Incorporated, Ltd, Limited, LLC, GmbH, GmbH & Co. KG, SAS, SA,
+    SARL, AG, SE, BV, NV, SL, PLC, Pty, Corp, Corporation, Co, Company, ...) removed, then spaces
+    removed: "ACME, Inc." = "Acme Incorporated" = "The Acme Inc" = "acme" -> "acme". Null when
+    nothing is left, or for placeholders such as "[not provided]".
+-#}
+{% macro normalize_company_name(expression) -%}
+    {%- set words -%}
+        trim(regexp_replace(regexp_replace({{ cg_fold_accents(expression) }}, '[.'']', '', 'g'), '[^a-z0-9]+', ' ', 'g'))
+    {%- endset -%}
+    {%- set legal_suffixes = 'inc|incorporated|ltd|limited|llc|llp|lp|gmbh|mbh|kg|ag|se|sas|sa|sarl|bv|nv|sl|slu|plc|pty|corp|corporation|co|company|spa|srl|oy|ab|as|aps|kk' -%}
+    {%- set stripped -%}
+        regexp_replace(regexp_replace(' ' || {{ words }}, '( ({{ legal_suffixes }}))+$', '', 'g'), '^ the ', ' ', 'g')
+    {%- endset -%}
+    case
+        when {{ cg_regexp_matches(cg_fold_accents(expression), '^[[:space:]]*([[(].*[])]|n/?a|none|unknown|-+)[[:space:]]*$') }} then null
+        else nullif(replace({{ stripped }}, ' ', ''), '')
+    end
+{%- endmacro %}
+
+{#- The matching key of a person's name: folded first and last name, letters only ("Jürgen O'Brien" -> "jurgen obrien"). -#}
+{% macro normalize_person_name(first_name, last_name) -%}
+    nullif(trim(
+        regexp_replace(coalesce({{ cg_fold_accents(first_name) }}, ''), '[^a-z]+', '', 'g')
+        || ' ' ||
+        regexp_replace(coalesce({{ cg_fold_accents(last_name) }}, ''), '[^a-z]+', '', 'g')
+    ), '')
+{%- endmacro %}

@@ -1,0 +1,116 @@
+{#-
+    Helpers of the revenue marts (attribution, channel performance, funnel, retention, alignment, shared
+    metrics). Portable SQL for DuckDB and PostgreSQL; dispatched where the dialects differ.
+-#}
+
+{#-
+    The funnel stages in order, each with the prospects column holding the first time a person entered it.
+    The one definition of what a lead, an MQL, an SQL, an opportunity and a customer are: prospect_funnel
+    reads these columns, and every count of the funnel, the channel report and the shared metrics comes from it.
+-#}
+{% macro cg_funnel_stages() -%}
+    {{ return([
+        {'name': 'lead', 'plural': 'leads', 'column': 'became_lead_at'},
+        {'name': 'mql', 'plural': 'mqls', 'column': 'became_mql_at'},
+        {'name': 'sql', 'plural': 'sqls', 'column': 'became_sql_at'},
+        {'name': 'opportunity', 'plural': 'opportunities', 'column': 'became_opportunity_at'},
+        {'name': 'customer', 'plural': 'customers', 'column': 'became_customer_at'},
+    ]) }}
+{%- endmacro %}
+
+{#- The first day of the month of a date (or timestamp), as a date. -#}
+{% macro cg_month(date_expression) -%}
+    cast(date_trunc('month', cast({{ date_expression }} as date)) as date)
+{%- endmacro %}
+
+{#- `date_expression` plus `months` (an integer expression) calendar months, as a date. -#}
+{% macro cg_add_months(date_expression, months) -%}
+    cast(cast({{ date_expression }} as date) + cast({{ months }} as integer) * interval '1 month' as date)
+{%- endmacro %}
+
+{#- Whole calendar months from the month of `start_date` to the month of `end_date`. -#}
+{% macro cg_months_between(start_date, end_date) -%}
+    cast(
+        (extract(year from cast({{ end_date }} as date)) - extract(year from cast({{ start_date }} as date))) * 12
+        + extract(month from cast({{ end_date }} as date)) - extract(month from cast({{ start_date }} as date))
+    as integer)
+{%- endmacro %}
+
+{#- numerator / denominator as a double, null when the denominator is 0 or null (never integer division). -#}
+{% macro cg_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0))
+{%- endmacro %}
+
+{#- Aggregate: the median of `expression` (ordered-set aggregate, the same in DuckDB and PostgreSQL). -#}
+{% macro cg_median(expression, condition=none) -%}
+    percentile_cont(0.5) within group (order by {{ expression }}){% if condition %} filter (where {{ condition }}){% endif %}
+{%- endmacro %}
+
+{#- Days (fractional) from timestamp `earlier` to timestamp `later`. -#}
+{% macro cg_days_elapsed(earlier, later) -%}
+    (({{ cg_epoch(later) }} - {{ cg_epoch(earlier) }}) / 86400.0)
+{%- endmacro %}
+
+{#- A money amount in the reporting currency kept to 6 decimals, so sums of credited shares add up to the cent. -#}
+{% macro cg_money_share(expression) -%}
+    cast({{ expression }} as numeric(18, 6))
+{%- endmacro %}
+
+{#- The marketing channel of paid media on an ad platform (when its campaign names none). -#}
+{% macro cg_platform_channel(platform_expression) -%}
+    case {{ platform_expression }}
+        when 'google_ads' then 'paid_search'
+        when 'microsoft_ads' then 'paid_search'
+        when 'meta_ads' then 'paid_social'
+        when 'linkedin_ads' then 'paid_social'
+        else 'paid_other'
+    end
+{%- endmacro %}
+
+{#- The channel of a CRM lead source (Salesforce LeadSource or HubSpot analytics source; seed channel_mapping). -#}
+{% macro cg_lead_source_channel(lead_source_expression) -%}
+    coalesce(
+        {{ cg_channel('salesforce_lead_source', lead_source_expression) }},
+        {{ cg_channel('hubspot_analytics_source', lead_source_expression) }},
+        'unknown'
+    )
+{%- endmacro %}
+
+{#- The time of this dbt invocation as a timestamp with time zone literal (the same in every model of a run). -#}
+{% macro cg_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as timestamp with time zone)
+{%- endmacro %}
+
+{#-
+    The daily ad performance: ref('ad_performance_daily') once that model exists and the var
+    ad_performance_daily_enabled is true; else the table the var ad_performance_daily_relation names
+    ('schema.table' with the contract's columns: spend loaded outside dbt, or a test's hand-written rows);
+    else an empty relation with the contract columns, so the revenue marts build (with no spend) before
+    the ad-platform transform lands.
+-#}
+{% macro cg_ad_performance_daily() -%}
+    {%- if var('ad_performance_daily_enabled', false) -%}
+    {{ ref('ad_performance_daily') }}
+    {%- elif var('ad_performance_daily_relation', none) -%}
+    {{ var('ad_performance_daily_relation') }}
+    {%- else -%}
+    (
+        select
+            cast(null as date) as date_day,
+            cast(null as {{ dbt.type_string() }}) as platform,
+            cast(null as {{ dbt.type_string() }}) as ad_account_id,
+            cast(null as {{ dbt.type_string() }}) as platform_campaign_id,
+            cast(null as {{ dbt.type_string() }}) as ad_group_id,
+            cast(null as {{ dbt.type_string() }}) as campaign_id,
+            cast(null as {{ dbt.type_string() }}) as campaign_name,
+            cast(null as bigint) as impressions,
+            cast(null as bigint) as clicks,
+            cast(null as numeric(18, 2)) as spend,
+            cast(null as {{ dbt.type_string() }}) as currency_code,
+            cast(null as numeric(18, 2)) as spend_reporting,
+            cast(null as double precision) as platform_conversions,
+            cast(null as numeric(18, 2)) as platform_conversion_value_reporting
+        where 1 = 0
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,169 @@
+{#-
+    Every person record of every CRM (Salesforce leads and contacts, HubSpot contacts), deleted and
+    merged ones included, in one shape with its matching keys: email (normalize_email), name_key
+    (normalize_person_name), is_role_email (info@, sales@, ...), and the native links a record
+    carries to another (source merge, lead conversion, HubSpot's synced Salesforce ids).
+-#}
+with leads as (
+    select * from {{ ref('stg_salesforce__leads') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_salesforce__contacts') }}
+),
+
+hubspot_contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+salesforce_users as (
+    select * from {{ ref('stg_salesforce__users') }}
+),
+
+hubspot_owners as (
+    select * from {{ ref('stg_hubspot__owners') }}
+),
+
+unioned as materialized (
+    select
+        'salesforce_lead' as source_system,
+        'salesforce' as source_family,
+        leads.salesforce_lead_id as source_record_id,
+        'salesforce_lead:' || leads.salesforce_lead_id as record_key,
+        leads.email,
+        leads.first_name,
+        leads.last_name,
+        leads.title,
+        leads.company_name,
+        leads.country as country_raw,
+        users.user_name as owner_name,
+        leads.lead_source,
+        {{ cg_channel('salesforce_lead_source', 'leads.lead_source') }} as original_channel,
+        cast(null as varchar) as lifecycle_stage,
+        leads.lead_status,
+        leads.is_converted,
+        leads.converted_date,
+        leads.converted_salesforce_opportunity_id as salesforce_opportunity_id,
+        cast(null as varchar) as hubspot_company_id,
+        case when leads.converted_salesforce_account_id is not null
+            then 'salesforce:' || leads.converted_salesforce_account_id end as account_record_key,
+        case when leads.salesforce_master_lead_id is not null
+            then 'salesforce_lead:' || leads.salesforce_master_lead_id end as merged_into_record_key,
+        case when leads.converted_salesforce_contact_id is not null
+            then 'salesforce_contact:' || leads.converted_salesforce_contact_id end as converted_record_key,
+        cast(null as varchar) as synced_contact_record_key,
+        cast(null as varchar) as synced_lead_record_key,
+        cast(null as timestamp with time zone) as hubspot_became_lead_at,
+        cast(null as timestamp with time zone) as hubspot_became_mql_at,
+        cast(null as timestamp with time zone) as hubspot_became_sql_at,
+        cast(null as timestamp with time zone) as hubspot_became_opportunity_at,
+        cast(null as timestamp with time zone) as hubspot_became_customer_at,
+        cast(null as varchar) as utm_source,
+        cast(null as varchar) as utm_medium,
+        cast(null as varchar) as utm_campaign,
+        leads.is_deleted,
+        leads.is_merged,
+        leads.created_at,
+        leads.modified_at
+    from leads
+    left join salesforce_users as users on users.salesforce_user_id = leads.salesforce_owner_id
+
+    union all
+
+    select
+        'salesforce_contact' as source_system,
+        'salesforce' as source_family,
+        contacts.salesforce_contact_id as source_record_id,
+        'salesforce_contact:' || contacts.salesforce_contact_id as record_key,
+        contacts.email,
+        contacts.first_name,
+        contacts.last_name,
+        contacts.title,
+        cast(null as varchar) as company_name,
+        contacts.country as country_raw,
+        users.user_name as owner_name,
+        contacts.lead_source,
+        {{ cg_channel('salesforce_lead_source', 'contacts.lead_source') }} as original_channel,
+        cast(null as varchar) as lifecycle_stage,
+        cast(null as varchar) as lead_status,
+        cast(null as boolean) as is_converted,
+        cast(null as date) as converted_date,
+        cast(null as varchar) as salesforce_opportunity_id,
+        cast(null as varchar) as hubspot_company_id,
+        case when contacts.salesforce_account_id is not null
+            then 'salesforce:' || contacts.salesforce_account_id end as account_record_key,
+        case when contacts.salesforce_master_contact_id is not null
+            then 'salesforce_contact:' || contacts.salesforce_master_contact_id end as merged_into_record_key,
+        cast(null as varchar) as converted_record_key,
+        cast(null as varchar) as synced_contact_record_key,
+        cast(null as varchar) as synced_lead_record_key,
+        cast(null as timestamp with time zone) as hubspot_became_lead_at,
+        cast(null as timestamp with time zone) as hubspot_became_mql_at,
+        cast(null as timestamp with time zone) as hubspot_became_sql_at,
+        cast(null as timestamp with time zone) as hubspot_became_opportunity_at,
+        cast(null as timestamp with time zone) as hubspot_became_customer_at,
+        cast(null as varchar) as utm_source,
+        cast(null as varchar) as utm_medium,
+        cast(null as varchar) as utm_campaign,
+        contacts.is_deleted,
+        contacts.is_merged,
+        contacts.created_at,
+        contacts.modified_at
+    from contacts
+    left join salesforce_users as users on users.salesforce_user_id = contacts.salesforce_owner_id
+
+    union all
+
+    select
+        'hubspot_contact' as source_system,
+        'hubspot' as source_family,
+        hubspot_contacts.hubspot_contact_id as source_record_id,
+        'hubspot_contact:' || hubspot_contacts.hubspot_contact_id as record_key,
+        hubspot_contacts.email,
+        hubspot_contacts.first_name,
+        hubspot_contacts.last_name,
+        hubspot_contacts.title,
+        hubspot_contacts.company_name,
+        hubspot_contacts.country as country_raw,
+        owners.owner_name,
+        hubspot_contacts.analytics_source as lead_source,
+        {{ cg_channel('hubspot_analytics_source', 'hubspot_contacts.analytics_source') }} as original_channel,
+        hubspot_contacts.lifecycle_stage,
+        hubspot_contacts.lead_status,
+        cast(null as boolean) as is_converted,
+        cast(null as date) as converted_date,
+        cast(null as varchar) as salesforce_opportunity_id,
+        hubspot_contacts.hubspot_company_id,
+        case when hubspot_contacts.hubspot_company_id is not null
+            then 'hubspot:' || hubspot_contacts.hubspot_company_id end as account_record_key,
+        case when hubspot_contacts.merged_into_hubspot_contact_id is not null
+            then 'hubspot_contact:' || hubspot_contacts.merged_into_hubspot_contact_id end as merged_into_record_key,
+        cast(null as varchar) as converted_record_key,
+        case when hubspot_contacts.salesforce_contact_id is not null
+            then 'salesforce_contact:' || hubspot_contacts.salesforce_contact_id end as synced_contact_record_key,
+        case when hubspot_contacts.salesforce_lead_id is not null
+            then 'salesforce_lead:' || hubspot_contacts.salesforce_lead_id end as synced_lead_record_key,
+        hubspot_contacts.became_lead_at as hubspot_became_lead_at,
+        hubspot_contacts.became_mql_at as hubspot_became_mql_at,
+        hubspot_contacts.became_sql_at as hubspot_became_sql_at,
+        hubspot_contacts.became_opportunity_at as hubspot_became_opportunity_at,
+        hubspot_contacts.became_customer_at as hubspot_became_customer_at,
+        hubspot_contacts.utm_source,
+        hubspot_contacts.utm_medium,
+        hubspot_contacts.utm_campaign,
+        hubspot_contacts.is_deleted,
+        hubspot_contacts.is_merged_away as is_merged,
+        hubspot_contacts.created_at,
+        hubspot_contacts.modified_at
+    from hubspot_contacts
+    left join hubspot_owners as owners on owners.hubspot_owner_id = hubspot_contacts.hubspot_owner_id
+)
+
+select
+    unioned.*,
+    {{ email_domain('unioned.email') }} as email_domain,
+    {{ is_personal_email_domain(email_domain('unioned.email')) }} as is_personal_email,
+    {{ is_role_email('unioned.email') }} as is_role_email,
+    {{ normalize_person_name('unioned.first_name', 'unioned.last_name') }} as name_key,
+    row_number() over (order by unioned.record_key) as node_id
+from unioned

@@ -1,0 +1,76 @@
+{#-
+    One row per visit of an opportunity to a stage: when it entered, when it left (the next stage's
+    entry), days in the stage and the amount on entry. Salesforce from OpportunityHistory (changes
+    of amount or close date inside a stage are folded into the visit). HubSpot has no stage history
+    in raw: each deal has one row for its current stage with an estimated entry
+    (is_entered_at_estimated; see int_opportunity_stage_changes).
+-#}
+with changes as (
+    select * from {{ ref('int_opportunity_stage_changes') }}
+),
+
+opportunities as (
+    select opportunity_id, source_system, source_opportunity_id, currency_code, is_closed, stage as current_stage
+    from {{ ref('opportunities') }}
+),
+
+categories as (
+    select * from {{ ref('int_opportunity_stage_categories') }}
+),
+
+as_of as (
+    select as_of_date from {{ ref('int_reporting_dates') }}
+),
+
+ordered as (
+    select
+        changes.*,
+        lag(changes.stage) over (
+            partition by changes.source_system, changes.source_opportunity_id
+            order by changes.changed_at, changes.change_id
+        ) as previous_stage
+    from changes
+),
+
+visits as (
+    select
+        ordered.*,
+        lead(ordered.changed_at) over (
+            partition by ordered.source_system, ordered.source_opportunity_id
+            order by ordered.changed_at, ordered.change_id
+        ) as exited_at,
+        row_number() over (
+            partition by ordered.source_system, ordered.source_opportunity_id
+            order by ordered.changed_at, ordered.change_id
+        ) as stage_sequence
+    from ordered
+    where ordered.previous_stage is null or ordered.previous_stage <> ordered.stage
+)
+
+select
+    opportunities.opportunity_id,
+    visits.source_system,
+    visits.source_opportunity_id,
+    visits.stage_sequence,
+    visits.stage,
+    coalesce(categories.stage_category, 'open') as stage_category,
+    visits.changed_at as entered_at,
+    visits.exited_at,
+    visits.exited_at is null as is_current_stage,
+    case
+        when visits.exited_at is not null
+            then {{ cg_days_between(cg_reporting_date('visits.changed_at'), cg_reporting_date('visits.exited_at')) }}
+        when not opportunities.is_closed
+            then {{ cg_days_between(cg_reporting_date('visits.changed_at'), 'as_of.as_of_date') }}
+    end as days_in_stage,
+    visits.amount as amount_at_entry,
+    opportunities.currency_code,
+    visits.probability_pct,
+    visits.close_date as close_date_at_entry,
+    visits.is_estimated as is_entered_at_estimated
+from visits
+inner join opportunities
+    on opportunities.source_system = visits.source_system
+    and opportunities.source_opportunity_id = visits.source_opportunity_id
+left join categories on categories.source_system = visits.source_system and categories.stage = visits.stage
+cross join as_of

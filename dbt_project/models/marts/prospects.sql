@@ -1,0 +1,142 @@
+{#-
+    One row per real-world person: the Salesforce leads and contacts and HubSpot contacts identity
+    resolution put together (int_person_records_clustered), fields chosen by the var
+    `survivorship`, and the first moment the person reached each funnel stage in either system.
+-#}
+with records as (
+    select * from {{ ref('int_person_records_clustered') }}
+),
+
+account_records as (
+    select record_key, entity_id as account_id, domain_key from {{ ref('int_account_records_clustered') }}
+),
+
+accounts_by_domain as (
+    select domain_key, min(account_id) as account_id
+    from account_records
+    where domain_key is not null
+    group by domain_key
+),
+
+opportunities as (
+    select * from {{ ref('int_opportunities_unioned') }}
+    where not is_deleted
+),
+
+{#- opportunities tied to a person: converted from their lead (Salesforce) or with them as primary contact (HubSpot) -#}
+person_opportunities as (
+    select records.entity_id as prospect_id,
+        min(opportunities.created_at) as first_opportunity_at,
+        min(case when opportunities.is_won then opportunities.closed_at end) as first_won_at
+    from opportunities
+    inner join records on records.record_key = opportunities.person_record_key
+    group by records.entity_id
+),
+
+{#- within-system preferences (ascending sort keys): survivorship takes live records first, a Salesforce
+    contact before a lead, then the most recently modified; the primary source id of each system is the
+    live, unmerged, oldest record -#}
+{%- set survivor_order = ["case when is_deleted then 1 else 0 end",
+                          "case source_system when 'salesforce_contact' then 0 when 'salesforce_lead' then 1 else 2 end",
+                          "-1 * coalesce(" ~ cg_epoch('modified_at') ~ ", 0)", "record_key"] %}
+{%- set primary_order = ["case when is_deleted or is_merged then 1 else 0 end",
+                         "coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", "source_record_id"] %}
+
+survived as (
+    select
+        entity_id as prospect_id,
+        {{ cg_survive('email', 'email', survivor_order) }} as email,
+        {{ cg_survive('first_name', 'person_name', survivor_order, presence_column='name_key') }} as first_name,
+        {{ cg_survive('last_name', 'person_name', survivor_order, presence_column='name_key') }} as last_name,
+        {{ cg_survive('title', 'title', survivor_order) }} as title,
+        {{ cg_survive('owner_name', 'person_owner', survivor_order) }} as owner_name,
+        {{ cg_survive('lifecycle_stage', 'person_lifecycle_stage', survivor_order) }} as lifecycle_stage,
+        {{ cg_survive('lead_source', 'lead_source', survivor_order) }} as lead_source,
+        {{ cg_survive('original_channel', 'original_channel', survivor_order) }} as original_channel,
+        {{ cg_survive('account_record_key', 'person_account', survivor_order) }} as account_record_key,
+        {% for system in ['salesforce_lead', 'salesforce_contact', 'hubspot_contact'] %}
+        {{ cg_first_by('source_record_id', primary_order, "source_system = '" ~ system ~ "'") }} as {{ system }}_id,
+        {% endfor %}
+        min(coalesce(hubspot_became_lead_at,
+            case when source_system in ('salesforce_lead', 'salesforce_contact') then created_at end)) as lead_at,
+        min(hubspot_became_mql_at) as mql_at,
+        min(coalesce(hubspot_became_sql_at,
+            case when is_converted then {{ cg_date_start_timestamp('converted_date') }} end)) as sql_at,
+        min(hubspot_became_opportunity_at) as opportunity_at,
+        min(hubspot_became_customer_at) as customer_at,
+        min(case when is_deleted then 1 else 0 end) as all_deleted,
+        min(created_at) as created_at,
+        count(*) as source_record_count,
+        min(cluster_match_rule) as match_rule,
+        min(cluster_match_confidence) as match_confidence
+    from records
+    group by entity_id
+),
+
+stages as (
+    select
+        survived.*,
+        least(survived.customer_at, person_opportunities.first_won_at) as customer_actual_at,
+        least(survived.opportunity_at, person_opportunities.first_opportunity_at) as opportunity_actual_at
+    from survived
+    left join person_opportunities on person_opportunities.prospect_id = survived.prospect_id
+),
+
+{#- a stage reached implies the earlier ones: each stage's time is at most the next stage's (skipped stages inferred) -#}
+inferred as (
+    select
+        stages.*,
+        least(stages.opportunity_actual_at, stages.customer_actual_at) as became_opportunity_at,
+        least(stages.sql_at, stages.opportunity_actual_at, stages.customer_actual_at) as became_sql_at,
+        least(stages.mql_at, stages.sql_at, stages.opportunity_actual_at, stages.customer_actual_at) as became_mql_at,
+        least(stages.lead_at, stages.mql_at, stages.sql_at, stages.opportunity_actual_at, stages.customer_actual_at)
+            as became_lead_at
+    from stages
+),
+
+final as (
+    select
+        inferred.prospect_id,
+        inferred.email,
+        {{ email_domain('inferred.email') }} as email_domain,
+        {{ is_personal_email_domain(email_domain('inferred.email')) }} as is_personal_email,
+        inferred.first_name,
+        inferred.last_name,
+        inferred.title,
+        coalesce(
+            account_records.account_id,
+            case when not {{ is_personal_email_domain(email_domain('inferred.email')) }}
+                then accounts_by_domain.account_id end
+        ) as account_id,
+        coalesce(
+            inferred.lifecycle_stage,
+            case
+                when inferred.customer_actual_at is not null then 'customer'
+                when inferred.became_opportunity_at is not null then 'opportunity'
+                when inferred.became_sql_at is not null then 'sql'
+                when inferred.became_mql_at is not null then 'mql'
+                else 'lead'
+            end
+        ) as lifecycle_stage,
+        inferred.lead_source,
+        inferred.original_channel,
+        inferred.owner_name,
+        inferred.salesforce_lead_id,
+        inferred.salesforce_contact_id,
+        inferred.hubspot_contact_id,
+        inferred.became_lead_at,
+        inferred.became_mql_at,
+        inferred.became_sql_at,
+        inferred.became_opportunity_at,
+        inferred.customer_actual_at as became_customer_at,
+        inferred.created_at,
+        inferred.all_deleted = 1 as is_deleted,
+        inferred.source_record_count,
+        inferred.match_rule,
+        inferred.match_confidence
+    from inferred
+    left join account_records on account_records.record_key = inferred.account_record_key
+    left join accounts_by_domain on accounts_by_domain.domain_key = {{ email_domain('inferred.email') }}
+)
+
+select * from final

@@ -1,0 +1,145 @@
+{#-
+    Multi-touch attribution: for every deal, the touches that led to it, and each touch's share of the
+    credit under five models.
+
+    A deal's touches: the touchpoints of its account's people and of its primary person (who may sit at
+    another account), strictly before the deal was created and no more than var attribution_lookback_days
+    (default 90) days before. Touches are ordered by time (ties: the touchpoint id).
+
+    Models (n = the deal's touches, i = a touch's position):
+    - first_touch / last_touch: the first / last touch gets 1;
+    - linear: 1 / n each;
+    - position_based (40/20/40): the first and last get 0.4 each and the middle ones share 0.2; one touch
+      gets 1, two get 0.5 each;
+    - time_decay: weight 2^(-days before the deal / var attribution_time_decay_half_life_days (default 7)),
+      normalized so the weights sum to 1.
+    Only touches with credit are kept (first_touch and last_touch have one row per deal; the other models
+    give every touch some credit), so credits sum to 1 per deal and model; deals without touches have no
+    rows (channel_performance_monthly reports them as unattributed).
+    attributed_pipeline_reporting = credit x the deal's amount in the reporting currency;
+    attributed_revenue_reporting = the same for won deals, 0 otherwise.
+-#}
+{%- set lookback_days = var('attribution_lookback_days', 90) | int -%}
+{%- set half_life_days = var('attribution_time_decay_half_life_days', 7) | float -%}
+{%- set default_model = var('attribution_default_model', 'position_based') -%}
+
+with opportunities as (
+    select * from {{ ref('sem_opportunities') }}
+),
+
+campaigns as (
+    select campaign_id, platform from {{ ref('campaigns') }}
+),
+
+touchpoints as (
+    select touchpoint_id, prospect_id, account_id, occurred_at
+    from {{ ref('touchpoints') }}
+),
+
+{#- (deal, touch) pairs; union (not union all): a touch of the primary person at the deal's own account counts once -#}
+eligible as (
+    select opportunities.opportunity_id, touchpoints.touchpoint_id, touchpoints.occurred_at
+    from opportunities
+    inner join touchpoints on touchpoints.account_id = opportunities.account_id
+    where touchpoints.occurred_at < opportunities.created_at
+        and touchpoints.occurred_at >= opportunities.created_at - {{ lookback_days }} * interval '1 day'
+
+    union
+
+    select opportunities.opportunity_id, touchpoints.touchpoint_id, touchpoints.occurred_at
+    from opportunities
+    inner join touchpoints on touchpoints.prospect_id = opportunities.primary_prospect_id
+    where touchpoints.occurred_at < opportunities.created_at
+        and touchpoints.occurred_at >= opportunities.created_at - {{ lookback_days }} * interval '1 day'
+),
+
+positioned as (
+    select
+        eligible.opportunity_id,
+        eligible.touchpoint_id,
+        {{ cg_days_elapsed('eligible.occurred_at', 'opportunities.created_at') }} as days_before_opportunity,
+        row_number() over (
+            partition by eligible.opportunity_id order by eligible.occurred_at, eligible.touchpoint_id
+        ) as touch_position,
+        count(*) over (partition by eligible.opportunity_id) as touch_count
+    from eligible
+    inner join opportunities on opportunities.opportunity_id = eligible.opportunity_id
+),
+
+weighted as (
+    select
+        positioned.*,
+        exp(-ln(2.0) * positioned.days_before_opportunity / {{ half_life_days }}) as decay_weight
+    from positioned
+),
+
+{#- every model's credit of a touch, side by side -#}
+credited as (
+    select
+        weighted.opportunity_id,
+        weighted.touchpoint_id,
+        weighted.days_before_opportunity,
+        weighted.touch_position,
+        weighted.touch_count,
+        case when weighted.touch_position = 1 then 1.0 else 0.0 end as first_touch,
+        case when weighted.touch_position = weighted.touch_count then 1.0 else 0.0 end as last_touch,
+        1.0 / weighted.touch_count as linear,
+        case
+            when weighted.touch_count = 1 then 1.0
+            when weighted.touch_count = 2 then 0.5
+            when weighted.touch_position = 1 or weighted.touch_position = weighted.touch_count then 0.4
+            else 0.2 / (weighted.touch_count - 2)
+        end as position_based,
+        weighted.decay_weight / sum(weighted.decay_weight) over (partition by weighted.opportunity_id) as time_decay
+    from weighted
+),
+
+credits as (
+    {%- for model_name in ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'] %}
+    select
+        opportunity_id,
+        touchpoint_id,
+        days_before_opportunity,
+        touch_position,
+        touch_count,
+        '{{ model_name }}' as attribution_model,
+        cast({{ model_name }} as double precision) as credit
+    from credited
+    {%- if model_name in ['first_touch', 'last_touch'] %}
+    where {{ model_name }} > 0
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        credits.opportunity_id,
+        credits.touchpoint_id,
+        credits.attribution_model,
+        credits.credit,
+        {{ cg_money_share('credits.credit * opportunities.amount_reporting') }} as attributed_pipeline_reporting,
+        {{ cg_money_share('credits.credit * opportunities.won_amount_reporting') }} as attributed_revenue_reporting,
+        case when opportunities.is_new_customer then credits.credit else 0 end as attributed_new_customers,
+        credits.attribution_model = '{{ default_model }}' as is_default_model,
+        credits.touch_position,
+        cast(credits.touch_count as integer) as touch_count,
+        touches.occurred_at as touchpoint_occurred_at,
+        credits.days_before_opportunity,
+        touches.touchpoint_type,
+        touches.prospect_id,
+        opportunities.account_id,
+        touches.channel,
+        campaigns.platform,
+        touches.campaign_id,
+        opportunities.created_date as opportunity_created_date,
+        opportunities.closed_date as opportunity_closed_date,
+        opportunities.is_won,
+        '{{ var("reporting_currency", "USD") | upper }}' as reporting_currency
+    from credits
+    inner join opportunities on opportunities.opportunity_id = credits.opportunity_id
+    inner join {{ ref('touchpoints') }} as touches on touches.touchpoint_id = credits.touchpoint_id
+    left join campaigns on campaigns.campaign_id = touches.campaign_id
+)
+
+select * from final

@@ -1,0 +1,186 @@
+{#-
+    Return on marketing per month, channel, ad platform and unified campaign, under the default
+    attribution model (var attribution_default_model, default position_based). Every source is aggregated
+    to the grain on its own and the pieces are then unioned and summed, so no join fans out:
+    - spend, impressions, clicks: sem_ad_spend_daily (ad_performance_daily) by day's month;
+    - leads, mqls, sqls: people by the month they entered the stage, under their sourcing touch's channel,
+      platform and campaign (prospect_funnel; no touch: their original channel, no platform or campaign);
+    - opportunities, attributed pipeline: the default model's credits by the deal's creation month
+      (opportunities is a sum of credits: 0.4 = 40% of one deal); attributed revenue and new customers:
+      by the won deal's close month. Deals with no touch in the lookback window count in full under
+      channel 'unattributed'.
+    Ratios, null when the denominator is 0 or there was no spend (organic rows have no cost per MQL, CAC or
+    ROAS): cost_per_mql = spend / mqls, cac = spend / new customers (attributed: a sum of credits of the
+    accounts' first won deals), roas = attributed revenue / spend. Months after the as-of month are left
+    out. The same campaign can appear under several channels when its touches carry different UTM mediums.
+-#}
+{%- set default_model = var('attribution_default_model', 'position_based') -%}
+{%- set measures = ['spend_reporting', 'impressions', 'clicks', 'leads', 'mqls', 'sqls', 'opportunities',
+                    'attributed_pipeline_reporting', 'attributed_revenue_reporting', 'new_customers'] -%}
+
+with as_of as (
+    select as_of_date from {{ ref('int_reporting_dates') }}
+),
+
+people as (
+    select * from {{ ref('prospect_funnel') }}
+),
+
+opportunities as (
+    select * from {{ ref('sem_opportunities') }}
+),
+
+credits as (
+    select * from {{ ref('attribution') }}
+    where attribution_model = '{{ default_model }}'
+),
+
+spend as (
+    select
+        {{ cg_month('date_day') }} as month,
+        channel,
+        platform,
+        campaign_id,
+        sum(spend_reporting) as spend_reporting,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks
+    from {{ ref('sem_ad_spend_daily') }}
+    group by 1, 2, 3, 4
+),
+
+{%- for stage in ['lead', 'mql', 'sql'] %}
+
+{{ stage }}s as (
+    select
+        {{ cg_month(stage ~ '_date') }} as month,
+        sourcing_channel as channel,
+        sourcing_platform as platform,
+        sourcing_campaign_id as campaign_id,
+        count(*) as {{ stage }}s
+    from people
+    where {{ stage }}_date is not null
+    group by 1, 2, 3, 4
+),
+{%- endfor %}
+
+unattributed as (
+    select opportunities.*
+    from opportunities
+    where not exists (select 1 from credits where credits.opportunity_id = opportunities.opportunity_id)
+),
+
+created as (
+    select
+        {{ cg_month('opportunity_created_date') }} as month,
+        channel,
+        platform,
+        campaign_id,
+        sum(credit) as opportunities,
+        sum(attributed_pipeline_reporting) as attributed_pipeline_reporting
+    from credits
+    group by 1, 2, 3, 4
+
+    union all
+
+    select
+        {{ cg_month('created_date') }},
+        'unattributed',
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        count(*),
+        sum(amount_reporting)
+    from unattributed
+    group by 1
+),
+
+won as (
+    select
+        {{ cg_month('opportunity_closed_date') }} as month,
+        channel,
+        platform,
+        campaign_id,
+        sum(attributed_revenue_reporting) as attributed_revenue_reporting,
+        sum(attributed_new_customers) as new_customers
+    from credits
+    where is_won
+    group by 1, 2, 3, 4
+
+    union all
+
+    select
+        {{ cg_month('closed_date') }},
+        'unattributed',
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        sum(won_amount_reporting),
+        sum(case when is_new_customer then 1 else 0 end)
+    from unattributed
+    where is_won
+    group by 1
+),
+
+{%- set parts = {
+    'spend': ['spend_reporting', 'impressions', 'clicks'],
+    'leads': ['leads'], 'mqls': ['mqls'], 'sqls': ['sqls'],
+    'created': ['opportunities', 'attributed_pipeline_reporting'],
+    'won': ['attributed_revenue_reporting', 'new_customers'],
+} %}
+
+unioned as (
+    {%- for part, columns in parts.items() %}
+    select
+        month,
+        channel,
+        platform,
+        campaign_id,
+        {%- for measure in measures %}
+        {% if measure in columns %}cast({{ measure }} as double precision){% else %}cast(null as double precision){% endif %} as {{ measure }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ part }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+summed as (
+    select
+        unioned.month,
+        unioned.channel,
+        unioned.platform,
+        unioned.campaign_id,
+        {{ cg_money('coalesce(sum(unioned.spend_reporting), 0)') }} as spend_reporting,
+        cast(coalesce(sum(unioned.impressions), 0) as bigint) as impressions,
+        cast(coalesce(sum(unioned.clicks), 0) as bigint) as clicks,
+        cast(coalesce(sum(unioned.leads), 0) as bigint) as leads,
+        cast(coalesce(sum(unioned.mqls), 0) as bigint) as mqls,
+        cast(coalesce(sum(unioned.sqls), 0) as bigint) as sqls,
+        coalesce(sum(unioned.opportunities), 0) as opportunities,
+        {{ cg_money('coalesce(sum(unioned.attributed_pipeline_reporting), 0)') }} as attributed_pipeline_reporting,
+        {{ cg_money('coalesce(sum(unioned.attributed_revenue_reporting), 0)') }} as attributed_revenue_reporting,
+        coalesce(sum(unioned.new_customers), 0) as new_customers
+    from unioned
+    cross join as_of
+    where unioned.month is not null and unioned.month <= as_of.as_of_date
+    group by 1, 2, 3, 4
+)
+
+select
+    month,
+    channel,
+    platform,
+    campaign_id,
+    spend_reporting,
+    impressions,
+    clicks,
+    leads,
+    mqls,
+    sqls,
+    opportunities,
+    attributed_pipeline_reporting,
+    attributed_revenue_reporting,
+    new_customers,
+    case when spend_reporting > 0 then {{ cg_money(cg_divide('spend_reporting', 'mqls')) }} end as cost_per_mql,
+    case when spend_reporting > 0 then {{ cg_money(cg_divide('spend_reporting', 'new_customers')) }} end as cac,
+    {{ cg_divide('attributed_revenue_reporting', 'spend_reporting') }} as roas,
+    '{{ default_model }}' as attribution_model,
+    '{{ var("reporting_currency", "USD") | upper }}' as reporting_currency
+from summed

@@ -1,0 +1,84 @@
+{#-
+    One row per marketing or sales touch of a person (HubSpot form submissions, marketing e-mail
+    clicks, tracked first visits; Salesforce campaign responses), tied to the prospect, the
+    prospect's account and the unified campaign (by Salesforce campaign id, HubSpot e-mail id or
+    UTM campaign key). channel: from utm_medium (seed channel_mapping), else the source's own
+    channel (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
+-#}
+with touches as (
+    select * from {{ ref('int_touchpoints_unioned') }}
+),
+
+person_records as (
+    select * from {{ ref('int_person_records_clustered') }}
+),
+
+{#- a touch known only by e-mail goes to the person holding that address (their HubSpot contact first) -#}
+person_emails as (
+    select
+        email,
+        {{ cg_first_by('entity_id', ["case when source_system = 'hubspot_contact' then 0 else 1 end",
+                                     "case when is_deleted then 1 else 0 end",
+                                     "coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", 'record_key']) }} as prospect_id
+    from person_records
+    where email is not null
+    group by email
+),
+
+prospects as (
+    select prospect_id, account_id from {{ ref('prospects') }}
+),
+
+campaign_records as (
+    select * from {{ ref('int_campaign_source_records') }}
+),
+
+campaigns_by_key as (
+    select campaign_key, min(campaign_id) as campaign_id, min(channel) as channel
+    from campaign_records
+    group by campaign_key
+),
+
+channel_mapping as (
+    select * from {{ ref('channel_mapping') }} where source_type = 'utm_medium'
+),
+
+resolved as (
+    select
+        {{ surrogate_key(["'touchpoint'", 'touches.source_system', 'touches.touchpoint_type', 'touches.source_touchpoint_id']) }}
+            as touchpoint_id,
+        touches.*,
+        coalesce(person_records.entity_id, person_emails.prospect_id) as prospect_id,
+        coalesce(salesforce_campaign.campaign_id, hubspot_campaign.campaign_id, utm_campaign.campaign_id) as campaign_id,
+        coalesce(salesforce_campaign.channel, hubspot_campaign.channel, utm_campaign.channel) as campaign_channel,
+        channel_mapping.channel as utm_channel
+    from touches
+    left join person_records on person_records.record_key = touches.person_record_key
+    left join person_emails on person_emails.email = touches.person_email and touches.person_record_key is null
+    left join campaign_records as salesforce_campaign
+        on salesforce_campaign.source_system = 'salesforce'
+        and salesforce_campaign.source_campaign_id = touches.salesforce_campaign_id
+    left join campaign_records as hubspot_campaign
+        on hubspot_campaign.source_system = 'hubspot'
+        and hubspot_campaign.source_campaign_id = touches.hubspot_email_campaign_id
+    left join campaigns_by_key as utm_campaign on utm_campaign.campaign_key = 'utm:' || touches.utm_campaign
+    left join channel_mapping on channel_mapping.source_value = touches.utm_medium
+)
+
+select
+    resolved.touchpoint_id,
+    resolved.prospect_id,
+    prospects.account_id,
+    resolved.occurred_at,
+    {{ cg_reporting_date('resolved.occurred_at') }} as occurred_date,
+    resolved.touchpoint_type,
+    resolved.campaign_id,
+    coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown') as channel,
+    resolved.utm_source,
+    resolved.utm_medium,
+    resolved.utm_campaign,
+    resolved.page_url,
+    resolved.source_system,
+    resolved.source_touchpoint_id
+from resolved
+left join prospects on prospects.prospect_id = resolved.prospect_id

@@ -1,0 +1,23 @@
+{{ config(materialized='table', schema='semantic') }}
+{#-
+    Ad spend, impressions and clicks per day, platform and unified campaign, in the reporting currency,
+    with the channel the spend counts under (the platform's paid channel: Google Ads paid_search, Meta and
+    LinkedIn paid_social). The one source of spend for the semantic model ad_spend,
+    channel_performance_monthly and shared_metrics_daily. Reads ad_performance_daily through
+    cg_ad_performance_daily(): empty until var ad_performance_daily_enabled is true (the ad-platform
+    transform, issue #5); its rows are summed, so they must not overlap (one grain per campaign).
+-#}
+with performance as (
+    select * from {{ cg_ad_performance_daily() }} as performance
+)
+
+select
+    performance.date_day,
+    performance.platform,
+    performance.campaign_id,
+    {{ cg_platform_channel('performance.platform') }} as channel,
+    sum(performance.spend_reporting) as spend_reporting,
+    sum(performance.impressions) as impressions,
+    sum(performance.clicks) as clicks
+from performance
+group by 1, 2, 3, 4

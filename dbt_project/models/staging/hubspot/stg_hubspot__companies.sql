@@ -1,0 +1,58 @@
+{#-
+    One row per HubSpot company; archived companies flagged (is_deleted), companies merged into
+    another flagged (is_merged_away, merged_into_hubspot_company_id from the survivor's
+    hs_merged_object_ids), not dropped.
+-#}
+{%- set relation = source('hubspot', 'companies') -%}
+{%- set columns = cg_source_columns(relation) -%}
+
+with source as (
+    select * from {{ cg_source_relation(relation, columns) }}
+),
+
+renamed as (
+    select
+        {{ cg_column(columns, 'id', 'varchar') }} as hubspot_company_id,
+        {{ cg_column(columns, 'name', 'varchar') }} as company_name,
+        {{ cg_column(columns, 'domain', 'varchar') }} as domain,
+        {{ cg_column(columns, 'website', 'varchar') }} as website,
+        coalesce(
+            {{ normalize_domain(cg_column(columns, 'domain', 'varchar')) }},
+            {{ normalize_domain(cg_column(columns, 'website', 'varchar')) }}
+        ) as website_domain,
+        {{ cg_column(columns, 'industry', 'varchar') }} as industry_code,
+        {{ cg_hubspot_label(cg_column(columns, 'industry', 'varchar')) }} as industry,
+        {{ cg_column(columns, 'numberofemployees', 'bigint') }} as employee_count,
+        {{ cg_column(columns, 'annualrevenue', 'numeric(38, 9)') }} as annual_revenue,
+        case when {{ cg_column(columns, 'annualrevenue', 'numeric(38, 9)') }} is not null
+            then '{{ var("hubspot_company_currency", "USD") }}' end as annual_revenue_currency,
+        {{ cg_column(columns, 'city', 'varchar') }} as city,
+        {{ cg_column(columns, 'country', 'varchar') }} as country,
+        {{ cg_column(columns, 'hubspot_owner_id', 'varchar') }} as hubspot_owner_id,
+        {{ cg_lifecycle_stage(cg_column(columns, 'lifecyclestage', 'varchar')) }} as lifecycle_stage,
+        nullif(trim({{ cg_column(columns, 'salesforceaccountid', 'varchar') }}), '') as salesforce_account_id,
+        nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
+        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
+        {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
+        coalesce(
+            {{ cg_column(columns, 'createdate', 'timestamp with time zone') }},
+            {{ cg_column(columns, 'created_at', 'timestamp with time zone') }}
+        ) as created_at,
+        coalesce(
+            {{ cg_column(columns, 'hs_lastmodifieddate', 'timestamp with time zone') }},
+            {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }}
+        ) as modified_at,
+        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+    from source
+),
+
+merged_into as (
+    {{ cg_hubspot_merged_into('renamed', 'hubspot_company_id') }}
+)
+
+select
+    renamed.*,
+    merged_into.survivor_id is not null as is_merged_away,
+    merged_into.survivor_id as merged_into_hubspot_company_id
+from renamed
+left join merged_into on merged_into.merged_id = renamed.hubspot_company_id

@@ -1,0 +1,182 @@
+"""The benchmark harness's correctness gates on small hand-made warehouses (nothing is timed here).
+
+A gate that let a wrong run through would make every reported time meaningless, so each test
+feeds the gate a broken case and expects it to be caught, next to the clean case it must pass.
+"""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks import checks, harness, report
+from benchmarks.checks import AT_LEAST, AT_MOST, EXACT, Expected
+from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
+
+MARTS_YML = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+STATS = {"salesforce/Account": 3, "salesforce/User": 2, "hubspot/contacts": 2, "google_ads/campaign_metrics": 10}
+
+
+def _warehouse(path: Path, statements: list[str]) -> Path:
+    with duckdb.connect(str(path)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+    return path
+
+
+@pytest.fixture
+def raw_warehouse(tmp_path: Path):
+    """A warehouse with raw_salesforce.account and raw_hubspot.contacts; rows given per test."""
+
+    def build(accounts: list[str], contacts: list[str]) -> Path:
+        values = lambda ids: ", ".join(f"({i})" for i in ids)  # noqa: E731
+        statements = ["create schema raw_salesforce", "create schema raw_hubspot",
+                      "create schema raw_salesforce_staging",
+                      "create table raw_salesforce.account (id varchar)",
+                      "create table raw_salesforce._dlt_loads (load_id varchar)",
+                      "create table raw_salesforce_staging.account (id varchar)",
+                      "insert into raw_salesforce_staging.account values ('x'), ('x')",
+                      "create table raw_hubspot.contacts (id varchar)"]
+        if accounts:
+            statements.append(f"insert into raw_salesforce.account values {values(accounts)}")
+        if contacts:
+            statements.append(f"insert into raw_hubspot.contacts values {values(contacts)}")
+        return _warehouse(tmp_path / "warehouse.duckdb", statements)
+
+    return build
+
+
+KEYS = {"raw_salesforce.account": ["id"], "raw_hubspot.contacts": ["id"]}
+
+
+def test_a_correct_warehouse_passes(raw_warehouse):
+    warehouse = raw_warehouse(["'a'", "'b'", "'c'"], ["'1'", "'2'"])
+    problems, counts = checks.warehouse_problems(warehouse, STATS, KEYS)
+    assert problems == []
+    # dlt's own tables and the staging schema are not data
+    assert counts == {"raw_salesforce.account": 3, "raw_hubspot.contacts": 2}
+
+
+def test_a_duplicate_key_fails_even_when_the_count_is_right(raw_warehouse):
+    warehouse = raw_warehouse(["'a'", "'b'", "'b'"], ["'1'", "'2'"])
+    problems, _ = checks.warehouse_problems(warehouse, STATS, KEYS)
+    assert problems == ["raw_salesforce.account: 1 duplicated values of (id), 1 extra rows"]
+
+
+def test_a_null_key_fails(raw_warehouse):
+    warehouse = raw_warehouse(["'a'", "'b'", "null"], ["'1'", "'2'"])
+    problems, _ = checks.warehouse_problems(warehouse, STATS, KEYS)
+    assert problems == ["raw_salesforce.account: 1 rows with a null (id)"]
+
+
+def test_missing_rows_fail(raw_warehouse):
+    warehouse = raw_warehouse(["'a'", "'b'"], ["'1'", "'2'"])
+    problems, _ = checks.warehouse_problems(warehouse, STATS, KEYS)
+    assert problems == ["raw_salesforce.account: 2 rows, the source has 3"]
+
+
+def test_extra_rows_fail_on_a_first_load_but_not_after_merges_in_hubspot(raw_warehouse):
+    warehouse = raw_warehouse(["'a'", "'b'", "'c'"], ["'1'", "'2'", "'3'"])
+    first_load, _ = checks.warehouse_problems(warehouse, STATS, KEYS)
+    assert first_load == ["raw_hubspot.contacts: 3 rows, the source has 2"]
+    later, _ = checks.warehouse_problems(warehouse, STATS, KEYS, after_first_load=True)
+    assert later == []
+
+
+def test_a_missing_table_fails(tmp_path):
+    warehouse = _warehouse(tmp_path / "w.duckdb", ["create schema raw_salesforce",
+                                                   "create table raw_salesforce.account (id varchar)",
+                                                   "insert into raw_salesforce.account values ('a'), ('b'), ('c')"])
+    keys = {**KEYS, "raw_salesforce.user": ["id"]}
+    problems, _ = checks.warehouse_problems(warehouse, STATS, keys)
+    assert "raw_salesforce.user: missing" in problems
+    assert "raw_salesforce.user: 0 rows, the source has 2" in problems
+
+
+def test_count_rules():
+    expected = checks.expected_rows(["raw_salesforce.account", "raw_hubspot.contacts",
+                                     "raw_google_ads.campaign_daily_metrics", "raw_somewhere.unknown"], STATS)
+    assert expected == {"raw_salesforce.account": Expected(3, EXACT), "raw_hubspot.contacts": Expected(2, EXACT),
+                        "raw_google_ads.campaign_daily_metrics": Expected(10, AT_MOST)}
+    assert checks.expected_rows(["raw_hubspot.contacts"], STATS, after_first_load=True) == {
+        "raw_hubspot.contacts": Expected(2, AT_LEAST)}
+    assert "raw_google_ads.campaign_daily_metrics: 0 rows, expected between 1 and the source's 10" in (
+        checks.count_problems({"raw_google_ads.campaign_daily_metrics": 0}, expected))
+    assert checks.count_problems({"raw_google_ads.campaign_daily_metrics": 11},
+                                 {"raw_google_ads.campaign_daily_metrics": Expected(10, AT_MOST)})
+    assert not checks.count_problems({"raw_google_ads.campaign_daily_metrics": 7},
+                                     {"raw_google_ads.campaign_daily_metrics": Expected(10, AT_MOST)})
+
+
+def test_raw_keys_come_from_the_declared_streams():
+    keys = checks.raw_keys_from_streams({"salesforce": SALESFORCE_STREAMS})
+    assert keys["raw_salesforce.account"] == ["id"]
+    assert keys["raw_salesforce.opportunity_history"] == ["id"]
+
+
+def test_mart_grains_are_read_from_the_dbt_project():
+    grains = checks.mart_grains(MARTS_YML)
+    assert (["account_id"], False) in grains["accounts"]
+    assert (["source_system", "source_record_id"], False) in grains["account_source_records"]
+    assert (["date_day", "opportunity_id"], False) in grains["pipeline_daily"]
+
+
+def test_a_duplicate_grain_in_a_mart_fails(tmp_path):
+    grains = {"pipeline_daily": [(["date_day", "opportunity_id"], False)], "accounts": [(["account_id"], False)]}
+    clean = _warehouse(tmp_path / "clean.duckdb", [
+        "create schema marts", "create table marts.accounts (account_id int)",
+        "insert into marts.accounts values (1), (2)",
+        "create table marts.pipeline_daily (date_day date, opportunity_id int)",
+        "insert into marts.pipeline_daily values ('2026-01-01', 1), ('2026-01-02', 1), ('2026-01-01', 2)"])
+    with duckdb.connect(str(clean), read_only=True) as connection:
+        assert checks.mart_problems(connection, grains) == []
+    broken = _warehouse(tmp_path / "broken.duckdb", [
+        "create schema marts", "create table marts.accounts (account_id int)",
+        "create table marts.pipeline_daily (date_day date, opportunity_id int)",
+        "insert into marts.pipeline_daily values ('2026-01-01', 1), ('2026-01-01', 1)"])
+    with duckdb.connect(str(broken), read_only=True) as connection:
+        assert checks.mart_problems(connection, grains) == [
+            "marts.pipeline_daily: 1 duplicated values of (date_day, opportunity_id), 1 extra rows"]
+
+
+def test_a_floor_sample_that_missed_pages_is_not_valid():
+    tables = ["raw_hubspot.contacts", "raw_salesforce.account"]
+    expected = checks.expected_rows(tables, STATS)
+    good = {"rows": {"account": 3, "contacts": 2}, "seconds": {"salesforce": 1.0, "hubspot": 1.0}}
+    harness._gate_extract(good, "floor", expected, {}, tables)
+    assert good["valid"] and good["rows_per_second"] == 2.5
+    short = {"rows": {"account": 3, "contacts": 1}, "seconds": {"salesforce": 0.5, "hubspot": 0.5}}
+    harness._gate_extract(short, "floor", expected, {}, tables)
+    assert not short["valid"]
+    crashed = {"error": "worker exited with 1"}
+    harness._gate_extract(crashed, "ours", expected, {}, tables)
+    assert not crashed["valid"]
+
+
+def test_failed_samples_stay_out_of_the_medians():
+    samples = [{"valid": True, "seconds": 10.0}, {"valid": False, "seconds": 1.0}, {"valid": True, "seconds": 12.0}]
+    assert harness.median_of(samples, ("seconds",)) == 11.0
+    assert harness.median_of([{"valid": False, "seconds": 1.0}], ("seconds",)) is None
+
+
+def test_step_timings_group_into_stages():
+    stages = harness.stage_times({"salesforce_raw": 2.0, "hubspot_raw": 3.0, "dbt_models": 10.0, "gx_marts": 1.5,
+                                  "gx_raw_hubspot": 0.5, "analytics__published_snapshot": 0.7})
+    assert stages == {"sync:salesforce": 2.0, "sync:hubspot": 3.0, "dbt_build": 10.0, "checks": 2.0,
+                      "publish": 0.7, "sync:all": 5.0}
+
+
+def test_targets_are_judged_only_at_the_target_scale():
+    results = {"scales": {
+        "S": {"extract": {"ours_vs_floor": 0.9, "ours_vs_peer": 3.0, "rows_expected": 100,
+                          "tools": {"ours": {"median": {"peak_rss_mb": 300, "seconds": 2.0}}}}},
+        "M": {"extract": {"ours_vs_floor": 0.5, "ours_vs_peer": 2.5, "rows_expected": 10_000,
+                          "tools": {"ours": {"median": {"peak_rss_mb": 2000, "seconds": 100.0}}}}},
+    }}
+    verdicts = {(t["scale"], t["target"]): t["verdict"] for t in report.evaluate_targets(results)}
+    assert verdicts[("M", "extraction + load >= 80% of the bare fetch loop's rate")] == "missed"
+    assert verdicts[("M", "extraction + load >= 2x the peer's throughput")] == "met"
+    assert verdicts[("M", "extraction + load peak RSS < 1.5 GB")] == "missed"
+    assert verdicts[("S", "extraction + load >= 80% of the bare fetch loop's rate")].startswith("(would be met)")
+    slope = next(row for row in report.scaling(results) if row["measure"] == "extract+load ours")
+    assert slope["slope"] == pytest.approx(0.849, abs=0.001)  # 50x the time for 100x the rows

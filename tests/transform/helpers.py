@@ -1,0 +1,126 @@
+"""Helpers of the transform tests: raw tables from the raw contract, dbt runs, raw loads from the sandbox, scores."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+RAW_SCHEMA = Path(__file__).with_name("raw_schema.txt")
+#: The CRM marts of issue 6 and everything upstream of them (seeds, staging, intermediate), with their tests.
+CRM_MARTS = ("accounts", "account_source_records", "prospects", "prospect_source_records", "opportunities",
+             "opportunity_stage_history", "pipeline_daily", "touchpoints", "campaigns")
+CRM_SELECTION = ["--select", *(f"+{mart}" for mart in CRM_MARTS), "--indirect-selection", "cautious"]
+
+
+def raw_tables() -> dict[str, list[tuple[str, str]]]:
+    """``schema.table`` -> [(column, type)] of the CRM raw tables, as the loaders write them today."""
+    tables = {}
+    for line in RAW_SCHEMA.read_text().splitlines():
+        if not line.strip():
+            continue
+        name, _, columns = line.partition(": ")
+        parsed = []
+        for column in columns.split(", "):
+            column_name, _, column_type = column.partition(" ")
+            parsed.append((column_name, column_type))
+        tables[name] = parsed
+    return tables
+
+
+def create_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create every CRM raw table, empty, with the columns of the raw contract."""
+    for name, columns in raw_tables().items():
+        schema, table = name.split(".")
+        connection.execute(f"create schema if not exists {schema}")
+        column_sql = ", ".join(f'"{column}" {column_type}' for column, column_type in columns)
+        connection.execute(f'create or replace table {schema}."{table}" ({column_sql})')
+
+
+def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dict]) -> None:
+    """Insert hand-written rows (dicts of column -> value; missing columns stay null) into ``schema.table``."""
+    schema, name = table.split(".")
+    for row in rows:
+        columns = ", ".join(f'"{column}"' for column in row)
+        marks = ", ".join("?" for _ in row)
+        connection.execute(f'insert into {schema}."{name}" ({columns}) values ({marks})', list(row.values()))
+
+
+def run_dbt(warehouse: Path, args: list[str], work_dir: Path) -> subprocess.CompletedProcess:
+    """Run dbt on the project against the DuckDB file ``warehouse``; target and logs stay in ``work_dir``."""
+    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+           "DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+    command = [DBT_EXECUTABLE, *args, "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+
+
+def dbt_build(warehouse: Path, work_dir: Path, extra: list[str] | None = None) -> float:
+    """``dbt build`` of the CRM marts and everything upstream (models, seeds and tests); returns the seconds it
+    took, raises with dbt's output on failure."""
+    started = time.monotonic()
+    result = run_dbt(warehouse, ["build", *CRM_SELECTION, *(extra or [])], work_dir)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise AssertionError(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return seconds
+
+
+def load_crm_raw(url: str, environment: dict[str, str]) -> None:
+    """Load the Salesforce and HubSpot raw tables from the sandbox at ``url`` with the Dagster raw assets only."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from sandbox.launcher import connector_env
+
+    os.environ.update(environment)
+    os.environ.update(connector_env(url))
+    definitions = defs()
+    crm = (["raw", "salesforce"], ["raw", "hubspot"])
+    keys = [key for key in definitions.resolve_all_asset_keys() if key.path[:2] in crm]
+    job = definitions.resolve_job_def("nightly_sync")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=True)
+    assert result.success
+
+
+def rows(warehouse: Path, sql: str) -> list[tuple]:
+    """The rows of a query on the warehouse (read-only)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def same_entity_pairs(groups: dict[str, list]) -> set[tuple]:
+    """Every unordered pair of records that share an entity."""
+    pairs = set()
+    for members in groups.values():
+        pairs.update(itertools.combinations(sorted(members), 2))
+    return pairs
+
+
+def pairwise_scores(truth: list[dict], predicted: dict[tuple[str, str], str]) -> dict[str, float]:
+    """Pairwise precision and recall of ``predicted`` ((source_system, source_record_id) -> entity) against the
+    ground-truth rows (entity_id, source_system, source_record_id) of the records that were loaded."""
+    true_groups, predicted_groups = defaultdict(list), defaultdict(list)
+    for row in truth:
+        key = (row["source_system"], row["source_record_id"])
+        if key in predicted:
+            true_groups[row["entity_id"]].append(key)
+    for key, entity in predicted.items():
+        predicted_groups[entity].append(key)
+    true_pairs, predicted_pairs = same_entity_pairs(true_groups), same_entity_pairs(predicted_groups)
+    hits = len(true_pairs & predicted_pairs)
+    return {
+        "records": len(predicted),
+        "true_pairs": len(true_pairs),
+        "predicted_pairs": len(predicted_pairs),
+        "precision": hits / len(predicted_pairs) if predicted_pairs else 1.0,
+        "recall": hits / len(true_pairs) if true_pairs else 1.0,
+    }

@@ -1,0 +1,160 @@
+"""alignment_issues on hand-written inputs over two nights: each rule fires, and the incremental model keeps an
+issue's first detection, removes issues that went away and adds new ones."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+
+import duckdb
+import pytest
+
+from tests.transform_revenue.support import create_inputs, insert, query, run_dbt
+
+AS_OF = date(2026, 4, 15)
+
+
+def account(account_id: str, name: str, customer: bool, salesforce_id: str | None, hubspot_id: str | None) -> dict:
+    return {"account_id": account_id, "account_name": name, "is_customer": customer, "is_deleted": False,
+            "salesforce_account_id": salesforce_id, "hubspot_company_id": hubspot_id}
+
+
+def company_record(account_id: str, system: str, record_id: str, owner: str | None = "Ann Lee", stage=None,
+                   domain: str | None = None, account_type: str | None = None, rule: str = "single_record") -> dict:
+    return {"entity_id": account_id, "source_system": system, "source_record_id": record_id,
+            "record_key": f"{system}:{record_id}", "account_name": account_id, "account_type": account_type,
+            "lifecycle_stage": stage, "owner_name": owner, "domain_key": domain, "match_rule": rule,
+            "is_deleted": False, "is_merged": False}
+
+
+def opportunity(opportunity_id: str, account_id: str | None, prospect_id: str | None = None, won: bool = False,
+                owner: str | None = "Ann Lee", currency: str | None = "USD") -> dict:
+    return {"opportunity_id": opportunity_id, "source_system": "salesforce", "source_opportunity_id": opportunity_id,
+            "account_id": account_id, "primary_prospect_id": prospect_id, "owner_name": owner,
+            "opportunity_name": opportunity_id, "stage_category": "won" if won else "open", "is_closed": won,
+            "is_won": won, "created_at": datetime(2026, 1, 1, tzinfo=UTC), "amount": 100, "currency_code": currency,
+            "amount_reporting": 100 if currency else None,
+            "closed_at": datetime(2026, 2, 1, tzinfo=UTC) if won else None}
+
+
+NIGHT_ONE = {
+    "marts.accounts": [
+        account("A1", "Acme", True, "001A", "501"),
+        account("A2", "Beta", False, "001B", None),
+        account("A3", "Gamma", False, "001C", None),
+        account("A4", "Delta", False, None, "502"),
+        account("A5", "Epsilon", False, "001D", None),
+    ],
+    "intermediate.int_account_records_clustered": [
+        company_record("A1", "salesforce", "001A", owner="Ann Lee", account_type="Customer - Direct"),
+        company_record("A1", "hubspot", "501", owner="Bob Stone", stage="lead"),
+        company_record("A2", "salesforce", "001B"),
+        company_record("A3", "salesforce", "001C", domain="gamma.com"),
+        company_record("A3", "salesforce", "001C2", domain="gamma.com", rule="domain"),
+        company_record("A4", "hubspot", "502", domain="delta.com"),
+        company_record("A5", "salesforce", "001D", domain="epsilon.com"),
+    ],
+    "intermediate.int_account_native_ids_checked": [
+        {"record_key": "hubspot:502", "target_record_key": "salesforce:001D", "domain_agreement": "conflict",
+         "name_agreement": "conflict", "is_trusted": False},
+    ],
+    "marts.opportunities": [
+        opportunity("OP1", None, owner=None),
+        opportunity("OP2", "A2", currency=None),
+        opportunity("OP3", "A1", prospect_id="PR1", won=True),
+    ],
+    "marts.prospects": [
+        {"prospect_id": "PR1", "first_name": "Pat", "last_name": "Doe", "email": "pat@acme.com", "account_id": "A1",
+         "salesforce_contact_id": "003P", "hubspot_contact_id": "901", "is_deleted": False},
+    ],
+    "intermediate.int_person_records_clustered": [
+        {"entity_id": "PR1", "source_system": "salesforce_contact", "source_record_id": "003P",
+         "record_key": "salesforce_contact:003P", "email": "pat@acme.com", "match_rule": "email",
+         "is_deleted": False, "is_merged": False},
+        {"entity_id": "PR1", "source_system": "hubspot_contact", "source_record_id": "901",
+         "record_key": "hubspot_contact:901", "email": "pat@acme.com", "lifecycle_stage": "lead",
+         "match_rule": "email", "is_deleted": False, "is_merged": False},
+    ],
+}
+
+
+def issues(warehouse) -> dict[tuple, tuple]:
+    """(entity, issue type, Salesforce id, HubSpot id) -> (issue id, severity, first detected, detail)."""
+    return {(entity, kind, salesforce, hubspot): (issue_id, severity, first, detail)
+            for issue_id, entity, kind, salesforce, hubspot, severity, first, detail in query(warehouse, """
+                select issue_id, entity_id, issue_type, salesforce_record_id, hubspot_record_id, severity,
+                    first_detected_at, detail
+                from marts.alignment_issues""")}
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("alignment")
+    warehouse = folder / "warehouse.duckdb"
+    create_inputs(warehouse, AS_OF)
+    with duckdb.connect(str(warehouse)) as connection:
+        for table, rows in NIGHT_ONE.items():
+            insert(connection, table, rows)
+    run_dbt(warehouse, folder, ["build", "--select", "alignment_issues"])
+    first = issues(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        # HubSpot now agrees that Acme is a customer; Beta got its HubSpot company; Gamma got a third record.
+        connection.execute("update intermediate.int_account_records_clustered set lifecycle_stage = 'customer' "
+                           "where source_record_id = '501'")
+        connection.execute("update marts.accounts set hubspot_company_id = '503' where account_id = 'A2'")
+        insert(connection, "intermediate.int_account_records_clustered", [
+            company_record("A2", "hubspot", "503"),
+            company_record("A3", "salesforce", "001C3", domain="gamma.com", rule="domain"),
+        ])
+    run_dbt(warehouse, folder, ["build", "--select", "alignment_issues"])
+    return {"first": first, "second": issues(warehouse), "warehouse": warehouse}
+
+
+def test_every_rule_fires(nights):
+    found = {(entity, kind, salesforce, hubspot): severity
+             for (entity, kind, salesforce, hubspot), (_, severity, _, _) in nights["first"].items()}
+    assert found == {
+        ("A1", "lifecycle_stage_conflict", "001A", "501"): "high",
+        ("A1", "owner_conflict", "001A", "501"): "low",
+        ("A2", "missing_in_hubspot", "001B", None): "medium",
+        ("A3", "duplicate_record", "001C2", None): "low",
+        ("A4", "domain_conflict", "001D", "502"): "medium",
+        ("OP1", "opportunity_without_account", "OP1", None): "high",
+        ("OP1", "missing_owner", "OP1", None): "medium",
+        ("OP2", "missing_currency", "OP2", None): "medium",
+        ("PR1", "lifecycle_stage_conflict", "OP3", "901"): "high",
+    }
+
+
+def test_details_are_plain_language(nights):
+    details = {kind: detail for (_, kind, _, _), (_, _, _, detail) in nights["first"].items()}
+    assert details["lifecycle_stage_conflict"] in {
+        "HubSpot company 501 of Acme has lifecycle stage 'lead' but it is a customer (first deal won 2026-02-01); "
+        "Salesforce account 001A.",
+        "Pat Doe is a customer in Salesforce (won opportunity OP3) but HubSpot contact 901 has lifecycle stage 'lead'.",
+    }
+    assert details["owner_conflict"] == ("Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in "
+                                         "HubSpot (company 501).")
+
+
+def test_issues_keep_their_first_detection_and_resolved_ones_disappear(nights):
+    first, second = nights["first"], nights["second"]
+    assert ("A1", "lifecycle_stage_conflict", "001A", "501") not in second  # resolved: removed
+    assert ("A2", "missing_in_hubspot", "001B", None) not in second
+    kept = set(first) & set(second)
+    assert ("A1", "owner_conflict", "001A", "501") in kept
+    for key in kept:
+        assert second[key][0] == first[key][0], key  # same issue id
+        assert second[key][2] == first[key][2], key  # same first detection
+    new = set(second) - set(first)
+    assert new == {("A3", "duplicate_record", "001C3", None)}
+    assert second[("A3", "duplicate_record", "001C3", None)][2] > max(value[2] for value in first.values())
+
+
+def test_full_refresh_starts_the_detection_history_over(nights, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(nights["warehouse"], copy)
+    run_dbt(copy, tmp_path, ["run", "--select", "alignment_issues", "--full-refresh"])
+    refreshed = issues(copy)
+    assert set(refreshed) == set(nights["second"])
+    assert len({value[2] for value in refreshed.values()}) == 1

@@ -1,0 +1,184 @@
+"""The revenue marts on the scale-S sandbox: loaded by the Dagster raw assets, built by `dbt build`, then a second
+night after the sandbox advanced a day.
+
+Checks the invariants on real volumes (credits sum to 1, the funnel narrows, the shared metrics equal the semantic
+layer), the alignment work list against the misalignments the generator planted, the incremental alignment model
+across the two nights against a full refresh, and the build time of the revenue models (< 60 s at scale S).
+When MetricFlow is installed (``mf`` on the PATH, or CG_METRICFLOW=/path/to/mf, with dbt beside it), its answers
+are compared with shared_metrics_daily too.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.defs.transform.project import DBT_PROJECT_DIR
+from pipelines.local import local_environment
+from sandbox.launcher import running_sandbox
+from tests.transform.helpers import load_crm_raw
+from tests.transform_revenue.support import (
+    REVENUE_MODELS,
+    assert_same_metrics,
+    query,
+    run_dbt,
+    semantic_layer_values,
+    shared_metrics,
+)
+
+pytestmark = pytest.mark.e2e
+
+SCALE, SEED = "S", 7
+MAX_REVENUE_BUILD_SECONDS = 60
+ISSUES_SQL = "select issue_id, entity_type, entity_id, issue_type, severity, detail, first_detected_at from " \
+             "marts.alignment_issues"
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Two nights of the scale-S sandbox through the whole dbt project."""
+    from sandbox.generate import generate
+
+    folder = tmp_path_factory.mktemp("revenue_sandbox")
+    environment = local_environment(folder / "warehouse")
+    warehouse = Path(environment["WAREHOUSE_DUCKDB_PATH"])
+    saved = dict(os.environ)
+    try:
+        with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
+            load_crm_raw(sandbox.url, environment)
+            run_dbt(warehouse, folder, ["build"])
+            started = time.monotonic()
+            run_dbt(warehouse, folder, ["build", "--select", *REVENUE_MODELS])
+            revenue_seconds = time.monotonic() - started
+            first_issues = {row[0]: row for row in query(warehouse, ISSUES_SQL)}
+            as_of = query(warehouse, "select as_of_date from intermediate.int_reporting_dates")[0][0]
+            first_metrics = semantic_layer_values(warehouse, folder / "target" / "semantic_manifest.json", as_of)
+            first_table = shared_metrics(warehouse)
+            sandbox.advance(days=1, change_rate=0.02)
+            load_crm_raw(sandbox.url, environment)
+            run_dbt(warehouse, folder, ["build"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    print(f"\nrevenue models at scale {SCALE}: dbt build (models and tests, parse included) {revenue_seconds:.1f}s")
+    return {"warehouse": warehouse, "folder": folder, "revenue_seconds": revenue_seconds, "as_of": as_of,
+            "first_issues": first_issues, "first_metrics": first_metrics, "first_table": first_table,
+            "truth": generate(SCALE, SEED).ground_truth}
+
+
+def test_revenue_models_build_within_budget(nights):
+    assert nights["revenue_seconds"] < MAX_REVENUE_BUILD_SECONDS
+
+
+def test_credits_sum_to_one_per_deal_and_model(nights):
+    warehouse = nights["warehouse"]
+    assert query(warehouse, """
+        select count(*) from (
+            select opportunity_id, attribution_model from marts.attribution
+            group by 1, 2 having abs(sum(credit) - 1) > 1e-9)""") == [(0,)]
+    [(deals, models)] = query(warehouse, "select count(distinct opportunity_id), count(distinct attribution_model) "
+                                         "from marts.attribution")
+    assert deals > 1000 and models == 5
+
+
+def test_funnel_is_monotone(nights):
+    warehouse = nights["warehouse"]
+    assert query(warehouse, """
+        select count(*) from marts.funnel_monthly
+        where not (leads >= mqls and mqls >= sqls and sqls >= opportunities and opportunities >= customers)
+        """) == [(0,)]
+    # Among people who skipped no stage, each stage's count is at most the previous one's, per cohort and channel.
+    assert query(warehouse, """
+        select count(*) from (
+            select cohort_month, channel, count(lead_date) as leads, count(mql_date) as mqls, count(sql_date) as sqls,
+                count(opportunity_date) as opportunities, count(customer_date) as customers
+            from marts.prospect_funnel
+            where not (is_lead_skipped or is_mql_skipped or is_sql_skipped or is_opportunity_skipped)
+            group by 1, 2
+        ) as counts
+        where not (leads >= mqls and mqls >= sqls and sqls >= opportunities and opportunities >= customers)
+        """) == [(0,)]
+    [(skipped,)] = query(warehouse, "select sum(mqls_skipped + sqls_skipped + opportunities_skipped) "
+                                    "from marts.funnel_monthly")
+    assert skipped > 0  # the sandbox has Salesforce conversions without a HubSpot MQL date
+
+
+def test_shared_metrics_equal_the_semantic_layer(nights):
+    assert_same_metrics(nights["first_metrics"], nights["first_table"])
+    warehouse, folder = nights["warehouse"], nights["folder"]
+    as_of = query(warehouse, "select as_of_date from intermediate.int_reporting_dates")[0][0]
+    expected = semantic_layer_values(warehouse, folder / "target" / "semantic_manifest.json", as_of)
+    assert_same_metrics(expected, shared_metrics(warehouse))
+    metrics = {metric for metric, _, _ in expected}
+    assert {"mqls", "sqls", "mql_to_sql_rate", "pipeline_created", "bookings", "win_rate", "avg_sales_cycle_days",
+            "new_customers", "logo_retention_rate"} <= metrics
+
+
+def test_alignment_issues_find_the_planted_misalignments(nights):
+    planted = nights["truth"]["misalignments"]
+    found = {(entity, hubspot, kind) for entity, hubspot, kind in query(
+        nights["warehouse"], "select entity_type, hubspot_record_id, issue_type from marts.alignment_issues")}
+
+    def recall(kind: str, system: str, entity: str, issue_types: set[str]) -> float:
+        records = [m["source_record_id"] for m in planted if m["kind"] == kind and m["source_system"] == system]
+        hits = [record for record in records if any((entity, record, t) in found for t in issue_types)]
+        print(f"\n{kind} {system}: {len(hits)} of {len(records)} found")
+        return len(hits) / len(records) if records else 1.0
+
+    assert recall("lifecycle_conflict", "hubspot_company", "account", {"lifecycle_stage_conflict"}) >= 0.9
+    assert recall("lifecycle_conflict", "hubspot_contact", "prospect", {"lifecycle_stage_conflict"}) >= 0.6
+    assert recall("wrong_synced_id", "hubspot_company", "account", {"domain_conflict", "sync_link_conflict"}) == 1
+    assert recall("wrong_synced_id", "hubspot_contact", "prospect", {"sync_link_conflict"}) == 1
+
+
+def test_alignment_issues_keep_their_first_detection_and_match_a_full_refresh(nights, tmp_path):
+    warehouse, first = nights["warehouse"], nights["first_issues"]
+    second = {row[0]: row for row in query(warehouse, ISSUES_SQL)}
+    kept = set(first) & set(second)
+    assert len(kept) > 0.9 * len(first)
+    assert all(second[issue][6] == first[issue][6] for issue in kept)
+    assert all(second[issue][6] > max(row[6] for row in first.values()) for issue in set(second) - kept)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    run_dbt(copy, tmp_path, ["run", "--select", "alignment_issues", "--full-refresh"])
+    refreshed = {row[0]: row for row in query(copy, ISSUES_SQL)}
+    assert set(refreshed) == set(second)
+    assert all(refreshed[issue][:6] == second[issue][:6] for issue in second)
+
+
+def test_metricflow_gives_the_same_numbers(nights, tmp_path):
+    mf = os.environ.get("CG_METRICFLOW") or shutil.which("mf")
+    if not mf:
+        pytest.skip("MetricFlow (mf) is not installed")
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nights["warehouse"], warehouse)
+    env = {**os.environ, "WAREHOUSE_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(warehouse),
+           "DBT_PROFILES_DIR": str(project), "DO_NOT_TRACK": "1"}
+    subprocess.run([str(Path(mf).parent / "dbt"), "parse", "--quiet"], cwd=project, env=env, check=True)
+    metrics = [row[0] for row in query(warehouse, "select distinct metric_name from marts.shared_metrics_daily")]
+    monthly = ["customers_at_start", "customers_retained", "logo_retention_rate"]
+    answers = {}
+    for names, group_by, time_column in [([m for m in metrics if m not in monthly], "metric_time__day,channel",
+                                          "metric_time__day"), (monthly, "metric_time__month", "metric_time__month")]:
+        output = tmp_path / f"{time_column}.csv"
+        subprocess.run([mf, "query", "--metrics", ",".join(names), "--group-by", group_by, "--csv", str(output)],
+                       cwd=project, env=env, check=True, capture_output=True)
+        for row in csv.DictReader(output.open()):
+            if not row[time_column]:
+                continue
+            day = date.fromisoformat(row[time_column][:10])
+            for name in names:
+                if row.get(name) not in (None, "") and day <= nights["as_of"]:
+                    answers[(name, day, row.get("channel", "all"))] = float(row[name])
+    table = shared_metrics(warehouse)
+    assert_same_metrics({key: answers[key] for key in table if key in answers}, table)
+    assert all(value == 0 for key, value in answers.items() if key not in table)
