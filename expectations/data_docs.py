@@ -20,11 +20,16 @@ KEEP_NIGHTS = 7
 SITE = "quality_report"
 
 
-def save_result(folder: Path, run_id: str, suite: str, result: dict) -> Path:
-    """Keep one suite's validation result (GX's JSON) with the night's others."""
+def run_results(folder: Path, run_id: str) -> Path:
+    """The folder of one night's saved results (created on first use)."""
     target = Path(folder) / RESULTS / run_id
     target.mkdir(parents=True, exist_ok=True)
-    path = target / f"{suite}.json"
+    return target
+
+
+def save_result(folder: Path, run_id: str, suite: str, result: dict) -> Path:
+    """Keep one suite's validation result (GX's JSON) with the night's others."""
+    path = run_results(folder, run_id) / f"{suite}.json"
     path.write_text(json.dumps(result, default=str))
     _prune(Path(folder) / RESULTS, keep=KEEP_NIGHTS)
     return path
@@ -51,7 +56,7 @@ def build_site(folder: Path, run_id: str) -> Path:
     })
     run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
     schema = ExpectationSuiteValidationResultSchema()
-    for path in sorted((folder / RESULTS / run_id).glob("*.json")):
+    for path in sorted(run_results(folder, run_id).glob("*.json")):
         result = schema.load(json.loads(path.read_text()))
         key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=path.stem), run, batch_identifier="warehouse")
         context.validation_results_store.set(key, result)

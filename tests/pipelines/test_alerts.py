@@ -121,3 +121,12 @@ def test_without_a_webhook_the_alert_is_logged():
 
     assert AlertWebhookResource().send("run `abc` failed", Log()) is False
     assert logged == ["alert (ALERT_WEBHOOK_URL is not set, so only logged):\nrun `abc` failed"]
+
+
+def test_the_webhook_url_comes_from_the_environment_through_envvar(monkeypatch):
+    from pipelines.defs.alerts import alerts_from_environment
+
+    monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
+    assert alerts_from_environment().webhook_url == ""
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    assert isinstance(alerts_from_environment().webhook_url, dg.EnvVar)

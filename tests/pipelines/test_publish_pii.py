@@ -109,3 +109,16 @@ def test_postgres_publishes_keyed_hashes_computed_outside_the_server(pii_databas
         cursor.execute("select count(*) from pg_tables where tablename = 'cg_email_hashes'")
         assert cursor.fetchone() == (0,)
     assert KEY not in caplog.text
+
+
+def test_the_hash_key_comes_from_the_environment_through_envvar(monkeypatch):
+    import dagster as dg
+
+    from pipelines.lib.warehouse import warehouse_from_environment
+
+    monkeypatch.setenv("WAREHOUSE_TARGET", "duckdb")
+    monkeypatch.setenv("PUBLISH_HASHED_EMAILS", "true")
+    warehouse = warehouse_from_environment()
+    assert warehouse.hash_emails is True and isinstance(warehouse.pii_hash_key, dg.EnvVar)
+    monkeypatch.setenv("PUBLISH_HASHED_EMAILS", "false")
+    assert warehouse_from_environment().hash_emails is False

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
-from expectations.data_docs import save_result
+from expectations.data_docs import run_results, save_result
 from expectations.registry import SUITES, SuiteSpec
 from expectations.runner import SuiteOutcome, columns_used, combined, validate
 from expectations.table_facts import ROW_COUNT, fact_expectations
@@ -64,7 +64,12 @@ def _schema_checks(schema: str, specs: list[SuiteSpec]) -> dg.AssetChecksDefinit
                 for result in _check_table(context, reader, quality, table_specs):
                     blocked = blocked or (not result.passed and result.severity == dg.AssetCheckSeverity.ERROR)
                     yield result
-        if blocked:  # the night stops here, before the publish step that would otherwise build the report
+        # A failed blocking suite stops the night before the publish step, which otherwise builds the Data Docs:
+        # from then on each suite step of the run rebuilds them itself.
+        stopped = run_results(quality.report_path, context.run.run_id) / ".blocked"
+        if blocked:
+            stopped.touch()
+        if stopped.exists():
             build_data_docs(quality.report_path, context.run.run_id, context.log)
 
     return gx_suites
