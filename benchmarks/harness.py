@@ -18,6 +18,7 @@ problems and left out of the medians. Results: ``benchmarks/results/latest.json`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -79,6 +80,9 @@ def git_state() -> dict:
     measured the same code even in a working tree that has no git metadata (a copied snapshot).
     """
     state: dict = {"tree_digest": tree_digest()}
+    copied_from = ROOT / ".snapshot-of.json"  # a copy of a working tree made to measure it while it changes
+    if copied_from.exists():
+        state.update(json.loads(copied_from.read_text()))
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
@@ -227,10 +231,11 @@ def _gate_extract(sample: dict, tool: str, expected: dict, keys: dict, tables: l
 
 
 def run_night(sandbox, folder: Path, stats: dict, keys: dict, grains: dict, after_first_load: bool,
-              simulated_now: str | None = None) -> dict:
+              simulated_now: str | None = None, memory_limit_mb: float | None = None) -> dict:
     """One nightly job in a worker on the warehouse in `folder`, then the gates."""
     sample = run_worker({"task": "night", "url": sandbox.url, "warehouse_dir": str(folder),
-                         "simulated_now": simulated_now}, folder / "_worker", sandbox.process.pid)
+                         "simulated_now": simulated_now}, folder / "_worker", sandbox.process.pid,
+                        memory_limit_mb=memory_limit_mb)
     if "error" in sample:
         sample.update(valid=False, problems=[sample["error"]])
         return sample
@@ -318,7 +323,8 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
             samples = []
             for repeat in range(night_repeats):
                 folder = work / f"night-{repeat}"
-                sample = run_night(sandbox, folder, stats, keys, grains, after_first_load=False)
+                sample = run_night(sandbox, folder, stats, keys, grains, after_first_load=False,
+                                   memory_limit_mb=memory_limit_mb)
                 sample["repeat"] = repeat
                 samples.append(sample)
                 _log_night(f"full night #{repeat + 1}", sample)
@@ -334,7 +340,7 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
             section["incremental"]["error"] = "no valid full night to start from"
         for rate in rates if base is not None else ():
             section["incremental"][str(rate)] = measure_incremental(scale, seed, rate, stats, base, keys, grains,
-                                                                    night_repeats, work)
+                                                                    night_repeats, work, memory_limit_mb)
         full = (section.get("night") or {}).get("median", {}).get("end_to_end_seconds")
         for result in section["incremental"].values():
             if isinstance(result, dict) and "median" in result:
@@ -345,7 +351,7 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
 
 
 def measure_incremental(scale: str, seed: int, rate: float, stats_day0: dict, base: Path, keys: dict,
-                        grains: dict, repeats: int, work: Path) -> dict:
+                        grains: dict, repeats: int, work: Path, memory_limit_mb: float | None = None) -> dict:
     """A fresh sandbox advanced one day at `rate`, and the nightly job on copies of the full night's warehouse."""
     from sandbox.launcher import running_sandbox
 
@@ -364,7 +370,7 @@ def measure_incremental(scale: str, seed: int, rate: float, stats_day0: dict, ba
             folder = work / f"incremental-{rate}-{repeat}"
             shutil.copytree(base, folder, symlinks=True, ignore=shutil.ignore_patterns("_worker"))
             sample = run_night(sandbox, folder, stats, keys, grains, after_first_load=True,
-                               simulated_now=simulated_now)
+                               simulated_now=simulated_now, memory_limit_mb=memory_limit_mb)
             sample["repeat"] = repeat
             samples.append(sample)
             _log_night(f"incremental night r={rate} #{repeat + 1}", sample)
@@ -389,7 +395,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tools", default=",".join(TOOLS + EXTRA_TOOLS),
                         help="extraction tools, optionally with their own repeats: floor,ours,peer=1,...")
     parser.add_argument("--memory-limit-mb", type=float, default=8192,
-                        help="stop an extraction sample whose processes pass this much memory (shared machines)")
+                        help="stop a sample whose processes (worker and children, not the sandbox) pass this much "
+                             "memory: a guard for shared machines; the sample is reported as failed")
     parser.add_argument("--night-repeats", type=int, help="samples per full and incremental night (default 3; "
                                                           "--quick: 1)")
     parser.add_argument("--only", help="comma-separated parts: extract,night,incremental (default: all)")

@@ -156,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.scale:
             label = f"sandbox_{args.scale}"
             warehouse = load_from_sandbox(args.scale, args.seed, work / "warehouse")
-            counts = {}
+            with duckdb.connect(str(warehouse), read_only=True) as connection:
+                counts = {table: connection.execute(f"select count(*) from {table}").fetchone()[0]
+                          for table in REPLICATED}
         else:
             label = f"replica_x{args.factor}"
             warehouse = work / "warehouse.duckdb"
