@@ -8,6 +8,10 @@ cursor. Chunks are read oldest first and every account's rows of a chunk are han
 together: a run that stops early (a spent quota) never loads half a chunk, so the cursor (the
 newest date loaded) only ever passes complete chunks and the next run resumes where it should.
 
+The window is planned per account: each account keeps its own newest complete day (see
+:class:`AccountCursors`), so an account that appears after the first sync gets the full history
+backfill while the accounts already synced re-read only their trailing window.
+
 Every metric row carries its account's currency and time zone, a single-column key
 (``account:entity…:date``) and a window key (``account:date``): the loader replaces all rows of
 each loaded window key, so a restated day wins, a row the platform no longer reports for that
@@ -16,7 +20,7 @@ day goes, and one account's partial read never touches another account's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,12 +95,80 @@ def local_today(clock: Clock, time_zone: str) -> date:
     return clock().astimezone(zone).date()
 
 
+#: The key of the per-account cursors in the loader's state of a metrics stream.
+ACCOUNT_CURSORS_KEY = "account_cursors"
+
+
+def loader_state() -> MutableMapping | None:
+    """The state the loader keeps for the stream being read, or None when no load is running.
+
+    The raw loader reads pages inside a dlt resource, whose state dlt commits in the same load
+    package as the rows: a per-account cursor written here is saved exactly when the rows it
+    describes are, and a run that dies keeps none of it. Outside a load (a client used on its
+    own) there is no such state and every account follows the stream cursor.
+    """
+    try:
+        import dlt
+        from dlt.common.exceptions import DltException
+    except ImportError:  # pragma: no cover - dlt is part of the pinned stack
+        return None
+    try:
+        return dlt.current.resource_state()
+    except DltException:
+        return None
+
+
+class AccountCursors:
+    """The newest complete day read per account of one metrics stream.
+
+    `state` is where the days are kept between runs (the loader's stream state, or None for a
+    client used outside a load). An account with no entry has never been read: it gets the full
+    history. State written before per-account cursors existed holds only the stream cursor;
+    then every account resumes from it, as before.
+    """
+
+    def __init__(self, state: MutableMapping | None, since: date | None) -> None:
+        self.state = state
+        self.since = since
+        self.known: dict[str, str] | None = None if state is None else state.get(ACCOUNT_CURSORS_KEY)
+
+    def since_for(self, account: Hashable) -> date | None:
+        """The newest day already loaded for `account` (None: never loaded, so backfill)."""
+        if self.known is None:
+            return self.since
+        day = self.known.get(str(account))
+        return date.fromisoformat(day) if day else None
+
+    def advance(self, chunk: list[Span]) -> None:
+        """Record that every account of `chunk` was read through its part's last day."""
+        if self.state is None:
+            return
+        known = self.state.setdefault(ACCOUNT_CURSORS_KEY, dict(self.known or {}))
+        for account, _, last in chunk:
+            if known.get(str(account), "") < last.isoformat():
+                known[str(account)] = last.isoformat()
+        self.known = known
+
+
+def plan_reads(window: MetricWindow, accounts: dict[Hashable, date], since: datetime | date | None,
+               ) -> tuple[list[list[Span]], AccountCursors]:
+    """The chunks to read for `accounts` (each with its local today), planned from each account's own cursor."""
+    cursors = AccountCursors(loader_state(), cursor_date(since))
+    spans = {account: window.days_to_read(today, cursors.since_for(account)) for account, today in accounts.items()}
+    return window.plan(spans), cursors
+
+
 def read_in_chunks(chunks: list[list[Span]], read: Callable[[Hashable, date, date], Iterator[list[dict]]],
-                   ) -> Iterator[list[dict]]:
-    """Every page of every chunk, each chunk's pages yielded only once all its accounts were read."""
+                   cursors: AccountCursors | None = None) -> Iterator[list[dict]]:
+    """Every page of every chunk, each chunk's pages yielded only once all its accounts were read.
+
+    Once the loader has taken a chunk's last page, `cursors` records the chunk as read.
+    """
     for chunk in chunks:
         pages = [page for account, first, last in chunk for page in read(account, first, last) if page]
         yield from pages
+        if cursors is not None:
+            cursors.advance(chunk)
 
 
 #: The columns the client adds to every metric row (sources starting with ``_`` are not the platform's fields).

@@ -16,14 +16,14 @@ from datetime import date, datetime
 
 import requests
 
-from connectors.ad_metrics import Clock, MetricWindow, cursor_date, local_today, read_in_chunks, stamp, utc_now
+from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.google_ads.streams import CUSTOMERS
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
 from connectors.naming import snake_case
 from connectors.redact import register_secret
-from connectors.schema import Stream
+from connectors.schema import Field, Stream
 
 BASE_URL = "https://googleads.googleapis.com"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -159,25 +159,53 @@ class GoogleAdsClient:
                     self._customers[customer_id] = row
         return self._customers
 
+    def discover(self, stream: Stream) -> Stream:
+        """The stream with every selectable attribute of its resource that it does not declare yet.
+
+        A GAQL answer holds only the fields the query selects, so a field Google adds never shows
+        up by itself: it is found in the field catalogue (``GoogleAdsFieldService``) and selected
+        from then on. Metric streams keep their declared selection (their grain and sums are fixed).
+        """
+        if stream.options["kind"] == "metrics":
+            return stream
+        resource = stream.options["resource"]
+        query = (f"SELECT name, category, data_type, selectable WHERE name LIKE '{resource}.%' "
+                 "AND category = 'ATTRIBUTE'")
+        answer = self.http.request_json("POST", f"{self.base_url}/{self.api_version}/googleAdsFields:search",
+                                        json={"query": query})
+        declared = {gaql_field(spec.source) for spec in stream.fields}
+        extra = []
+        for entry in answer.get("results", ()):
+            name = entry.get("name") or ""
+            if not name.startswith(f"{resource}.") or not entry.get("selectable") or name in declared:
+                continue
+            attribute = name.split(".", 1)[1]
+            source = ".".join(_camel(part) for part in name.split("."))
+            extra.append(Field(attribute, source, CATALOGUE_TYPES.get(entry.get("dataType"), "string")))
+        return stream.with_fields(extra)
+
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
         """Yield the stream's rows: entities whole, metrics over the restatement window in date chunks."""
         kind = stream.options["kind"]
-        if kind == "customers":
+        if kind == "customers" and stream.fields == CUSTOMERS.fields:
             yield list(self.customers().values())
+            return
+        if kind == "customers":  # discovered fields beyond the ones every client reads
+            yield [row for customer_id in self.customers() for row in self.search_stream(customer_id, gaql(stream))]
             return
         if kind == "entity":
             for customer_id in self.customers():
                 yield self.search_stream(customer_id, gaql(stream))
             return
-        spans = {}
-        for customer_id, row in self.customers().items():
-            if row["customer"].get("manager"):
-                continue  # a manager account has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
-            today = local_today(self.clock, row["customer"].get("timeZone") or "UTC")
-            spans[customer_id] = self.window.days_to_read(today, cursor_date(since))
-        yield from read_in_chunks(self.window.plan(spans), lambda cid, first, last: [
+        todays = {
+            customer_id: local_today(self.clock, row["customer"].get("timeZone") or "UTC")
+            for customer_id, row in self.customers().items()
+            if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
+        }
+        chunks, cursors = plan_reads(self.window, todays, since)
+        yield from read_in_chunks(chunks, lambda cid, first, last: [
             [self._stamped(stream, cid, row) for row in self.search_stream(cid, gaql(stream, first, last))]
-        ])
+        ], cursors)
 
     def search_stream(self, customer_id: str, query: str) -> list[dict]:
         """Every row of one GAQL query: all batches of one ``searchStream`` answer, checked for errors."""
@@ -199,6 +227,17 @@ class GoogleAdsClient:
         entity_ids = [_at(row, path) for path in stream.options["entity_ids"]]
         return stamp(row, customer_id, entity_ids, _at(row, "segments.date"), customer.get("currencyCode"),
                      customer.get("timeZone"))
+
+
+#: Column types of the field catalogue's ``dataType`` values (ENUM, STRING, RESOURCE_NAME… stay text).
+CATALOGUE_TYPES = {"INT32": "int", "INT64": "int", "DOUBLE": "float", "FLOAT": "float", "BOOLEAN": "bool",
+                   "DATE": "date", "MESSAGE": "json"}
+
+
+def _camel(snake: str) -> str:
+    """``cpc_bid_micros`` → ``cpcBidMicros`` (the proto3 JSON name of a GAQL field part)."""
+    head, *rest = snake.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _at(row: dict, path: str) -> object:

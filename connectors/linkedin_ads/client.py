@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import requests
 
-from connectors.ad_metrics import Clock, MetricWindow, cursor_date, local_today, read_in_chunks, stamp, utc_now
+from connectors.ad_fields import new_record_fields
+from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
@@ -120,7 +121,7 @@ class LinkedInAdsClient:
                                on_auth_failure=self.auth.invalidate, policy=self.policy or RetryPolicy(),
                                sleep=self.sleep)
         self._accounts: dict[str, dict] | None = None
-        self._campaigns: dict[str, list[dict]] = {}
+        self._objects: dict[tuple[str, str], list[dict]] = {}
 
     def _authorize(self, headers: dict) -> None:
         headers["Authorization"] = f"Bearer {self.auth.access_token()}"
@@ -144,21 +145,38 @@ class LinkedInAdsClient:
 
     def campaigns(self, account: str) -> list[dict]:
         """Every campaign of an account, whatever its status (they size the analytics slices too)."""
-        if account not in self._campaigns:
-            self._campaigns[account] = [row for page in self._account_finder(CAMPAIGNS, account) for row in page]
-        return self._campaigns[account]
+        return self.account_objects(CAMPAIGNS, account)
+
+    def account_objects(self, stream: Stream, account: str) -> list[dict]:
+        """Every object of an account's finder, whatever its status, read once per client."""
+        key = (stream.options["finder"], account)
+        if key not in self._objects:
+            self._objects[key] = [row for page in self._account_finder(stream, account) for row in page]
+        return self._objects[key]
+
+    def discover(self, stream: Stream) -> Stream:
+        """The stream with a column for every top-level field its records carry beyond the declared ones.
+
+        LinkedIn returns its objects whole, so a field it adds shows up in the records themselves;
+        they are read here once and served from memory to :meth:`read_pages`. Analytics answer only
+        the ``fields`` asked for, so their schema never drifts.
+        """
+        kind = stream.options["kind"]
+        if kind == "accounts":
+            return stream.with_fields(new_record_fields(stream, self.accounts().values()))
+        if kind == "account_objects":
+            records = (row for account in self.accounts() for row in self.account_objects(stream, account))
+            return stream.with_fields(new_record_fields(stream, records))
+        return stream
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
         """Yield the stream's records: accounts and their objects whole, analytics over the restatement window."""
         kind = stream.options["kind"]
         if kind == "accounts":
             yield list(self.accounts().values())
-        elif kind == "account_objects" and stream.options["finder"] == CAMPAIGNS.options["finder"]:
-            for account in self.accounts():
-                yield self.campaigns(account)
         elif kind == "account_objects":
             for account in self.accounts():
-                yield from self._account_finder(stream, account)
+                yield self.account_objects(stream, account)
         elif kind == "analytics":
             yield from self._analytics(stream, since)
         else:
@@ -181,7 +199,7 @@ class LinkedInAdsClient:
 
     def _analytics(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
         today = local_today(self.clock, REPORTING_TIME_ZONE)
-        spans = {account: self.window.days_to_read(today, cursor_date(since)) for account in self.accounts()}
+        chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since)
 
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             campaigns = max(1, len(self.campaigns(account)))
@@ -192,7 +210,7 @@ class LinkedInAdsClient:
                 yield [self._stamped(account, element) for element in self._analytics_slice(account, start, end)]
                 start = end + timedelta(days=1)
 
-        yield from read_in_chunks(self.window.plan(spans), read)
+        yield from read_in_chunks(chunks, read, cursors)
 
     def _analytics_slice(self, account: str, first: date, last: date) -> list[dict]:
         """Every element of one account's date range, split in two for as long as an answer comes back full."""

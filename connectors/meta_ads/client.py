@@ -19,12 +19,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from connectors.ad_metrics import Clock, MetricWindow, cursor_date, local_today, read_in_chunks, stamp, utc_now
+from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
 from connectors.errors import SourceError, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
 from connectors.meta_ads.auth import MetaTokenExchange
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
-from connectors.schema import Stream
+from connectors.schema import Field, Stream
 
 BASE_URL = "https://graph.facebook.com"
 API_VERSION = "v23.0"
@@ -143,11 +143,49 @@ class MetaAdsClient:
             self._accounts = {str(row.get("account_id") or row["id"].removeprefix("act_")): row for row in rows}
         return self._accounts
 
+    def discover(self, stream: Stream) -> Stream:
+        """The stream with every field of its node type that it does not declare yet.
+
+        Graph answers hold only the ``fields`` asked for, so a field Meta adds is found through
+        introspection (``GET /{node}?metadata=1``, on one node of the stream's type) and asked for
+        from then on. Insights have a fixed field list; a new action type arrives as a new entry
+        of ``actions`` / ``action_values``, which are kept whole as JSON.
+        """
+        kind = stream.options["kind"]
+        node = None
+        if kind == "accounts":
+            node = next((f"act_{account}" for account in self.accounts()), None)
+        elif kind == "objects":
+            node = self._any_object_id(stream)
+        if node is None:
+            return stream
+        body = self.http.get_json(f"{self.base_url}/{node}", params={"fields": "id", "metadata": "1"})
+        declared = {spec.source for spec in stream.fields} | {spec.column for spec in stream.fields}
+        extra = [Field(entry["name"], entry["name"], _graph_field_type(str(entry.get("type") or "")))
+                 for entry in (body.get("metadata") or {}).get("fields", ())
+                 if isinstance(entry, dict) and entry.get("name") and entry["name"] not in declared]
+        return stream.with_fields(extra)
+
+    def _any_object_id(self, stream: Stream) -> str | None:
+        """The id of one object of the stream (any status), or None when no account has one."""
+        statuses = [{"field": f"{stream.options['singular']}.effective_status", "operator": "IN",
+                     "value": list(EFFECTIVE_STATUSES)}]
+        for account in self.accounts():
+            body = self.http.get_json(f"{self.base_url}/act_{account}/{stream.options['edge']}",
+                                      params={"fields": "id", "filtering": json.dumps(statuses), "limit": 1})
+            for row in body.get("data", ()):
+                return str(row["id"])
+        return None
+
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
         """Yield the stream's records: accounts and objects whole, insights over the restatement window."""
         kind = stream.options["kind"]
-        if kind == "accounts":
+        if kind == "accounts" and stream.fields == AD_ACCOUNTS.fields:
             yield list(self.accounts().values())
+        elif kind == "accounts":  # discovered fields beyond the ones every client reads
+            fields = _platform_fields(stream)
+            yield [self.http.get_json(f"{self.base_url}/act_{account}", params={"fields": fields})
+                   for account in self.accounts()]
         elif kind == "objects":
             yield from self._objects(stream)
         elif kind == "insights":
@@ -163,11 +201,9 @@ class MetaAdsClient:
             yield from self._pages(f"{self.base_url}/act_{account}/{stream.options['edge']}", params)
 
     def _insights(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
-        spans = {
-            account: self.window.days_to_read(local_today(self.clock, row.get("timezone_name") or "UTC"),
-                                              cursor_date(since))
-            for account, row in self.accounts().items()
-        }
+        todays = {account: local_today(self.clock, row.get("timezone_name") or "UTC")
+                  for account, row in self.accounts().items()}
+        chunks, cursors = plan_reads(self.window, todays, since)
         level = stream.options["level"]
         actions = _action_types(stream)
 
@@ -184,7 +220,7 @@ class MetaAdsClient:
             for page in self._insight_pages(account, params, (last - first).days + 1):
                 yield [self._stamped(stream, account, row, actions) for row in page]
 
-        yield from read_in_chunks(self.window.plan(spans), read)
+        yield from read_in_chunks(chunks, read, cursors)
 
     def _insight_pages(self, account: str, params: dict, days: int) -> Iterable[list[dict]]:
         url = f"{self.base_url}/act_{account}/insights"
@@ -231,6 +267,14 @@ class MetaAdsClient:
         info = self.accounts()[account]
         entity_ids = [row.get(name) for name in stream.options["entity_ids"]]
         return stamp(row, account, entity_ids, row.get("date_start"), info.get("currency"), info.get("timezone_name"))
+
+
+def _graph_field_type(graph_type: str) -> str:
+    """The column type of an introspected field: lists and objects as JSON, numbers and flags as such."""
+    if graph_type.startswith("list") or graph_type[:1].isupper():
+        return "json"
+    return {"bool": "bool", "int": "int", "unsigned int": "int", "int32": "int", "float": "float"}.get(
+        graph_type, "string")
 
 
 def _platform_fields(stream: Stream) -> str:

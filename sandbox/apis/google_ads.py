@@ -132,7 +132,7 @@ class GoogleAdsEmulator:
 
     name = "google_ads"
     # Meta's paths also start with "/v"; "/v{N}/customers" keeps the two apart for the fault middleware.
-    path_prefixes = tuple(f"/v{n}/customers" for n in range(1, 100)) + ("/token",)
+    path_prefixes = tuple(f"/v{n}/{p}" for n in range(1, 100) for p in ("customers", "googleAdsFields")) + ("/token",)
 
     def __init__(self, state) -> None:
         self.state = state
@@ -149,6 +149,7 @@ class GoogleAdsEmulator:
             Route("/v{version}/customers:listAccessibleCustomers", self.list_accessible_customers),
             Route("/v{version}/customers/{cid}/googleAds:search", self.search, methods=["POST"]),
             Route("/v{version}/customers/{cid}/googleAds:searchStream", self.search_stream, methods=["POST"]),
+            Route("/v{version}/googleAdsFields:search", self.search_fields, methods=["POST"]),
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
@@ -221,6 +222,55 @@ class GoogleAdsEmulator:
             return _error_response(error, f"v{version}", stream=False)
         names = [f"customers/{row['customer.id']}" for row in self._table("customer")]
         return _json({"resourceNames": names})
+
+    async def search_fields(self, request: Request) -> Response:
+        """``POST /v{N}/googleAdsFields:search`` (GoogleAdsFieldService): the field catalogue, queried in GAQL
+        without a FROM clause, e.g. ``SELECT name, category, data_type, selectable WHERE name LIKE 'campaign.%'``.
+        """
+        version = request.path_params["version"]
+        if not version.isdigit():
+            return _not_found()
+        try:
+            self._check_credentials(request)
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            text = body.get("query", "") if isinstance(body, dict) else ""
+            # The catalogue takes no FROM clause; naming one lets the shared parser read the rest.
+            clause = re.search(r"(?i)\s(WHERE|ORDER|LIMIT)\b", text)
+            at = clause.start() if clause else len(text)
+            query = parse(f"{text[:at]} FROM google_ads_field{text[at:]}")
+            catalogue = self._field_catalogue()
+            for name in query.referenced():
+                if name not in FIELD_ATTRIBUTES:
+                    raise GaqlError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'.")
+            rows = [row for row in catalogue if all(c.matches(row.get(c.field)) for c in query.conditions)]
+            if query.limit is not None:
+                rows = rows[: query.limit]
+        except GaqlError as error:
+            return _error_response(GoogleAdsError(400, {"queryError": error.code}, str(error)), f"v{version}", False)
+        except GoogleAdsError as error:
+            return _error_response(error, f"v{version}", stream=False)
+        results = [{"resourceName": f"googleAdsFields/{row['name']}",
+                    **{_camel(name): row[name] for name in query.fields}} for row in rows]
+        return _json({"results": results, "totalResultsCount": str(len(results))} if results else {})
+
+    def _field_catalogue(self) -> list[dict]:
+        """Every field the sandbox can select, typed from the data: ``name``, ``category``, ``data_type``, …"""
+        samples: dict[str, object] = {}
+        for obj in ("customer", "campaign", "ad_group"):
+            for row in self._table(obj):
+                for name, value in row.items():
+                    if samples.get(name) is None:
+                        samples[name] = value
+        rows = []
+        for name in sorted(self._known_fields()):
+            prefix = name.split(".", 1)[0]
+            category = {"metrics": "METRIC", "segments": "SEGMENT"}.get(prefix, "ATTRIBUTE")
+            rows.append({"name": name, "category": category, "selectable": True, "filterable": True,
+                         "data_type": _data_type(name, samples.get(name))})
+        return rows
 
     async def search(self, request: Request) -> Response:
         """``POST …/googleAds:search`` — one page of rows and a ``nextPageToken`` unless it is the last."""
@@ -356,9 +406,11 @@ class GoogleAdsEmulator:
     def _known_fields(self) -> set[str]:
         known = {f"{resource}.{name}" for resource, names in ATTRIBUTES.items() for name in names}
         known |= {f"metrics.{name}" for name in BASE_METRICS + DERIVED_METRICS} | {"segments.date"}
-        for obj in ("customer", "campaign", "ad_group", "campaign_metrics"):
-            for row in self._table(obj)[:50]:
+        for obj in ("customer", "campaign", "ad_group"):  # entities are few: every field any of them carries
+            for row in self._table(obj):
                 known.update(row)
+        for row in self._table("campaign_metrics")[:50]:
+            known.update(row)
         return known
 
     def _resolve_during(self, condition: Condition) -> Condition:
@@ -531,6 +583,29 @@ class _Renderer:
             if value is not None:
                 result.setdefault(resource, {})[attribute] = encode(value)
         return result
+
+
+#: The columns of the GoogleAdsFieldService catalogue the sandbox answers.
+FIELD_ATTRIBUTES = {"name", "category", "data_type", "selectable", "filterable"}
+
+
+def _data_type(name: str, sample: object) -> str:
+    """The catalogue's ``data_type`` of a field, from its known type or a sample value."""
+    if name in INT64_FIELDS:
+        return "INT64"
+    if name.startswith("metrics."):
+        return "DOUBLE"
+    if name == "segments.date" or name.endswith(("_date", ".start_date", ".end_date")):
+        return "DATE"
+    if isinstance(sample, bool):
+        return "BOOLEAN"
+    if isinstance(sample, int):
+        return "INT64"
+    if isinstance(sample, float):
+        return "DOUBLE"
+    if isinstance(sample, (dict, list)):
+        return "MESSAGE"
+    return "STRING"
 
 
 def _encoder(name: str):

@@ -100,6 +100,32 @@ DATE_PRESETS = {
     "last_90d": (90, 1),
 }
 MAX_REPORT_RUNS = 200
+#: The fields ``?metadata=1`` lists per node type, besides those found in the data.
+NODE_FIELDS = {
+    "AdAccount": ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
+                  "account_status"),
+    "Campaign": ("id", "account_id", "name", "status", "configured_status", "effective_status", "objective",
+                 "buying_type", "daily_budget", "lifetime_budget", "budget_remaining", "bid_strategy",
+                 "special_ad_categories", "created_time", "start_time", "stop_time", "updated_time"),
+    "AdSet": ("id", "account_id", "campaign_id", "name", "status", "configured_status", "effective_status",
+              "daily_budget", "lifetime_budget", "budget_remaining", "bid_strategy", "optimization_goal",
+              "billing_event", "created_time", "start_time", "updated_time"),
+}
+
+
+def _graph_type(sample: object) -> str:
+    """The ``type`` introspection gives a field, from a sample value."""
+    if isinstance(sample, bool):
+        return "bool"
+    if isinstance(sample, int):
+        return "int"
+    if isinstance(sample, float):
+        return "float"
+    if isinstance(sample, list):
+        return "list<string>"
+    if isinstance(sample, dict):
+        return "Object"
+    return "string"
 
 
 class MetaError(Exception):
@@ -328,7 +354,7 @@ class MetaAdsEmulator:
     def _ad_account(self, request: Request, params: dict) -> Response:
         account = self._account_row(request.path_params["account"])
         fields = _fields(params, ("id", "account_id"), self._object_fields("ad_accounts"), "AdAccount")
-        return JSONResponse(_pick(account, fields))
+        return JSONResponse(self._with_metadata(params, _pick(account, fields), "ad_accounts", "AdAccount"))
 
     def _list_objects(self, request: Request, params: dict, obj: str, singular: str) -> Response:
         account = _account_id(self._account_row(request.path_params["account"]))
@@ -354,9 +380,8 @@ class MetaAdsEmulator:
         for obj, node_type in (("campaigns", "Campaign"), ("adsets", "AdSet")):
             for row in self._table(obj):
                 if str(row.get("id")) == node:
-                    return JSONResponse(
-                        _pick(row, _fields(params, ("id",), self._object_fields(obj), node_type))
-                    )
+                    picked = _pick(row, _fields(params, ("id",), self._object_fields(obj), node_type))
+                    return JSONResponse(self._with_metadata(params, picked, obj, node_type))
         raise _missing_object(node)
 
     def _account_row(self, account: str) -> dict:
@@ -364,6 +389,19 @@ class MetaAdsEmulator:
             if _account_id(row) == account:
                 return row
         raise _missing_object(f"act_{account}")
+
+    def _with_metadata(self, params: dict, node: dict, obj: str, node_type: str) -> dict:
+        """`node` plus, when ``metadata=1`` is asked, its type and the fields that type has (introspection)."""
+        if params.get("metadata") != "1":
+            return node
+        samples: dict[str, object] = {}
+        for row in self._table(obj):
+            for name, value in row.items():
+                if samples.get(name) is None:
+                    samples[name] = value
+        names = sorted(set(NODE_FIELDS[node_type]) | set(samples))
+        fields = [{"name": name, "type": _graph_type(samples.get(name))} for name in names]
+        return {**node, "metadata": {"type": node_type.lower(), "fields": fields}}
 
     def _object_fields(self, obj: str) -> set[str]:
         fields = {
@@ -392,7 +430,7 @@ class MetaAdsEmulator:
             "billing_event",
             "timezone_offset_hours_utc",
         }
-        for row in self._table(obj)[:50]:
+        for row in self._table(obj):  # objects are few: every field any of them carries
             fields.update(row)
         return fields
 

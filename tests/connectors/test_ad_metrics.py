@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from connectors.ad_metrics import MetricWindow, local_today, read_in_chunks, stamp
+from connectors.ad_metrics import AccountCursors, MetricWindow, local_today, read_in_chunks, stamp
 from connectors.errors import SourceError, SourceLimitReached
 
 TODAY = date(2026, 6, 15)
@@ -61,3 +61,32 @@ def test_a_row_missing_its_day_or_entity_gets_no_key_so_it_is_quarantined():
         "_account_time_zone": "Europe/Berlin"}
     assert stamp({}, "acct", ["c1"], None, "EUR", "UTC")["_row_key"] is None
     assert stamp({}, "acct", [None], "2026-06-01", "EUR", "UTC")["_window_key"] is None
+
+
+def test_account_cursors_backfill_a_new_account_and_advance_only_past_chunks_handed_over():
+    state = {"cursor": "2026-06-14", "account_cursors": {"old": "2026-06-14"}}
+    cursors = AccountCursors(state, date(2026, 6, 14))
+    assert cursors.since_for("old") == date(2026, 6, 14) and cursors.since_for("new") is None
+    window = MetricWindow(lookback_days=3, history_days=10, chunk_days=5)
+    spans = {account: window.days_to_read(TODAY, cursors.since_for(account)) for account in ("old", "new")}
+    chunks = window.plan(spans)
+    assert [[account for account, _, _ in chunk] for chunk in chunks] == [["new"], ["old", "new"]]
+
+    def read(account, first, last):
+        if first == date(2026, 6, 11):
+            raise SourceLimitReached("quota")  # the second chunk's first read
+        yield [{"account": account}]
+
+    pages = read_in_chunks(chunks, read, cursors)
+    assert next(pages) == [{"account": "new"}]
+    assert state["account_cursors"] == {"old": "2026-06-14"}  # the page is handed over, not yet taken
+    with pytest.raises(SourceLimitReached):
+        next(pages)
+    assert state["account_cursors"] == {"old": "2026-06-14", "new": "2026-06-10"}
+
+
+def test_account_cursors_follow_the_stream_cursor_when_state_has_none_of_them():
+    assert AccountCursors({"cursor": "2026-06-14"}, date(2026, 6, 14)).since_for("any") == date(2026, 6, 14)
+    outside_a_load = AccountCursors(None, None)
+    assert outside_a_load.since_for("any") is None
+    outside_a_load.advance([("any", TODAY, TODAY)])  # nothing to keep, nothing fails

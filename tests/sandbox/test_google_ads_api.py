@@ -457,3 +457,29 @@ def test_expired_token_is_unauthenticated_then_refresh_recovers(google):
         "authenticationError": "OAUTH_TOKEN_EXPIRED"
     }
     assert _call(google.url, "SELECT campaign.id FROM campaign", "search").status_code == 200
+
+
+def _fields(base, query, headers=None) -> requests.Response:
+    return requests.post(f"{base}/v17/googleAdsFields:search", json={"query": query},
+                         headers=headers or _headers(base), timeout=30)
+
+
+def test_field_service_lists_selectable_fields_typed_including_ones_only_the_data_has(google):
+    google.upsert("google_ads", "campaign", [{"campaign.id": CAMPAIGNS[0][0], "campaign.optimization_score": 0.5}])
+    answer = _fields(google.url, "SELECT name, category, data_type, selectable "
+                                 "WHERE name LIKE 'campaign.%' AND category = 'ATTRIBUTE'").json()
+    by_name = {row["name"]: row for row in answer["results"]}
+    assert by_name["campaign.optimization_score"] == {
+        "resourceName": "googleAdsFields/campaign.optimization_score", "name": "campaign.optimization_score",
+        "category": "ATTRIBUTE", "dataType": "DOUBLE", "selectable": True}
+    assert by_name["campaign.id"]["dataType"] == "INT64" and answer["totalResultsCount"] == str(len(by_name))
+    assert all(name.startswith("campaign.") for name in by_name)
+    selected = _stream_rows(_call(google.url, "SELECT campaign.id, campaign.optimization_score FROM campaign"))
+    assert {row["campaign"].get("optimizationScore") for row in selected} >= {0.5}
+    every = _fields(google.url, "SELECT name, category").json()["results"]
+    assert {row["category"] for row in every} == {"ATTRIBUTE", "METRIC", "SEGMENT"}
+    unknown = _fields(google.url, "SELECT name, nonsense WHERE name LIKE 'campaign.%'")
+    assert unknown.status_code == 400 and "UNRECOGNIZED_FIELD" in unknown.text
+    refused = _fields(google.url, "SELECT name", headers={"Authorization": "Bearer nope",
+                                                         "developer-token": DEVELOPER_TOKEN})
+    assert refused.status_code == 401

@@ -377,3 +377,19 @@ def test_expired_token_server_errors_and_bad_fields(meta):
     expired = _get(meta, f"/act_{ACCOUNT}/campaigns", token)
     assert expired.status_code == 400
     assert (expired.json()["error"]["code"], expired.json()["error"]["error_subcode"]) == (190, 463)
+
+
+def test_introspection_lists_the_fields_of_each_node_type_including_ones_only_the_data_has(meta):
+    token = _exchange(meta.url).json()["access_token"]  # the module's token was expired by the test before
+    campaign = next(iter(CAMPAIGNS))
+    meta.upsert("meta_ads", "campaigns", [{"id": campaign, "smart_promotion_type": "GUIDED_CREATION"}])
+    node = _get(meta, f"/{campaign}", token, fields="id", metadata="1").json()
+    fields = {entry["name"]: entry["type"] for entry in node["metadata"]["fields"]}
+    assert node["id"] == campaign and node["metadata"]["type"] == "campaign"
+    assert fields["smart_promotion_type"] == "string" and {"objective", "effective_status"} <= set(fields)
+    assert "timezone_name" not in fields  # an ad account's field, not a campaign's
+    account = _get(meta, f"/act_{ACCOUNT}", token, fields="id", metadata="1").json()["metadata"]
+    assert account["type"] == "adaccount" and {"currency", "timezone_name"} <= {f["name"] for f in account["fields"]}
+    requested = _get(meta, f"/{campaign}", token, fields="smart_promotion_type").json()
+    assert requested == {"id": campaign, "smart_promotion_type": "GUIDED_CREATION"}
+    assert "metadata" not in _get(meta, f"/{campaign}", token, fields="id").json()
