@@ -139,6 +139,16 @@ class AccountCursors:
         day = self.known.get(str(account))
         return date.fromisoformat(day) if day else None
 
+    def adopt(self, accounts: list[Hashable]) -> None:
+        """Give `accounts` the stream cursor as their own when the state predates per-account cursors.
+
+        Written before any chunk is read, so a run that stops early still leaves every account it
+        knew resuming from the stream cursor rather than looking new.
+        """
+        if self.state is not None and self.known is None and self.since is not None:
+            self.known = self.state[ACCOUNT_CURSORS_KEY] = {str(account): self.since.isoformat()
+                                                            for account in accounts}
+
     def advance(self, chunk: list[Span]) -> None:
         """Record that every account of `chunk` was read through its part's last day."""
         if self.state is None:
@@ -154,6 +164,7 @@ def plan_reads(window: MetricWindow, accounts: dict[Hashable, date], since: date
                ) -> tuple[list[list[Span]], AccountCursors]:
     """The chunks to read for `accounts` (each with its local today), planned from each account's own cursor."""
     cursors = AccountCursors(loader_state(), cursor_date(since))
+    cursors.adopt(list(accounts))
     spans = {account: window.days_to_read(today, cursors.since_for(account)) for account, today in accounts.items()}
     return window.plan(spans), cursors
 

@@ -86,7 +86,16 @@ def test_account_cursors_backfill_a_new_account_and_advance_only_past_chunks_han
 
 
 def test_account_cursors_follow_the_stream_cursor_when_state_has_none_of_them():
-    assert AccountCursors({"cursor": "2026-06-14"}, date(2026, 6, 14)).since_for("any") == date(2026, 6, 14)
+    state = {"cursor": "2026-06-14"}
+    cursors = AccountCursors(state, date(2026, 6, 14))
+    assert cursors.since_for("any") == date(2026, 6, 14)
+    cursors.adopt(["a", "b"])  # kept before any read, so a run that stops early leaves no account looking new
+    assert state["account_cursors"] == {"a": "2026-06-14", "b": "2026-06-14"}
+    cursors.advance([("a", TODAY, TODAY)])
+    assert state["account_cursors"] == {"a": TODAY.isoformat(), "b": "2026-06-14"}
+    first_run = AccountCursors({}, None)
+    first_run.adopt(["a"])
+    assert first_run.since_for("a") is None and first_run.state == {}
     outside_a_load = AccountCursors(None, None)
     assert outside_a_load.since_for("any") is None
     outside_a_load.advance([("any", TODAY, TODAY)])  # nothing to keep, nothing fails

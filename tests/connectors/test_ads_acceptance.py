@@ -377,6 +377,31 @@ def test_linkedin_a_field_added_to_its_objects_arrives_as_a_new_column(own, ware
     assert warehouse.rows("select count(*) from raw_linkedin_ads.campaigns") == [(6,)]
 
 
+# --- bad data -------------------------------------------------------------------------------------------
+
+MALFORMED_ENTITIES = {  # one object per platform whose timestamp or date is not one, and the field the reason names
+    "google_ads": (CAMPAIGNS, "campaign", {"campaign.id": "222", "campaign.start_date": "someday"},
+                   "campaign.startDate"),
+    "meta_ads": (META_CAMPAIGNS, "campaigns", {"id": "120208811223340002", "account_id": "104857600123456",
+                                               "created_time": "last tuesday"}, "created_time"),
+    "linkedin_ads": (LINKEDIN_CAMPAIGNS, "campaigns", {"id": 312456782, "changeAuditStamps": {
+        "created": {"time": "soon"}, "lastModified": {"time": 1775001600002}}}, "changeAuditStamps.created.time"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(MALFORMED_ENTITIES))
+def test_a_malformed_object_is_quarantined_and_the_rest_of_its_table_loaded(platform, own, warehouse):
+    stream, obj, record, field = MALFORMED_ENTITIES[platform]
+    own.upsert(platform, obj, [record])
+    result = warehouse.load(platform, [stream], PLATFORMS[platform].make_client(own.url))[stream.name]
+    served = own.stats()["records"][f"{platform}/{obj}"]
+    assert (result.quarantined, result.rows) == (1, served - 1)
+    assert warehouse.rows(f"select count(*) from raw_{platform}.{stream.name}") == [(served - 1,)]
+    [(name, reason, raw)] = warehouse.rows(f"select stream, reason, raw_record from raw_{platform}._quarantine")
+    assert name == stream.name and reason.startswith(f"field {field}:")
+    assert str(next(iter(record.values()))) in raw  # the record is kept whole, to be looked at and replayed
+
+
 # --- secrets ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
