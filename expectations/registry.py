@@ -7,12 +7,13 @@ Every table has two suites:
   only what the loader guarantees blocks (its key, its load stamps): raw keeps what the source
   sent, and the marts' suites decide what reaches BI.
 - ``<table>_health`` (warn): distribution — freshness of the newest record, the row count against
-  the previous night, and on raw tables the value rules above, which flag bad source data
-  without stopping the night.
+  the source's own total where its API reports one (raw tables) or else against the previous night,
+  and on raw tables the value rules above, which flag bad source data without stopping the night.
 
 Windows come from the environment: ``QUALITY_LOAD_MAX_AGE_HOURS`` (newest ``_loaded_at``, default 26),
 ``QUALITY_RECORD_MAX_AGE_HOURS`` (newest source change / event / day, default 72) and
-``QUALITY_MAX_ROW_DROP_PCT`` (default 20).
+``QUALITY_MAX_ROW_DROP_PCT`` (default 20); the tolerance around a source's total is
+``QUALITY_SOURCE_TOTAL_TOLERANCE_PCT`` (default 1).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ RECORD_MAX_AGE = timedelta(hours=_setting("QUALITY_RECORD_MAX_AGE_HOURS", 72))
 # A metrics day is complete a day after it ends, in the account's time zone: one day more.
 DAY_MAX_AGE = RECORD_MAX_AGE + timedelta(days=1)
 MAX_ROW_DROP = _setting("QUALITY_MAX_ROW_DROP_PCT", 20) / 100
+# Records created or deleted between the end of a sync and the count it asks for afterwards.
+SOURCE_TOTAL_TOLERANCE = _setting("QUALITY_SOURCE_TOTAL_TOLERANCE_PCT", 1) / 100
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,9 @@ class SuiteSpec:
     """A suite bound to a table: `blocking` suites stop the publish step when they fail.
 
     `key` names failing rows in the results; values of `masked` columns never leave the check.
-    `freshness` and `max_row_drop` add table-level expectations computed in SQL (see `table_facts`).
+    `freshness` and `max_row_drop` add table-level expectations computed in SQL (see `table_facts`);
+    `source_total_tolerance` compares the row count with the source's own total where its API reports
+    one (the raw asset's ``source_total`` metadata), instead of with the previous night.
     """
 
     name: str
@@ -85,6 +90,7 @@ class SuiteSpec:
     masked: tuple[str, ...] = ()
     freshness: tuple[Freshness, ...] = ()
     max_row_drop: float | None = None
+    source_total_tolerance: float | None = None
 
     @property
     def relation(self) -> str:
@@ -112,6 +118,7 @@ def raw(
             name=f"{source}_{table}_health", schema=schema, table=table, key=(key,), masked=masked,
             expectations=health, blocking=False, description=_doc(health),
             freshness=(Freshness("_loaded_at", LOAD_MAX_AGE), *freshness), max_row_drop=MAX_ROW_DROP,
+            source_total_tolerance=SOURCE_TOTAL_TOLERANCE,
         ),
     )
 

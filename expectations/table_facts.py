@@ -1,4 +1,5 @@
-"""Table-level expectations (row count against the previous night, newest record) over one SQL aggregate row.
+"""Table-level expectations over one SQL aggregate row: the row count against the source's own total
+(where its API reports one) or else against the previous night, and the newest record.
 
 Freshness and volume need the whole table, not a sample of it, and they are one aggregate each:
 the warehouse computes ``count(*)`` and ``max(<stamp>)`` and GX validates that one-row frame.
@@ -9,11 +10,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import great_expectations.expectations as gxe
 
 ROW_COUNT = "table_row_count"
+#: The rows compared with the source's total: all of them, or those not flagged deleted when the total omits those.
+SOURCE_COMPARED = "rows_compared_with_source_total"
+
+
+@dataclass(frozen=True)
+class SourceTotal:
+    """How many records the source reported for a table's stream at its last sync.
+
+    `excludes` names the column flagging the rows the source's count leaves out (deleted or archived).
+    """
+
+    total: int
+    excludes: str | None = None
+
+    def allowed_difference(self, tolerance: float) -> int:
+        """How many rows the table may differ from the total by: `tolerance` of it, rounded up."""
+        return math.ceil(self.total * tolerance)
+
+    def describe(self, relation: str, rows: int, tolerance: float) -> str:
+        """``raw_salesforce.account has 2990 rows (not is_deleted) where the source reports 3000 (±30 tolerated)``."""
+        scope = f" (not {self.excludes})" if self.excludes else ""
+        return (f"{relation} has {rows} rows{scope} where the source reports {self.total} "
+                f"(±{self.allowed_difference(tolerance)} tolerated)")
 
 
 def quoted(identifier: str) -> str:
@@ -21,17 +46,28 @@ def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def facts_sql(relation: str, stamps: Iterable[str] = ()) -> str:
-    """``select count(*) …, max(<stamp>) …`` over `relation`: the row count and the newest value of each stamp."""
+def facts_sql(relation: str, stamps: Iterable[str] = (), excludes: str | None = None) -> str:
+    """``select count(*) …, max(<stamp>) …`` over `relation`: the row count and the newest value of each stamp.
+
+    With `excludes` (a boolean column), also the rows it does not flag, as :data:`SOURCE_COMPARED`.
+    """
     newest = "".join(f", max({quoted(column)}) as {quoted(column)}" for column in stamps)
-    return f"select count(*) as {ROW_COUNT}{newest} from {relation}"
+    compared = (f", count(*) filter (where not coalesce({quoted(excludes)}, false)) as {SOURCE_COMPARED}"
+                if excludes else f", count(*) as {SOURCE_COMPARED}")
+    return f"select count(*) as {ROW_COUNT}{newest}{compared} from {relation}"
 
 
-def fact_expectations(spec, previous_rows: int | None, now: datetime | None = None) -> list:
-    """Newest records within their window; rows no fewer than the previous count minus the tolerated drop."""
+def fact_expectations(spec, previous_rows: int | None, now: datetime | None = None,
+                      source_total: SourceTotal | None = None) -> list:
+    """Newest records within their window; the row count within the tolerance of the source's own total
+    where there is one, else no fewer rows than the previous count minus the tolerated drop."""
     now = now or datetime.now(UTC)
     rules = [gxe.ExpectColumnMaxToBeBetween(column=f.column, min_value=now - f.max_age) for f in spec.freshness]
-    if spec.max_row_drop is not None and previous_rows:
+    if source_total is not None and spec.source_total_tolerance is not None:
+        allowed = source_total.allowed_difference(spec.source_total_tolerance)
+        rules.append(gxe.ExpectColumnValuesToBeBetween(column=SOURCE_COMPARED, min_value=source_total.total - allowed,
+                                                       max_value=source_total.total + allowed))
+    elif spec.max_row_drop is not None and previous_rows:
         floor = math.ceil(previous_rows * (1 - spec.max_row_drop))
         rules.append(gxe.ExpectColumnValuesToBeBetween(column=ROW_COUNT, min_value=floor))
     return rules

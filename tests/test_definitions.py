@@ -63,7 +63,10 @@ def test_schedule_runs_at_two_in_the_configured_time_zone(monkeypatch):
         importlib.reload(schedules)
 
 
-def test_secrets_come_from_the_environment_not_from_code():
+def test_secrets_come_from_the_environment_not_from_code(monkeypatch):
+    for variable in ("SALESFORCE_LOGIN_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET",
+                     "SALESFORCE_REFRESH_TOKEN"):
+        monkeypatch.setenv(variable, "set-in-the-environment")
     resources = defs().resources
     salesforce = resources["salesforce"]
     for field in ("client_id", "client_secret", "refresh_token", "login_url"):

@@ -4,7 +4,8 @@ Incremental CRM reads use search on the object's modified-date property, oldest 
 stops at 10,000 results per query, so a read that reaches the cap starts a new query at the
 newest modification it has seen; when 10,000 records share one timestamp it walks that
 timestamp by ``hs_object_id`` instead. Archived records never appear in search: every run
-sweeps the archived listing so deletes arrive as ``archived = true``.
+sweeps the archived listing so deletes arrive as ``archived = true``. Properties the portal has
+beyond the declared ones are discovered through the properties API, requested, and kept as columns.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import requests
 
 from connectors.auth import OAuthRefreshToken
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
-from connectors.schema import Stream
+from connectors.naming import snake_case
+from connectors.schema import Field, Stream
 
 BASE_URL = "https://api.hubapi.com"
 LIST_LIMIT = 100
@@ -27,6 +29,20 @@ SEARCH_CAP = 10_000
 ASSOCIATION_BATCH = 100
 #: HubSpot's ten-second window: without a Retry-After, wait one window out.
 TEN_SECONDLY_WAIT = 10.0
+#: Column types of HubSpot property types; enumerations, strings, phone numbers and the rest stay strings.
+_PROPERTY_TYPES = {"datetime": "timestamp", "date": "date", "bool": "bool"}
+
+
+def column_type(definition: dict) -> str:
+    """The column type of a property definition from ``/crm/v3/properties``.
+
+    Money (a currency symbol shown, or a currency display hint) is an exact decimal; other numbers are floats.
+    """
+    kind = definition.get("type")
+    if kind == "number":
+        money = definition.get("showCurrencySymbol") or definition.get("numberDisplayHint") == "currency"
+        return "decimal" if money else "float"
+    return _PROPERTY_TYPES.get(kind, "string")
 
 
 def classify(response: requests.Response) -> Verdict:
@@ -89,6 +105,36 @@ class HubSpotClient:
     def check(self) -> dict:
         """Authenticate and read one owner: a cheap proof that the credentials work."""
         return self.http.get_json(f"{self.base_url}/crm/v3/owners", params={"limit": 1})
+
+    def discover(self, stream: Stream) -> Stream:
+        """A CRM object stream plus every property the portal defines that it does not declare (new columns).
+
+        The new properties are requested from then on, since requests name every property of the stream.
+        Other streams have fixed shapes and come back as they are.
+        """
+        if stream.options.get("kind") != "crm_object":
+            return stream
+        body = self.http.get_json(f"{self.base_url}/crm/v3/properties/{stream.options['object_type']}")
+        declared = {f.source for f in stream.fields}
+        columns = {f.column for f in stream.fields}
+        extra = [
+            Field(snake_case(p["name"]), f"properties.{p['name']}", column_type(p))
+            for p in body.get("results", [])
+            if f"properties.{p['name']}" not in declared and snake_case(p["name"]) not in columns
+        ]
+        return stream.with_fields(extra)
+
+    def source_total(self, stream: Stream) -> int | None:
+        """How many live (not archived) records HubSpot holds for a CRM object stream: search's ``total``.
+
+        Search never counts archived records; streams other than CRM objects have no total (None).
+        """
+        if stream.options.get("kind") != "crm_object":
+            return None
+        url = f"{self.base_url}/crm/v3/objects/{stream.options['object_type']}/search"
+        body = self.http.request_json("POST", url, json={"filterGroups": [], "properties": ["hs_object_id"],
+                                                         "limit": 1})
+        return int(body["total"])
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
         """Yield the stream's records page by page (changed since `since` where the stream has a cursor)."""

@@ -4,8 +4,10 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from connectors.errors import SourceError
 from connectors.schema import Stream
 from pipelines.lib.raw_loader import StreamLoad, load_streams
+from pipelines.lib.raw_tables import ensure_raw_tables
 from pipelines.lib.warehouse import WarehouseResource
 
 OWNERS = ["team:data-engineering"]
@@ -22,7 +24,11 @@ def build_source_assets(
     resource_key: str,
     description: str,
 ) -> dg.AssetsDefinition:
-    """One multi-asset over every raw table of `source`; the resource at `resource_key` must have `client()`."""
+    """One multi-asset over every raw table of `source`.
+
+    The resource at `resource_key` has `client()` and `missing_settings()`; a source that is not
+    configured is skipped with one warning, its tables left (or created) empty so the night goes on.
+    """
     by_key = {raw_asset_key(source, stream): stream for stream in streams}
     specs = [
         dg.AssetSpec(
@@ -41,8 +47,13 @@ def build_source_assets(
                     required_resource_keys={resource_key, "warehouse"})
     def sync(context: dg.AssetExecutionContext):
         selected = [stream for key, stream in by_key.items() if key in context.selected_asset_keys]
-        client = getattr(context.resources, resource_key).client()
+        resource = getattr(context.resources, resource_key)
         warehouse: WarehouseResource = context.resources.warehouse
+        missing = resource.missing_settings()
+        if missing:
+            yield from _skip_unconfigured(context, source, selected, missing, warehouse)
+            return
+        client = resource.client()
         results = load_streams(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
             discover=getattr(client, "discover", None),
@@ -53,15 +64,38 @@ def build_source_assets(
                 context.log.warning(
                     f"{source}.{stream.name} stopped early, the next run resumes: {result.stopped_early}"
                 )
-            yield dg.MaterializeResult(asset_key=raw_asset_key(source, stream), metadata=_metadata(result, client))
+            metadata = {**_metadata(result, client), **_source_total(context, source, stream, result, client)}
+            yield dg.MaterializeResult(asset_key=raw_asset_key(source, stream), metadata=metadata)
 
     sync.__doc__ = f"Sync {source} into `raw_{source}` (incremental, merged on primary key)."
     return sync
 
 
+def not_configured_status(missing: Sequence[str]) -> str:
+    """``not configured (missing HUBSPOT_CLIENT_SECRET)``: the status a skipped source reports."""
+    return f"not configured (missing {', '.join(missing)})"
+
+
+def _skip_unconfigured(context: dg.AssetExecutionContext, source: str, streams: Sequence[Stream],
+                       missing: Sequence[str], warehouse: WarehouseResource):
+    """Warn once, make sure the raw tables exist (empty when new), and report each asset as not configured."""
+    status = not_configured_status(missing)
+    context.log.warning(
+        f"Source {source} is {status}: skipped tonight. Its raw tables are kept as they are (created empty if "
+        f"new), so the models over the other sources still build. Set the missing environment variables to sync it."
+    )
+    ensure_raw_tables(source, streams, warehouse.loader_target, warehouse.dlt_pipelines_dir)
+    for stream in streams:
+        yield dg.MaterializeResult(asset_key=raw_asset_key(source, stream), metadata={
+            "status": dg.MetadataValue.text(status),
+            "rows_loaded": dg.MetadataValue.int(0),
+        })
+
+
 def _metadata(result: StreamLoad, client) -> dict:
     stats = client.http.stats
     return {
+        "status": dg.MetadataValue.text("stopped early" if result.stopped_early else "synced"),
         "rows_loaded": dg.MetadataValue.int(result.rows),
         "rows_inserted": dg.MetadataValue.int(result.inserted),
         "rows_updated": dg.MetadataValue.int(result.updated),
@@ -77,3 +111,25 @@ def _metadata(result: StreamLoad, client) -> dict:
     }
 
 
+def _source_total(context: dg.AssetExecutionContext, source: str, stream: Stream, result: StreamLoad,
+                  client) -> dict:
+    """``source_total``: how many records the source itself reports for the stream, when its API reports one.
+
+    ``source_total_excludes`` names the raw column flagging the rows that count leaves out (deleted or
+    archived records). A stream that stopped early is not counted: its load is knowingly incomplete.
+    """
+    count = getattr(client, "source_total", None)
+    if count is None or result.stopped_early:
+        return {}
+    try:
+        total = count(stream)
+    except SourceError as exc:
+        context.log.warning(f"{source}.{stream.name}: the source's own total could not be read: {exc}")
+        return {}
+    if total is None:
+        return {}
+    metadata = {"source_total": dg.MetadataValue.int(total)}
+    flag = stream.options.get("deleted_flag")
+    if flag:
+        metadata["source_total_excludes"] = dg.MetadataValue.text(flag)
+    return metadata

@@ -1,4 +1,15 @@
-"""Dagster resources for the source APIs; credentials arrive through `dg.EnvVar` only."""
+"""Dagster resources for the source APIs; credentials arrive through `dg.EnvVar` only.
+
+Each resource names the environment variable behind each of its settings. A source whose
+required variables are not set is *not configured*: `from_environment` leaves those settings
+empty instead of failing, so the code location loads and the night runs without that source,
+and `missing_settings` tells the raw assets which variables to name in their warning.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -11,13 +22,47 @@ from connectors.meta_ads.client import MetaAdsClient
 from connectors.salesforce.client import SalesforceClient
 
 
-class SalesforceResource(dg.ConfigurableResource):
+class SourceResource(dg.ConfigurableResource):
+    """A source API's connection settings, each read from the environment variable `ENVIRONMENT` names."""
+
+    #: setting -> the environment variable that holds it
+    ENVIRONMENT: ClassVar[dict[str, str]] = {}
+    #: settings without which the source cannot be reached
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_environment(cls, **settings):
+        """The resource with every setting whose variable is set bound through `dg.EnvVar`; the others stay empty.
+
+        Which variables are set is read when the definitions load; Dagster loads them again in the
+        process that runs a job, so a run sees the environment it starts in.
+        """
+        bound = {name: dg.EnvVar(variable) for name, variable in cls.ENVIRONMENT.items() if os.environ.get(variable)}
+        return cls(**bound, **settings)
+
+    def missing_settings(self) -> list[str]:
+        """The environment variables (names only, never values) of the required settings that are empty."""
+        return [self.ENVIRONMENT.get(name, name) for name in self.REQUIRED if not getattr(self, name)]
+
+    @property
+    def is_configured(self) -> bool:
+        """True when every required setting has a value."""
+        return not self.missing_settings()
+
+
+class SalesforceResource(SourceResource):
     """A Salesforce org reached through the OAuth refresh-token flow (the sandbox by default)."""
 
-    login_url: str
-    client_id: str
-    client_secret: str
-    refresh_token: str
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "login_url": "SALESFORCE_LOGIN_URL", "client_id": "SALESFORCE_CLIENT_ID",
+        "client_secret": "SALESFORCE_CLIENT_SECRET", "refresh_token": "SALESFORCE_REFRESH_TOKEN",
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("login_url", "client_id", "client_secret", "refresh_token")
+
+    login_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
 
     def client(self) -> SalesforceClient:
         """A new client for one run."""
@@ -29,13 +74,19 @@ class SalesforceResource(dg.ConfigurableResource):
         )
 
 
-class HubSpotResource(dg.ConfigurableResource):
+class HubSpotResource(SourceResource):
     """A HubSpot portal reached through an OAuth app's refresh token (the sandbox by default)."""
 
-    base_url: str
-    client_id: str
-    client_secret: str
-    refresh_token: str
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "base_url": "HUBSPOT_BASE_URL", "client_id": "HUBSPOT_CLIENT_ID",
+        "client_secret": "HUBSPOT_CLIENT_SECRET", "refresh_token": "HUBSPOT_REFRESH_TOKEN",
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "client_id", "client_secret", "refresh_token")
+
+    base_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
 
     def client(self) -> HubSpotClient:
         """A new client for one run."""
@@ -51,9 +102,12 @@ def _ids(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-class AdPlatformResource(dg.ConfigurableResource):
-    """What every ad platform's metrics share: the nightly restatement window and the first-run history."""
+class AdPlatformResource(SourceResource):
+    """What every ad platform shares: an API base URL and version, the accounts to read, the restatement window."""
 
+    base_url: str = ""
+    account_ids: str = Field(default="", description="Comma-separated accounts to read; empty: every accessible one.")
+    api_version: str = ""
     lookback_days: int = Field(default=28, description="Days every run re-reads and replaces, ending today.")
     history_days: int = Field(default=365, description="Days the first run (no cursor yet) backfills.")
     chunk_days: int = Field(default=30, description="Days one metrics request covers at most.")
@@ -63,65 +117,80 @@ class AdPlatformResource(dg.ConfigurableResource):
         return MetricWindow(lookback_days=self.lookback_days, history_days=self.history_days,
                             chunk_days=self.chunk_days)
 
+    def client_settings(self) -> dict:
+        """The settings every ad client takes: base URL, accounts, API version and window."""
+        return {"base_url": self.base_url, "account_ids": _ids(self.account_ids), "api_version": self.api_version,
+                "window": self.window()}
+
 
 class GoogleAdsResource(AdPlatformResource):
     """Google Ads customers reached through OAuth plus a developer token (the sandbox by default)."""
 
-    base_url: str
-    token_url: str
-    client_id: str
-    client_secret: str
-    refresh_token: str
-    developer_token: str
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "base_url": "GOOGLE_ADS_BASE_URL", "token_url": "GOOGLE_ADS_TOKEN_URL", "client_id": "GOOGLE_ADS_CLIENT_ID",
+        "client_secret": "GOOGLE_ADS_CLIENT_SECRET", "refresh_token": "GOOGLE_ADS_REFRESH_TOKEN",
+        "developer_token": "GOOGLE_ADS_DEVELOPER_TOKEN", "login_customer_id": "GOOGLE_ADS_LOGIN_CUSTOMER_ID",
+        "account_ids": "GOOGLE_ADS_CUSTOMER_IDS",
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "token_url", "client_id", "client_secret", "refresh_token",
+                                           "developer_token")
+
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    developer_token: str = ""
     login_customer_id: str = ""
-    customer_ids: str = ""
     api_version: str = "v22"
 
     def client(self) -> GoogleAdsClient:
         """A new client for one run."""
+        settings = self.client_settings()
         return GoogleAdsClient(
-            base_url=self.base_url, token_url=self.token_url, client_id=self.client_id,
-            client_secret=self.client_secret, refresh_token=self.refresh_token, developer_token=self.developer_token,
-            login_customer_id=self.login_customer_id, customer_ids=_ids(self.customer_ids),
-            api_version=self.api_version, window=self.window(),
+            token_url=self.token_url, client_id=self.client_id, client_secret=self.client_secret,
+            refresh_token=self.refresh_token, developer_token=self.developer_token,
+            login_customer_id=self.login_customer_id, customer_ids=settings.pop("account_ids"), **settings,
         )
 
 
 class MetaAdsResource(AdPlatformResource):
     """Meta ad accounts reached through an app and a long-lived token that is exchanged each run."""
 
-    base_url: str
-    app_id: str
-    app_secret: str
-    access_token: str
-    account_ids: str = ""
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "base_url": "META_ADS_BASE_URL", "app_id": "META_ADS_APP_ID", "app_secret": "META_ADS_APP_SECRET",
+        "access_token": "META_ADS_ACCESS_TOKEN", "account_ids": "META_ADS_ACCOUNT_IDS",
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "app_id", "app_secret", "access_token")
+
+    app_id: str = ""
+    app_secret: str = ""
+    access_token: str = ""
     api_version: str = "v23.0"
     async_after_days: int = Field(default=30, description="Ranges longer than this go through async report runs.")
 
     def client(self) -> MetaAdsClient:
         """A new client for one run."""
-        return MetaAdsClient(
-            base_url=self.base_url, app_id=self.app_id, app_secret=self.app_secret, access_token=self.access_token,
-            account_ids=_ids(self.account_ids), api_version=self.api_version, window=self.window(),
-            async_after_days=self.async_after_days,
-        )
+        return MetaAdsClient(app_id=self.app_id, app_secret=self.app_secret, access_token=self.access_token,
+                             async_after_days=self.async_after_days, **self.client_settings())
 
 
 class LinkedInAdsResource(AdPlatformResource):
     """LinkedIn ad accounts reached through the OAuth refresh-token flow and a pinned API version."""
 
-    base_url: str
-    auth_url: str
-    client_id: str
-    client_secret: str
-    refresh_token: str
-    account_ids: str = ""
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "base_url": "LINKEDIN_ADS_BASE_URL", "auth_url": "LINKEDIN_ADS_AUTH_URL",
+        "client_id": "LINKEDIN_ADS_CLIENT_ID", "client_secret": "LINKEDIN_ADS_CLIENT_SECRET",
+        "refresh_token": "LINKEDIN_ADS_REFRESH_TOKEN", "account_ids": "LINKEDIN_ADS_ACCOUNT_IDS",
+    }
+    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "auth_url", "client_id", "client_secret", "refresh_token")
+
+    auth_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
     api_version: str = Field(default="202606", description="LinkedIn-Version (YYYYMM); each lives 12 months.")
 
     def client(self) -> LinkedInAdsClient:
         """A new client for one run."""
-        return LinkedInAdsClient(
-            base_url=self.base_url, auth_url=self.auth_url, client_id=self.client_id,
-            client_secret=self.client_secret, refresh_token=self.refresh_token,
-            account_ids=_ids(self.account_ids), api_version=self.api_version, window=self.window(),
-        )
+        return LinkedInAdsClient(auth_url=self.auth_url, client_id=self.client_id, client_secret=self.client_secret,
+                                 refresh_token=self.refresh_token, **self.client_settings())

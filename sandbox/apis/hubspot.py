@@ -1,5 +1,6 @@
 """HubSpot emulator: OAuth v1 refresh, CRM v3 list / get / search, owners, deal pipelines, v4 association
-reads, legacy v1 email events and campaigns, marketing v3 forms and v1 form submissions.
+reads, the CRM v3 properties API, legacy v1 email events and campaigns, marketing v3 forms and v1 form
+submissions.
 
 Follows reference/source-apis.md section 2: property values are always strings or null; the list
 cursor is opaque and ``paging`` is absent on the last page; ``archived=true`` lists only archived
@@ -36,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Match, Route
 
+from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
     DEFAULT_PROPERTIES,
     MODIFIED_PROPERTY,
@@ -110,6 +112,8 @@ class HubSpotEmulator:
                 Route("/crm/v3/objects/{object_type}/{record_id}", self.get_object),
                 Route("/crm/v3/owners", self.owners),
                 Route("/crm/v3/owners/", self.owners),
+                Route("/crm/v3/properties/{object_type}", self.properties),
+                Route("/crm/v3/properties/{object_type}/{property_name}", self.property),
                 Route("/crm/v3/pipelines/{object_type}", self.pipelines),
                 Route("/crm/v3/pipelines/{object_type}/{pipeline_id}", self.pipeline),
                 Route("/crm/v4/associations/{from_type}/{to_type}/batch/read", self.associations_batch_read,
@@ -240,6 +244,34 @@ class HubSpotEmulator:
         if stop < len(matches):
             body["paging"] = {"next": {"after": str(stop), "link": f"?after={stop}"}}
         return JSONResponse(body)
+
+    # --- properties ---------------------------------------------------------------------------------
+
+    async def properties(self, request: Request) -> Response:
+        """``GET /crm/v3/properties/{type}``: every property the object's records carry, with its type; no paging.
+
+        ``archived=true`` lists archived property definitions, of which the sandbox has none.
+        """
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
+        if object_type is None:
+            return _unknown_object(request.path_params["object_type"])
+        results = [] if _flag(request, "archived") else self._properties(object_type)
+        return self._with_rate_headers(JSONResponse({"results": results}))
+
+    async def property(self, request: Request) -> Response:
+        """``GET /crm/v3/properties/{type}/{name}``: one property definition, 404 when the object has no such one."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
+        if object_type is None:
+            return _unknown_object(request.path_params["object_type"])
+        name = request.path_params["property_name"]
+        found = next((p for p in self._properties(object_type) if p["name"] == name), None)
+        if found is None:
+            return _error(404, f"Unable to find property {name} for object type {object_type}", "OBJECT_NOT_FOUND")
+        return self._with_rate_headers(JSONResponse(found))
 
     # --- owners and pipelines ----------------------------------------------------------------------
 
@@ -504,6 +536,9 @@ class HubSpotEmulator:
 
     def _index(self, object_type: str) -> ObjectIndex:
         return self._view(object_type, "index", lambda rows: ObjectIndex(object_type, rows))
+
+    def _properties(self, object_type: str) -> list[dict]:
+        return self._view(object_type, "properties", lambda rows: property_definitions(object_type, rows))
 
     def _search_results(self, object_type: str, index: ObjectIndex, query) -> list[dict]:
         """The ordered result list of a query, kept for its next pages (search pages by offset)."""

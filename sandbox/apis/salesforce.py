@@ -184,6 +184,8 @@ class SalesforceEmulator:
             rows = self._select(query, include_deleted)
         except SoqlError as exc:
             return _error(400, exc.code, str(exc))
+        if query.count:  # the real API answers COUNT() with the number in totalSize and no records
+            return self._with_limits(JSONResponse({"totalSize": len(rows), "done": True, "records": []}))
         query_id = f"0r8SANDBOX{next(self._locator_ids):08d}"
         batch = _batch_size(request.headers.get("sforce-query-options"), self.state.page_size)
         with self._cursor_lock:

@@ -1,9 +1,10 @@
 """The subset of SOQL the Salesforce emulator understands, parsed into a :class:`Query`.
 
 Supported: ``SELECT f1, f2 FROM Object [WHERE cond AND cond ...] [ORDER BY field [ASC|DESC]]
-[LIMIT n]`` where a condition is ``field <op> literal`` with ``= != < <= > >=`` and literals
-as Salesforce writes them: unquoted datetimes with a zone (``2024-05-01T00:00:00Z``,
-``2024-05-01T00:00:00.000+0000``), dates, quoted strings, numbers, ``true``/``false``/``null``.
+[LIMIT n]`` and ``SELECT COUNT() FROM Object [WHERE ...]``, where a condition is ``field <op> literal``
+with ``= != < <= > >=`` and literals as Salesforce writes them: unquoted datetimes with a zone
+(``2024-05-01T00:00:00Z``, ``2024-05-01T00:00:00.000+0000``), dates, quoted strings, numbers,
+``true``/``false``/``null``.
 A quoted datetime is rejected as the real API does.
 """
 
@@ -69,6 +70,7 @@ class Query:
     order_by: str | None
     descending: bool
     limit: int | None
+    count: bool = False  # ``SELECT COUNT()``: only the number of matching records is returned
 
 
 def parse(soql: str) -> Query:
@@ -77,7 +79,10 @@ def parse(soql: str) -> Query:
     if not match:
         raise SoqlError("MALFORMED_QUERY", f"unexpected token in query:\n{soql}\n^")
     fields = [name.strip() for name in match["fields"].split(",")]
-    if not all(re.fullmatch(r"\w+", name) for name in fields):
+    count = [name.upper() for name in fields] == ["COUNT()"]
+    if count:
+        fields = []
+    elif not all(re.fullmatch(r"\w+", name) for name in fields):
         raise SoqlError("MALFORMED_QUERY", f"unexpected token in field list: {match['fields']}")
     conditions = []
     if match["where"]:
@@ -95,6 +100,7 @@ def parse(soql: str) -> Query:
         order_by=match["order"],
         descending=(match["direction"] or "ASC").upper() == "DESC",
         limit=int(match["limit"]) if match["limit"] else None,
+        count=count,
     )
 
 

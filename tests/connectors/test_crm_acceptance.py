@@ -3,15 +3,15 @@
 Everything runs for real: the sandbox over HTTP, the connectors, dlt into DuckDB.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
 
 from connectors.errors import AuthenticationError, SourceUnavailable
 from connectors.http import RetryPolicy
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.streams import CONTACTS
+from connectors.hubspot.client import HubSpotClient, column_type
+from connectors.hubspot.streams import CONTACTS, OWNERS
 from connectors.hubspot.streams import STREAMS as HUBSPOT_STREAMS
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.streams import ACCOUNT
@@ -229,6 +229,47 @@ def test_a_new_field_at_the_source_arrives_as_a_new_column(crm, warehouse):
     assert warehouse.rows("select region__c from raw_salesforce.account where id = '001SANDBOX00000007'") == [
         ("EMEA",)]
     assert warehouse.rows("select count(*) from raw_salesforce.account") == [(3000,)]
+
+
+def test_a_new_hubspot_property_arrives_as_a_typed_column_with_earlier_rows_null(crm, warehouse):
+    warehouse.load("hubspot", [CONTACTS], hubspot_client(crm.url))
+    changed = hubspot_contact(7, "2026-02-01T00:00:00.000Z")
+    changed["properties"].update(preferred_channel="webinar", seats_requested="12.5", renewal_date="2026-09-30")
+    crm.upsert("hubspot", "contacts", [changed])
+
+    second = warehouse.load("hubspot", [CONTACTS], hubspot_client(crm.url))["contacts"]
+    assert second.rows < 500  # incremental: the new property came with the changed record, not a full reload
+    assert warehouse.rows("select id, preferred_channel, seats_requested, renewal_date from raw_hubspot.contacts "
+                          "where preferred_channel is not null") == [("1007", "webinar", 12.5, date(2026, 9, 30))]
+    assert warehouse.rows("select count(*) from raw_hubspot.contacts where preferred_channel is null "
+                          "and seats_requested is null and renewal_date is null") == [(499,)]
+    types = dict(warehouse.rows("select column_name, data_type from information_schema.columns "
+                                "where table_schema = 'raw_hubspot' and table_name = 'contacts'"))
+    assert (types["preferred_channel"], types["seats_requested"], types["renewal_date"]) == (
+        "VARCHAR", "DOUBLE", "DATE")
+
+
+def test_hubspot_property_types_map_to_column_types():
+    assert column_type({"type": "number", "showCurrencySymbol": True}) == "decimal"
+    assert column_type({"type": "number", "numberDisplayHint": "currency"}) == "decimal"
+    assert column_type({"type": "number", "numberDisplayHint": "unformatted"}) == "float"
+    assert column_type({"type": "datetime"}) == "timestamp"
+    assert column_type({"type": "date"}) == "date"
+    assert column_type({"type": "bool"}) == "bool"
+    assert column_type({"type": "enumeration"}) == column_type({"type": "phone_number"}) == "string"
+
+
+def test_the_sources_report_their_own_totals_without_deleted_records(crm):
+    salesforce, hubspot = salesforce_client(crm.url), hubspot_client(crm.url)
+    assert salesforce.source_total(ACCOUNT) == 3000
+    assert hubspot.source_total(CONTACTS) == 500
+    assert hubspot.source_total(OWNERS) is None  # the owners API reports no total
+    crm.upsert("salesforce", "Account", [salesforce_account(3, IsDeleted=True)])
+    archived = hubspot_contact(3, "2026-02-01T00:00:00.000Z")
+    archived.update(archived=True, archivedAt="2026-02-01T00:00:00.000Z")
+    crm.upsert("hubspot", "contacts", [archived])
+    assert salesforce.source_total(ACCOUNT) == 2999  # counted through query: the recycle bin is left out
+    assert hubspot.source_total(CONTACTS) == 499  # search never counts archived records
 
 
 def test_a_malformed_record_is_quarantined_and_the_rest_of_its_page_loaded(crm, warehouse):

@@ -584,6 +584,36 @@ def test_forms_listing(hubspot):
     assert body["results"][0]["createdAt"] == "2026-01-01T00:00:00.000Z"
 
 
+# --- properties -----------------------------------------------------------------------------------------
+
+
+def test_properties_list_every_property_of_the_data_with_hubspot_types(hubspot):
+    session = _session(hubspot.url)
+    response = session.get(f"{hubspot.url}/crm/v3/properties/deals", timeout=10)
+    assert response.status_code == 200 and "paging" not in response.json()
+    by_name = {p["name"]: p for p in response.json()["results"]}
+    assert {"dealname", "amount", "dealstage", "pipeline", "createdate", "hs_lastmodifieddate"} <= set(by_name)
+    assert (by_name["amount"]["type"], by_name["amount"]["fieldType"]) == ("number", "number")
+    assert by_name["amount"]["showCurrencySymbol"] is True
+    assert by_name["hs_lastmodifieddate"]["type"] == "datetime"
+    assert by_name["dealstage"]["type"] == "enumeration"
+    assert [o["value"] for o in by_name["dealstage"]["options"]] == ["appointmentscheduled"]
+    assert by_name["dealname"]["type"] == "string"
+    for definition in by_name.values():
+        assert {"label", "groupName", "hidden", "calculated", "hubspotDefined", "archived"} <= set(definition)
+    contacts = {p["name"] for p in session.get(f"{hubspot.url}/crm/v3/properties/0-1", timeout=10).json()["results"]}
+    assert {"email", "hubspotscore", "jobtitle", "lifecyclestage"} <= contacts
+
+
+def test_one_property_by_name_unknown_ones_404_and_unknown_objects_400(hubspot):
+    session = _session(hubspot.url)
+    one = session.get(f"{hubspot.url}/crm/v3/properties/contacts/hubspotscore", timeout=10)
+    assert one.status_code == 200 and one.json()["type"] == "number"
+    assert session.get(f"{hubspot.url}/crm/v3/properties/contacts/no_such_thing", timeout=10).status_code == 404
+    assert session.get(f"{hubspot.url}/crm/v3/properties/widgets", timeout=10).status_code == 400
+    assert requests.get(f"{hubspot.url}/crm/v3/properties/contacts", timeout=10).status_code == 401
+
+
 # --- data changes (last: mutates the shared sandbox) -----------------------------------------------------
 
 
@@ -597,3 +627,16 @@ def test_upserted_records_are_seen_by_list_and_search(hubspot):
     assert [r["id"] for r in _search(session, hubspot.url, window).json()["results"]] == [contact_id(5000)]
     record = session.get(f"{hubspot.url}/crm/v3/objects/contacts/{contact_id(5000)}", timeout=10).json()
     assert record["properties"]["lastmodifieddate"] == _at(50_000)
+
+
+def test_a_property_added_through_the_records_api_is_listed_with_a_type_from_its_values(hubspot):
+    session = _session(hubspot.url)
+    url = f"{hubspot.url}/crm/v3/properties/companies"
+    assert "renewal_date" not in {p["name"] for p in session.get(url, timeout=10).json()["results"]}
+    changed = _company(3)
+    changed["properties"].update(renewal_date="2026-09-30", seats="25", is_partner="true",
+                                 renewed_at="2026-01-02T03:04:05.000Z", tier="gold")
+    hubspot.upsert("hubspot", "companies", [changed])
+    by_name = {p["name"]: p for p in session.get(url, timeout=10).json()["results"]}
+    assert {name: by_name[name]["type"] for name in ("renewal_date", "seats", "is_partner", "renewed_at", "tier")} == {
+        "renewal_date": "date", "seats": "number", "is_partner": "bool", "renewed_at": "datetime", "tier": "string"}

@@ -5,6 +5,10 @@ schema (``gx_marts``, ``gx_raw_salesforce``, ...) so each table is read once for
 and a night does not pay a step per suite. A suite is attached only when its table is an asset of
 the graph (a mart a colleague has not built yet has no check); a table that is an asset but is
 missing from the warehouse fails its checks with "table <schema>.<table> does not exist".
+
+A raw table whose last sync recorded the source's own total (``source_total`` in the asset's
+materialization metadata) has its row count checked against that total; other tables against the
+previous run's count.
 """
 
 from collections import defaultdict
@@ -15,7 +19,7 @@ import dagster as dg
 from expectations.data_docs import run_results, save_result
 from expectations.registry import SUITES, SuiteSpec
 from expectations.runner import SuiteOutcome, columns_used, combined, validate
-from expectations.table_facts import ROW_COUNT, fact_expectations
+from expectations.table_facts import ROW_COUNT, SOURCE_COMPARED, SourceTotal, fact_expectations
 from pipelines.defs.quality.reads import TableReader
 from pipelines.defs.quality.settings import QualityResource
 from pipelines.lib.quality_report import build_data_docs
@@ -86,25 +90,58 @@ def _check_table(
         for key, spec in table_specs:
             yield _missing_table(key, spec)
         return
-    facts = reader.facts(sorted({f.column for _, spec in table_specs for f in spec.freshness}))
+    total = _source_total(context.instance, table_specs[0][0].asset_key, columns)
+    facts = reader.facts(sorted({f.column for _, spec in table_specs for f in spec.freshness}),
+                         total.excludes if total else None)
     table_rows = int(facts.iloc[0][ROW_COUNT])
     wanted = set().union(*(columns_used(spec.expectations()) | set(spec.key) for _, spec in table_specs))
     frame = reader.rows([c for c in columns if c in wanted], table_rows, quality.sample_rows)
     for key, spec in table_specs:
         outcome = validate(frame, spec.name, spec.expectations, spec.key, spec.masked)
         previous = _previous_rows(context.instance, key, context.run.run_id) if spec.max_row_drop is not None else None
-        if fact_expectations(spec, previous):
-            table_outcome = validate(facts, spec.name, lambda s=spec, p=previous: fact_expectations(s, p))
+        if fact_expectations(spec, previous, source_total=total):
+            table_outcome = validate(facts, spec.name,
+                                     lambda s=spec, p=previous: fact_expectations(s, p, source_total=total))
             outcome = combined(outcome, table_outcome)
         save_result(quality.report_path, context.run.run_id, spec.name, outcome.result)
-        yield _result(key, spec, outcome, table_rows, quality)
+        compared = int(facts.iloc[0][SOURCE_COMPARED])
+        yield _result(key, spec, outcome, table_rows, quality, _versus_source(spec, total, compared))
+
+
+def _source_total(instance: dg.DagsterInstance, asset_key: dg.AssetKey, columns: list[str]) -> SourceTotal | None:
+    """The source's own total recorded by the asset's latest materialization, None when it recorded none."""
+    event = instance.get_latest_materialization_event(asset_key)
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    if "source_total" not in metadata:
+        return None
+    excludes = metadata.get("source_total_excludes")
+    flag = excludes.value if excludes is not None else None
+    if flag is not None and flag not in columns:
+        return None  # the flag the count relies on is not in the table: the numbers would not compare
+    return SourceTotal(int(metadata["source_total"].value), flag)
+
+
+def _versus_source(spec: SuiteSpec, total: SourceTotal | None, compared: int) -> dict:
+    """The source-total comparison of a suite that makes one: the numbers, and a sentence naming both."""
+    if total is None or spec.source_total_tolerance is None:
+        return {}
+    return {"source_total": total.total, "rows_compared": compared,
+            "text": total.describe(spec.relation, compared, spec.source_total_tolerance)}
 
 
 def _result(
-    key: dg.AssetCheckKey, spec: SuiteSpec, outcome: SuiteOutcome, table_rows: int, quality: QualityResource
+    key: dg.AssetCheckKey, spec: SuiteSpec, outcome: SuiteOutcome, table_rows: int, quality: QualityResource,
+    versus_source: dict | None = None,
 ) -> dg.AssetCheckResult:
     failed = {o.label: o.as_metadata() for o in outcome.failed}
     described = [f"{o.label} ({o.unexpected_count} rows)" if o.unexpected_count else o.label for o in outcome.failed]
+    versus_source = versus_source or {}
+    if versus_source and any(o.column == SOURCE_COMPARED for o in outcome.failed):
+        described.append(versus_source["text"])
+    source_metadata = {
+        "source_total": dg.MetadataValue.int(versus_source["source_total"]),
+        "rows_compared_with_source_total": dg.MetadataValue.int(versus_source["rows_compared"]),
+    } if versus_source else {}
     return dg.AssetCheckResult(
         asset_key=key.asset_key,
         check_name=key.name,
@@ -122,6 +159,7 @@ def _result(
             "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
             "failed_expectations": dg.MetadataValue.json(failed),
             "data_docs": dg.MetadataValue.path(str(quality.report_path / "index.html")),
+            **source_metadata,
         },
     )
 

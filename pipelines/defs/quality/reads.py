@@ -35,9 +35,10 @@ class TableReader:
                            [self.schema, self.table])
         return list(frame["column_name"])
 
-    def facts(self, stamps: Iterable[str]) -> pd.DataFrame:
-        """One row: the table's row count and the newest value of each of its `stamps`."""
-        return self.query(facts_sql(self.relation, stamps))
+    def facts(self, stamps: Iterable[str], excludes: str | None = None) -> pd.DataFrame:
+        """One row: the table's row count, the newest value of each of its `stamps`, and the rows not
+        flagged by the `excludes` column (what a source's own total counts)."""
+        return self.query(facts_sql(self.relation, stamps, excludes))
 
     def rows(self, columns: list[str], row_count: int, sample_rows: int) -> pd.DataFrame:
         """The `columns` of every row, or of a repeatable sample of about `sample_rows` rows when there are more."""
