@@ -102,10 +102,12 @@ ACCOUNT_CURSORS_KEY = "account_cursors"
 def loader_state() -> MutableMapping | None:
     """The state the loader keeps for the stream being read, or None when no load is running.
 
-    The raw loader reads pages inside a dlt resource, whose state dlt commits in the same load
-    package as the rows: a per-account cursor written here is saved exactly when the rows it
+    The raw loader asks for pages inside a dlt resource, whose state dlt commits in the same load
+    package as the rows: a per-account cursor written there is saved exactly when the rows it
     describes are, and a run that dies keeps none of it. Outside a load (a client used on its
-    own) there is no such state and every account follows the stream cursor.
+    own) there is no such state and every account follows the stream cursor. dlt finds the
+    resource through a context variable, which a thread does not inherit: call this where the
+    read is asked for, not inside pages that may be fetched ahead in another thread.
     """
     try:
         import dlt
@@ -161,9 +163,12 @@ class AccountCursors:
 
 
 def plan_reads(window: MetricWindow, accounts: dict[Hashable, date], since: datetime | date | None,
-               ) -> tuple[list[list[Span]], AccountCursors]:
-    """The chunks to read for `accounts` (each with its local today), planned from each account's own cursor."""
-    cursors = AccountCursors(loader_state(), cursor_date(since))
+               state: MutableMapping | None) -> tuple[list[list[Span]], AccountCursors]:
+    """The chunks to read for `accounts` (each with its local today), planned from each account's own cursor.
+
+    `state` is the loader's state of the stream (see :func:`loader_state`), None outside a load.
+    """
+    cursors = AccountCursors(state, cursor_date(since))
     cursors.adopt(list(accounts))
     spans = {account: window.days_to_read(today, cursors.since_for(account)) for account, today in accounts.items()}
     return window.plan(spans), cursors

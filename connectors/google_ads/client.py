@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import requests
 
-from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
+from connectors.ad_metrics import (
+    Clock,
+    MetricWindow,
+    loader_state,
+    local_today,
+    plan_reads,
+    read_in_chunks,
+    stamp,
+    utc_now,
+)
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.google_ads.streams import CUSTOMERS
@@ -185,7 +194,14 @@ class GoogleAdsClient:
         return stream.with_fields(extra)
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
-        """Yield the stream's rows: entities whole, metrics over the restatement window in date chunks."""
+        """Yield the stream's rows: entities whole, metrics over the restatement window in date chunks.
+
+        The loader's state (the per-account cursors) is taken here, when the read is asked for: the
+        pages themselves may be read ahead in another thread, which sees no loader context.
+        """
+        return self._read(stream, since, loader_state())
+
+    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[list[dict]]:
         kind = stream.options["kind"]
         if kind == "customers" and stream.fields == CUSTOMERS.fields:
             yield list(self.customers().values())
@@ -202,7 +218,7 @@ class GoogleAdsClient:
             for customer_id, row in self.customers().items()
             if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
         }
-        chunks, cursors = plan_reads(self.window, todays, since)
+        chunks, cursors = plan_reads(self.window, todays, since, state)
         yield from read_in_chunks(chunks, lambda cid, first, last: [
             [self._stamped(stream, cid, row) for row in self.search_stream(cid, gaql(stream, first, last))]
         ], cursors)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -20,7 +20,16 @@ from urllib.parse import quote
 import requests
 
 from connectors.ad_fields import new_record_fields
-from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
+from connectors.ad_metrics import (
+    Clock,
+    MetricWindow,
+    loader_state,
+    local_today,
+    plan_reads,
+    read_in_chunks,
+    stamp,
+    utc_now,
+)
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
@@ -170,7 +179,14 @@ class LinkedInAdsClient:
         return stream
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
-        """Yield the stream's records: accounts and their objects whole, analytics over the restatement window."""
+        """Yield the stream's records: accounts and their objects whole, analytics over the restatement window.
+
+        The loader's state (the per-account cursors) is taken here, when the read is asked for: the
+        pages themselves may be read ahead in another thread, which sees no loader context.
+        """
+        return self._read(stream, since, loader_state())
+
+    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[list[dict]]:
         kind = stream.options["kind"]
         if kind == "accounts":
             yield list(self.accounts().values())
@@ -178,7 +194,7 @@ class LinkedInAdsClient:
             for account in self.accounts():
                 yield self.account_objects(stream, account)
         elif kind == "analytics":
-            yield from self._analytics(stream, since)
+            yield from self._analytics(stream, since, state)
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
@@ -197,9 +213,10 @@ class LinkedInAdsClient:
             if not token:
                 return
 
-    def _analytics(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
+    def _analytics(self, stream: Stream, since: datetime | None, state: MutableMapping | None,
+                   ) -> Iterator[list[dict]]:
         today = local_today(self.clock, REPORTING_TIME_ZONE)
-        chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since)
+        chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since, state)
 
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             campaigns = max(1, len(self.campaigns(account)))

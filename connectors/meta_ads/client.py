@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from connectors.ad_metrics import Clock, MetricWindow, local_today, plan_reads, read_in_chunks, stamp, utc_now
+from connectors.ad_metrics import (
+    Clock,
+    MetricWindow,
+    loader_state,
+    local_today,
+    plan_reads,
+    read_in_chunks,
+    stamp,
+    utc_now,
+)
 from connectors.errors import SourceError, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
 from connectors.meta_ads.auth import MetaTokenExchange
@@ -178,7 +187,14 @@ class MetaAdsClient:
         return None
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
-        """Yield the stream's records: accounts and objects whole, insights over the restatement window."""
+        """Yield the stream's records: accounts and objects whole, insights over the restatement window.
+
+        The loader's state (the per-account cursors) is taken here, when the read is asked for: the
+        pages themselves may be read ahead in another thread, which sees no loader context.
+        """
+        return self._read(stream, since, loader_state())
+
+    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[list[dict]]:
         kind = stream.options["kind"]
         if kind == "accounts" and stream.fields == AD_ACCOUNTS.fields:
             yield list(self.accounts().values())
@@ -189,7 +205,7 @@ class MetaAdsClient:
         elif kind == "objects":
             yield from self._objects(stream)
         elif kind == "insights":
-            yield from self._insights(stream, since)
+            yield from self._insights(stream, since, state)
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
@@ -200,10 +216,11 @@ class MetaAdsClient:
         for account in self.accounts():
             yield from self._pages(f"{self.base_url}/act_{account}/{stream.options['edge']}", params)
 
-    def _insights(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
+    def _insights(self, stream: Stream, since: datetime | None, state: MutableMapping | None,
+                  ) -> Iterator[list[dict]]:
         todays = {account: local_today(self.clock, row.get("timezone_name") or "UTC")
                   for account, row in self.accounts().items()}
-        chunks, cursors = plan_reads(self.window, todays, since)
+        chunks, cursors = plan_reads(self.window, todays, since, state)
         level = stream.options["level"]
         actions = _action_types(stream)
 
