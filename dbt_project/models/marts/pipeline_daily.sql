@@ -1,111 +1,122 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='cg_replace_scope',
+    cg_scope_key='opportunity_id',
+    cg_window_column='date_day',
+    post_hook=["{{ cg_save_state(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') }}"],
+) }}
 {#-
     What the pipeline looked like on each day: one row per opportunity and day from the day it was
     created (reporting time zone) to the day it closed, or to the as-of date while it is open.
-    Stage, amount and close date are those in force at the end of the day (Salesforce
-    OpportunityHistory; HubSpot deals only know their current state, which is used for every day).
+    Stage, amount and close date are those in force at the end of the day (int_opportunity_stage_ranges).
     amount_reporting uses each day's rate.
+
+    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
+    every run rebuilds the trailing var incremental_lookback_days days of every deal, and ALL the days of
+    every deal whose ranges before that window differ from the ranges of the last build (kept by the
+    post-hook in pipeline_daily__built_ranges): a late edit, a restated history, a deal merged away or
+    deleted, a changed stage category, a jump of the as-of date. Without that copy every deal is rebuilt.
+    Not detected: a change of the currency rates seed for past days - run --full-refresh after one.
 -#}
-with opportunities as (
-    select
-        opportunity_id,
-        source_system,
-        source_opportunity_id,
-        currency_code,
-        {{ cg_reporting_date('created_at') }} as created_date,
-        {{ cg_reporting_date('closed_at') }} as closed_date,
-        is_closed
-    from {{ ref('opportunities') }}
+with ranges as (
+    select * from {{ ref('int_opportunity_stage_ranges') }}
 ),
 
 as_of as (
     select as_of_date from {{ ref('int_reporting_dates') }}
 ),
 
-bounded as (
+{%- if is_incremental() %}
+{%- set built = cg_state_relation(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') %}
+{%- set range_columns = 'opportunity_id, range_start, least(range_end, lookback.last_past_day) as range_end, '
+                        ~ 'stage, stage_category, amount, currency_code, close_date' %}
+
+lookback as (
     select
-        opportunities.*,
-        case
-            when opportunities.is_closed
-                then least(coalesce(opportunities.closed_date, as_of.as_of_date), as_of.as_of_date)
-            else as_of.as_of_date
-        end as last_date
-    from opportunities
-    cross join as_of
+        {{ cg_incremental_window_start('as_of_date') }} as first_day,
+        {{ cg_add_days(cg_incremental_window_start('as_of_date'), -1) }} as last_past_day
+    from as_of
 ),
 
-changes as (
-    select
-        changes.*,
-        {{ cg_reporting_date('changes.changed_at') }} as change_date
-    from {{ ref('int_opportunity_stage_changes') }} as changes
+{#- deals whose days before the window differ from the last build's (in either direction) #}
+changed as (
+    {%- if built is none %}
+    select opportunity_id from ranges
+    union
+    select opportunity_id from {{ this }}
+    {%- else %}
+    select distinct opportunity_id from (
+        (
+            select {{ range_columns }} from ranges cross join lookback where range_start < lookback.first_day
+            except
+            select {{ range_columns }} from {{ built }} cross join lookback where range_start < lookback.first_day
+        )
+        union all
+        (
+            select {{ range_columns }} from {{ built }} cross join lookback where range_start < lookback.first_day
+            except
+            select {{ range_columns }} from ranges cross join lookback where range_start < lookback.first_day
+        )
+    ) as differences
+    {%- endif %}
 ),
 
-{#- the state at the end of each day with a change (the day's last change wins) -#}
-day_states as (
-    select *
-    from (
-        select
-            changes.*,
-            row_number() over (
-                partition by source_system, source_opportunity_id, change_date
-                order by changed_at desc, change_id desc
-            ) as order_in_day
-        from changes
-    ) as ordered
-    where order_in_day = 1
-),
-
-{#- each state's days, clamped to the opportunity's life; the first state also covers the days before it -#}
-state_ranges as (
+{#- the ranges to expand: the whole of changed deals, the window of the others #}
+rebuilt_ranges as (
     select
-        bounded.opportunity_id,
-        bounded.source_system,
-        bounded.currency_code,
-        day_states.stage,
-        day_states.amount,
-        day_states.close_date,
-        day_states.probability_pct,
-        bounded.created_date,
-        case
-            when row_number() over (partition by bounded.opportunity_id order by day_states.change_date) = 1
-                then bounded.created_date
-            else greatest(day_states.change_date, bounded.created_date)
-        end as range_start,
-        least(
-            coalesce(
-                {{ cg_add_days('lead(day_states.change_date) over (partition by bounded.opportunity_id order by day_states.change_date)', -1) }},
-                bounded.last_date),
-            bounded.last_date
-        ) as range_end
-    from bounded
-    inner join day_states
-        on day_states.source_system = bounded.source_system
-        and day_states.source_opportunity_id = bounded.source_opportunity_id
+        ranges.opportunity_id,
+        case when changed.opportunity_id is null then greatest(ranges.range_start, lookback.first_day)
+             else ranges.range_start end as range_start,
+        ranges.range_end,
+        ranges.stage,
+        ranges.stage_category,
+        ranges.amount,
+        ranges.currency_code,
+        ranges.close_date
+    from ranges
+    cross join lookback
+    left join changed on changed.opportunity_id = ranges.opportunity_id
+    where ranges.range_end >= lookback.first_day or changed.opportunity_id is not null
 ),
+{%- else %}
+
+rebuilt_ranges as (
+    select * from ranges
+),
+{%- endif %}
 
 days as (
-    {{ cg_date_series('(select min(created_date) from opportunities)', '(select as_of_date from as_of)') }}
-),
-
-categories as (
-    select * from {{ ref('int_opportunity_stage_categories') }}
+    {{ cg_date_series('(select min(range_start) from rebuilt_ranges)', '(select as_of_date from as_of)') }}
 ),
 
 rates as (
     select * from {{ ref('int_currency_rates_daily') }}
+),
+
+pipeline_days as (
+    select
+        days.date_day,
+        rebuilt_ranges.opportunity_id,
+        rebuilt_ranges.stage,
+        rebuilt_ranges.stage_category,
+        rebuilt_ranges.amount,
+        rebuilt_ranges.currency_code,
+        {{ cg_money('rebuilt_ranges.amount * rates.rate_to_reporting') }} as amount_reporting,
+        rebuilt_ranges.close_date,
+        rebuilt_ranges.stage_category = 'open' as is_open
+    from rebuilt_ranges
+    inner join days on days.date_day >= rebuilt_ranges.range_start and days.date_day <= rebuilt_ranges.range_end
+    left join rates on rates.currency_code = rebuilt_ranges.currency_code and rates.date_day = days.date_day
 )
 
-select
-    days.date_day,
-    state_ranges.opportunity_id,
-    state_ranges.stage,
-    coalesce(categories.stage_category, 'open') as stage_category,
-    state_ranges.amount,
-    state_ranges.currency_code,
-    {{ cg_money('state_ranges.amount * rates.rate_to_reporting') }} as amount_reporting,
-    state_ranges.close_date,
-    coalesce(categories.stage_category, 'open') = 'open' as is_open
-from state_ranges
-inner join days on days.date_day >= state_ranges.range_start and days.date_day <= state_ranges.range_end
-left join categories on categories.source_system = state_ranges.source_system and categories.stage = state_ranges.stage
-left join rates on rates.currency_code = state_ranges.currency_code and rates.date_day = days.date_day
+{%- if is_incremental() %}
+
+{#- a changed deal without rows any more (merged away, deleted) is named by a tombstone row #}
+select pipeline_days.*, changed.opportunity_id as cg_scope_key, lookback.first_day as cg_replace_from
+from pipeline_days
+full outer join changed on changed.opportunity_id = pipeline_days.opportunity_id
+cross join lookback
+{%- else %}
+
+select * from pipeline_days
+{%- endif %}

@@ -1,10 +1,22 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='cg_replace_scope',
+    cg_scope_key='touchpoint_id',
+) }}
 {#-
     One row per marketing or sales touch of a person (HubSpot form submissions, marketing e-mail
     clicks, tracked first visits; Salesforce campaign responses), tied to the prospect, the
     prospect's account and the unified campaign (by Salesforce campaign id, HubSpot e-mail id or
     UTM campaign key). channel: from utm_medium (seed channel_mapping), else the source's own
     channel (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
+
+    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
+    a touch's row depends on identity resolution (prospect and account ids move when records merge,
+    whatever the touch's date), so every run resolves all touches and replaces the touches whose row
+    differs from the stored one (new, edited, re-resolved, gone), plus every touch of the trailing var
+    incremental_lookback_days days. Only the changed rows are written.
 -#}
+-- depends_on: {{ ref('int_reporting_dates') }}
 with touches as (
     select * from {{ ref('int_touchpoints_unioned') }}
 ),
@@ -13,7 +25,7 @@ person_records as (
     select * from {{ ref('int_person_records_clustered') }}
 ),
 
-{#- a touch known only by e-mail goes to the person holding that address (their HubSpot contact first) -#}
+{#- a touch known only by e-mail goes to the person holding that address (their HubSpot contact first) #}
 person_emails as (
     select
         email,
@@ -64,21 +76,59 @@ resolved as (
     left join campaigns_by_key as utm_campaign on utm_campaign.campaign_key = 'utm:' || touches.utm_campaign
     left join channel_mapping on channel_mapping.source_value = touches.utm_medium
 )
+,
 
-select
-    resolved.touchpoint_id,
-    resolved.prospect_id,
-    prospects.account_id,
-    resolved.occurred_at,
-    {{ cg_reporting_date('resolved.occurred_at') }} as occurred_date,
-    resolved.touchpoint_type,
-    resolved.campaign_id,
-    coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown') as channel,
-    resolved.utm_source,
-    resolved.utm_medium,
-    resolved.utm_campaign,
-    resolved.page_url,
-    resolved.source_system,
-    resolved.source_touchpoint_id
-from resolved
-left join prospects on prospects.prospect_id = resolved.prospect_id
+touchpoint_rows as (
+    select
+        resolved.touchpoint_id,
+        resolved.prospect_id,
+        prospects.account_id,
+        resolved.occurred_at,
+        {{ cg_reporting_date('resolved.occurred_at') }} as occurred_date,
+        resolved.touchpoint_type,
+        resolved.campaign_id,
+        coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown') as channel,
+        resolved.utm_source,
+        resolved.utm_medium,
+        resolved.utm_campaign,
+        resolved.page_url,
+        resolved.source_system,
+        resolved.source_touchpoint_id
+    from resolved
+    left join prospects on prospects.prospect_id = resolved.prospect_id
+)
+
+{%- if is_incremental() %}
+{%- set columns = 'touchpoint_id, prospect_id, account_id, occurred_at, occurred_date, touchpoint_type, campaign_id, '
+                  ~ 'channel, utm_source, utm_medium, utm_campaign, page_url, source_system, source_touchpoint_id' %}
+,
+
+lookback as (
+    select {{ cg_incremental_window_start('as_of_date') }} as first_day from {{ ref('int_reporting_dates') }}
+),
+
+{#- touches whose row differs from the stored one (in either direction), and the trailing window #}
+changed as (
+    select touchpoint_id from (
+        select {{ columns }} from touchpoint_rows
+        except
+        select {{ columns }} from {{ this }}
+    ) as new_or_changed
+    union
+    select touchpoint_id from (
+        select {{ columns }} from {{ this }}
+        except
+        select {{ columns }} from touchpoint_rows
+    ) as changed_or_gone
+    union
+    select touchpoint_id from touchpoint_rows cross join lookback where occurred_date >= lookback.first_day
+)
+
+{#- a touch that is gone is named by a tombstone row (all data columns null) #}
+select touchpoint_rows.*, changed.touchpoint_id as cg_scope_key
+from changed
+left join touchpoint_rows on touchpoint_rows.touchpoint_id = changed.touchpoint_id
+{%- else %}
+
+select * from touchpoint_rows
+{%- endif %}

@@ -1,0 +1,55 @@
+{#-
+    Incremental strategy cg_replace_scope: replace whole partitions (scopes) of the target, so that an
+    incremental build can end equal to a full build even when rows disappear or move.
+
+    The model's incremental query returns the rows to write plus one control column, cg_scope_key: every
+    partition key (config cg_scope_key, e.g. opportunity_id) named there is deleted from the target first,
+    whole. A partition that no longer has rows is named by a row whose data columns are all null (a
+    tombstone, e.g. from `changed left join rows`): it is deleted and nothing is inserted for it.
+    With config cg_window_column (a date column), the query also returns cg_replace_from (one date, the same
+    on every row) and every target row with cg_window_column >= cg_replace_from is deleted too: the trailing
+    lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
+    Plain DELETE and INSERT: the same on DuckDB and PostgreSQL.
+-#}
+{% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set key = config.get('cg_scope_key') -%}
+    {%- set window_column = config.get('cg_window_column') -%}
+    {%- if not key -%}
+        {{ exceptions.raise_compiler_error('cg_replace_scope: model ' ~ this ~ ' has no config cg_scope_key') }}
+    {%- endif -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ key }} in (select cg_scope_key from {{ source }} where cg_scope_key is not null);
+    {% if window_column -%}
+    delete from {{ target }}
+    where {{ window_column }} >= (select min(cg_replace_from) from {{ source }});
+    {% endif -%}
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }} where {{ key }} is not null
+{%- endmacro %}
+
+{#- The first day of the trailing window every incremental run rebuilds (var incremental_lookback_days). -#}
+{% macro cg_incremental_window_start(as_of_date_sql) -%}
+    {{ cg_add_days(as_of_date_sql, -(var('incremental_lookback_days', 28) | int)) }}
+{%- endmacro %}
+
+{#-
+    The state table `identifier` next to `sibling` (same database and schema), or none when it does not
+    exist yet. Incremental models keep there what their last build was made from.
+-#}
+{% macro cg_state_relation(sibling, identifier) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=sibling.database, schema=sibling.schema, identifier=identifier)) }}
+{%- endmacro %}
+
+{#- Post-hook: replace the state table `identifier` (next to `source`) with a copy of `source`. -#}
+{% macro cg_save_state(source, identifier) -%}
+    {%- set state = api.Relation.create(database=source.database, schema=source.schema, identifier=identifier,
+                                        type='table') -%}
+    drop table if exists {{ state }};
+    create table {{ state }} as select * from {{ source }}
+{%- endmacro %}
