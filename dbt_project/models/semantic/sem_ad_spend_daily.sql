@@ -4,8 +4,9 @@
     with the channel the spend counts under (the platform's paid channel: Google Ads paid_search, Meta and
     LinkedIn paid_social). The one source of spend for the semantic model ad_spend,
     channel_performance_monthly and shared_metrics_daily. Reads ad_performance_daily through
-    cg_ad_performance_daily(): empty until var ad_performance_daily_enabled is true (the ad-platform
-    transform, issue #5); its rows are summed, so they must not overlap (one grain per campaign).
+    cg_ad_performance_daily() (empty when var ad_performance_daily_enabled is false); its rows are summed,
+    so they must not overlap: ad_performance_daily's ad-group rows and campaign-level remainder rows add up
+    to the platforms' campaign totals.
 -#}
 with performance as (
     select * from {{ cg_ad_performance_daily() }} as performance

@@ -1,25 +1,67 @@
 {#-
     Every source campaign with the unified campaign it belongs to (campaign_key): campaigns that
     carry the same UTM key (lower-case) are one campaign, the others stay one campaign each.
-
-    Seam for the ad platforms: union their campaigns here in the same columns (source_system =
-    google_ads / meta_ads / linkedin_ads, source_campaign_id, utm_campaign parsed from the tracking
-    template / URL tags, platform = the ad platform, channel from utm_medium via the seed
-    channel_mapping) and the campaigns mart unifies them with the CRM campaigns on the UTM key.
+    Sources: the CRM campaigns (int_crm_campaigns: Salesforce campaigns, HubSpot marketing e-mails) and
+    the ad-platform campaigns (int_ad_campaigns: Google Ads, Meta, LinkedIn; UTM key read from their
+    names), so a CRM campaign and the platform campaigns running it share one campaign_id, and a
+    campaign that runs only on an ad platform is a campaign of its own.
+    A CRM campaign without a UTM key that stores an ad platform's campaign id in its name (a number of
+    six digits or more, e.g. "Google Ads 21085985229") joins that platform campaign's unified campaign.
 -#}
 with crm_campaigns as (
     select * from {{ ref('int_crm_campaigns') }}
 ),
 
+ad_campaigns as (
+    select * from {{ ref('int_ad_campaigns') }}
+),
+
 unioned as (
     select * from crm_campaigns
-    {#- union all select * from {{ ref('int_ad_campaigns') }}   -- ad-platform campaigns go here -#}
+    union all
+    select * from ad_campaigns
+),
+
+own_keys as (
+    select
+        unioned.*,
+        case when utm_campaign is not null then 'utm:' || lower(utm_campaign)
+            else source_system || ':' || source_campaign_id end as own_key
+    from unioned
+),
+
+-- CRM campaigns without a UTM key whose name holds an ad campaign's (numeric) id, as a whole number.
+id_matches as (
+    select
+        crm.source_system,
+        crm.source_campaign_id,
+        min(case when ads.utm_campaign is not null then 'utm:' || lower(ads.utm_campaign)
+            else ads.source_system || ':' || ads.source_campaign_id end) as matched_key
+    from crm_campaigns as crm
+    inner join ad_campaigns as ads
+        on length(ads.source_campaign_id) >= 6
+        and ' ' || regexp_replace(crm.campaign_name, '[^0-9]+', ' ', 'g') || ' '
+            like '% ' || ads.source_campaign_id || ' %'
+    where crm.utm_campaign is null
+    group by crm.source_system, crm.source_campaign_id
+),
+
+keyed as (
+    select
+        own_keys.*,
+        coalesce(id_matches.matched_key, own_keys.own_key) as campaign_key
+    from own_keys
+    left join id_matches
+        on id_matches.source_system = own_keys.source_system
+        and id_matches.source_campaign_id = own_keys.source_campaign_id
 )
 
 select
-    unioned.*,
-    case when utm_campaign is not null then 'utm:' || lower(utm_campaign)
-        else source_system || ':' || source_campaign_id end as campaign_key,
-    {{ surrogate_key(["'campaign'", "case when utm_campaign is not null then 'utm:' || lower(utm_campaign)"
-        ~ " else source_system || ':' || source_campaign_id end"]) }} as campaign_id
-from unioned
+    {%- for column in ['source_system', 'source_campaign_id', 'campaign_name', 'utm_campaign', 'channel', 'platform',
+                       'campaign_type', 'campaign_status', 'start_date', 'end_date', 'budgeted_cost', 'actual_cost',
+                       'currency_code', 'is_deleted', 'created_at'] %}
+    {{ column }},
+    {%- endfor %}
+    campaign_key,
+    {{ surrogate_key(["'campaign'", "campaign_key"]) }} as campaign_id
+from keyed

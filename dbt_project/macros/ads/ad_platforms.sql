@@ -1,0 +1,95 @@
+{#-
+    Helpers of the ad-platform models (staging google_ads / meta_ads / linkedin_ads, ad_performance_daily).
+    Portable SQL for DuckDB and PostgreSQL; dispatched where the dialects differ.
+-#}
+
+{#-
+    The sum of the "value" of the elements of a Meta `actions` / `action_values` JSON array
+    ([{"action_type": "lead", "value": "3"}, ...]) whose action_type is one of `action_types`, as an exact
+    decimal; 0 when none is there. List only action types that do not overlap (Meta's "lead" already counts
+    "offsite_conversion.fb_pixel_lead"), or a conversion is counted twice.
+-#}
+{% macro cg_meta_action_total(expression, action_types) -%}
+    {{ return(adapter.dispatch('cg_meta_action_total', 'common_ground')(expression, action_types)) }}
+{%- endmacro %}
+
+{% macro default__cg_meta_action_total(expression, action_types) -%}
+    coalesce(list_sum(list_transform(
+        list_filter(
+            from_json({{ expression }}, '[{"action_type": "VARCHAR", "value": "VARCHAR"}]'),
+            lambda action: action.action_type in ({{ cg_quoted_list(action_types) }})
+        ),
+        lambda action: cast(action.value as numeric(38, 9))
+    )), 0)
+{%- endmacro %}
+
+{% macro postgres__cg_meta_action_total(expression, action_types) -%}
+    coalesce((
+        select sum(cast(action ->> 'value' as numeric(38, 9)))
+        from jsonb_array_elements(cast({{ expression }} as jsonb)) as action
+        where action ->> 'action_type' in ({{ cg_quoted_list(action_types) }})
+    ), 0)
+{%- endmacro %}
+
+{#- A Jinja list of strings as a SQL list of literals: ['a', 'b'] -> 'a', 'b' (an impossible value when empty). -#}
+{% macro cg_quoted_list(values) -%}
+    {%- if values | length == 0 -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        {%- for value in values -%}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The instant (timestamp with time zone) a calendar date begins in the IANA time zone held by
+    `time_zone_expression` (a column: every ad account has its own), e.g. 2026-01-10 in America/New_York
+    -> 2026-01-10 05:00 UTC.
+-#}
+{% macro cg_local_day_start(date_expression, time_zone_expression) -%}
+    {{ return(adapter.dispatch('cg_local_day_start', 'common_ground')(date_expression, time_zone_expression)) }}
+{%- endmacro %}
+
+{% macro default__cg_local_day_start(date_expression, time_zone_expression) -%}
+    timezone({{ time_zone_expression }}, cast({{ date_expression }} as timestamp))
+{%- endmacro %}
+
+{% macro postgres__cg_local_day_start(date_expression, time_zone_expression) -%}
+    (cast({{ date_expression }} as timestamp) at time zone {{ time_zone_expression }})
+{%- endmacro %}
+
+{#-
+    Incremental models keyed by a day column: the first day an incremental run rebuilds, as a SQL date
+    literal: the newest day already in the model minus var incremental_lookback_days (the days the
+    platforms restate). none when the run is not incremental (first run, --full-refresh) or the model is
+    empty, so everything is built. Queried while the model is compiled, before its pre-hook deletes the
+    window, and again (same answer) when the pre-hook is rendered.
+-#}
+{% macro cg_lookback_start(day_column) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query('select max(' ~ day_column ~ ') from ' ~ this) -%}
+    {%- set newest = result.columns[0].values()[0] if result and result.rows | length > 0 else none -%}
+    {%- if newest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ (newest | string)[:10] ~ "' as date) - " ~ (var('incremental_lookback_days', 28) | int)) }}
+{%- endmacro %}
+
+{#-
+    Pre-hook of an incremental model keyed by a day: delete the days it rebuilds (see cg_lookback_start), so
+    rows the platform no longer reports for a restated day go too; the model then appends the rebuilt days.
+-#}
+{% macro cg_delete_lookback_window(day_column) -%}
+    {%- set start = cg_lookback_start(day_column) -%}
+    {%- if start is none -%}
+        select 1 as nothing_to_delete
+    {%- else -%}
+        delete from {{ this }} where {{ day_column }} >= {{ start }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A LinkedIn id from a URN or a plain id ('urn:li:sponsoredAccount:507' -> '507'). -#}
+{% macro cg_linkedin_id(expression) -%}
+    regexp_replace({{ expression }}, '^urn:li:[A-Za-z]+:', '')
+{%- endmacro %}

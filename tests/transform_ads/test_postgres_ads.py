@@ -1,0 +1,89 @@
+"""The ad-platform models are portable: the hand-written world of test_ad_performance_daily built on PostgreSQL gives
+the same ad_performance_daily and campaign unification as on DuckDB (dispatched JSON, time-zone and date macros)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import date
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from tests.support.postgres import postgres_environment, postgres_server
+from tests.transform.helpers import raw_tables
+from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM
+from tests.transform_ads.support import ADS_SELECTION, RAW_ADS_SCHEMA
+
+pytestmark = pytest.mark.e2e
+
+TYPES = {"VARCHAR": "text", "TIMESTAMP WITH TIME ZONE": "timestamptz", "DECIMAL(38,9)": "numeric(38, 9)",
+         "DOUBLE": "double precision"}
+
+
+def all_raw_tables() -> dict[str, list[tuple[str, str]]]:
+    tables = raw_tables()
+    for line in RAW_ADS_SCHEMA.read_text().splitlines():
+        name, _, columns = line.partition(": ")
+        tables[name] = [(column, kind) for column, _, kind in (part.partition(" ") for part in columns.split(", "))]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ads_postgres")
+    with postgres_server(port=55447) as url:
+        connection = psycopg2.connect(url)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for name, columns in all_raw_tables().items():
+                schema, table = name.split(".")
+                cursor.execute(f"create schema if not exists {schema}")
+                column_sql = ", ".join(f'"{column}" {TYPES.get(kind, kind)}' for column, kind in columns)
+                cursor.execute(f'create table {schema}."{table}" ({column_sql})')
+            for name, rows in RAW.items():
+                schema, table = name.split(".")
+                for row in rows:
+                    values = [json.dumps(value) if isinstance(value, list | dict) else value for value in row.values()]
+                    cursor.execute(f'insert into {schema}."{table}" ({", ".join(row)}) '
+                                   f'values ({", ".join(["%s"] * len(row))})', values)
+        env = {**os.environ, **postgres_environment(url), "DBT_TARGET": "postgres",
+               "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
+        result = subprocess.run(
+            [DBT_EXECUTABLE, "build", *ADS_SELECTION, "--vars", json.dumps(AS_OF), "--target-path",
+             str(folder / "target"), "--log-path", str(folder / "logs")],
+            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-8000:]
+        yield connection
+        connection.close()
+
+
+def rows(connection, sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def test_ad_performance_daily_builds_on_postgres_with_the_same_numbers(warehouse):
+    performance = {tuple(row[:4]): row[4:] for row in rows(warehouse, """
+        select platform, platform_campaign_id, ad_group_id, date_day, spend, currency_code, account_time_zone,
+            platform_conversions, cast(extract(epoch from day_started_at) as bigint)
+        from marts.ad_performance_daily""")}
+    assert len(performance) == 8
+    assert performance[("google_ads", "G2", None, DAY)][:3] == (Decimal("55.123456"), "USD", "America/New_York")
+    assert performance[("google_ads", "G2", None, DAY)][4] == 1768366800  # 2026-01-14 05:00 UTC
+    assert performance[("meta_ads", "M1", "S1", DAY)][3] == 4  # the pixel leads of the actions JSON
+    assert performance[("linkedin_ads", "555", None, DAY)][:2] == (Decimal("100"), "EUR")
+    assert ("meta_ads", "M2", "S2", date(2026, 1, 13)) in performance
+
+
+def test_campaigns_unify_on_postgres(warehouse):
+    [(count, salesforce_id)] = rows(warehouse, f"select source_campaign_count, salesforce_campaign_id "
+                                               f"from marts.campaigns where utm_campaign = '{UTM}'")
+    assert (count, salesforce_id) == (4, "701A")
+    [(promo,)] = rows(warehouse, "select ad_platform_campaign_id from marts.campaigns where salesforce_campaign_id = "
+                                 "'701B'")
+    assert promo == "21085985229"
