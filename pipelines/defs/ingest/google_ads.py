@@ -10,7 +10,8 @@ google_ads_raw = build_source_assets(
     streams=STREAMS,
     resource_key="google_ads",
     description="Google Ads rows as searchStream returns them, removed entities kept; money from micros to exact "
-    "decimals in the customer's currency, days in its time zone, the trailing window restated each run.",
+    "decimals in the customer's currency, days in its time zone, the trailing window restated each run (a new "
+    "customer backfills its whole history); attributes Google adds are found in its field catalogue and selected.",
 )
 
 

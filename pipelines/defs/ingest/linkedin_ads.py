@@ -10,7 +10,8 @@ linkedin_ads_raw = build_source_assets(
     streams=STREAMS,
     resource_key="linkedin_ads",
     description="LinkedIn Marketing API elements, removed and archived ones included; analytics with local and "
-    "USD cost kept apart as exact decimals, UTC days, the trailing window restated each run.",
+    "USD cost kept apart as exact decimals, UTC days, the trailing window restated each run (a new account "
+    "backfills its whole history); fields LinkedIn adds to its objects arrive as new columns.",
 )
 
 

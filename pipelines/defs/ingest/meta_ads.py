@@ -10,7 +10,8 @@ meta_ads_raw = build_source_assets(
     streams=STREAMS,
     resource_key="meta_ads",
     description="Meta Marketing API records, deleted and archived ones included; insights with string metrics "
-    "typed, actions kept as JSON, days in the ad account's time zone, the trailing window restated each run.",
+    "typed, actions kept as JSON, days in the ad account's time zone, the trailing window restated each run (a new "
+    "account backfills its whole history); fields Meta adds to a node type are found by introspection and read.",
 )
 
 
