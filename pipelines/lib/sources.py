@@ -1,7 +1,8 @@
 """Dagster resources for the source APIs; credentials arrive through `dg.EnvVar` only.
 
-Each resource names the environment variable behind each of its settings. A source whose
-required variables are not set is *not configured*: `from_environment` leaves those settings
+Each resource names the environment variable behind each of its settings; API addresses default
+to the real APIs, so credentials are what a source needs. A source whose required variables are
+not set is *not configured*: `from_environment` leaves those settings
 empty instead of failing, so the code location loads and the night runs without that source,
 and `missing_settings` tells the raw assets which variables to name in their warning.
 """
@@ -15,9 +16,13 @@ import dagster as dg
 from pydantic import Field
 
 from connectors.ad_metrics import MetricWindow
+from connectors.google_ads import client as google_ads_api
 from connectors.google_ads.client import GoogleAdsClient
+from connectors.hubspot import client as hubspot_api
 from connectors.hubspot.client import HubSpotClient
+from connectors.linkedin_ads import client as linkedin_ads_api
 from connectors.linkedin_ads.client import LinkedInAdsClient
+from connectors.meta_ads import client as meta_ads_api
 from connectors.meta_ads.client import MetaAdsClient
 from connectors.salesforce.client import SalesforceClient
 
@@ -50,52 +55,48 @@ class SourceResource(dg.ConfigurableResource):
         return not self.missing_settings()
 
 
-class SalesforceResource(SourceResource):
-    """A Salesforce org reached through the OAuth refresh-token flow (the sandbox by default)."""
+SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
 
-    ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "login_url": "SALESFORCE_LOGIN_URL", "client_id": "SALESFORCE_CLIENT_ID",
-        "client_secret": "SALESFORCE_CLIENT_SECRET", "refresh_token": "SALESFORCE_REFRESH_TOKEN",
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("login_url", "client_id", "client_secret", "refresh_token")
 
-    login_url: str = ""
+def settings_from(prefix: str, *names: str) -> dict[str, str]:
+    """``{name: PREFIX_NAME}`` for each setting name: the variables a source's settings are read from."""
+    return {name: f"{prefix}_{name.upper()}" for name in names}
+
+
+class OAuthAppResource(SourceResource):
+    """A source reached through an OAuth app's refresh token: the app's id and secret, and the token."""
+
     client_id: str = ""
     client_secret: str = ""
     refresh_token: str = ""
+
+
+class SalesforceResource(OAuthAppResource):
+    """A Salesforce org reached through the OAuth refresh-token flow (the sandbox by default)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("SALESFORCE", "login_url", *REQUIRED)
+
+    login_url: str = Field(default=SALESFORCE_LOGIN_URL, description="test.salesforce.com for sandbox orgs.")
 
     def client(self) -> SalesforceClient:
         """A new client for one run."""
-        return SalesforceClient(
-            login_url=self.login_url,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            refresh_token=self.refresh_token,
-        )
+        return SalesforceClient(login_url=self.login_url, client_id=self.client_id,
+                                client_secret=self.client_secret, refresh_token=self.refresh_token)
 
 
-class HubSpotResource(SourceResource):
+class HubSpotResource(OAuthAppResource):
     """A HubSpot portal reached through an OAuth app's refresh token (the sandbox by default)."""
 
-    ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "base_url": "HUBSPOT_BASE_URL", "client_id": "HUBSPOT_CLIENT_ID",
-        "client_secret": "HUBSPOT_CLIENT_SECRET", "refresh_token": "HUBSPOT_REFRESH_TOKEN",
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "client_id", "client_secret", "refresh_token")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("HUBSPOT", "base_url", *REQUIRED)
 
-    base_url: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    refresh_token: str = ""
+    base_url: str = hubspot_api.BASE_URL
 
     def client(self) -> HubSpotClient:
         """A new client for one run."""
-        return HubSpotClient(
-            base_url=self.base_url,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            refresh_token=self.refresh_token,
-        )
+        return HubSpotClient(base_url=self.base_url, client_id=self.client_id, client_secret=self.client_secret,
+                             refresh_token=self.refresh_token)
 
 
 def _ids(text: str) -> tuple[str, ...]:
@@ -105,7 +106,7 @@ def _ids(text: str) -> tuple[str, ...]:
 class AdPlatformResource(SourceResource):
     """What every ad platform shares: an API base URL and version, the accounts to read, the restatement window."""
 
-    base_url: str = ""
+    base_url: str = ""  # each platform defaults it to its real API
     account_ids: str = Field(default="", description="Comma-separated accounts to read; empty: every accessible one.")
     api_version: str = ""
     lookback_days: int = Field(default=28, description="Days every run re-reads and replaces, ending today.")
@@ -123,22 +124,16 @@ class AdPlatformResource(SourceResource):
                 "window": self.window()}
 
 
-class GoogleAdsResource(AdPlatformResource):
+class GoogleAdsResource(AdPlatformResource, OAuthAppResource):
     """Google Ads customers reached through OAuth plus a developer token (the sandbox by default)."""
 
+    REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token", "developer_token")
     ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "base_url": "GOOGLE_ADS_BASE_URL", "token_url": "GOOGLE_ADS_TOKEN_URL", "client_id": "GOOGLE_ADS_CLIENT_ID",
-        "client_secret": "GOOGLE_ADS_CLIENT_SECRET", "refresh_token": "GOOGLE_ADS_REFRESH_TOKEN",
-        "developer_token": "GOOGLE_ADS_DEVELOPER_TOKEN", "login_customer_id": "GOOGLE_ADS_LOGIN_CUSTOMER_ID",
-        "account_ids": "GOOGLE_ADS_CUSTOMER_IDS",
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "token_url", "client_id", "client_secret", "refresh_token",
-                                           "developer_token")
+        **settings_from("GOOGLE_ADS", "base_url", "token_url", *REQUIRED, "login_customer_id"),
+        "account_ids": "GOOGLE_ADS_CUSTOMER_IDS"}
 
-    token_url: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    refresh_token: str = ""
+    base_url: str = google_ads_api.BASE_URL
+    token_url: str = google_ads_api.TOKEN_URL
     developer_token: str = ""
     login_customer_id: str = ""
     api_version: str = "v22"
@@ -156,11 +151,10 @@ class GoogleAdsResource(AdPlatformResource):
 class MetaAdsResource(AdPlatformResource):
     """Meta ad accounts reached through an app and a long-lived token that is exchanged each run."""
 
-    ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "base_url": "META_ADS_BASE_URL", "app_id": "META_ADS_APP_ID", "app_secret": "META_ADS_APP_SECRET",
-        "access_token": "META_ADS_ACCESS_TOKEN", "account_ids": "META_ADS_ACCOUNT_IDS",
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "app_id", "app_secret", "access_token")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "access_token")
+    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("META_ADS", "base_url", *REQUIRED, "account_ids")
+
+    base_url: str = meta_ads_api.BASE_URL
 
     app_id: str = ""
     app_secret: str = ""
@@ -174,20 +168,15 @@ class MetaAdsResource(AdPlatformResource):
                              async_after_days=self.async_after_days, **self.client_settings())
 
 
-class LinkedInAdsResource(AdPlatformResource):
+class LinkedInAdsResource(AdPlatformResource, OAuthAppResource):
     """LinkedIn ad accounts reached through the OAuth refresh-token flow and a pinned API version."""
 
-    ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "base_url": "LINKEDIN_ADS_BASE_URL", "auth_url": "LINKEDIN_ADS_AUTH_URL",
-        "client_id": "LINKEDIN_ADS_CLIENT_ID", "client_secret": "LINKEDIN_ADS_CLIENT_SECRET",
-        "refresh_token": "LINKEDIN_ADS_REFRESH_TOKEN", "account_ids": "LINKEDIN_ADS_ACCOUNT_IDS",
-    }
-    REQUIRED: ClassVar[tuple[str, ...]] = ("base_url", "auth_url", "client_id", "client_secret", "refresh_token")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("LINKEDIN_ADS", "base_url", "auth_url", *REQUIRED,
+                                                          "account_ids")
 
-    auth_url: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    refresh_token: str = ""
+    base_url: str = linkedin_ads_api.BASE_URL
+    auth_url: str = linkedin_ads_api.AUTH_URL
     api_version: str = Field(default="202606", description="LinkedIn-Version (YYYYMM); each lives 12 months.")
 
     def client(self) -> LinkedInAdsClient:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 import uuid
@@ -84,6 +85,42 @@ _SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal"}
 _EDGE_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
              "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
              "</body>\r\n</html>\r\n")
+
+
+class _Refusal(Exception):
+    """A request answered with an error of its own (an unknown object type), not a 400 ``VALIDATION_ERROR``."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _endpoint(rate_headers: bool = True) -> Callable:
+    """Wrap an API handler in what every endpoint does around its own work.
+
+    The bearer token is checked first; a :class:`ValidationError` the handler raises is answered with
+    HubSpot's 400 ``VALIDATION_ERROR``, a :class:`_Refusal` with its response; a dict the handler
+    returns is sent as JSON with the rate-limit headers (which search does not send), a `Response` as is.
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        async def endpoint(self: HubSpotEmulator, request: Request) -> Response:
+            if (denied := self._authorize(request)) is not None:
+                return denied
+            try:
+                body = await handler(self, request)
+            except ValidationError as exc:
+                return _error(400, str(exc), "VALIDATION_ERROR")
+            except _Refusal as refusal:
+                return refusal.response
+            if isinstance(body, Response):
+                return body
+            return self._with_rate_headers(JSONResponse(body)) if rate_headers else JSONResponse(body)
+
+        return endpoint
+
+    return decorate
 
 
 class HubSpotEmulator:
@@ -178,38 +215,23 @@ class HubSpotEmulator:
 
     # --- CRM objects -------------------------------------------------------------------------------
 
-    async def list_objects(self, request: Request) -> Response:
+    @_endpoint()
+    async def list_objects(self, request: Request) -> Response | dict:
         """``GET /crm/v3/objects/{type}``: a page in id order, ``after`` cursor, ``archived=true`` sweep."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
-        if object_type is None:
-            return _unknown_object(request.path_params["object_type"])
-        try:
-            limit = _int_param(request, "limit", *LIST_LIMIT)
-            after = _id_cursor(request.query_params.get("after"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        object_type = _object_type(request)
+        limit = _int_param(request, "limit", *LIST_LIMIT)
+        after = _id_cursor(request.query_params.get("after"))
         index = self._index(object_type)
-        view = index.archived if _flag(request, "archived") else index.live
-        start = bisect_left(view.ids, after) if after is not None else 0
-        stop = start + self._page_size(limit)
         names = _selected_properties(object_type, _csv_param(request, "properties"))
         to_types = _association_types(_csv_param(request, "associations"))
-        body: dict[str, Any] = {"results": [self._render(record, object_type, names, to_types)
-                                            for record in view.rows[start:stop]]}
-        if stop < len(view.rows):
-            after_next = str(view.ids[stop])
-            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
-        return self._with_rate_headers(JSONResponse(body))
+        page, after_next = _id_page(index.archived if _flag(request, "archived") else index.live, after,
+                                    self._page_size(limit))
+        return _paged(request, [self._render(r, object_type, names, to_types) for r in page], after_next)
 
-    async def get_object(self, request: Request) -> Response:
+    @_endpoint()
+    async def get_object(self, request: Request) -> Response | dict:
         """``GET /crm/v3/objects/{type}/{id}``: one record, with the list's property and association rules."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
-        if object_type is None:
-            return _unknown_object(request.path_params["object_type"])
+        object_type = _object_type(request)
         record_id = request.path_params["record_id"]
         record = self._index(object_type).find(record_id, archived=_flag(request, "archived"))
         if record is None:
@@ -217,24 +239,17 @@ class HubSpotEmulator:
                           context={"id": [record_id]})
         names = _selected_properties(object_type, _csv_param(request, "properties"))
         to_types = _association_types(_csv_param(request, "associations"))
-        return self._with_rate_headers(JSONResponse(self._render(record, object_type, names, to_types)))
+        return self._render(record, object_type, names, to_types)
 
-    async def search(self, request: Request) -> Response:
+    @_endpoint(rate_headers=False)
+    async def search(self, request: Request) -> Response | dict:
         """``POST /crm/v3/objects/{type}/search``: filter groups, one sort, offset paging to 10,000."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
-        if object_type is None:
-            return _unknown_object(request.path_params["object_type"])
+        object_type = _object_type(request)
         index = self._index(object_type)
-        try:
-            query = parse_search(await _json_body(request), index, SEARCH_LIMIT[1])
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        query = parse_search(await _json_body(request), index, SEARCH_LIMIT[1])
         if query.after >= SEARCH_RESULT_CAP:
-            return _error(400, f"There was a problem with the request. Search results are capped at "
-                               f"{SEARCH_RESULT_CAP}; after={query.after} is beyond them.",
-                          "VALIDATION_ERROR")
+            raise ValidationError(f"There was a problem with the request. Search results are capped at "
+                                  f"{SEARCH_RESULT_CAP}; after={query.after} is beyond them.")
         matches = self._search_results(object_type, index, query)
         stop = min(query.after + self._page_size(query.limit), len(matches), SEARCH_RESULT_CAP)
         names = _selected_properties(object_type, query.properties)
@@ -243,47 +258,36 @@ class HubSpotEmulator:
                                 "results": [self._render(r, object_type, names) for r in page]}
         if stop < len(matches):
             body["paging"] = {"next": {"after": str(stop), "link": f"?after={stop}"}}
-        return JSONResponse(body)
+        return body
 
     # --- properties ---------------------------------------------------------------------------------
 
-    async def properties(self, request: Request) -> Response:
+    @_endpoint()
+    async def properties(self, request: Request) -> Response | dict:
         """``GET /crm/v3/properties/{type}``: every property the object's records carry, with its type; no paging.
 
         ``archived=true`` lists archived property definitions, of which the sandbox has none.
         """
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
-        if object_type is None:
-            return _unknown_object(request.path_params["object_type"])
-        results = [] if _flag(request, "archived") else self._properties(object_type)
-        return self._with_rate_headers(JSONResponse({"results": results}))
+        object_type = _object_type(request)
+        return {"results": [] if _flag(request, "archived") else self._properties(object_type)}
 
-    async def property(self, request: Request) -> Response:
+    @_endpoint()
+    async def property(self, request: Request) -> Response | dict:
         """``GET /crm/v3/properties/{type}/{name}``: one property definition, 404 when the object has no such one."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        object_type = OBJECT_ALIASES.get(request.path_params["object_type"])
-        if object_type is None:
-            return _unknown_object(request.path_params["object_type"])
+        object_type = _object_type(request)
         name = request.path_params["property_name"]
         found = next((p for p in self._properties(object_type) if p["name"] == name), None)
         if found is None:
             return _error(404, f"Unable to find property {name} for object type {object_type}", "OBJECT_NOT_FOUND")
-        return self._with_rate_headers(JSONResponse(found))
+        return found
 
     # --- owners and pipelines ----------------------------------------------------------------------
 
-    async def owners(self, request: Request) -> Response:
+    @_endpoint()
+    async def owners(self, request: Request) -> Response | dict:
         """``GET /crm/v3/owners``: owners in id order, ``after`` cursor, ``email`` filter, ``archived``."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        try:
-            limit = _int_param(request, "limit", *OWNERS_LIMIT)
-            after = _id_cursor(request.query_params.get("after"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        limit = _int_param(request, "limit", *OWNERS_LIMIT)
+        after = _id_cursor(request.query_params.get("after"))
         archived = _flag(request, "archived")
         view = self._view("owners", "owners", lambda rows: _id_ordered_split(rows, archived=archived),
                           variant=str(archived))
@@ -291,48 +295,30 @@ class HubSpotEmulator:
         if email:
             rows = [r for r in view.rows if str(r.get("email", "")).casefold() == email]
             view = IdOrdered([record_id_number(r) for r in rows], rows)
-        start = bisect_left(view.ids, after) if after is not None else 0
-        stop = start + self._page_size(limit)
-        body: dict[str, Any] = {"results": view.rows[start:stop]}
-        if stop < len(view.rows):
-            after_next = str(view.ids[stop])
-            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
-        return self._with_rate_headers(JSONResponse(body))
+        return _paged(request, *_id_page(view, after, self._page_size(limit)))
 
-    async def pipelines(self, request: Request) -> Response:
+    @_endpoint()
+    async def pipelines(self, request: Request) -> Response | dict:
         """``GET /crm/v3/pipelines/{type}``: every pipeline with its stages (only deals carry any here)."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
         is_deals = OBJECT_ALIASES.get(request.path_params["object_type"]) == "deals"
-        rows = self.state.dataset.table(self.name, "pipelines") if is_deals else []
-        return self._with_rate_headers(JSONResponse({"results": rows}))
+        return {"results": self.state.dataset.table(self.name, "pipelines") if is_deals else []}
 
-    async def pipeline(self, request: Request) -> Response:
+    @_endpoint()
+    async def pipeline(self, request: Request) -> Response | dict:
         """``GET /crm/v3/pipelines/{type}/{id}``: one pipeline."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
         wanted = request.path_params["pipeline_id"]
-        rows = self.state.dataset.table(self.name, "pipelines")
-        found = next((p for p in rows if str(p.get("id")) == wanted), None)
+        found = _by_id(self.state.dataset.table(self.name, "pipelines"), wanted)
         if found is None or OBJECT_ALIASES.get(request.path_params["object_type"]) != "deals":
             return _error(404, f"Unable to find pipeline with ID {wanted}", "OBJECT_NOT_FOUND")
-        return self._with_rate_headers(JSONResponse(found))
+        return found
 
     # --- associations ------------------------------------------------------------------------------
 
-    async def associations_batch_read(self, request: Request) -> Response:
+    @_endpoint()
+    async def associations_batch_read(self, request: Request) -> Response | dict:
         """``POST /crm/v4/associations/{from}/{to}/batch/read``; 207 and ``errors`` for unassociated ids."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        from_type = OBJECT_ALIASES.get(request.path_params["from_type"])
-        to_type = OBJECT_ALIASES.get(request.path_params["to_type"])
-        if from_type is None or to_type is None:
-            return _unknown_object(request.path_params["from_type"] if from_type is None
-                                   else request.path_params["to_type"])
-        try:
-            inputs = _batch_inputs(await _json_body(request))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
+        inputs = _batch_inputs(await _json_body(request))
         started = _now_text()
         results, errors = [], []
         for item in inputs:
@@ -341,8 +327,7 @@ class HubSpotEmulator:
             if not targets:
                 errors.append(_no_associations_error(from_type, to_type, record_id))
                 continue
-            start = _offset_cursor(item.get("after"))
-            page, after_next = _page_of(targets, start, ASSOCIATIONS_LIMIT[1])
+            page, after_next = _page_of(targets, _offset_cursor(item.get("after")), ASSOCIATIONS_LIMIT[1])
             result: dict[str, Any] = {"from": {"id": record_id},
                                       "to": [_v4_target(from_type, to_type, t) for t in page]}
             if after_next is not None:
@@ -354,42 +339,27 @@ class HubSpotEmulator:
         body.update(startedAt=started, completedAt=_now_text())
         return self._with_rate_headers(JSONResponse(body, status_code=207 if errors else 200))
 
-    async def record_associations(self, request: Request) -> Response:
+    @_endpoint()
+    async def record_associations(self, request: Request) -> Response | dict:
         """``GET /crm/v4/objects/{from}/{id}/associations/{to}``: one record's associations, paged."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        from_type = OBJECT_ALIASES.get(request.path_params["from_type"])
-        to_type = OBJECT_ALIASES.get(request.path_params["to_type"])
-        if from_type is None or to_type is None:
-            return _unknown_object(request.path_params["from_type"] if from_type is None
-                                   else request.path_params["to_type"])
-        try:
-            limit = _int_param(request, "limit", *ASSOCIATIONS_LIMIT)
-            start = _offset_cursor(request.query_params.get("after"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
+        limit = _int_param(request, "limit", *ASSOCIATIONS_LIMIT)
+        start = _offset_cursor(request.query_params.get("after"))
         targets = self._association_targets(from_type, request.path_params["record_id"], to_type)
         page, after_next = _page_of(targets, start, limit)
-        body: dict[str, Any] = {"results": [_v4_target(from_type, to_type, t) for t in page]}
-        if after_next is not None:
-            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
-        return self._with_rate_headers(JSONResponse(body))
+        return _paged(request, [_v4_target(from_type, to_type, t) for t in page], after_next)
 
     # --- marketing ---------------------------------------------------------------------------------
 
-    async def email_events(self, request: Request) -> Response:
+    @_endpoint()
+    async def email_events(self, request: Request) -> Response | dict:
         """``GET /email/public/v1/events``: newest first, inclusive ms window, ``offset`` token paging."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        try:
-            limit = _int_param(request, "limit", *EVENTS_LIMIT)
-            start_ms = _optional_int(request, "startTimestamp")
-            end_ms = _optional_int(request, "endTimestamp")
-            campaign_id = _optional_int(request, "campaignId")
-            app_id = _optional_int(request, "appId")
-            resume = _event_cursor(request.query_params.get("offset"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        limit = _int_param(request, "limit", *EVENTS_LIMIT)
+        start_ms = _optional_int(request, "startTimestamp")
+        end_ms = _optional_int(request, "endTimestamp")
+        campaign_id = _optional_int(request, "campaignId")
+        app_id = _optional_int(request, "appId")
+        resume = _event_cursor(request.query_params.get("offset"))
         keys, rows = self._view("email_events", "newest_first", _events_newest_first)
         low = bisect_left(keys, -end_ms) if end_ms is not None else 0
         high = bisect_right(keys, -start_ms) if start_ms is not None else len(keys)
@@ -401,63 +371,43 @@ class HubSpotEmulator:
                                request.query_params.get("recipient"))
         events, next_event = _collect(rows, low, high, wanted, self._page_size(limit))
         offset = _token("done") if next_event is None else _token(next_event["created"], next_event["id"])
-        body = {"hasMore": next_event is not None, "offset": offset, "events": events}
-        return self._with_rate_headers(JSONResponse(body))
+        return {"hasMore": next_event is not None, "offset": offset, "events": events}
 
-    async def campaigns(self, request: Request) -> Response:
+    @_endpoint()
+    async def campaigns(self, request: Request) -> Response | dict:
         """``GET /email/public/v1/campaigns``: ids with ``lastUpdatedTime``, ``offset`` token paging."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        try:
-            limit = _int_param(request, "limit", *CAMPAIGNS_LIMIT)
-            start = _offset_cursor(request.query_params.get("offset"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        limit = _int_param(request, "limit", *CAMPAIGNS_LIMIT)
+        start = _offset_cursor(request.query_params.get("offset"))
         rows = self._view("marketing_emails", "by_id", lambda table: sorted(table, key=record_id_number))
         page, after_next = _page_of(rows, start, self._page_size(limit))
         campaigns = [{"id": r["id"], "lastUpdatedTime": r.get("lastUpdatedTime"), "appId": r.get("appId"),
                       "appName": r.get("appName")} for r in page]
-        body = {"campaigns": campaigns, "hasMore": after_next is not None,
-                "offset": after_next or _token(len(rows))}
-        return self._with_rate_headers(JSONResponse(body))
+        return {"campaigns": campaigns, "hasMore": after_next is not None, "offset": after_next or _token(len(rows))}
 
-    async def campaign(self, request: Request) -> Response:
+    @_endpoint()
+    async def campaign(self, request: Request) -> Response | dict:
         """``GET /email/public/v1/campaigns/{id}``: one campaign with its name and subject."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
         wanted = request.path_params["campaign_id"]
-        rows = self.state.dataset.table(self.name, "marketing_emails")
-        found = next((r for r in rows if str(r.get("id")) == wanted), None)
+        found = _by_id(self.state.dataset.table(self.name, "marketing_emails"), wanted)
         if found is None:
             return _error(404, f"campaign {wanted} not found", "OBJECT_NOT_FOUND")
-        return self._with_rate_headers(JSONResponse({"type": "BATCH_EMAIL", **found}))
+        return {"type": "BATCH_EMAIL", **found}
 
-    async def forms(self, request: Request) -> Response:
+    @_endpoint()
+    async def forms(self, request: Request) -> Response | dict:
         """``GET /marketing/v3/forms``: CRM-style ``results`` with ISO timestamps, ``after`` paging."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
-        try:
-            limit = _int_param(request, "limit", *FORMS_LIMIT)
-            start = _offset_cursor(request.query_params.get("after"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        limit = _int_param(request, "limit", *FORMS_LIMIT)
+        start = _offset_cursor(request.query_params.get("after"))
         rows = [] if _flag(request, "archived") else self.state.dataset.table(self.name, "forms")
         page, after_next = _page_of(rows, start, self._page_size(limit))
-        body: dict[str, Any] = {"results": [_form(r) for r in page]}
-        if after_next is not None:
-            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
-        return self._with_rate_headers(JSONResponse(body))
+        return _paged(request, [_form(r) for r in page], after_next)
 
-    async def form_submissions(self, request: Request) -> Response:
+    @_endpoint()
+    async def form_submissions(self, request: Request) -> Response | dict:
         """``GET /form-integrations/v1/submissions/forms/{guid}``: newest first, <= 50 a page, ``after``."""
-        if (denied := self._authorize(request)) is not None:
-            return denied
         guid = request.path_params["form_guid"]
-        try:
-            limit = _int_param(request, "limit", *SUBMISSIONS_LIMIT)
-            resume = _event_cursor(request.query_params.get("after"))
-        except ValidationError as exc:
-            return _error(400, str(exc), "VALIDATION_ERROR")
+        limit = _int_param(request, "limit", *SUBMISSIONS_LIMIT)
+        resume = _event_cursor(request.query_params.get("after"))
         by_form = self._view("form_submissions", "by_form", _submissions_by_form)
         known = {f.get("guid") for f in self.state.dataset.table(self.name, "forms")}
         if guid not in by_form and guid not in known:
@@ -469,12 +419,10 @@ class HubSpotEmulator:
         elif resume is not None:
             start = _resume_position(keys, rows, resume, "conversionId", inclusive=False)
         page = rows[start:start + self._page_size(limit)]
-        body: dict[str, Any] = {"results": [_submission(s) for s in page]}
+        after_next = None
         if start + len(page) < len(rows):
-            last = page[-1]
-            after_next = _token(last["submittedAt"], last["conversionId"])
-            body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
-        return self._with_rate_headers(JSONResponse(body))
+            after_next = _token(page[-1]["submittedAt"], page[-1]["conversionId"])
+        return _paged(request, [_submission(s) for s in page], after_next)
 
     # --- internals ---------------------------------------------------------------------------------
 
@@ -689,6 +637,15 @@ def _association_types(requested: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(OBJECT_ALIASES[name] for name in requested or () if name in OBJECT_ALIASES))
 
 
+def _object_type(request: Request, parameter: str = "object_type") -> str:
+    """The CRM object a path parameter names (``contacts``, ``0-1``, ``contact``...); a 400 for any other."""
+    name = request.path_params[parameter]
+    object_type = OBJECT_ALIASES.get(name)
+    if object_type is None:
+        raise _Refusal(_unknown_object(name))
+    return object_type
+
+
 def _batch_inputs(body: Any) -> list[dict]:
     inputs = body.get("inputs") if isinstance(body, dict) else None
     if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") is not None
@@ -743,6 +700,13 @@ def _event_cursor(token: str | None) -> tuple[int, str] | str | None:
     if not moment.lstrip("-").isdigit() or not item_id:
         raise ValidationError(f"Invalid offset token {token!r}")
     return int(moment), item_id
+
+
+def _id_page(view: IdOrdered, after: int | None, size: int) -> tuple[list[dict], str | None]:
+    """One page of an id-ordered view from the id `after` on, and the id that starts the next page (or None)."""
+    start = bisect_left(view.ids, after) if after is not None else 0
+    stop = start + size
+    return view.rows[start:stop], (str(view.ids[stop]) if stop < len(view.rows) else None)
 
 
 def _page_of(items: list, start: int, size: int) -> tuple[list, str | None]:
@@ -928,6 +892,19 @@ def _next_link(request: Request, after: str) -> str:
     params = [(key, value) for key, value in request.query_params.multi_items() if key != "after"]
     params.append(("after", after))
     return f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params)}"
+
+
+def _paged(request: Request, results: list, after_next: str | None) -> dict:
+    """A CRM-style page: ``results``, and ``paging.next`` with the cursor and link unless it is the last page."""
+    body: dict[str, Any] = {"results": results}
+    if after_next is not None:
+        body["paging"] = {"next": {"after": after_next, "link": _next_link(request, after=after_next)}}
+    return body
+
+
+def _by_id(rows: list[dict], wanted: str) -> dict | None:
+    """The row whose ``id`` reads as `wanted`, or None."""
+    return next((row for row in rows if str(row.get("id")) == wanted), None)
 
 
 def _error(status: int, message: str, category: str | None = None, **extra: Any) -> JSONResponse:

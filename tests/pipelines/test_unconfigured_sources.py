@@ -56,8 +56,17 @@ def test_optional_settings_do_not_make_a_source_unconfigured(no_source_env):
     assert ads.account_ids == "" and ads.login_customer_id == "" and ads.is_configured
     assert MetaAdsResource(base_url="u", app_id="a", app_secret="s").missing_settings() == ["META_ADS_ACCESS_TOKEN"]
     assert LinkedInAdsResource().missing_settings() == [
-        "LINKEDIN_ADS_BASE_URL", "LINKEDIN_ADS_AUTH_URL", "LINKEDIN_ADS_CLIENT_ID", "LINKEDIN_ADS_CLIENT_SECRET",
-        "LINKEDIN_ADS_REFRESH_TOKEN"]
+        "LINKEDIN_ADS_CLIENT_ID", "LINKEDIN_ADS_CLIENT_SECRET", "LINKEDIN_ADS_REFRESH_TOKEN"]
+
+
+def test_api_addresses_default_to_the_real_apis_so_credentials_alone_configure_a_source(no_source_env):
+    no_source_env.setenv("HUBSPOT_CLIENT_ID", "app-id")
+    resource = HubSpotResource.from_environment()
+    assert resource.base_url == "https://api.hubapi.com"
+    assert resource.missing_settings() == ["HUBSPOT_CLIENT_SECRET", "HUBSPOT_REFRESH_TOKEN"]
+    no_source_env.setenv("HUBSPOT_BASE_URL", "http://127.0.0.1:8080")
+    assert HubSpotResource.from_environment().base_url == dg.EnvVar("HUBSPOT_BASE_URL")  # read when a run starts
+    assert SalesforceResource().login_url == "https://login.salesforce.com"
 
 
 def test_the_code_location_loads_with_no_credentials_at_all(no_source_env):
