@@ -22,9 +22,9 @@ The tools (the first three are the issue's comparison; the last two are for info
   ``primary_key`` + ``write_disposition="merge"`` (the same semantics as ours) and every other
   setting at dlt's defaults (dict rows, dlt's JSON normalizer, default file format and workers).
 
-* ``ours_prefetch`` -- ours with each stream's pages read one page ahead in a background thread
-  (``prefetching`` below), so that the sandbox serves page n+1 while we convert page n. A
-  prototype of a proposed change to ``pipelines/lib/raw_loader.py``; not what the product does.
+* ``ours_prefetch`` -- ours with each stream's pages additionally read ahead by the benchmark's own
+  thread (``prefetching`` below). The loader now reads pages ahead itself (``raw_loader._read_ahead``,
+  one page of a source at a time), so this variant only shows whether a second layer adds anything.
 * ``peer_parquet`` -- the peer with ``loader_file_format="parquet"``, dlt's recommended setting
   for DuckDB (the default for dict rows is ``insert_values``).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,8 @@ class HttpClient:
     """A `requests` session that knows how one source signals throttling and expired tokens.
 
     `authorize` adds credentials to a request's headers; `on_auth_failure` drops the cached
-    token so the next `authorize` refreshes it.
+    token so the next `authorize` refreshes it. A client may be shared by threads: one request,
+    with its retries, waits and token refresh, runs at a time, so a refresh is never raced.
     """
 
     source: str
@@ -109,6 +111,7 @@ class HttpClient:
     stats: RequestStats = field(default_factory=RequestStats)
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def get_json(self, url: str, **kwargs) -> object:
         """GET `url` and decode its JSON body (floats as `Decimal`)."""
@@ -116,6 +119,10 @@ class HttpClient:
 
     def request_json(self, method: str, url: str, **kwargs) -> object:
         """Send a request with retries and return its decoded JSON body (floats as `Decimal`)."""
+        with self._lock:
+            return self._request_json(method, url, **kwargs)
+
+    def _request_json(self, method: str, url: str, **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 MONEY_SCALE = 9
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -117,9 +118,10 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
     rejected: list[Rejected] = []
     good = records
     columns: dict[str, pa.Array] = {}
+    picked: dict[str, list] = {}
     for spec in stream.fields:
         try:
-            columns[spec.column] = _convert([_value_at(record, spec.source) for record in good], spec.type)
+            columns[spec.column] = _convert(_values_at(good, spec.source, picked), spec.type)
         except _CONVERSION_ERRORS:
             kept, dropped = _isolate_bad_records(good, spec)
             rejected.extend(dropped)
@@ -127,7 +129,8 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
             keep = pa.array([id(record) in kept_ids for record in good])
             columns = {name: column.filter(keep) for name, column in columns.items()}
             good = kept
-            columns[spec.column] = _convert([_value_at(record, spec.source) for record in good], spec.type)
+            picked = {}
+            columns[spec.column] = _convert(_values_at(good, spec.source, picked), spec.type)
     key = columns[stream.primary_key]
     if key.null_count:
         present = key.is_valid()
@@ -137,6 +140,25 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
         )
         columns = {name: column.filter(present) for name, column in columns.items()}
     return Conversion(pa.table(columns, schema=stream.arrow_schema), rejected)
+
+
+def _values_at(records: list[dict], path: str, picked: dict[str, list]) -> list:
+    """The value at a dotted path in every record, as :func:`_value_at` reads it, a column at a time.
+
+    `picked` caches the columns of the path's prefixes (``properties`` for ``properties.email``),
+    so the nested objects of a page are looked up once, not once per field.
+    """
+    if path in picked:
+        return picked[path]
+    parent_path, _, key = path.rpartition(".")
+    parents = _values_at(records, parent_path, picked) if parent_path else records
+    try:
+        # A step that is not an object (a string, a list) has no .get: the per-record reading says why.
+        values = [None if parent is None else parent.get(key) for parent in parents]
+    except AttributeError:
+        values = [_value_at(record, path) for record in records]
+    picked[path] = values
+    return values
 
 
 def _isolate_bad_records(records: list[dict], spec: Field) -> tuple[list[dict], list[Rejected]]:
@@ -167,18 +189,34 @@ def _value_at(record: dict, path: str) -> object:
     return value
 
 
+_NONE = type(None)
+_TEXT = frozenset({str, _NONE})
+
+
 def _convert(values: list, type_name: str) -> pa.Array:
     target = ARROW_TYPES[type_name]
+    # The Python types on the page decide the path: pages whose values already have the wire type
+    # Arrow converts in one call; mixed pages go through the per-value paths below.
     if type_name == "json":
         return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
+    kinds = set(map(type, values))
     if type_name == "decimal":
+        if kinds <= {Decimal, int, _NONE}:
+            try:
+                return pa.array(values, target)
+            except pa.ArrowInvalid:  # more places than the column keeps: rounded below, as for text
+                pass
         return _decimals(values)
     if type_name == "micros":
         return _decimals([None if v is None else _from_micros(v) for v in values])
     if type_name == "timestamp":
-        return _timestamps(values)
+        return _timestamps(values, kinds)
     if type_name == "string":
+        if kinds <= _TEXT:
+            return pa.array(values, pa.string())
         return pa.array([v if v is None or isinstance(v, str) else _as_text(v) for v in values], pa.string())
+    if kinds <= _TEXT and type_name in {"int", "float", "bool", "date"}:
+        return pa.array(values, pa.string()).cast(target)
     try:
         return pa.array(values, target)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -217,10 +255,12 @@ def _from_micros(value: object) -> str:
     return f"{'-' if micros < 0 else ''}{units}.{fraction:06d}"
 
 
-def _timestamps(values: list) -> pa.Array:
+def _timestamps(values: list, kinds: set[type] | None = None) -> pa.Array:
     """ISO-8601 strings (any offset, ``+0000`` included) and epoch milliseconds (ints or digit strings)."""
-    if all(v is None or (isinstance(v, str) and not v.isdigit()) for v in values):
-        return pa.array(values, pa.string()).cast(ARROW_TYPES["timestamp"])
+    if (kinds if kinds is not None else set(map(type, values))) <= _TEXT:
+        text = pa.array(values, pa.string())
+        if not pc.any(pc.utf8_is_digit(text)).as_py():
+            return text.cast(ARROW_TYPES["timestamp"])
     text = []
     for value in values:
         if isinstance(value, bool):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +30,16 @@ os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 import dlt  # noqa: E402  (dlt reads the settings above when it is imported)
 from dlt.common.destination.exceptions import DestinationUndefinedEntity  # noqa: E402
 from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials  # noqa: E402
 
 log = get_logger("pipelines.raw_loader")
 
 PageReader = Callable[[Stream, datetime | None], Iterator[list[dict]]]
 Discoverer = Callable[[Stream], Stream]
 QUARANTINE_TABLE = "_quarantine"
+BATCH_ROWS = 50_000
+READ_AHEAD_PAGES = 2
+DUCKDB_MEMORY_LIMIT = "768MB"
 
 
 @dataclass
@@ -59,10 +65,15 @@ def _file_format(warehouse: str) -> str | None:
 
 
 def destination_for(warehouse: str):
-    """The dlt destination of a warehouse setting: a DuckDB file path or a ``postgresql://`` URL."""
+    """The dlt destination of a warehouse setting: a DuckDB file path or a ``postgresql://`` URL.
+
+    DuckDB gets a memory limit: by default it takes most of the machine's memory for the merge of
+    a large load (2 GB at scale M), while with a limit it spills to disk and keeps the loader small.
+    """
     if warehouse.startswith(("postgresql://", "postgres://")):
         return dlt.destinations.postgres(credentials=warehouse)
-    return dlt.destinations.duckdb(credentials=warehouse)
+    return dlt.destinations.duckdb(
+        credentials=DuckDbCredentials(warehouse, global_config={"memory_limit": DUCKDB_MEMORY_LIMIT}))
 
 
 def load_streams(
@@ -87,12 +98,22 @@ def load_streams(
     )
     loaded_at = datetime.now(UTC)
     results = {stream.name: StreamLoad(stream.name) for stream in streams}
-    resources = [
-        _resource(discover(stream) if discover else stream, read_pages, results[stream.name], run_id, loaded_at)
-        for stream in streams
-    ]
+    reading = threading.Lock()  # one page of this source is read at a time, whichever thread reads it
+    resources = []
+    for declared in streams:
+        stream = discover(declared) if discover else declared
+        result = results[stream.name]
+        if _replaces_table(stream):
+            tables = _read_whole(stream, _converted(read_pages, result, reading), result)
+            if tables is None:
+                continue  # stopped early: the partial read must not replace the table, so it is left out
+            resources.append(_resource(stream, lambda _stream, _since, pages=tables: iter(pages), result, run_id,
+                                       loaded_at))
+        else:
+            resources.append(_resource(stream, _converted(read_pages, result, reading), result, run_id, loaded_at))
     rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in streams}
-    pipeline.run(resources, loader_file_format=_file_format(warehouse))
+    if resources:
+        pipeline.run(resources, loader_file_format=_file_format(warehouse))
     for stream in streams:
         _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
@@ -102,7 +123,106 @@ def load_streams(
     return results
 
 
-def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id: str, loaded_at: datetime):
+def _replaces_table(stream: Stream) -> bool:
+    """A stream without a cursor or a window is read whole and replaces its table."""
+    return stream.cursor is None and stream.window_column is None
+
+
+def _converted(
+    read_pages: PageReader, result: StreamLoad, reading: threading.Lock
+) -> Callable[[Stream, datetime | None], Iterator[pa.Table]]:
+    """`read_pages` with every page converted to Arrow, its rejected records counted into `result`.
+
+    The next pages are fetched in a background thread while this one converts and loads (the
+    source serves while we compute). dlt reads a source's streams in turns, so each stream has its
+    own thread, and `reading` lets only one of them run the source's reader code at a time: the
+    client sees one page read after another, as without threads.
+    """
+
+    def read(stream: Stream, since: datetime | None) -> Iterator[pa.Table]:
+        for page in _read_ahead(read_pages(stream, since), reading, f"read-{stream.name}"):
+            result.pages += 1
+            conversion = to_arrow(stream, page)
+            result.rejected.extend(conversion.rejected)
+            result.quarantined += len(conversion.rejected)
+            yield conversion.table
+
+    return read
+
+
+_END = object()
+
+
+def _read_ahead(
+    pages: Iterator[list[dict]], reading: threading.Lock, name: str, depth: int = READ_AHEAD_PAGES
+) -> Iterator[list[dict]]:
+    """`pages` with up to `depth` of them fetched ahead by a background thread; its errors are raised here.
+
+    The thread holds `reading` while it reads one page, never while it waits for room.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    pages = iter(pages)
+
+    def fetch() -> None:
+        try:
+            while True:
+                with reading:
+                    page = next(pages, _END)
+                if not _offer(ready, page, stop) or page is _END:
+                    return
+        except BaseException as exc:  # noqa: BLE001  (handed to the reader, which raises it in its own thread)
+            _offer(ready, exc, stop)
+        finally:
+            close = getattr(pages, "close", None)  # a generator left mid-way runs its cleanup here, in its thread
+            if close is not None:
+                with reading:
+                    close()
+
+    thread = threading.Thread(target=fetch, name=name, daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # the reader stopped (done, failed or closed): let the thread finish
+        thread.join()
+
+
+def _offer(ready: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put `item` once there is room; False when the reader has gone away."""
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _read_whole(stream: Stream, pages: Callable[[Stream, None], Iterator[pa.Table]], result: StreamLoad
+                ) -> list[pa.Table] | None:
+    """Every converted page of a full-refresh stream, or None when the source stopped it early.
+
+    A full refresh replaces the table, so it may only be loaded once it is complete: a partial
+    read (a spent daily quota, a throttle too long to wait out) leaves the previous table as it
+    was, and the next run reads the stream again.
+    """
+    tables = []
+    try:
+        tables.extend(pages(stream, None))
+    except SourceLimitReached as exc:
+        result.stopped_early = str(exc)
+        result.rejected.clear()  # the next run reads these records again
+        result.quarantined = 0
+        log.warning(f"{stream.name}: {exc}; the table keeps its previous contents")
+        return None
+    return tables
+
+
+def _resource(stream: Stream, read_tables, result: StreamLoad, run_id: str, loaded_at: datetime):
     cursor_column = stream.cursor_column
 
     @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream))
@@ -110,13 +230,9 @@ def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id
         state = dlt.current.resource_state()
         result.cursor_before = state.get("cursor")
         since = datetime.fromisoformat(result.cursor_before) if result.cursor_before else None
+        batch = _Batch()
         try:
-            for page in read_pages(stream, since):
-                result.pages += 1
-                conversion = to_arrow(stream, page)
-                result.rejected.extend(conversion.rejected)
-                result.quarantined += len(conversion.rejected)
-                table = conversion.table
+            for table in read_tables(stream, since):
                 if table.num_rows == 0:
                     continue
                 result.rows += table.num_rows
@@ -124,13 +240,37 @@ def _resource(stream: Stream, read_pages: PageReader, result: StreamLoad, run_id
                     newest = pa.compute.max(table[cursor_column]).as_py()
                     if newest is not None and (state.get("cursor") is None or newest.isoformat() > state["cursor"]):
                         state["cursor"] = newest.isoformat()
-                yield _with_load_columns(table, run_id, loaded_at)
+                if batch.add(table):
+                    yield _with_load_columns(batch.take(), run_id, loaded_at)
         except SourceLimitReached as exc:
             result.stopped_early = str(exc)
             log.warning(f"{stream.name}: {exc}")
+        if batch.rows:
+            yield _with_load_columns(batch.take(), run_id, loaded_at)
         result.cursor_after = state.get("cursor")
 
     return rows
+
+
+class _Batch:
+    """Pages gathered into one table of about `BATCH_ROWS` rows, so dlt writes, normalizes and loads fewer, larger
+    pieces (a page is 100 to 2,000 rows; every piece handed to dlt has a fixed cost)."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> bool:
+        """Add a page; True when the batch is full."""
+        self.tables.append(table)
+        self.rows += table.num_rows
+        return self.rows >= BATCH_ROWS
+
+    def take(self) -> pa.Table:
+        """The gathered pages as one table; the batch starts empty again."""
+        table = pa.concat_tables(self.tables).combine_chunks()
+        self.tables, self.rows = [], 0
+        return table
 
 
 def _row_count(pipeline, table: str) -> int:
@@ -168,8 +308,8 @@ def _write_hints(stream: Stream) -> dict:
 
 def _with_load_columns(table: pa.Table, run_id: str, loaded_at: datetime) -> pa.Table:
     rows = table.num_rows
-    table = table.append_column("_loaded_at", pa.array([loaded_at] * rows, pa.timestamp("us", tz="UTC")))
-    return table.append_column("_run_id", pa.array([run_id] * rows, pa.string()))
+    table = table.append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), rows))
+    return table.append_column("_run_id", pa.repeat(pa.scalar(run_id, pa.string()), rows))
 
 
 def _quarantine_table(rejected: list[tuple[str, Rejected]], run_id: str, loaded_at: datetime) -> pa.Table:

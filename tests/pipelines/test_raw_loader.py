@@ -110,3 +110,96 @@ def test_a_restated_window_replaces_every_row_of_its_days(warehouse):
         rows = connection.execute("select row_key, clicks from raw_ads.daily_metrics order by 1").fetchall()
     assert rows == [("c1:2026-05-01", 10), ("c1:2026-05-02", 12), ("c1:2026-05-03", 14),
                     ("c2:2026-05-01", 10), ("c2:2026-05-02", 9)]
+
+
+def _full_refresh_reader(records, page_size=2, fail_after_pages=None):
+    """A page reader for a stream without a cursor: every run reads all records, maybe stopped by the source."""
+
+    def read_pages(stream, since):
+        assert since is None
+        for number, start in enumerate(range(0, len(records), page_size)):
+            if fail_after_pages is not None and number >= fail_after_pages:
+                raise SourceLimitReached("hubspot: daily limit reached (DAILY)")
+            yield [dict(r) for r in records[start : start + page_size]]
+
+    return read_pages
+
+
+def test_a_full_refresh_stopped_early_keeps_the_previous_table_and_other_streams_still_load(warehouse):
+    from connectors.schema import Field, Stream
+
+    owners = Stream(name="owners", primary_key="id", fields=(Field("id", "id"), Field("email", "email")))
+    path, pipelines_dir = warehouse
+    first = [{"id": str(n), "email": f"owner{n}@example.com"} for n in range(5)]
+    loaded = load_streams("crm", [owners], _full_refresh_reader(first), str(path), pipelines_dir, "run-1")["owners"]
+    assert (loaded.rows, loaded.stopped_early) == (5, None)
+
+    def both(stream, since):  # a spent quota on the full refresh; the cursor stream is read whole
+        if stream.name == "owners":
+            return _full_refresh_reader(first[:4], fail_after_pages=1)(stream, since)
+        return _pages_from([salesforce_account(n) for n in range(3)])(stream, since)
+
+    loads = load_streams("crm", [owners, ACCOUNT], both, str(path), pipelines_dir, "run-2")
+    assert "DAILY" in loads["owners"].stopped_early
+    assert (loads["owners"].rows, loads["owners"].inserted, loads["owners"].updated) == (0, 0, 0)
+    assert loads["account"].rows == 3
+    kept = _query(warehouse, "select count(*), min(_run_id), max(_run_id) from raw_crm.owners")
+    assert kept == [(5, "run-1", "run-1")]
+    assert _query(warehouse, "select count(*) from raw_crm.account") == [(3,)]
+
+    complete = load_streams("crm", [owners], _full_refresh_reader(first[:4]), str(path), pipelines_dir, "run-3")
+    assert complete["owners"].stopped_early is None
+    assert _query(warehouse, "select count(*), min(_run_id) from raw_crm.owners") == [(4, "run-3")]
+
+
+def test_pages_are_loaded_in_batches_larger_than_a_page_with_every_row_and_the_newest_cursor(warehouse, monkeypatch):
+    from pipelines.lib import raw_loader
+
+    monkeypatch.setattr(raw_loader, "BATCH_ROWS", 2500)
+    records = [salesforce_account(n) for n in range(6000)]
+    result = _load(records, warehouse, page_size=1000)["account"]
+    assert (result.rows, result.pages, result.inserted) == (6000, 6, 6000)
+    assert result.cursor_after == max(r["SystemModstamp"] for r in records).replace(".000+0000", "+00:00")
+    assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(6000, 6000)]
+
+
+def test_pages_read_ahead_in_threads_never_run_the_source_reader_concurrently(warehouse):
+    import threading
+    import time
+
+    from connectors.schema import Field, Stream
+
+    streams = [Stream(name=f"s{n}", primary_key="id", cursor="at",
+                      fields=(Field("id", "id"), Field("at", "at", "timestamp"))) for n in range(3)]
+    active, overlaps, readers = [0], [0], set()
+    guard = threading.Lock()
+
+    def read_pages(stream, since):
+        for page in range(4):
+            with guard:
+                active[0] += 1
+                overlaps[0] += active[0] > 1
+                readers.add(threading.current_thread().name)
+            time.sleep(0.01)  # a request in flight: another stream's thread would run now if nothing stopped it
+            with guard:
+                active[0] -= 1
+            yield [{"id": f"{stream.name}-{page}-{n}", "at": "2026-05-01T00:00:00Z"} for n in range(10)]
+
+    path, pipelines_dir = warehouse
+    loads = load_streams("crm", streams, read_pages, str(path), pipelines_dir, "run-1")
+    assert [loads[s.name].rows for s in streams] == [40, 40, 40]
+    assert overlaps[0] == 0
+    assert readers == {"read-s0", "read-s1", "read-s2"}  # each stream was read ahead by its own thread
+
+
+def test_duckdb_loads_under_a_memory_limit(warehouse):
+    import dlt
+
+    from pipelines.lib.raw_loader import destination_for
+
+    path, pipelines_dir = warehouse
+    pipeline = dlt.pipeline(pipeline_name="limits", destination=destination_for(str(path)), dataset_name="raw_x",
+                            pipelines_dir=str(pipelines_dir))
+    with pipeline.sql_client() as client:
+        [(limit,)] = client.execute_sql("select current_setting('memory_limit')")
+    assert limit == "732.4 MiB"  # 768 MB, well below DuckDB's default of 80% of the machine
