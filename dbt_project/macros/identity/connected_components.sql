@@ -6,7 +6,8 @@
     leave a wide margin, and the generic test `components_converged` fails the build if any edge
     still joins two labels (then raise the var).
 
-    `nodes_sql` selects (node_id integer), `edges_sql` selects (node_a, node_b) integers; the macro
+    Only the nodes with an edge go through the passes; the others are their own component.
+    `nodes_sql` selects (node_id integer, unique), `edges_sql` selects (node_a, node_b) integers; the macro
     renders CTEs ending in `{{ prefix }}_labels` (node_id, component_id), component_id being the
     smallest node_id of the component. Plain standard SQL (DuckDB and PostgreSQL).
 -#}
@@ -17,8 +18,10 @@
     union
     select node_b as node_from, node_a as node_to from ({{ edges_sql }}) as e where node_a <> node_b
 ),
+{#- only nodes with an edge take part in the passes (a node without one is its own component) -#}
 {{ prefix }}_pass_0 as materialized (
     select node_id, node_id as label from ({{ nodes_sql }}) as n
+    where node_id in (select node_from from {{ prefix }}_edges)
 ),
 {%- for pass_number in range(1, passes + 1) %}
 {{ prefix }}_pass_{{ pass_number }}_min as materialized (
@@ -36,6 +39,8 @@
 ),
 {%- endfor %}
 {{ prefix }}_labels as (
-    select node_id, label as component_id from {{ prefix }}_pass_{{ passes }}
+    select nodes.node_id, coalesce(linked.label, nodes.node_id) as component_id
+    from ({{ nodes_sql }}) as nodes
+    left join {{ prefix }}_pass_{{ passes }} as linked on linked.node_id = nodes.node_id
 )
 {%- endmacro %}
