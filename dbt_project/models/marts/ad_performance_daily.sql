@@ -201,7 +201,8 @@ enriched as (
     left join ad_groups
         on ad_groups.platform = windowed.platform and ad_groups.ad_group_id = windowed.ad_group_id
     left join linkedin_campaigns
-        on windowed.platform = 'linkedin_ads' and linkedin_campaigns.platform_campaign_id = windowed.platform_campaign_id
+        on windowed.platform = 'linkedin_ads'
+        and linkedin_campaigns.platform_campaign_id = windowed.platform_campaign_id
     left join campaign_records
         on campaign_records.source_system = windowed.platform
         and campaign_records.source_campaign_id = windowed.platform_campaign_id

@@ -17,16 +17,5 @@ select
     {{ cg_column(columns, 'ad_group_id', 'varchar') }} as ad_group_id,
     {{ cg_column(columns, 'ad_group_name', 'varchar') }} as ad_group_name,
     upper({{ cg_column(columns, 'ad_group_status', 'varchar') }}) as ad_group_status,
-    upper({{ cg_column(columns, 'currency_code', 'varchar') }}) as currency_code,
-    {{ cg_column(columns, 'account_time_zone', 'varchar') }} as account_time_zone,
-    coalesce({{ cg_column(columns, 'impressions', 'bigint') }}, 0) as impressions,
-    coalesce({{ cg_column(columns, 'clicks', 'bigint') }}, 0) as clicks,
-    coalesce(
-        {{ cg_column(columns, 'cost', 'numeric(38, 9)') }},
-        cast({{ cg_column(columns, 'cost_micros', 'bigint') }} / 1000000.0 as numeric(38, 9)),
-        0
-    ) as spend,
-    coalesce({{ cg_column(columns, 'conversions', 'numeric(38, 9)') }}, 0) as platform_conversions,
-    coalesce({{ cg_column(columns, 'conversions_value', 'numeric(38, 9)') }}, 0) as platform_conversion_value,
-    {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+    {{ cg_google_ads_metric_columns(columns) }}
 from source

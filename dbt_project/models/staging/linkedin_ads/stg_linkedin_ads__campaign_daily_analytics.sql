@@ -6,7 +6,8 @@
 -#}
 {%- set relation = source('linkedin_ads', 'campaign_daily_analytics') -%}
 {%- set columns = cg_source_columns(relation) -%}
-{%- set conversion_fields = var('linkedin_ads_conversion_fields', ['external_website_conversions', 'one_click_leads']) -%}
+{%- set conversion_fields = var('linkedin_ads_conversion_fields',
+                                ['external_website_conversions', 'one_click_leads']) -%}
 
 with source as (
     select * from {{ cg_source_relation(relation, columns) }}
