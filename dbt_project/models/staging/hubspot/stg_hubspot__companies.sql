@@ -32,27 +32,8 @@ renamed as (
         {{ cg_lifecycle_stage(cg_column(columns, 'lifecyclestage', 'varchar')) }} as lifecycle_stage,
         nullif(trim({{ cg_column(columns, 'salesforceaccountid', 'varchar') }}), '') as salesforce_account_id,
         nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
-        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
-        {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
-        coalesce(
-            {{ cg_column(columns, 'createdate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'created_at', 'timestamp with time zone') }}
-        ) as created_at,
-        coalesce(
-            {{ cg_column(columns, 'hs_lastmodifieddate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_hubspot_record_stamps(columns) }}
     from source
 ),
 
-merged_into as (
-    {{ cg_hubspot_merged_into('renamed', 'hubspot_company_id') }}
-)
-
-select
-    renamed.*,
-    merged_into.survivor_id is not null as is_merged_away,
-    merged_into.survivor_id as merged_into_hubspot_company_id
-from renamed
-left join merged_into on merged_into.merged_id = renamed.hubspot_company_id
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_company_id') }}

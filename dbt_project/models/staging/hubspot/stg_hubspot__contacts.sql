@@ -48,27 +48,8 @@ renamed as (
         {{ cg_column(columns, 'hs_lifecyclestage_opportunity_date', 'timestamp with time zone') }} as became_opportunity_at,
         {{ cg_column(columns, 'hs_lifecyclestage_customer_date', 'timestamp with time zone') }} as became_customer_at,
         {{ cg_column(columns, 'hs_lifecyclestage_evangelist_date', 'timestamp with time zone') }} as became_evangelist_at,
-        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
-        {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
-        coalesce(
-            {{ cg_column(columns, 'createdate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'created_at', 'timestamp with time zone') }}
-        ) as created_at,
-        coalesce(
-            {{ cg_column(columns, 'lastmodifieddate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_hubspot_record_stamps(columns, 'lastmodifieddate') }}
     from source
 ),
 
-merged_into as (
-    {{ cg_hubspot_merged_into('renamed', 'hubspot_contact_id') }}
-)
-
-select
-    renamed.*,
-    merged_into.survivor_id is not null as is_merged_away,
-    merged_into.survivor_id as merged_into_hubspot_contact_id
-from renamed
-left join merged_into on merged_into.merged_id = renamed.hubspot_contact_id
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_contact_id') }}

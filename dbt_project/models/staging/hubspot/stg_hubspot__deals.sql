@@ -29,26 +29,8 @@ renamed as (
         {{ cg_json_array_first(cg_column(columns, 'associated_companies_ids', 'varchar')) }} as hubspot_company_id,
         {{ cg_json_array_first(cg_column(columns, 'associated_contacts_ids', 'varchar')) }} as hubspot_contact_id,
         nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
-        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
-        coalesce(
-            {{ cg_column(columns, 'createdate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'created_at', 'timestamp with time zone') }}
-        ) as created_at,
-        coalesce(
-            {{ cg_column(columns, 'hs_lastmodifieddate', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_hubspot_record_stamps(columns, deleted_at=false) }}
     from source
 ),
 
-merged_into as (
-    {{ cg_hubspot_merged_into('renamed', 'hubspot_deal_id') }}
-)
-
-select
-    renamed.*,
-    merged_into.survivor_id is not null as is_merged_away,
-    merged_into.survivor_id as merged_into_hubspot_deal_id
-from renamed
-left join merged_into on merged_into.merged_id = renamed.hubspot_deal_id
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_deal_id') }}

@@ -1,0 +1,59 @@
+{#-
+    The bookkeeping columns CRM staging models share (deletion and merge flags, created / modified / loaded
+    times), written once. `columns` is the relation's columns from cg_source_columns.
+-#}
+
+{#-
+    Salesforce: is_deleted (IsDeleted), is_merged when `merged` (MasterRecordId set), created_at,
+    modified_at (SystemModstamp, else LastModifiedDate) and loaded_at.
+-#}
+{% macro cg_salesforce_record_stamps(columns, merged=true) -%}
+    coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
+    {%- if merged %}
+    {{ cg_column(columns, 'master_record_id', 'varchar') }} is not null as is_merged,
+    {%- endif %}
+    {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as created_at,
+    coalesce(
+        {{ cg_column(columns, 'system_modstamp', 'timestamp with time zone') }},
+        {{ cg_column(columns, 'last_modified_date', 'timestamp with time zone') }}
+    ) as modified_at,
+    {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+{%- endmacro %}
+
+{#-
+    HubSpot CRM objects: is_deleted (archived), deleted_at (archived_at) when `deleted_at`, created_at
+    (createdate, else the object's createdAt), modified_at (`modified_property`, else updatedAt), loaded_at.
+-#}
+{% macro cg_hubspot_record_stamps(columns, modified_property='hs_lastmodifieddate', deleted_at=true) -%}
+    coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
+    {%- if deleted_at %}
+    {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
+    {%- endif %}
+    coalesce(
+        {{ cg_column(columns, 'createdate', 'timestamp with time zone') }},
+        {{ cg_column(columns, 'created_at', 'timestamp with time zone') }}
+    ) as created_at,
+    coalesce(
+        {{ cg_column(columns, modified_property, 'timestamp with time zone') }},
+        {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }}
+    ) as modified_at,
+    {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+{%- endmacro %}
+
+{#-
+    The end of a HubSpot staging model: the CTE merged_into and the final select of every row of `relation`
+    (keyed by `id_column`, e.g. hubspot_company_id) with is_merged_away and merged_into_<id_column>, the
+    survivor that absorbed it (hs_merged_object_ids, see cg_hubspot_merged_into).
+-#}
+{% macro cg_hubspot_select_with_merges(relation, id_column) -%}
+merged_into as (
+    {{ cg_hubspot_merged_into(relation, id_column) }}
+)
+
+select
+    {{ relation }}.*,
+    merged_into.survivor_id is not null as is_merged_away,
+    merged_into.survivor_id as merged_into_{{ id_column }}
+from {{ relation }}
+left join merged_into on merged_into.merged_id = {{ relation }}.{{ id_column }}
+{%- endmacro %}
