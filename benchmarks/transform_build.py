@@ -8,6 +8,13 @@
         every copy with its own ids, domains, e-mail domains and company names (so the copies are different
         companies and people with the same duplicate structure), then time `dbt build`. Scale S x 50 is about
         scale M's record counts (165k company records, 1.1M person records, 375k deals, 950k history rows).
+    python -m benchmarks.transform_build --scale S --factor 50 --incremental --all
+        the nightly case: load the sandbox at S (replicated x50 when --factor is given), time the full
+        `dbt build`, advance the sandbox one day with --change-rate (default 0.01) of the records changed, sync
+        again (the replicas are made again from the new raw tables, so every copy sees the same 1% change),
+        then time the incremental `dbt build` and the ratio incremental / full.
+
+Per build: wall and CPU seconds and the slowest models and tests (dbt's run_results.json).
 
 Prints the timings and writes them to benchmarks/results/transform_build_<label>.json.
 """
@@ -90,32 +97,71 @@ def replicate(source: Path, target: Path, factor: int) -> dict[str, int]:
     return counts
 
 
-def load_from_sandbox(scale: str, seed: int, folder: Path) -> Path:
-    """Serve the sandbox at `scale` and load its CRM raw tables into a fresh warehouse under `folder`."""
+def replace_raw(source: Path, target: Path, factor: int) -> dict[str, int]:
+    """Replace every raw table of `target` (schemas raw*) with those of `source`, the CRM ones replicated
+    `factor` times as `replicate` does; the transformed tables of `target` stay. Returns rows per table."""
+    counts = {}
+    with duckdb.connect(str(target)) as connection:
+        connection.execute(f"attach '{source}' as source_warehouse (read_only)")
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = 'source_warehouse' and schema_name like 'raw%'").fetchall()
+        for schema, table in tables:
+            connection.execute(f'create schema if not exists "{schema}"')
+            connection.execute(f'create or replace table "{schema}"."{table}" as '
+                               f'select * from source_warehouse."{schema}"."{table}"')
+        connection.execute("detach source_warehouse")
+        for table, kinds in REPLICATED.items():
+            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+            connection.execute(f"create temp table original as select * from {table}")
+            for copy in range(1, factor):
+                select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
+                connection.execute(f"insert into {table} select {select} from original")
+            connection.execute("drop table original")
+            counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
+    return counts
+
+
+def sync_crm(url: str) -> None:
+    """Load the CRM raw tables from the sandbox at `url` with the Dagster raw assets (environment already set)."""
     import dagster as dg
 
     from pipelines.definitions import defs
+    from sandbox.launcher import connector_env
+
+    os.environ.update(connector_env(url))
+    definitions = defs()
+    crm = (["raw", "salesforce"], ["raw", "hubspot"])
+    keys = [key for key in definitions.resolve_all_asset_keys() if key.path[:2] in crm]
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = definitions.resolve_job_def("nightly_sync").execute_in_process(
+            instance=instance, asset_selection=keys, raise_on_error=True)
+    assert result.success
+
+
+def load_from_sandbox(scale: str, seed: int, folder: Path) -> Path:
+    """Serve the sandbox at `scale` and load its CRM raw tables into a fresh warehouse under `folder`."""
     from pipelines.local import local_environment, prepare_dbt_manifest
-    from sandbox.launcher import connector_env, running_sandbox
+    from sandbox.launcher import running_sandbox
 
     environment = local_environment(folder)
     os.environ.update(environment)
     prepare_dbt_manifest()
     with running_sandbox(scale=scale, seed=seed, startup_timeout=1800) as sandbox:
-        os.environ.update(connector_env(sandbox.url))
-        definitions = defs()
-        crm = (["raw", "salesforce"], ["raw", "hubspot"])
-        keys = [key for key in definitions.resolve_all_asset_keys() if key.path[:2] in crm]
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = definitions.resolve_job_def("nightly_sync").execute_in_process(
-                instance=instance, asset_selection=keys, raise_on_error=True)
-        assert result.success
+        sync_crm(sandbox.url)
     return Path(environment["WAREHOUSE_DUCKDB_PATH"])
 
 
 #: The CRM marts of issue 6; the benchmark builds them and everything upstream (with their tests).
 CRM_MARTS = ("accounts", "account_source_records", "prospects", "prospect_source_records", "opportunities",
              "opportunity_stage_history", "pipeline_daily", "touchpoints", "campaigns")
+
+
+def slowest_nodes(work: Path, count: int = 12) -> list[list]:
+    """[[seconds, node], ...]: the slowest models and tests of the last dbt run in `work` (run_results.json)."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:count]
+    return [[round(result["execution_time"], 1), result["unique_id"].split(".", 1)[1]] for result in ranked]
 
 
 def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> tuple[float, float]:
@@ -139,42 +185,105 @@ def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> tup
     return seconds, cpu
 
 
+def _mart_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
+                for (name,) in connection.execute(
+                    "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()}
+
+
+def _raw_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {table: connection.execute(f"select count(*) from {table}").fetchone()[0] for table in REPLICATED}
+
+
+def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
+    """Full build, sandbox advance, sync, incremental build (see --incremental); the result's timings."""
+    from pipelines.local import local_environment, prepare_dbt_manifest
+    from sandbox.launcher import running_sandbox
+
+    environment = local_environment(work / "loaded")
+    os.environ.update(environment)
+    prepare_dbt_manifest()
+    loaded = Path(environment["WAREHOUSE_DUCKDB_PATH"])
+    warehouse = work / "warehouse.duckdb" if args.factor > 1 else loaded
+    timings = {}
+    with running_sandbox(scale=args.scale, seed=args.seed, startup_timeout=1800) as sandbox:
+        sync_crm(sandbox.url)
+        counts = replicate(loaded, warehouse, args.factor) if args.factor > 1 else _raw_rows(warehouse)
+        timings["full"] = time_dbt_build(warehouse, work / "full", args.all)
+        timings["full_slowest"] = slowest_nodes(work / "full")
+        advanced = sandbox.advance(days=1, change_rate=args.change_rate)
+        sync_crm(sandbox.url)
+    if args.factor > 1:
+        replace_raw(loaded, warehouse, args.factor)
+    timings["incremental"] = time_dbt_build(warehouse, work / "incremental", args.all)
+    timings["incremental_slowest"] = slowest_nodes(work / "incremental")
+    return {"raw_rows": counts, "advanced": advanced.get("changes", advanced), "timings": timings,
+            "mart_rows": _mart_rows(warehouse)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.transform_build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["S", "M", "L"], help="load the sandbox at this scale")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--replicate-from", type=Path, help="a warehouse with CRM raw tables already loaded")
-    parser.add_argument("--factor", type=int, default=50)
+    parser.add_argument("--factor", type=int, help="copies of the CRM raw tables (default 50 with --replicate-from,"
+                                                    " else 1)")
     parser.add_argument("--all", action="store_true", help="build the whole dbt project, not only the CRM marts")
+    parser.add_argument("--incremental", action="store_true",
+                        help="with --scale: after the full build, advance the sandbox a day, sync and time the "
+                             "incremental build")
+    parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
     args = parser.parse_args(argv)
     if not args.scale and not args.replicate_from:
         parser.error("give --scale or --replicate-from")
+    if args.incremental and not args.scale:
+        parser.error("--incremental needs --scale (the sandbox advances a day)")
+    args.factor = args.factor or (50 if args.replicate_from and not args.scale else 1)
 
     work = Path(tempfile.mkdtemp(prefix="cg-transform-bench-"))
+    selection = "all" if args.all else "crm_marts"
     try:
-        if args.scale:
-            label = f"sandbox_{args.scale}"
-            warehouse = load_from_sandbox(args.scale, args.seed, work / "warehouse")
-            with duckdb.connect(str(warehouse), read_only=True) as connection:
-                counts = {table: connection.execute(f"select count(*) from {table}").fetchone()[0]
-                          for table in REPLICATED}
+        if args.incremental:
+            label = f"sandbox_{args.scale}" + (f"_x{args.factor}" if args.factor > 1 else "") + "_incremental"
+            night = _incremental_night(args, work)
+            (full, full_cpu), (incremental, incremental_cpu) = night["timings"]["full"], night["timings"]["incremental"]
+            result = {"label": label, "selection": selection, "cpus": os.cpu_count(),
+                      "load_average": [round(value, 2) for value in os.getloadavg()],
+                      "change_rate": args.change_rate, "dbt_build_seconds": round(full, 1),
+                      "dbt_build_cpu_seconds": round(full_cpu, 1), "incremental_build_seconds": round(incremental, 1),
+                      "incremental_build_cpu_seconds": round(incremental_cpu, 1),
+                      "incremental_share_of_full": round(incremental / full, 3),
+                      "incremental_cpu_share_of_full": round(incremental_cpu / full_cpu, 3),
+                      "full_slowest": night["timings"]["full_slowest"],
+                      "incremental_slowest": night["timings"]["incremental_slowest"],
+                      "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
         else:
-            label = f"replica_x{args.factor}"
-            warehouse = work / "warehouse.duckdb"
-            counts = replicate(args.replicate_from, warehouse, args.factor)
-        first = time_dbt_build(warehouse, work, args.all)
-        second = time_dbt_build(warehouse, work, args.all)
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
-            marts = {name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
-                     for (name,) in connection.execute(
-                         "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()}
+            if args.scale:
+                label = f"sandbox_{args.scale}"
+                loaded = load_from_sandbox(args.scale, args.seed, work / "loaded")
+                if args.factor > 1:
+                    label += f"_x{args.factor}"
+                    warehouse = work / "warehouse.duckdb"
+                    counts = replicate(loaded, warehouse, args.factor)
+                else:
+                    warehouse, counts = loaded, _raw_rows(loaded)
+            else:
+                label = f"replica_x{args.factor}"
+                warehouse = work / "warehouse.duckdb"
+                counts = replicate(args.replicate_from, warehouse, args.factor)
+            first = time_dbt_build(warehouse, work / "first", args.all)
+            first_slowest = slowest_nodes(work / "first")
+            second = time_dbt_build(warehouse, work / "second", args.all)
+            result = {"label": label, "selection": selection, "cpus": os.cpu_count(),
+                      "load_average": [round(value, 2) for value in os.getloadavg()],
+                      "dbt_build_seconds": round(first[0], 1), "dbt_build_cpu_seconds": round(first[1], 1),
+                      "dbt_rebuild_seconds": round(second[0], 1), "dbt_rebuild_cpu_seconds": round(second[1], 1),
+                      "full_slowest": first_slowest, "raw_rows": counts, "mart_rows": _mart_rows(warehouse)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"label": label, "selection": "all" if args.all else "crm_marts", "cpus": os.cpu_count(),
-              "load_average": [round(value, 2) for value in os.getloadavg()], "dbt_build_seconds": round(first[0], 1),
-              "dbt_build_cpu_seconds": round(first[1], 1), "dbt_rebuild_seconds": round(second[0], 1),
-              "dbt_rebuild_cpu_seconds": round(second[1], 1), "raw_rows": counts, "mart_rows": marts}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"transform_build_{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
