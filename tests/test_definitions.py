@@ -71,3 +71,13 @@ def test_secrets_come_from_the_environment_not_from_code(monkeypatch):
     salesforce = resources["salesforce"]
     for field in ("client_id", "client_secret", "refresh_token", "login_url"):
         assert isinstance(getattr(salesforce, field), dg.EnvVar), field
+
+
+def test_the_nightly_job_takes_a_full_refresh_of_the_incremental_models_from_the_launchpad(pipeline_env):
+    from pipelines.defs.transform.assets import DbtBuildConfig, dbt_build_args
+
+    job = defs().resolve_job_def("nightly_sync")
+    run_config = {"ops": {"dbt_models": {"config": {"full_refresh": True}}}}
+    assert dg.validate_run_config(job, run_config)
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    assert dbt_build_args(DbtBuildConfig()) == ["build"]

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from pipelines.defs.transform.project import dbt_project
 
@@ -23,15 +24,30 @@ class LayeredTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt step, set in the launchpad when needed."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental models from scratch (after replacing the currency rates seed, "
+        "or changing incremental_lookback_days).",
+    )
+
+
+def dbt_build_args(config: DbtBuildConfig) -> list[str]:
+    """The dbt command line of the step: ``build``, with ``--full-refresh`` when asked for."""
+    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=LayeredTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)),
     pool="warehouse",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """Build every selected dbt model and run its tests (`dbt build`); tests arrive as asset checks."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 
 def mart_keys() -> list[dg.AssetKey]:
