@@ -52,7 +52,8 @@ INPUT_TABLES: dict[str, dict[str, str]] = {
     },
     "marts.campaigns": {"campaign_id": "varchar", "channel": "varchar", "platform": "varchar"},
     "marts.ad_performance_daily": {
-        "date_day": "date", "platform": "varchar", "ad_account_id": "varchar", "platform_campaign_id": "varchar",
+        "date_day": "date", "reporting_date_day": "date", "platform": "varchar", "ad_account_id": "varchar",
+        "platform_campaign_id": "varchar",
         "ad_group_id": "varchar", "campaign_id": "varchar", "impressions": "bigint", "clicks": "bigint",
         "spend": "numeric(18, 2)", "currency_code": "varchar", "spend_reporting": "numeric(18, 2)",
     },

@@ -97,6 +97,7 @@
     (
         select
             cast(null as date) as date_day,
+            cast(null as date) as reporting_date_day,
             cast(null as {{ dbt.type_string() }}) as platform,
             cast(null as {{ dbt.type_string() }}) as ad_account_id,
             cast(null as {{ dbt.type_string() }}) as platform_campaign_id,

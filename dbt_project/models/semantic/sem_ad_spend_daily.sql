@@ -1,6 +1,8 @@
 {{ config(materialized='table', schema='semantic') }}
 {#-
     Ad spend, impressions and clicks per day, platform and unified campaign, in the reporting currency,
+    on the reporting time zone's calendar (an account's day counts on the reporting day holding its middle,
+    ad_performance_daily.reporting_date_day), so spend meets CRM dates on the same calendar,
     with the channel the spend counts under (the platform's paid channel: Google Ads paid_search, Meta and
     LinkedIn paid_social). The one source of spend for the semantic model ad_spend,
     channel_performance_monthly and shared_metrics_daily. Reads ad_performance_daily through
@@ -13,7 +15,7 @@ with performance as (
 )
 
 select
-    performance.date_day,
+    performance.reporting_date_day as date_day,
     performance.platform,
     performance.campaign_id,
     {{ cg_platform_channel('performance.platform') }} as channel,
