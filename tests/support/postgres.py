@@ -6,10 +6,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
 from pipelines.local import PROJECT_ROOT
 
@@ -18,9 +19,13 @@ SCRIPT = PROJECT_ROOT / "scripts" / "postgres-server.sh"
 
 @contextmanager
 def postgres_server(port: int = 55433) -> Iterator[str]:
-    """The URL of a running server: CI's when it set one, otherwise a new one on loopback for the block."""
+    """The URL of an empty database: on CI's server when it set one, otherwise on a new one on loopback.
+
+    Tests share CI's server but never a database, so each starts from nothing whatever ran before it.
+    """
     if os.environ.get("CG_TEST_POSTGRES_URL"):
-        yield os.environ["CG_TEST_POSTGRES_URL"]
+        with fresh_database(os.environ["CG_TEST_POSTGRES_URL"]) as url:
+            yield url
         return
     if not shutil.which("initdb"):
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
@@ -32,6 +37,24 @@ def postgres_server(port: int = 55433) -> Iterator[str]:
     finally:
         subprocess.run([str(SCRIPT), "stop", str(folder)], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new database on the server at `server_url` (its user may create databases), dropped after the block."""
+    import psycopg2
+
+    name = f"cg_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {name}")
+        yield urlunparse(urlparse(server_url)._replace(path=f"/{name}"))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name} with (force)")
+        admin.close()
 
 
 def postgres_environment(url: str) -> dict[str, str]:
