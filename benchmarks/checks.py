@@ -111,7 +111,11 @@ def table_counts(connection, schemas_like: str = "raw\\_%") -> dict[str, int]:
 
 
 def key_problems(connection, table: str, key: Iterable[str], allow_null: bool = False) -> list[str]:
-    """Duplicate (and, unless `allow_null`, null) values of the key `key` in `table` (``schema.table``)."""
+    """Duplicate (and, unless `allow_null`, null) values of the key `key` in `table` (``schema.table``).
+
+    A single-column key ignores nulls when they are allowed (as dbt's ``unique``); a compound key with
+    nullable columns counts a null as a value, so two rows equal but for sharing a null are duplicates.
+    """
     columns = list(key)
     schema, name = table.split(".", 1)
     relation = f'"{schema}"."{name}"'
@@ -120,7 +124,8 @@ def key_problems(connection, table: str, key: Iterable[str], allow_null: bool = 
     problems = []
     duplicated, extra = connection.execute(
         f"select count(*), coalesce(sum(n - 1), 0) from (select count(*) as n from {relation} "
-        f"where not ({any_null}) group by {quoted} having count(*) > 1)").fetchone()
+        f"{'' if allow_null and len(columns) > 1 else f'where not ({any_null})'} "
+        f"group by {quoted} having count(*) > 1)").fetchone()
     if duplicated:
         problems.append(f"{table}: {duplicated} duplicated values of ({', '.join(columns)}), {extra} extra rows")
     if not allow_null:
@@ -140,19 +145,23 @@ def mart_grains(models_yml: Path) -> dict[str, list[tuple[list[str], bool]]]:
     """The unique keys each mart declares in its dbt yml: ``model -> [(columns, nulls allowed)]``.
 
     A column with a ``unique`` test is a key (nulls allowed unless it is also ``not_null``); a
-    ``unique_combination_of_columns`` test names a compound grain.
+    ``unique_combination_of_columns`` test names a compound grain (nulls allowed in it unless every
+    one of its columns is ``not_null``, e.g. ad_performance_daily's campaign-level rows have no ad group).
     """
     import yaml
 
     grains: dict[str, list[tuple[list[str], bool]]] = {}
     for model in (yaml.safe_load(models_yml.read_text()) or {}).get("models", []):
         keys = grains.setdefault(model["name"], [])
+        not_null = {column["name"] for column in model.get("columns", [])
+                    if "not_null" in (t if isinstance(t, str) else next(iter(t)) for t in _tests(column))}
         for test in _tests(model):
             if isinstance(test, dict):
                 (test_name, spec), = test.items()
                 if test_name.split(".")[-1] == "unique_combination_of_columns":
                     arguments = (spec or {}).get("arguments", spec) or {}
-                    keys.append((list(arguments["combination_of_columns"]), False))
+                    columns = list(arguments["combination_of_columns"])
+                    keys.append((columns, not set(columns) <= not_null))
         for column in model.get("columns", []):
             names = [t if isinstance(t, str) else next(iter(t)) for t in _tests(column)]
             if "unique" in names:

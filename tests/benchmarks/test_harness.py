@@ -180,3 +180,21 @@ def test_targets_are_judged_only_at_the_target_scale():
     assert verdicts[("S", "extraction + load >= 80% of the bare fetch loop's rate")].startswith("(would be met)")
     slope = next(row for row in report.scaling(results) if row["measure"] == "extract+load ours")
     assert slope["slope"] == pytest.approx(0.849, abs=0.001)  # 50x the time for 100x the rows
+
+
+def test_a_compound_grain_with_a_nullable_column_counts_a_null_as_a_value(tmp_path):
+    grain = ["date_day", "platform", "ad_account_id", "platform_campaign_id", "ad_group_id"]
+    assert (grain, True) in checks.mart_grains(MARTS_YML)["ad_performance_daily"]
+    warehouse = _warehouse(tmp_path / "ads.duckdb", [
+        "create schema marts",
+        "create table marts.ad_performance_daily (date_day date, platform text, ad_account_id text, "
+        "platform_campaign_id text, ad_group_id text)",
+        # an ad-group row and the campaign's remainder row (no ad group) of the same day: distinct
+        "insert into marts.ad_performance_daily values ('2026-01-01', 'google_ads', '1', 'c1', 'g1'), "
+        "('2026-01-01', 'google_ads', '1', 'c1', null)"])
+    with duckdb.connect(str(warehouse)) as connection:
+        assert checks.mart_problems(connection, {"ad_performance_daily": [(grain, True)]}) == []
+        connection.execute("insert into marts.ad_performance_daily values ('2026-01-01', 'google_ads', '1', 'c1', "
+                           "null)")
+        assert checks.mart_problems(connection, {"ad_performance_daily": [(grain, True)]}) == [
+            f"marts.ad_performance_daily: 1 duplicated values of ({', '.join(grain)}), 1 extra rows"]
