@@ -22,14 +22,7 @@ renamed as (
         {{ cg_column(columns, 'owner_id', 'varchar') }} as salesforce_owner_id,
         {{ cg_column(columns, 'parent_id', 'varchar') }} as salesforce_parent_account_id,
         {{ cg_column(columns, 'master_record_id', 'varchar') }} as salesforce_master_account_id,
-        coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
-        {{ cg_column(columns, 'master_record_id', 'varchar') }} is not null as is_merged,
-        {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as created_at,
-        coalesce(
-            {{ cg_column(columns, 'system_modstamp', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'last_modified_date', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_salesforce_record_stamps(columns) }}
     from source
 )
 

@@ -15,13 +15,7 @@ renamed as (
         {{ cg_column(columns, 'status', 'varchar') }} as member_status,
         coalesce({{ cg_column(columns, 'has_responded', 'boolean') }}, false) as has_responded,
         {{ cg_column(columns, 'first_responded_date', 'date') }} as first_responded_date,
-        coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
-        {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as created_at,
-        coalesce(
-            {{ cg_column(columns, 'system_modstamp', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'last_modified_date', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_salesforce_record_stamps(columns, merged=false) }}
     from source
 )
 

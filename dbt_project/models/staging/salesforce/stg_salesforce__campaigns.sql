@@ -29,13 +29,7 @@ renamed as (
         {{ cg_column(columns, 'amount_all_opportunities', 'numeric(38, 9)') }} as amount_all_opportunities,
         {{ cg_column(columns, 'amount_won_opportunities', 'numeric(38, 9)') }} as amount_won_opportunities,
         {{ cg_column(columns, 'owner_id', 'varchar') }} as salesforce_owner_id,
-        coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
-        {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as created_at,
-        coalesce(
-            {{ cg_column(columns, 'system_modstamp', 'timestamp with time zone') }},
-            {{ cg_column(columns, 'last_modified_date', 'timestamp with time zone') }}
-        ) as modified_at,
-        {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
+        {{ cg_salesforce_record_stamps(columns, merged=false) }}
     from source
 )
 
