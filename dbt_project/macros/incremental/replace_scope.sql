@@ -53,3 +53,21 @@
     drop table if exists {{ state }};
     create table {{ state }} as select * from {{ source }}
 {%- endmacro %}
+
+{#-
+    The `key` of every row of `rows` that differs from the stored one in `columns`, in either direction:
+    new or changed rows, and stored rows that changed or are gone. An incremental model's change scope.
+-#}
+{% macro cg_changed_keys(rows, key, columns) -%}
+    select {{ key }} from (
+        select {{ columns }} from {{ rows }}
+        except
+        select {{ columns }} from {{ this }}
+    ) as new_or_changed
+    union
+    select {{ key }} from (
+        select {{ columns }} from {{ this }}
+        except
+        select {{ columns }} from {{ rows }}
+    ) as changed_or_gone
+{%- endmacro %}

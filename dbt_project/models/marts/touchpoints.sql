@@ -109,17 +109,7 @@ lookback as (
 
 {#- touches whose row differs from the stored one (in either direction), and the trailing window #}
 changed as (
-    select touchpoint_id from (
-        select {{ columns }} from touchpoint_rows
-        except
-        select {{ columns }} from {{ this }}
-    ) as new_or_changed
-    union
-    select touchpoint_id from (
-        select {{ columns }} from {{ this }}
-        except
-        select {{ columns }} from touchpoint_rows
-    ) as changed_or_gone
+    {{ cg_changed_keys('touchpoint_rows', 'touchpoint_id', columns) }}
     union
     select touchpoint_id from touchpoint_rows cross join lookback where occurred_date >= lookback.first_day
 )

@@ -62,17 +62,7 @@ lookback as (
 
 {#- days whose rows differ from the stored ones (in either direction), and the trailing window #}
 changed as (
-    select date_day from (
-        select {{ columns }} from metric_rows
-        except
-        select {{ columns }} from {{ this }}
-    ) as new_or_changed
-    union
-    select date_day from (
-        select {{ columns }} from {{ this }}
-        except
-        select {{ columns }} from metric_rows
-    ) as changed_or_gone
+    {{ cg_changed_keys('metric_rows', 'date_day', columns) }}
     union
     select date_day from metric_rows cross join lookback where date_day >= lookback.first_day
 )
