@@ -211,6 +211,8 @@ def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
     with running_sandbox(scale=args.scale, seed=args.seed, startup_timeout=1800) as sandbox:
         sync_crm(sandbox.url)
         counts = replicate(loaded, warehouse, args.factor) if args.factor > 1 else _raw_rows(warehouse)
+        if args.keep:
+            shutil.copy(warehouse, work / "raw_before.duckdb")
         timings["full"] = time_dbt_build(warehouse, work / "full", args.all)
         timings["full_slowest"] = slowest_nodes(work / "full")
         advanced = sandbox.advance(days=1, change_rate=args.change_rate)
@@ -235,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incremental", action="store_true",
                         help="with --scale: after the full build, advance the sandbox a day, sync and time the "
                              "incremental build")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (with --incremental: raw_before.duckdb, the raw tables before the "
+                             "advance) and print its path")
     parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
     args = parser.parse_args(argv)
     if not args.scale and not args.replicate_from:
@@ -283,7 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                       "dbt_rebuild_seconds": round(second[0], 1), "dbt_rebuild_cpu_seconds": round(second[1], 1),
                       "full_slowest": first_slowest, "raw_rows": counts, "mart_rows": _mart_rows(warehouse)}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"transform_build_{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -96,6 +96,9 @@ HUBSPOT_CONTACTS = [
     hs_contact("203", "Jane", "Roe", "janeroe@googlemail.com", 5),
     hs_contact("204", "Alice", "Smith", "INFO@acme.com", 6),
     hs_contact("205", "Peter", "Parker", "Peter.Parker+hubspot@googlemail.com", 7),
+    # A HubSpot merge: 206 absorbed 207 (its list also names itself and a record never synced).
+    hs_contact("206", "Miles", "Morales", "miles@brooklynvisions.com", 8, hs_merged_object_ids="207; 206;299"),
+    hs_contact("207", "Miles", "Morales", "miles.m@brooklynvisions.com", 2),
 ]
 OPPORTUNITIES = [
     {"id": "006STARK", "is_deleted": False, "account_id": "001STARK1", "name": "Stark - Platform",
@@ -245,6 +248,13 @@ def test_a_salesforce_merge_keeps_the_loser_flagged_in_the_survivor(warehouse):
     assert _rule(warehouse, "account_source_records", "salesforce", "001OSCORPOLD") == "source_merge"
     (deleted,) = rows(warehouse, "select is_deleted from marts.accounts where salesforce_account_id = '001OSCORP'")[0]
     assert deleted is False
+
+
+def test_a_hubspot_merge_flags_the_absorbed_record_with_its_survivor(warehouse):
+    assert rows(warehouse, "select hubspot_contact_id, is_merged_away, merged_into_hubspot_contact_id "
+                           "from staging.stg_hubspot__contacts where hubspot_contact_id in ('206', '207', '299') "
+                           "order by 1") == [("206", False, None), ("207", True, "206")]
+    assert _prospect_of(warehouse, "hubspot_contact", "207") == _prospect_of(warehouse, "hubspot_contact", "206")
 
 
 def test_a_role_inbox_never_merges_people_whose_names_differ(warehouse):

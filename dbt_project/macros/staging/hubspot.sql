@@ -3,17 +3,21 @@
 {#-
     (merged_id, survivor_id) for the records of `relation` (keyed by `id_column`) that another
     record lists in its hs_merged_object_ids ("a;b"): the merged-away records a survivor absorbed.
-    Matching is on ';'-delimited text, so no dialect-specific array functions are needed; the join
-    only meets the few records that carry merged ids.
+    The lists are split into one row per id and joined on equality: a text match of every record
+    against every list (LIKE) costs records x survivors and took seconds per query at scale M.
 -#}
 {% macro cg_hubspot_merged_into(relation, id_column) -%}
-    select record.{{ id_column }} as merged_id, min(survivor.{{ id_column }}) as survivor_id
-    from {{ relation }} as record
-    inner join {{ relation }} as survivor
-        on survivor.merged_object_ids is not null
-        and ';' || replace(survivor.merged_object_ids, ' ', '') || ';' like '%;' || record.{{ id_column }} || ';%'
-        and survivor.{{ id_column }} <> record.{{ id_column }}
-    group by record.{{ id_column }}
+    select listed.merged_id, min(listed.survivor_id) as survivor_id
+    from (
+        select
+            {{ id_column }} as survivor_id,
+            {{ cg_split_to_rows("replace(merged_object_ids, ' ', '')", ';') }} as merged_id
+        from {{ relation }}
+        where merged_object_ids is not null
+    ) as listed
+    inner join {{ relation }} as record on record.{{ id_column }} = listed.merged_id
+    where listed.survivor_id <> listed.merged_id
+    group by listed.merged_id
 {%- endmacro %}
 
 {#- A readable label from a HubSpot internal enumeration value ("COMPUTER_SOFTWARE" -> "Computer software"). -#}
