@@ -1,5 +1,5 @@
-"""The incremental marts (touchpoints, pipeline_daily, shared_metrics_daily) after a sandbox day advance equal a
-full refresh, row for row.
+"""The incremental marts (touchpoints, pipeline_daily, shared_metrics_daily, attribution) after a sandbox day
+advance equal a full refresh, row for row.
 
 Night 1: the scale-S sandbox loaded by the Dagster raw assets, full `dbt build`. The sandbox then advances one
 day (new, edited, deleted and merged records in both CRMs), the raw tables are synced again and `dbt build` runs
@@ -31,9 +31,9 @@ from tests.transform_revenue.support import query, run_dbt
 pytestmark = pytest.mark.e2e
 
 SCALE, SEED = "S", 11
-INCREMENTAL_MODELS = ("touchpoints", "pipeline_daily", "shared_metrics_daily")
+INCREMENTAL_MODELS = ("touchpoints", "pipeline_daily", "shared_metrics_daily", "attribution")
 #: Columns compared rounded (floating-point aggregates may differ in the last bits between two builds).
-FLOAT_COLUMNS = {"shared_metrics_daily": ("value", "numerator", "denominator")}
+FLOAT_COLUMNS = {"shared_metrics_daily": ("value", "numerator", "denominator"), "attribution": ("credit",)}
 
 
 def _model_rows(warehouse: Path, model: str) -> list[tuple]:

@@ -46,9 +46,13 @@
     {{ return(adapter.get_relation(database=sibling.database, schema=sibling.schema, identifier=identifier)) }}
 {%- endmacro %}
 
-{#- Post-hook: replace the state table `identifier` (next to `source`) with a copy of `source`. -#}
-{% macro cg_save_state(source, identifier) -%}
-    {%- set state = api.Relation.create(database=source.database, schema=source.schema, identifier=identifier,
+{#-
+    Post-hook: replace the state table `identifier` with a copy of `source` (a relation, or a parenthesized
+    select with an alias when `sibling` is given), next to `sibling` (default: next to `source`).
+-#}
+{% macro cg_save_state(source, identifier, sibling=none) -%}
+    {%- set home = sibling if sibling is not none else source -%}
+    {%- set state = api.Relation.create(database=home.database, schema=home.schema, identifier=identifier,
                                         type='table') -%}
     drop table if exists {{ state }};
     create table {{ state }} as select * from {{ source }}
@@ -57,16 +61,19 @@
 {#-
     The `key` of every row of `rows` that differs from the stored one in `columns`, in either direction:
     new or changed rows, and stored rows that changed or are gone. An incremental model's change scope.
+    `stored` is the model itself by default, or a state table (cg_save_state) of what its last build read;
+    `key` may name several columns.
 -#}
-{% macro cg_changed_keys(rows, key, columns) -%}
+{% macro cg_changed_keys(rows, key, columns, stored=none) -%}
+    {%- set stored = stored if stored is not none else this -%}
     select {{ key }} from (
         select {{ columns }} from {{ rows }}
         except
-        select {{ columns }} from {{ this }}
+        select {{ columns }} from {{ stored }}
     ) as new_or_changed
     union
     select {{ key }} from (
-        select {{ columns }} from {{ this }}
+        select {{ columns }} from {{ stored }}
         except
         select {{ columns }} from {{ rows }}
     ) as changed_or_gone

@@ -115,3 +115,21 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The touches attribution credits, with the platform of their campaign: one definition for the model
+    attribution and for the copy of its input that its incremental runs compare against.
+-#}
+{% macro cg_attribution_touches() -%}
+    select
+        touches.touchpoint_id,
+        touches.prospect_id,
+        touches.account_id,
+        touches.occurred_at,
+        touches.touchpoint_type,
+        touches.channel,
+        touches.campaign_id,
+        campaigns.platform
+    from {{ ref('touchpoints') }} as touches
+    left join {{ ref('campaigns') }} as campaigns on campaigns.campaign_id = touches.campaign_id
+{%- endmacro %}

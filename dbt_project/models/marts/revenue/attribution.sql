@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='cg_replace_scope',
+    cg_scope_key='opportunity_id',
+    post_hook=[
+        "{{ cg_save_state(ref('sem_opportunities'), 'attribution__built_opportunities', sibling=ref('int_reporting_dates')) }}",
+        "{{ cg_save_state('(' ~ cg_attribution_touches() ~ ') as touches', 'attribution__built_touches', sibling=ref('int_reporting_dates')) }}",
+    ],
+) }}
 {#-
     Multi-touch attribution: for every deal, the touches that led to it, and each touch's share of the
     credit under five models.
@@ -18,22 +27,65 @@
     rows (channel_performance_monthly reports them as unattributed).
     attributed_pipeline_reporting = credit x the deal's amount in the reporting currency;
     attributed_revenue_reporting = the same for won deals, 0 otherwise.
+
+    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build: a
+    deal's rows depend only on the deal and on the touches of its account and primary person, so a run
+    rebuilds the deals whose row in sem_opportunities changed or is gone, and every deal of an account or
+    person with a touch that is new, changed (time, type, channel, campaign, platform, person, account) or
+    gone - compared with copies of both inputs the last build kept in intermediate.attribution__built_*.
+    Without those copies every deal is rebuilt. After a change of the attribution vars, run --full-refresh.
 -#}
 {%- set lookback_days = var('attribution_lookback_days', 90) | int -%}
 {%- set half_life_days = var('attribution_time_decay_half_life_days', 7) | float -%}
 {%- set default_model = var('attribution_default_model', 'position_based') -%}
 
-with opportunities as (
+with all_opportunities as (
     select * from {{ ref('sem_opportunities') }}
 ),
 
-campaigns as (
-    select campaign_id, platform from {{ ref('campaigns') }}
+all_touches as (
+    {{ cg_attribution_touches() }}
+),
+{%- if is_incremental() %}
+{%- set built_opportunities = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_opportunities') %}
+{%- set built_touches = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_touches') %}
+
+{#- the deals to rebuild (see above); a deal that is gone gets a tombstone row below -#}
+changed as (
+    {%- if built_opportunities is none or built_touches is none %}
+    select opportunity_id from all_opportunities
+    union
+    select opportunity_id from {{ this }}
+    {%- else %}
+    {%- set opportunity_columns = 'opportunity_id, account_id, primary_prospect_id, created_at, created_date, '
+                                  ~ 'closed_date, is_won, is_new_customer, amount_reporting, won_amount_reporting' %}
+    {%- set touch_columns = 'touchpoint_id, prospect_id, account_id, occurred_at, touchpoint_type, channel, '
+                            ~ 'campaign_id, platform' %}
+    {{ cg_changed_keys('all_opportunities', 'opportunity_id', opportunity_columns, stored=built_opportunities) }}
+    union
+    select all_opportunities.opportunity_id
+    from all_opportunities
+    inner join ({{ cg_changed_keys('all_touches', 'account_id, prospect_id', touch_columns, stored=built_touches) }})
+        as changed_touches
+        on changed_touches.account_id = all_opportunities.account_id
+        or changed_touches.prospect_id = all_opportunities.primary_prospect_id
+    {%- endif %}
 ),
 
+opportunities as (
+    select all_opportunities.*
+    from all_opportunities
+    inner join changed on changed.opportunity_id = all_opportunities.opportunity_id
+),
+{%- else %}
+
+opportunities as (
+    select * from all_opportunities
+),
+{%- endif %}
+
 touchpoints as (
-    select touchpoint_id, prospect_id, account_id, occurred_at
-    from {{ ref('touchpoints') }}
+    select touchpoint_id, prospect_id, account_id, occurred_at from all_touches
 ),
 
 {#- (deal, touch) pairs; union (not union all): a touch of the primary person at the deal's own account counts once -#}
@@ -130,7 +182,7 @@ final as (
         touches.prospect_id,
         opportunities.account_id,
         touches.channel,
-        campaigns.platform,
+        touches.platform,
         touches.campaign_id,
         opportunities.created_date as opportunity_created_date,
         opportunities.closed_date as opportunity_closed_date,
@@ -138,8 +190,14 @@ final as (
         '{{ var("reporting_currency", "USD") | upper }}' as reporting_currency
     from credits
     inner join opportunities on opportunities.opportunity_id = credits.opportunity_id
-    inner join {{ ref('touchpoints') }} as touches on touches.touchpoint_id = credits.touchpoint_id
-    left join campaigns on campaigns.campaign_id = touches.campaign_id
+    inner join all_touches as touches on touches.touchpoint_id = credits.touchpoint_id
 )
+{%- if is_incremental() %}
+
+select final.*, changed.opportunity_id as cg_scope_key
+from changed
+left join final on final.opportunity_id = changed.opportunity_id
+{%- else %}
 
 select * from final
+{%- endif %}
