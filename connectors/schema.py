@@ -1,9 +1,11 @@
 """Streams declared as data, and the conversion of a page of raw records into a typed Arrow table.
 
 A stream names its warehouse table, primary key, cursor and fields; each field maps a source
-field (a dotted path for nested values) to a column and a type. :func:`to_arrow` converts a
-whole page column by column with Arrow's own casts; when a column will not convert, it finds
-the records at fault, sets them aside with the reason, and converts the rest.
+field (a dotted path for nested values) to a column and a type. :func:`to_arrow` has Arrow
+convert a whole page in one C++ call and cast its columns; a page that does not fit goes
+column by column through Python lists (:func:`convert_by_columns`), and when a column will not
+convert there, the records at fault are found and set aside with the reason, and the rest kept.
+Both paths give identical tables: the tests convert random pages both ways.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 MONEY_SCALE = 9
+_DECIMAL_DIGITS = 38
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "bool": pa.bool_(),
@@ -70,7 +74,7 @@ class Stream:
         if self.window_column is not None and self.window_column not in columns:
             raise ValueError(f"stream {self.name}: window column {self.window_column!r} is not one of its fields")
 
-    @property
+    @cached_property
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of the stream's rows."""
         return pa.schema(
@@ -114,7 +118,21 @@ _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplemented
 
 
 def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
-    """Convert raw records to a table of the stream's schema; unconvertible records are rejected, not lost."""
+    """Convert raw records to a table of the stream's schema; unconvertible records are rejected, not lost.
+
+    `records` hold what JSON decoding gives (objects, lists, text, ints, Decimals, booleans,
+    nulls). A well-formed page takes the fast path (:func:`_fast_columns`); any page it cannot
+    take whole goes through :func:`convert_by_columns`, which gives the same table and isolates
+    the bad records with their reasons.
+    """
+    columns = _fast_columns(stream, records)
+    if columns is None:
+        return convert_by_columns(stream, records)
+    return _conversion(stream, columns, records, [])
+
+
+def convert_by_columns(stream: Stream, records: list[dict]) -> Conversion:
+    """:func:`to_arrow` column by column from Python lists: the reference, and the path of malformed pages."""
     rejected: list[Rejected] = []
     good = records
     columns: dict[str, pa.Array] = {}
@@ -131,6 +149,11 @@ def to_arrow(stream: Stream, records: list[dict]) -> Conversion:
             good = kept
             picked = {}
             columns[spec.column] = _convert(_values_at(good, spec.source, picked), spec.type)
+    return _conversion(stream, columns, good, rejected)
+
+
+def _conversion(stream: Stream, columns: dict[str, pa.Array], good: list[dict], rejected: list[Rejected]) -> Conversion:
+    """The table of `columns` (converted from `good`), less the records without a primary key, which are rejected."""
     key = columns[stream.primary_key]
     if key.null_count:
         present = key.is_valid()
@@ -240,7 +263,8 @@ def _decimals(values: list) -> pa.Array:
         return text.cast(ARROW_TYPES["decimal"])
     except pa.ArrowInvalid:
         quantum = Decimal(1).scaleb(-MONEY_SCALE)
-        exact = [None if v is None else Decimal(str(v)).quantize(quantum, rounding=ROUND_HALF_EVEN) for v in values]
+        with localcontext(prec=_DECIMAL_DIGITS):  # the default 28 digits cannot quantize every value a column holds
+            exact = [None if v is None else Decimal(str(v)).quantize(quantum, rounding=ROUND_HALF_EVEN) for v in values]
         if any(d is not None and not d.is_finite() for d in exact):
             raise ValueError("not a finite number") from None
         return pa.array(exact, ARROW_TYPES["decimal"])
@@ -271,3 +295,285 @@ def _timestamps(values: list, kinds: set[type] | None = None) -> pa.Array:
             raise TypeError(f"{value!r} is not a timestamp")
         text.append(value)
     return pa.array(text, pa.string()).cast(ARROW_TYPES["timestamp"])
+
+
+# --- the fast path: the page converted by Arrow in one call, then cast column by column ------------------
+
+# Below this (the year 2242) the float seconds _timestamps computes round back to the exact millisecond.
+_MAX_EPOCH_MILLIS = 2**33 * 1000
+
+
+def _fast_columns(stream: Stream, records: list[dict]) -> dict[str, pa.Array] | None:
+    """Every column of a well-formed page, or None when the page needs :func:`convert_by_columns`.
+
+    Arrow converts the whole page in one C++ call (:func:`_wire_page`) and casts every column
+    that needs a plain cast in one more (:func:`_cast_together`). Where no cast is known to equal
+    :func:`_convert` exactly, that column alone goes through :func:`_convert` from the Python
+    values, so every column equals the reference's.
+    """
+    wired = _wire_page(stream, records)
+    if wired is None:
+        return None
+    page, sources = wired
+    flat = _flattened(page)
+    columns: dict[str, pa.Array | None] = {}
+    pending: dict[str, tuple[pa.Array, str]] = {}
+    picked: dict[str, list] = {}
+    try:
+        for spec in stream.fields:
+            raw = _wire_values(flat, spec.source) if sources is None or spec.source in sources else None
+            columns[spec.column] = None
+            if raw is not None and _as_converted(raw.type, spec.type):
+                columns[spec.column] = raw
+            elif raw is not None and _plain_cast(raw.type, spec.type):
+                pending[spec.column] = (raw, spec.type)
+            elif raw is not None:
+                columns[spec.column] = _cast_wire(raw, spec.type)
+        columns.update(_cast_together(pending))
+        for spec in stream.fields:
+            if columns[spec.column] is None:
+                columns[spec.column] = _convert(_values_at(records, spec.source, picked), spec.type)
+    except _CONVERSION_ERRORS:
+        return None
+    return columns
+
+
+def _flattened(page: pa.StructArray) -> dict[str, pa.Array]:
+    """Every object and value of the page by its dotted path (a null object's children are null)."""
+    flat: dict[str, pa.Array] = {}
+
+    def walk(array: pa.Array, path: str) -> None:
+        flat[path] = array
+        if pa.types.is_struct(array.type):
+            # flatten(), not field(): it combines the object's nulls into its children.
+            for spec, child in zip(array.type, array.flatten(), strict=True):
+                walk(child, f"{path}.{spec.name}" if path else spec.name)
+
+    walk(page, "")
+    return flat
+
+
+def _wire_values(flat: dict[str, pa.Array], path: str) -> pa.Array | None:
+    """The values at a dotted path as Arrow converted them, null where a step is missing or null.
+
+    None when a step is not an object: the per-record reading says which records are at fault.
+    """
+    if path in flat:
+        return flat[path]
+    parent_path = path.rpartition(".")[0]
+    parent = _wire_values(flat, parent_path)
+    if parent is None or not (pa.types.is_struct(parent.type) or pa.types.is_null(parent.type)):
+        return None
+    return pa.nulls(len(parent))
+
+
+def _as_converted(wire: pa.DataType, type_name: str) -> bool:
+    """Whether values Arrow converted to `wire` are the column already: ``pa.array(values, type)``, as :func:`_convert`
+    builds the columns whose values are not text (json and micros columns are rewritten value by value)."""
+    return type_name in {"string", "bool", "int", "float", "decimal"} and wire == ARROW_TYPES[type_name]
+
+
+def _plain_cast(wire: pa.DataType, type_name: str) -> bool:
+    """Whether Arrow's cast from `wire` gives exactly :func:`_convert`'s column (when the cast succeeds).
+
+    Text that casts to a timestamp has a date with dashes, so none of it is epoch milliseconds.
+    """
+    if pa.types.is_null(wire):
+        return True
+    if pa.types.is_string(wire):
+        return type_name in {"int", "float", "bool", "date", "decimal", "timestamp"}
+    if pa.types.is_boolean(wire):
+        return type_name == "string"  # "true" / "false", as _as_text writes them
+    if pa.types.is_int64(wire):
+        return type_name in {"string", "decimal"}
+    return False
+
+
+def _cast_together(pending: dict[str, tuple[pa.Array, str]]) -> dict[str, pa.Array | None]:
+    """The pending columns cast in one call; when that fails, one by one (None: left to :func:`_convert`)."""
+    if not pending:
+        return {}
+    names = list(pending)
+    try:
+        together = pa.StructArray.from_arrays([raw for raw, _ in pending.values()], names)
+        target = pa.struct([(name, ARROW_TYPES[type_name]) for name, (_, type_name) in pending.items()])
+        return dict(zip(names, together.cast(target).flatten(), strict=True))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return {name: _cast_wire(raw, type_name) for name, (raw, type_name) in pending.items()}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The Arrow type a stream's pages are converted to, and the sources it holds (the others are read by Python)."""
+
+    type: pa.StructType
+    sources: frozenset[str]
+
+
+_PLANS: dict[tuple, _Plan] = {}
+_WIRE_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
+
+
+def _wire_page(stream: Stream, records: list[dict]) -> tuple[pa.StructArray, frozenset[str] | None] | None:
+    """The page as one Arrow struct array, and the sources it holds (None: every source it has).
+
+    The stream's plan (the wire types of an earlier page) makes the conversion a typed one; a
+    page that does not fit it is converted again with Arrow inferring every type, which shows
+    the values' Python types exactly, and sets the plan for the next pages. A page Arrow cannot
+    convert at all (text and numbers in one field, an object and text) gives None.
+    """
+    key = (stream.name, tuple((spec.source, spec.type) for spec in stream.fields))
+    plan = _PLANS.get(key)
+    if plan is not None and records:
+        try:
+            return pa.array(records, type=plan.type), plan.sources
+        except _WIRE_ERRORS:
+            pass
+    try:
+        page = pa.array(records)
+    except _WIRE_ERRORS:
+        return None
+    if not pa.types.is_struct(page.type):
+        return None
+    _PLANS[key] = _plan(stream, page.type, plan)
+    return page, None
+
+
+def _plan(stream: Stream, inferred: pa.StructType, previous: _Plan | None) -> _Plan:
+    """The typed conversion for a stream's next pages, from the types Arrow inferred for this one.
+
+    A source's leaf type is one whose Arrow converter accepts exactly the Python values that
+    :func:`_convert` treats the same way (see :func:`_leaf_type`); a source seen only as null
+    keeps its leaf from the previous plan.
+    """
+    leaves: dict[str, pa.DataType] = {}
+    for spec in stream.fields:
+        wire = _type_at(inferred, spec.source)
+        if (wire is None or pa.types.is_null(wire)) and previous is not None and spec.source in previous.sources:
+            leaves[spec.source] = _type_at(previous.type, spec.source)
+            continue
+        leaf = _leaf_type(wire, spec.type)
+        if leaf is not None:
+            leaves[spec.source] = leaf
+    nested = {path for path in leaves for prefix in _prefixes(path) if prefix in leaves}
+    leaves = {path: leaf for path, leaf in leaves.items() if path not in nested and not any(
+        other != path and other.startswith(path + ".") for other in leaves)}
+    return _Plan(_nested_type(leaves), frozenset(leaves))
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _type_at(struct: pa.DataType, path: str) -> pa.DataType | None:
+    """The type at a dotted path of a struct type; None where a step is missing or not a struct."""
+    current: pa.DataType | None = struct
+    for key in path.split("."):
+        if current is None or not pa.types.is_struct(current) or current.get_field_index(key) < 0:
+            return None
+        current = current.field(key).type
+    return current
+
+
+def _nested_type(leaves: dict[str, pa.DataType]) -> pa.StructType:
+    tree: dict = {}
+    for path, leaf in leaves.items():
+        *steps, last = path.split(".")
+        node = tree
+        for step in steps:
+            node = node.setdefault(step, {})
+        node[last] = leaf
+
+    def build(node: dict) -> pa.StructType:
+        return pa.struct([(name, build(child) if isinstance(child, dict) else child) for name, child in node.items()])
+
+    return build(tree)
+
+
+def _leaf_type(wire: pa.DataType | None, type_name: str) -> pa.DataType | None:
+    """The Arrow type to convert a source's Python values to, given the type Arrow inferred for them.
+
+    Text stays text (Arrow's string converter takes nothing else) and is cast afterwards. A
+    column that is not text :func:`_convert` builds with ``pa.array(values, type)``, so the
+    typed conversion uses that very converter. Anything else (numbers or objects read as text,
+    epoch milliseconds, json, micros) is left to :func:`_convert`.
+    """
+    if type_name in {"json", "micros"}:
+        return None
+    if wire is None or pa.types.is_null(wire):
+        return ARROW_TYPES[type_name] if type_name in {"int", "float", "bool", "decimal"} else pa.string()
+    if pa.types.is_string(wire):
+        return pa.string()
+    if any(is_native(wire) for is_native in _NATIVE_WIRES.get(type_name, ())):
+        return ARROW_TYPES[type_name]
+    if pa.types.is_boolean(wire) and type_name in {"bool", "string"}:
+        return pa.bool_()  # booleans as text are "true" / "false", as _as_text writes them
+    return None
+
+
+#: The wire types whose values :func:`_convert` hands to ``pa.array(values, type)`` for each column type.
+_NATIVE_WIRES = {
+    "int": (pa.types.is_integer,),
+    "float": (pa.types.is_integer, pa.types.is_floating),
+    "decimal": (pa.types.is_integer, pa.types.is_decimal),
+}
+
+
+def _cast_wire(raw: pa.Array, type_name: str) -> pa.Array | None:
+    """`raw` cast to the column's type where that equals :func:`_convert` of the same values; None elsewhere."""
+    wire = raw.type
+    if _as_converted(wire, type_name):
+        return raw
+    if pa.types.is_null(wire):
+        return pa.nulls(len(raw), ARROW_TYPES[type_name])
+    if pa.types.is_string(wire):
+        return _from_text(raw, type_name)
+    if pa.types.is_int64(wire):
+        return _from_integers(raw, type_name)
+    if pa.types.is_boolean(wire) and type_name in {"bool", "string"}:
+        return raw.cast(ARROW_TYPES[type_name])  # a boolean as text is "true" / "false", as _as_text writes it
+    if pa.types.is_decimal128(wire) and type_name == "decimal" and 0 <= wire.scale <= MONEY_SCALE:
+        return _cast_or_none(raw, ARROW_TYPES["decimal"])  # more places than the column keeps: rounded by _convert
+    return None
+
+
+def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
+    if type_name == "string":
+        return raw
+    if type_name in {"int", "float", "bool", "date"}:
+        return raw.cast(ARROW_TYPES[type_name])
+    if type_name == "decimal":
+        return _cast_or_none(raw, ARROW_TYPES["decimal"])
+    if type_name == "timestamp" and not pc.any(pc.utf8_is_digit(raw)).as_py():
+        return raw.cast(ARROW_TYPES["timestamp"])
+    return None  # epoch milliseconds as text, micros, json: _convert's per-value readings
+
+
+def _from_integers(raw: pa.Array, type_name: str) -> pa.Array | None:
+    if type_name == "int":
+        return raw
+    if type_name == "string":
+        return raw.cast(pa.string())
+    if type_name == "decimal":
+        return _cast_or_none(raw, ARROW_TYPES["decimal"])
+    if type_name == "timestamp":
+        return _from_epoch_millis(raw)
+    return None
+
+
+def _from_epoch_millis(raw: pa.Array) -> pa.Array | None:
+    """Epoch milliseconds as timestamps, as :func:`_timestamps` reads them; None outside the range where they agree."""
+    bounds = pc.min_max(raw).as_py()
+    if bounds["min"] is None:
+        return pa.nulls(len(raw), ARROW_TYPES["timestamp"])
+    if bounds["min"] < 0 or bounds["max"] >= _MAX_EPOCH_MILLIS:
+        return None
+    return pc.multiply(raw, 1000).cast(ARROW_TYPES["timestamp"])
+
+
+def _cast_or_none(raw: pa.Array, target: pa.DataType) -> pa.Array | None:
+    try:
+        return raw.cast(target)
+    except pa.ArrowInvalid:
+        return None

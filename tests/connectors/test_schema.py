@@ -1,12 +1,14 @@
 """Arrow conversion of raw pages: declared types, exact money, UTC timestamps, bad records set aside."""
 
+import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 
-from connectors.schema import Field, Stream, to_arrow
+from connectors import schema
+from connectors.schema import Field, Stream, convert_by_columns, to_arrow
 
 STREAM = Stream(
     name="things",
@@ -104,3 +106,201 @@ def test_micros_become_exact_decimals_and_bad_ones_are_rejected():
         Decimal("142.73"), Decimal("0.000001"), Decimal("0"), Decimal("-2.5"), None,
     ]
     assert [r.record["id"] for r in conversion.rejected] == ["f", "g"]
+
+
+# --- the fast path gives exactly what the per-column path gives -------------------------------------------
+
+EVERY_TYPE = Stream(
+    name="every_type",
+    primary_key="id",
+    cursor="Modified",
+    fields=(
+        Field("id", "Id"),
+        Field("name", "Name"),
+        Field("active", "Active", "bool"),
+        Field("count", "Count", "int"),
+        Field("ratio", "Ratio", "float"),
+        Field("amount", "Amount", "decimal"),
+        Field("cost", "CostMicros", "micros"),
+        Field("modified", "Modified", "timestamp"),
+        Field("day", "Day", "date"),
+        Field("extra", "Extra", "json"),
+        Field("city", "Address.city"),
+        Field("revenue", "Address.revenue", "decimal"),
+        Field("stamp", "Address.stamp", "timestamp"),
+        Field("deep", "Deep.inner.value", "int"),
+        Field("whole", "Address", "json"),
+    ),
+)
+
+_TIMESTAMPS = ["2024-05-01T09:12:55.000+0000", "2024-05-02T17:45:03.112Z", "2025-04-01T13:20:06-0700",
+               "2024-02-29T23:59:59.999999+05:30", "2024-05-01 09:12:55Z"]
+#: Per type, pools of values of one wire encoding each (as JSON decoding gives them); a page draws a field's
+#: values from one pool, now and then from all of them.
+_POOLS = {
+    "string": [["Acme", "München", "", "a\"b", "0", "–"], [12, -1, 2**40], [True, False], [Decimal("3.0")],
+               [{"k": "v"}, ["x"]]],
+    "bool": [[True, False], ["true", "false", "True", "0", "1"]],
+    "int": [[0, 7, -3, 2**62, 4058], ["36", "-1", "0", "007"]],
+    "float": [[0, 1, -2], [Decimal("1.5"), Decimal("-0.25"), 3], ["1.5", "-2", "1e3"]],
+    "decimal": [[Decimal("18900.0"), Decimal("0.1"), Decimal("-7.123456789"), 5000, 0, Decimal("-0.00"),
+                 Decimal("12345678901234567890.123456789"), Decimal("1E+2")],
+                [Decimal("0.0000000025"), Decimal("1.5")],
+                ["107.53", "12345678901234567890.12", "-1", "0.0000000035", "107.5300000000000335346"]],
+    "micros": [["142730000", "0", "-2500000"], [1, 99, 0]],
+    "timestamp": [_TIMESTAMPS, [1714550400000, 0, 1735772400125], ["1714550400000", "0"]],
+    "date": [["2024-06-28", "2000-01-01"]],
+    "json": [[{"a": [1, "x"]}, {"n": None}], [[], [1, 2]], ["text"], [3, Decimal("2.50")]],
+}
+_MALFORMED = {
+    "bool": ["maybe", 2], "int": ["twelve", float("inf"), [1]], "float": ["fast"], "decimal": ["twelve", True, [1]],
+    "micros": ["12.5e", Decimal("1.5"), True], "timestamp": ["yesterday", True, Decimal("1.5"), "2024-13-01T00:00:00Z"],
+    "date": ["2024-02-30", "June"],
+}
+
+
+def _value(r, type_name: str, pool: list, malformed: bool):
+    if malformed and type_name in _MALFORMED and r.random() < 0.03:
+        return r.choice(_MALFORMED[type_name])
+    return None if r.random() < 0.2 else r.choice(pool)
+
+
+def _page(r, size: int, malformed: bool = False) -> list[dict]:
+    """A page of records as JSON decoding gives them, every field of the declaration present or not."""
+    pools = {}
+    for spec in EVERY_TYPE.fields:
+        choices = _POOLS[spec.type]
+        pools[spec.source] = [v for pool in choices for v in pool] if r.random() < 0.015 else r.choice(choices)
+    page = []
+    for number in range(size):
+        record = {spec.source: _value(r, spec.type, pools[spec.source], malformed) for spec in EVERY_TYPE.fields
+                  if "." not in spec.source and spec.source != "Address" and r.random() > 0.05}
+        record["Id"] = None if malformed and r.random() < 0.05 else f"r{number}"
+        shape = r.random()
+        if shape < 0.6:
+            record["Address"] = {key: _value(r, spec.type, pools[spec.source], malformed)
+                                 for spec in EVERY_TYPE.fields if spec.source.startswith("Address.")
+                                 for key in [spec.source.split(".")[1]]}
+            record["Address"]["unused"] = {"x": ["y"]}
+        elif shape < 0.8:
+            record["Address"] = None
+        elif malformed and shape < 0.83:
+            record["Address"] = "garbled"
+        if r.random() < 0.5:
+            value = _value(r, "int", pools["Deep.inner.value"], malformed)
+            record["Deep"] = {"inner": {"value": value}} if r.random() < 0.7 else {}
+        page.append(record)
+    return page
+
+
+def assert_same_conversion(stream: Stream, records: list[dict]) -> None:
+    """to_arrow (fast path first) and the per-column path agree on types, values, nulls and rejected records."""
+    reference = convert_by_columns(stream, records)
+    for _ in range(2):  # the first page of a stream infers its plan, the next one converts with it
+        conversion = to_arrow(stream, records)
+        assert conversion.table.schema == reference.table.schema
+        assert conversion.table.equals(reference.table), (conversion.table.to_pylist(), reference.table.to_pylist())
+        assert [(id(r.record), r.reason) for r in conversion.rejected] == [
+            (id(r.record), r.reason) for r in reference.rejected]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_pages_convert_the_same_both_ways(seed):
+    r = random.Random(seed)
+    for _ in range(40):
+        assert_same_conversion(EVERY_TYPE, _page(r, r.choice([0, 1, 2, 5, 30, 200])))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_malformed_pages_reject_the_same_records_with_the_same_reasons(seed):
+    r = random.Random(1000 + seed)
+    for _ in range(25):
+        assert_same_conversion(EVERY_TYPE, _page(r, r.choice([1, 5, 30, 120]), malformed=True))
+
+
+def test_well_formed_pages_take_the_fast_path():
+    stream = Stream(name="fast_only", primary_key="id", fields=(
+        Field("id", "Id"), Field("amount", "Amount", "decimal"), Field("modified", "Modified", "timestamp"),
+        Field("count", "properties.count", "int"), Field("active", "Active", "bool"), Field("day", "Day", "date")))
+    native = [{"Id": "a", "Amount": Decimal("18900.0"), "Modified": "2024-05-01T09:12:55.000+0000", "Active": True,
+               "properties": {"count": "36"}, "Day": "2024-06-28"},
+              {"Id": "b", "Amount": 5000, "Modified": "2024-05-02T17:45:03.112Z", "Active": None,
+               "properties": None, "Day": None}]
+    for page in (native, native, [{**record, "Amount": "12.5"} for record in native]):
+        assert schema._fast_columns(stream, page) is not None
+        assert_same_conversion(stream, page)
+
+
+def test_a_malformed_record_on_a_large_page_is_quarantined_with_its_reason_and_the_rest_loaded():
+    records = [{"Id": f"r{n}", "Amount": Decimal(n) / 4, "Modified": "2024-05-01T00:00:00.000+0000", "Count": n}
+               for n in range(500)]
+    records[123]["Amount"] = "twelve"
+    records[321]["Address"] = "garbled"
+    conversion = to_arrow(STREAM, records)
+    assert conversion.table.num_rows == 498
+    assert {r.record["Id"]: r.reason for r in conversion.rejected} == {
+        "r123": "field Amount: 'twelve' is not a valid decimal",
+        "r321": "field Address.city: expected an object before 'city', got str",
+    }
+    assert_same_conversion(STREAM, records)
+
+
+@pytest.mark.parametrize("amount", [Decimal("12345678901234567890.12"), "12345678901234567890.12",
+                                    Decimal("98765432109876543210"), 98765432109876543210])
+def test_money_with_twenty_digits_stays_exact(amount):
+    records = [{"Id": "a", "Amount": amount, "Modified": "2024-05-01T00:00:00Z"}]
+    for _ in range(2):
+        (value,) = to_arrow(STREAM, records).table.column("amount").to_pylist()
+        assert value == Decimal(str(amount))
+    assert float(Decimal(str(amount))) != Decimal(str(amount))  # a float64 could not have held it
+
+
+def test_more_places_than_the_column_keeps_round_half_even_both_ways():
+    records = [{"Id": "a", "Amount": Decimal("0.0000000025"), "Modified": "2024-05-01T00:00:00Z"},
+               {"Id": "b", "Amount": "0.0000000035", "Modified": "2024-05-01T00:00:00Z"}]
+    assert to_arrow(STREAM, records).table.column("amount").to_pylist() == [Decimal("2E-9"), Decimal("4E-9")]
+    assert_same_conversion(STREAM, records)
+
+
+def test_offsets_and_epoch_milliseconds_become_the_same_utc_instants():
+    stream = Stream(name="stamps", primary_key="id", fields=(Field("id", "id"), Field("at", "at", "timestamp")))
+    pages = [
+        [{"id": "a", "at": "2024-05-01T09:12:55.000+0000"}, {"id": "b", "at": "2024-05-01T11:12:55.000+0200"},
+         {"id": "c", "at": "2024-05-01T02:12:55-0700"}],
+        [{"id": "a", "at": 1714554775000}, {"id": "b", "at": 1714554775000}, {"id": "c", "at": None}],
+        [{"id": "a", "at": "1714554775000"}, {"id": "b", "at": "2024-05-01T09:12:55Z"}, {"id": "c", "at": None}],
+        [{"id": "a", "at": 1735772400125}, {"id": "b", "at": 0}, {"id": "c", "at": 2**33 * 1000 + 1}],
+    ]
+    moment = datetime(2024, 5, 1, 9, 12, 55, tzinfo=UTC)
+    for page in pages:
+        assert_same_conversion(stream, page)
+    assert to_arrow(stream, pages[0]).table.column("at").to_pylist() == [moment] * 3
+    assert to_arrow(stream, pages[1]).table.column("at").to_pylist() == [moment, moment, None]
+    assert to_arrow(stream, pages[2]).table.column("at").to_pylist() == [moment, moment, None]
+    assert to_arrow(stream, pages[3]).table.column("at").to_pylist()[0] == datetime(2025, 1, 1, 23, 0, 0, 125000,
+                                                                                    tzinfo=UTC)
+
+
+def test_null_only_and_missing_columns_are_typed_nulls():
+    records = [{"Id": "a", "Amount": None, "Modified": None}, {"Id": "b"}]
+    conversion = to_arrow(STREAM, records)
+    assert conversion.table.schema == STREAM.arrow_schema
+    for column in ("amount", "modified_at", "count", "is_active", "close_date", "city"):
+        assert conversion.table.column(column).null_count == 2
+    assert_same_conversion(STREAM, records)
+
+
+def test_missing_nested_objects_read_as_nulls():
+    stream = Stream(name="nested", primary_key="id", fields=(
+        Field("id", "id"), Field("email", "properties.email"), Field("amount", "properties.amount", "decimal"),
+        Field("time", "changeAuditStamps.created.time", "timestamp")))
+    records = [{"id": "1", "properties": {"email": "a@b.co", "amount": "12.50"},
+                "changeAuditStamps": {"created": {"time": 1735772400125}}},
+               {"id": "2", "properties": None, "changeAuditStamps": {"created": None}},
+               {"id": "3", "changeAuditStamps": {}},
+               {"id": "4", "properties": {}}]
+    rows = to_arrow(stream, records).table.to_pylist()
+    assert [row["email"] for row in rows] == ["a@b.co", None, None, None]
+    assert [row["amount"] for row in rows] == [Decimal("12.5"), None, None, None]
+    assert [row["time"] is None for row in rows] == [False, True, True, True]
+    assert_same_conversion(stream, records)
