@@ -12,7 +12,7 @@ sequence for every tool:
   ``archived=false`` and once with ``archived=true``. Our connector's v4 association reads are
   left out here (the peer has no equivalent; they are timed in the full night instead).
 
-The tools (the first three are the issue's comparison; the last two are for information only):
+The tools (the first three are the issue's comparison; the last one is for information only):
 
 * ``floor`` -- a bare fetch loop: plain ``requests`` + ``orjson``, every page downloaded, decoded
   to find the next cursor, and discarded. Nothing is converted or stored: the extraction floor.
@@ -22,9 +22,6 @@ The tools (the first three are the issue's comparison; the last two are for info
   ``primary_key`` + ``write_disposition="merge"`` (the same semantics as ours) and every other
   setting at dlt's defaults (dict rows, dlt's JSON normalizer, default file format and workers).
 
-* ``ours_prefetch`` -- ours with each stream's pages additionally read ahead by the benchmark's own
-  thread (``prefetching`` below). The loader now reads pages ahead itself (``raw_loader._read_ahead``,
-  one page of a source at a time), so this variant only shows whether a second layer adds anything.
 * ``peer_parquet`` -- the peer with ``loader_file_format="parquet"``, dlt's recommended setting
   for DuckDB (the default for dict rows is ``insert_values``).
 
@@ -34,8 +31,6 @@ Token exchange and ``describe`` discovery happen before the clock starts, for ev
 from __future__ import annotations
 
 import dataclasses
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -164,33 +159,7 @@ def run_floor(url: str, entries: list[dict], work: Path) -> dict:
 # --- ours -----------------------------------------------------------------------------------------------
 
 
-def prefetching(read_pages, depth: int = 2):
-    """`read_pages` with up to `depth` pages fetched ahead of the consumer by a background thread."""
-    finished = object()
-
-    def read(stream, since):
-        pages: queue.Queue = queue.Queue(maxsize=depth)
-
-        def produce() -> None:
-            try:
-                for page in read_pages(stream, since):
-                    pages.put(page)
-                pages.put(finished)
-            except BaseException as exc:  # noqa: BLE001  (handed to the consumer, which re-raises it)
-                pages.put(exc)
-
-        thread = threading.Thread(target=produce, name=f"prefetch-{stream.name}", daemon=True)
-        thread.start()
-        while (item := pages.get()) is not finished:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-        thread.join()
-
-    return read
-
-
-def run_ours(url: str, entries: list[dict], work: Path, prefetch: bool = False) -> dict:
+def run_ours(url: str, entries: list[dict], work: Path) -> dict:
     """Our connectors and raw loader over the comparison set, into ``work/warehouse.duckdb``."""
     from pipelines.lib.raw_loader import load_streams
 
@@ -208,8 +177,7 @@ def run_ours(url: str, entries: list[dict], work: Path, prefetch: bool = False) 
     requests_sent = 0
     for source, client, streams in (("salesforce", sf, sf_streams), ("hubspot", hs, hs_streams)):
         started = time.perf_counter()
-        read_pages = prefetching(client.read_pages) if prefetch else client.read_pages
-        loads = load_streams(source, streams, read_pages, str(warehouse), work / "dlt", f"bench-{source}")
+        loads = load_streams(source, streams, client.read_pages, str(warehouse), work / "dlt", f"bench-{source}")
         seconds[source] = time.perf_counter() - started
         rows.update({name: load.rows for name, load in loads.items()})
         requests_sent += client.http.stats.requests
@@ -263,6 +231,5 @@ TOOLS = {
     "floor": run_floor,
     "ours": run_ours,
     "peer": run_peer,
-    "ours_prefetch": lambda url, entries, work: run_ours(url, entries, work, prefetch=True),
     "peer_parquet": lambda url, entries, work: run_peer(url, entries, work, file_format="parquet"),
 }

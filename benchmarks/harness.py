@@ -38,7 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MARTS_YML = ROOT / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 TOOLS = ("floor", "ours", "peer")
 #: Variants measured for information (not the issue's targets): see benchmarks.extract.
-EXTRA_TOOLS = ("ours_prefetch", "peer_parquet")
+EXTRA_TOOLS = ("peer_parquet",)
 RATES = (0.001, 0.01, 0.1)
 PACKAGES = ("dlt", "duckdb", "pyarrow", "requests", "orjson", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
             "great_expectations", "pandas", "starlette", "uvicorn")

@@ -208,8 +208,8 @@ def markdown(results: dict) -> str:
                   "| sandbox CPU s (floor run) | valid samples |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *extract_rows]
     if variant_rows:
-        lines += ["", "Variants, for information only (`ours_prefetch`: a prototype of a proposed loader change; "
-                  "`peer_parquet`: the peer with `loader_file_format=\"parquet\"`):", "",
+        lines += ["", "Variants, for information only (`peer_parquet`: the peer with "
+                  "`loader_file_format=\"parquet\"`):", "",
                   "| scale | variant | seconds | rows/s | of the floor's rate | vs ours | peak RSS (MB) "
                   "| client CPU s | valid samples |",
                   "|---|---|---|---|---|---|---|---|---|", *variant_rows]
