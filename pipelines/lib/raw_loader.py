@@ -40,6 +40,8 @@ QUARANTINE_TABLE = "_quarantine"
 BATCH_ROWS = 50_000
 READ_AHEAD_PAGES = 2
 DUCKDB_MEMORY_LIMIT = "768MB"
+#: The load stamps added to every row: when it was loaded and by which run.
+LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("_run_id", pa.string()))
 
 
 @dataclass
@@ -307,9 +309,9 @@ def _write_hints(stream: Stream) -> dict:
 
 
 def _with_load_columns(table: pa.Table, run_id: str, loaded_at: datetime) -> pa.Table:
-    rows = table.num_rows
-    table = table.append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), rows))
-    return table.append_column("_run_id", pa.repeat(pa.scalar(run_id, pa.string()), rows))
+    loaded_at_field, run_id_field = LOAD_COLUMNS
+    table = table.append_column(loaded_at_field, pa.repeat(pa.scalar(loaded_at, loaded_at_field.type), table.num_rows))
+    return table.append_column(run_id_field, pa.repeat(pa.scalar(run_id, run_id_field.type), table.num_rows))
 
 
 def _quarantine_table(rejected: list[tuple[str, Rejected]], run_id: str, loaded_at: datetime) -> pa.Table:

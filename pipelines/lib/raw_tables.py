@@ -13,10 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from connectors.schema import Stream
-from pipelines.lib.raw_loader import destination_for
-
-#: The load stamps the raw loader adds to every row (see `raw_loader._with_load_columns`).
-LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("_run_id", pa.string()))
+from pipelines.lib.raw_loader import LOAD_COLUMNS, destination_for
 
 
 def empty_raw_table(stream: Stream) -> pa.Table:
