@@ -347,7 +347,8 @@ def _flattened(page: pa.StructArray) -> dict[str, pa.Array]:
         if pa.types.is_struct(array.type):
             # flatten(), not field(): it combines the object's nulls into its children.
             for spec, child in zip(array.type, array.flatten(), strict=True):
-                walk(child, f"{path}.{spec.name}" if path else spec.name)
+                if spec.name and "." not in spec.name:  # a key "a.b" is not the path a.b, nor is "" a step
+                    walk(child, f"{path}.{spec.name}" if path else spec.name)
 
     walk(page, "")
     return flat

@@ -1,6 +1,7 @@
 """Arrow conversion of raw pages: declared types, exact money, UTC timestamps, bad records set aside."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -304,3 +305,15 @@ def test_missing_nested_objects_read_as_nulls():
     assert [row["amount"] for row in rows] == [Decimal("12.5"), None, None, None]
     assert [row["time"] is None for row in rows] == [False, True, True, True]
     assert_same_conversion(stream, records)
+
+
+def test_a_key_with_a_dot_is_not_a_nested_path():
+    stream = Stream(name="dotted", primary_key="id", fields=(Field("id", "id"), Field("city", "address.city")))
+    records = [{"id": "1", "address.city": "Paris", "": "x"},
+               {"id": "2", "address": {"city": "Oslo"}, "address.city": "Rome"}]
+    assert to_arrow(stream, records).table.column("city").to_pylist() == [None, "Oslo"]
+    assert_same_conversion(stream, records)
+    first_page = replace(stream, name="dotted_first")  # no plan yet: Arrow infers the page's types
+    only_dotted = [{"id": "3", "address.city": "Paris"}]
+    assert to_arrow(first_page, only_dotted).table.column("city").to_pylist() == [None]
+    assert_same_conversion(first_page, only_dotted)
