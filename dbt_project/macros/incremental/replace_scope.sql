@@ -9,7 +9,8 @@
     With config cg_window_column (a date column), the query also returns cg_replace_from (one date, the same
     on every row) and every target row with cg_window_column >= cg_replace_from is deleted too: the trailing
     lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
-    Plain DELETE and INSERT: the same on DuckDB and PostgreSQL.
+    A column the query returns that the target lacks (a model that gained one) is added to the target first,
+    null in the rows this run does not replace. Plain DDL, DELETE and INSERT: the same on DuckDB and PostgreSQL.
 -#}
 {% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -19,7 +20,17 @@
     {%- if not key -%}
         {{ exceptions.raise_compiler_error('cg_replace_scope: model ' ~ this ~ ' has no config cg_scope_key') }}
     {%- endif -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set target_names = arg_dict['dest_columns'] | map(attribute='name') | map('lower') | list -%}
+    {%- set added = [] -%}
+    {%- for column in adapter.get_columns_in_relation(source) -%}
+        {%- if column.name | lower not in target_names and column.name | lower not in ['cg_scope_key', 'cg_replace_from'] -%}
+            {%- do added.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set columns = get_quoted_csv((arg_dict['dest_columns'] + added) | map(attribute='name')) -%}
+    {% for column in added -%}
+    alter table {{ target }} add column {{ adapter.quote(column.name) }} {{ column.data_type }};
+    {% endfor -%}
     delete from {{ target }}
     where {{ key }} in (select cg_scope_key from {{ source }} where cg_scope_key is not null);
     {% if window_column -%}
@@ -77,4 +88,15 @@
         except
         select {{ columns }} from {{ rows }}
     ) as changed_or_gone
+{%- endmacro %}
+
+{#-
+    `where <key_expression> in the model's changed keys` on an incremental run (the model defines the CTE
+    `changed` with a column record_key), nothing on a full build: the filter of each branch of a model that
+    rebuilds only its changed records.
+-#}
+{% macro cg_in_scope(key_expression) -%}
+    {%- if is_incremental() %}
+    where {{ key_expression }} in (select record_key from changed)
+    {%- endif %}
 {%- endmacro %}

@@ -1,8 +1,21 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='cg_replace_scope',
+    cg_scope_key='record_key',
+) }}
 {#-
     Every person record of every CRM (Salesforce leads and contacts, HubSpot contacts), deleted and
     merged ones included, in one shape with its matching keys: email (normalize_email), name_key
     (normalize_person_name), is_role_email (info@, sales@, ...), and the native links a record
     carries to another (source merge, lead conversion, HubSpot's synced Salesforce ids).
+
+    Incremental (strategy cg_replace_scope), equal to a full build but for node_id (a handle for the
+    connected-components passes only: a record keeps its own, new records get the next numbers). A row
+    depends on its own source record, its owner's name and, for a HubSpot contact, on the records
+    that list it as merged; a run rebuilds the records loaded since the newest stored loaded_at, the
+    HubSpot records a reloaded record lists or listed as merged, the records whose owner's name changed,
+    and removes records no longer in staging (a table from before loaded_at was stored is rebuilt whole).
+    After changing the seed channel_mapping, run --full-refresh.
 -#}
 with leads as (
     select * from {{ ref('stg_salesforce__leads') }}
@@ -24,7 +37,71 @@ hubspot_owners as (
     select * from {{ ref('stg_hubspot__owners') }}
 ),
 
-unioned as materialized (
+{%- if is_incremental() %}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+{%- set stamped = 'loaded_at' in stored_columns and 'owner_id' in stored_columns %}
+built as (
+    select
+        {{ 'max(loaded_at)' if stamped else 'cast(null as timestamp with time zone)' }} as loaded_at,
+        coalesce(max(node_id), 0) as last_node_id
+    from {{ this }}
+),
+
+{#- source records loaded since the last build (all of them when nothing stored says when) -#}
+reloaded as (
+    select 'salesforce_lead:' || salesforce_lead_id as record_key from leads cross join built
+    where not coalesce(leads.loaded_at <= built.loaded_at, false)
+    union all
+    select 'salesforce_contact:' || salesforce_contact_id from contacts cross join built
+    where not coalesce(contacts.loaded_at <= built.loaded_at, false)
+    union all
+    select 'hubspot_contact:' || hubspot_contact_id from hubspot_contacts cross join built
+    where not coalesce(hubspot_contacts.loaded_at <= built.loaded_at, false)
+),
+
+current_owners as (
+    select salesforce_user_id as owner_id, user_name as owner_name, 'salesforce' as source_family from salesforce_users
+    union all
+    select hubspot_owner_id, owner_name, 'hubspot' from hubspot_owners
+),
+
+{#- the records to rebuild (see above); cg_scope_key of the rows below -#}
+changed as (
+    select record_key from reloaded
+    union
+    {#- HubSpot records a reloaded record lists as merged now, or was the survivor of before #}
+    select 'hubspot_contact:' || listed.merged_id
+    from (
+        select {{ cg_split_to_rows("replace(merged_object_ids, ' ', '')", ';') }} as merged_id
+        from hubspot_contacts
+        where merged_object_ids is not null
+            and 'hubspot_contact:' || hubspot_contact_id in (select record_key from reloaded)
+    ) as listed
+    union
+    select record_key from {{ this }} where merged_into_record_key in (select record_key from reloaded)
+    {%- if stamped %}
+    union
+    select stored.record_key
+    from {{ this }} as stored
+    left join current_owners
+        on current_owners.owner_id = stored.owner_id and current_owners.source_family = stored.source_family
+    where stored.owner_id is not null and stored.owner_name is distinct from current_owners.owner_name
+    {%- endif %}
+    union
+    {#- records gone from staging #}
+    select record_key from (
+        select record_key from {{ this }}
+        except
+        select 'salesforce_lead:' || salesforce_lead_id from leads
+        except
+        select 'salesforce_contact:' || salesforce_contact_id from contacts
+        except
+        select 'hubspot_contact:' || hubspot_contact_id from hubspot_contacts
+    ) as gone
+),
+{%- endif %}
+
+unioned as (
     select
         'salesforce_lead' as source_system,
         'salesforce' as source_family,
@@ -64,9 +141,12 @@ unioned as materialized (
         leads.is_deleted,
         leads.is_merged,
         leads.created_at,
-        leads.modified_at
+        leads.modified_at,
+        leads.salesforce_owner_id as owner_id,
+        leads.loaded_at
     from leads
     left join salesforce_users as users on users.salesforce_user_id = leads.salesforce_owner_id
+    {{- cg_in_scope("'salesforce_lead:' || leads.salesforce_lead_id") }}
 
     union all
 
@@ -108,9 +188,12 @@ unioned as materialized (
         contacts.is_deleted,
         contacts.is_merged,
         contacts.created_at,
-        contacts.modified_at
+        contacts.modified_at,
+        contacts.salesforce_owner_id as owner_id,
+        contacts.loaded_at
     from contacts
     left join salesforce_users as users on users.salesforce_user_id = contacts.salesforce_owner_id
+    {{- cg_in_scope("'salesforce_contact:' || contacts.salesforce_contact_id") }}
 
     union all
 
@@ -154,16 +237,39 @@ unioned as materialized (
         hubspot_contacts.is_deleted,
         hubspot_contacts.is_merged_away as is_merged,
         hubspot_contacts.created_at,
-        hubspot_contacts.modified_at
+        hubspot_contacts.modified_at,
+        hubspot_contacts.hubspot_owner_id as owner_id,
+        hubspot_contacts.loaded_at
     from hubspot_contacts
     left join hubspot_owners as owners on owners.hubspot_owner_id = hubspot_contacts.hubspot_owner_id
-)
+    {{- cg_in_scope("'hubspot_contact:' || hubspot_contacts.hubspot_contact_id") }}
+),
 
+person_rows as (
+    select
+        unioned.*,
+        {{ email_domain('unioned.email') }} as email_domain,
+        {{ is_personal_email_domain(email_domain('unioned.email')) }} as is_personal_email,
+        {{ is_role_email('unioned.email') }} as is_role_email,
+        {{ normalize_person_name('unioned.first_name', 'unioned.last_name') }} as name_key
+    from unioned
+)
+{%- if is_incremental() %}
+
+{#- a stored record keeps its node_id; new records are numbered after the largest; a gone record gets a tombstone #}
 select
-    unioned.*,
-    {{ email_domain('unioned.email') }} as email_domain,
-    {{ is_personal_email_domain(email_domain('unioned.email')) }} as is_personal_email,
-    {{ is_role_email('unioned.email') }} as is_role_email,
-    {{ normalize_person_name('unioned.first_name', 'unioned.last_name') }} as name_key,
-    row_number() over (order by unioned.record_key) as node_id
-from unioned
+    person_rows.*,
+    coalesce(
+        stored.node_id,
+        built.last_node_id + row_number() over (partition by stored.node_id is null order by person_rows.record_key)
+    ) as node_id,
+    changed.record_key as cg_scope_key
+from changed
+cross join built
+left join person_rows on person_rows.record_key = changed.record_key
+left join {{ this }} as stored on stored.record_key = person_rows.record_key
+{%- else %}
+
+select person_rows.*, row_number() over (order by person_rows.record_key) as node_id
+from person_rows
+{%- endif %}
