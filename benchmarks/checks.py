@@ -153,8 +153,7 @@ def mart_grains(models_yml: Path) -> dict[str, list[tuple[list[str], bool]]]:
     grains: dict[str, list[tuple[list[str], bool]]] = {}
     for model in (yaml.safe_load(models_yml.read_text()) or {}).get("models", []):
         keys = grains.setdefault(model["name"], [])
-        not_null = {column["name"] for column in model.get("columns", [])
-                    if "not_null" in (t if isinstance(t, str) else next(iter(t)) for t in _tests(column))}
+        not_null = {column["name"] for column in model.get("columns", []) if "not_null" in _test_names(column)}
         for test in _tests(model):
             if isinstance(test, dict):
                 (test_name, spec), = test.items()
@@ -163,7 +162,7 @@ def mart_grains(models_yml: Path) -> dict[str, list[tuple[list[str], bool]]]:
                     columns = list(arguments["combination_of_columns"])
                     keys.append((columns, not set(columns) <= not_null))
         for column in model.get("columns", []):
-            names = [t if isinstance(t, str) else next(iter(t)) for t in _tests(column)]
+            names = _test_names(column)
             if "unique" in names:
                 keys.append(([column["name"]], "not_null" not in names))
     return {model: keys for model, keys in grains.items() if keys}
@@ -171,6 +170,11 @@ def mart_grains(models_yml: Path) -> dict[str, list[tuple[list[str], bool]]]:
 
 def _tests(node: dict) -> list:
     return list(node.get("data_tests") or []) + list(node.get("tests") or [])
+
+
+def _test_names(node: dict) -> list[str]:
+    """The names of a node's tests (``unique``, ``not_null``; a test with arguments by its key)."""
+    return [test if isinstance(test, str) else next(iter(test)) for test in _tests(node)]
 
 
 def mart_problems(connection, grains: Mapping[str, list[tuple[list[str], bool]]], schema: str = "marts"
