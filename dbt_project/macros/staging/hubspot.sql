@@ -11,13 +11,18 @@
     from (
         select
             {{ id_column }} as survivor_id,
-            {{ cg_split_to_rows("replace(merged_object_ids, ' ', '')", ';') }} as merged_id
+            {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
         from {{ relation }}
         where merged_object_ids is not null
     ) as listed
     inner join {{ relation }} as record on record.{{ id_column }} = listed.merged_id
     where listed.survivor_id <> listed.merged_id
     group by listed.merged_id
+{%- endmacro %}
+
+{#- One row per id of a HubSpot hs_merged_object_ids list ("a; b") in `column` (a set-returning expression). -#}
+{% macro cg_hubspot_merged_ids(column) -%}
+    {{ cg_split_to_rows("replace(" ~ column ~ ", ' ', '')", ';') }}
 {%- endmacro %}
 
 {#- A readable label from a HubSpot internal enumeration value ("COMPUTER_SOFTWARE" -> "Computer software"). -#}

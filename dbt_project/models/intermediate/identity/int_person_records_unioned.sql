@@ -47,16 +47,19 @@ built as (
     from {{ this }}
 ),
 
+{#- every source record in staging now, and when it was loaded -#}
+staged as (
+    select 'salesforce_lead:' || salesforce_lead_id as record_key, loaded_at from leads
+    union all
+    select 'salesforce_contact:' || salesforce_contact_id, loaded_at from contacts
+    union all
+    select 'hubspot_contact:' || hubspot_contact_id, loaded_at from hubspot_contacts
+),
+
 {#- source records loaded since the last build (all of them when nothing stored says when) -#}
 reloaded as (
-    select 'salesforce_lead:' || salesforce_lead_id as record_key from leads cross join built
-    where not coalesce(leads.loaded_at <= built.loaded_at, false)
-    union all
-    select 'salesforce_contact:' || salesforce_contact_id from contacts cross join built
-    where not coalesce(contacts.loaded_at <= built.loaded_at, false)
-    union all
-    select 'hubspot_contact:' || hubspot_contact_id from hubspot_contacts cross join built
-    where not coalesce(hubspot_contacts.loaded_at <= built.loaded_at, false)
+    select staged.record_key from staged cross join built
+    where not coalesce(staged.loaded_at <= built.loaded_at, false)
 ),
 
 current_owners as (
@@ -72,7 +75,7 @@ changed as (
     {#- HubSpot records a reloaded record lists as merged now, or was the survivor of before #}
     select 'hubspot_contact:' || listed.merged_id
     from (
-        select {{ cg_split_to_rows("replace(merged_object_ids, ' ', '')", ';') }} as merged_id
+        select {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
         from hubspot_contacts
         where merged_object_ids is not null
             and 'hubspot_contact:' || hubspot_contact_id in (select record_key from reloaded)
@@ -92,11 +95,7 @@ changed as (
     select record_key from (
         select record_key from {{ this }}
         except
-        select 'salesforce_lead:' || salesforce_lead_id from leads
-        except
-        select 'salesforce_contact:' || salesforce_contact_id from contacts
-        except
-        select 'hubspot_contact:' || hubspot_contact_id from hubspot_contacts
+        select record_key from staged
     ) as gone
 ),
 {%- endif %}
