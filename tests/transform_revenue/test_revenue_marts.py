@@ -108,7 +108,8 @@ CAMPAIGNS = [
     {"campaign_id": "CAMP_E", "channel": "email", "platform": None},
 ]
 AD_PERFORMANCE = [
-    {"date_day": day, "reporting_date_day": day, "platform": "google_ads", "ad_account_id": "1", "platform_campaign_id": "g1", "ad_group_id": "a1",
+    {"date_day": day, "reporting_date_day": day, "platform": "google_ads", "ad_account_id": "1",
+     "platform_campaign_id": "g1", "ad_group_id": "a1",
      "campaign_id": "CAMP_G", "impressions": impressions, "clicks": clicks, "spend": spend, "currency_code": "USD",
      "spend_reporting": spend}
     for day, impressions, clicks, spend in [(date(2026, 1, 10), 1000, 50, 600), (date(2026, 1, 20), 500, 25, 400),
