@@ -99,27 +99,6 @@ def local_today(clock: Clock, time_zone: str) -> date:
 ACCOUNT_CURSORS_KEY = "account_cursors"
 
 
-def loader_state() -> MutableMapping | None:
-    """The state the loader keeps for the stream being read, or None when no load is running.
-
-    The raw loader asks for pages inside a dlt resource, whose state dlt commits in the same load
-    package as the rows: a per-account cursor written there is saved exactly when the rows it
-    describes are, and a run that dies keeps none of it. Outside a load (a client used on its
-    own) there is no such state and every account follows the stream cursor. dlt finds the
-    resource through a context variable, which a thread does not inherit: call this where the
-    read is asked for, not inside pages that may be fetched ahead in another thread.
-    """
-    try:
-        import dlt
-        from dlt.common.exceptions import DltException
-    except ImportError:  # pragma: no cover - dlt is part of the pinned stack
-        return None
-    try:
-        return dlt.current.resource_state()
-    except DltException:
-        return None
-
-
 class AccountCursors:
     """The newest complete day read per account of one metrics stream.
 
@@ -166,7 +145,7 @@ def plan_reads(window: MetricWindow, accounts: dict[Hashable, date], since: date
                state: MutableMapping | None) -> tuple[list[list[Span]], AccountCursors]:
     """The chunks to read for `accounts` (each with its local today), planned from each account's own cursor.
 
-    `state` is the loader's state of the stream (see :func:`loader_state`), None outside a load.
+    `state` is the loader's state of the stream (see :mod:`connectors.loader_state`), None outside a load.
     """
     cursors = AccountCursors(state, cursor_date(since))
     cursors.adopt(list(accounts))

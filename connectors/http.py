@@ -4,15 +4,22 @@ A source plugs in a *classifier* that reads a response and says what to do with 
 (:class:`Verdict`): use it, retry after a wait, refresh the token and retry, stop the stream
 cleanly (a daily quota is spent), or fail. Connection errors, timeouts and bodies cut off
 mid-way are always retried. Everything that leaves this module is redacted.
+
+A paging reader may name the request it will most likely send next (`guess_next`): it is sent
+while this page's body is decoded and handed over, so the API serves the next page meanwhile.
+The guess is only ever a head start: the next call uses its response if, and only if, it asks
+for exactly that request, and a wrong guess is dropped.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -68,6 +75,38 @@ def retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class PlannedRequest:
+    """A request as `HttpClient.request_json` is called with it: method, URL and keyword arguments."""
+
+    method: str
+    url: str
+    kwargs: dict = field(default_factory=dict)
+
+
+GuessNext = Callable[[bytes], PlannedRequest | None]
+
+
+def string_after_key(body: bytes, key: str, last: bool = False) -> str | None:
+    """The string (or bare number) after the first, or `last`, ``"key":`` in a raw JSON body; None if absent.
+
+    A cheap look at a body before it is decoded, good enough to guess the next page's cursor: a
+    key's quotes cannot occur unescaped inside a JSON string, though the same key could occur
+    deeper in the document, which makes a guess wrong and costs one wasted request, never data.
+    """
+    needle = f'"{key}"'.encode()
+    start = body.rfind(needle) if last else body.find(needle)
+    if start < 0:
+        return None
+    match = _VALUE_AFTER_KEY.match(body, start + len(needle))
+    value = match and (match.group(1) or match.group(2))
+    return value.decode() if value else None
+
+
+#: A plain JSON string (no escapes) or an integer after a key's colon; null, objects and the rest give no match.
+_VALUE_AFTER_KEY = re.compile(rb'\s*:\s*(?:"([^"\\]*)"|(-?\d+)[\s,}])')
+
+
 @dataclass
 class RetryPolicy:
     """How hard to try: attempts per request, exponential backoff bounds, and timeouts."""
@@ -112,33 +151,40 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
+    _sent_ahead: tuple[PlannedRequest, Future] | None = field(default=None, init=False, repr=False, compare=False)
+    _ahead: ThreadPoolExecutor | None = field(default=None, init=False, repr=False, compare=False)
 
-    def get_json(self, url: str, **kwargs) -> object:
-        """GET `url` and decode its JSON body (floats as `Decimal`)."""
-        return self.request_json("GET", url, **kwargs)
+    def get_json(self, url: str, guess_next: GuessNext | None = None, **kwargs) -> object:
+        """GET `url` and decode its JSON body (floats as `Decimal`); `guess_next` as for `request_json`."""
+        return self.request_json("GET", url, guess_next, **kwargs)
 
-    def request_json(self, method: str, url: str, **kwargs) -> object:
-        """Send a request with retries and return its decoded JSON body (floats as `Decimal`)."""
+    def request_json(self, method: str, url: str, guess_next: GuessNext | None = None, **kwargs) -> object:
+        """Send a request with retries and return its decoded JSON body (floats as `Decimal`).
+
+        `guess_next`, given the raw body of a successful response, names the request the caller
+        will most likely send next; it is sent at once, in the background.
+        """
         with self._lock:
-            return self._request_json(method, url, **kwargs)
+            sent = self._claim_sent_ahead(PlannedRequest(method, url, kwargs))
+            return self._request_json(method, url, sent, guess_next, **kwargs)
 
-    def _request_json(self, method: str, url: str, **kwargs) -> object:
+    def _request_json(self, method: str, url: str, sent: Future | None, guess_next: GuessNext | None,
+                      **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0
         while True:
             attempt += 1
-            headers = dict(base_headers)
-            if self.authorize is not None:
-                self.authorize(headers)
             try:
-                self.stats.requests += 1
-                response = self.session.request(
-                    method, url, headers=headers,
-                    timeout=(self.policy.connect_timeout, self.policy.read_timeout), **kwargs,
-                )
+                if sent is not None:  # the first attempt went ahead of the call: take its response
+                    ahead, sent = sent, None
+                    response = ahead.result()
+                else:
+                    response = self._send(method, url, base_headers, kwargs)
                 verdict = self.classify(response)
                 if verdict.action is Action.OK:
+                    if guess_next is not None:
+                        self._send_ahead(guess_next(response.content))
                     return json.loads(response.content, parse_float=Decimal)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:
@@ -160,6 +206,40 @@ class HttpClient:
                     redact(f"{self.source}: {method} {url} still failing after {attempt} attempts: {verdict.reason}")
                 )
             self._wait(verdict, attempt, url)
+
+    def _send(self, method: str, url: str, base_headers: dict, kwargs: dict) -> requests.Response:
+        return self.session.request(method, url, **self._request_options(base_headers), **kwargs)
+
+    def _send_ahead(self, planned: PlannedRequest | None) -> None:
+        if planned is None:
+            return
+        if self._ahead is None:
+            self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.source}-ahead")
+        kwargs = dict(planned.kwargs)
+        options = self._request_options(kwargs.pop("headers", None) or {})
+        self._sent_ahead = planned, self._ahead.submit(self.session.request, planned.method, planned.url,
+                                                       **options, **kwargs)
+
+    def _request_options(self, base_headers: dict) -> dict:
+        """Headers authorized now and the timeouts, for one request about to be sent (and counted)."""
+        headers = dict(base_headers)
+        if self.authorize is not None:
+            self.authorize(headers)
+        self.stats.requests += 1
+        return {"headers": headers, "timeout": (self.policy.connect_timeout, self.policy.read_timeout)}
+
+    def _claim_sent_ahead(self, planned: PlannedRequest) -> Future | None:
+        """The request sent ahead if it is `planned`; a different one is waited out and dropped.
+
+        Waiting it out keeps one request in flight at a time, as a source's rate limits expect.
+        """
+        if self._sent_ahead is None:
+            return None
+        (guessed, future), self._sent_ahead = self._sent_ahead, None
+        if guessed == planned:
+            return future
+        future.exception()
+        return None
 
     def _wait(self, verdict: Verdict, attempt: int, url: str) -> None:
         delay = verdict.wait if verdict.wait is not None else self.policy.backoff(attempt)

@@ -19,7 +19,6 @@ import requests
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
-    loader_state,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -30,6 +29,7 @@ from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.google_ads.streams import CUSTOMERS
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.redact import register_secret
 from connectors.schema import Field, Stream

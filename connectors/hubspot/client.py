@@ -18,7 +18,16 @@ from datetime import datetime
 import requests
 
 from connectors.auth import OAuthRefreshToken
-from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
+from connectors.http import (
+    OK,
+    Action,
+    HttpClient,
+    PlannedRequest,
+    RetryPolicy,
+    Verdict,
+    retry_after_seconds,
+    string_after_key,
+)
 from connectors.naming import snake_case
 from connectors.schema import Field, Stream
 
@@ -168,8 +177,13 @@ class HubSpotClient:
 
     def _list(self, url: str, params: dict) -> Iterator[list[dict]]:
         after = None
+
+        def next_page(body: bytes) -> PlannedRequest | None:
+            guess = string_after_key(body, "after", last=True)  # paging comes last in a list body
+            return PlannedRequest("GET", url, {"params": {**params, "after": guess}}) if guess else None
+
         while True:
-            body = self.http.get_json(url, params={**params, **({"after": after} if after else {})})
+            body = self.http.get_json(url, next_page, params={**params, **({"after": after} if after else {})})
             yield body.get("results", [])
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if not after:
@@ -276,11 +290,7 @@ class _SearchQuery:
         """The query's pages until its last one, or until the next page would pass the 10,000-result cap."""
         after = 0
         while True:
-            body = self.http.request_json("POST", self.url, json={
-                "filterGroups": [{"filters": self.filters}],
-                "sorts": [{"propertyName": self.sort_property, "direction": "ASCENDING"}],
-                "properties": self.properties, "limit": SEARCH_LIMIT, "after": str(after),
-            })
+            body = self.http.request_json("POST", self.url, self._next_page, json=self._query(after))
             yield body.get("results", [])
             next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if next_after is None:
@@ -289,6 +299,20 @@ class _SearchQuery:
             if after >= SEARCH_CAP:
                 self.capped = True
                 return
+
+    def _query(self, after: int) -> dict:
+        return {
+            "filterGroups": [{"filters": self.filters}],
+            "sorts": [{"propertyName": self.sort_property, "direction": "ASCENDING"}],
+            "properties": self.properties, "limit": SEARCH_LIMIT, "after": str(after),
+        }
+
+    def _next_page(self, body: bytes) -> PlannedRequest | None:
+        """The next page's query, guessed from a raw body's trailing ``paging.next.after``; none past the cap."""
+        guess = string_after_key(body, "after", last=True)
+        if guess is None or not guess.isdigit() or int(guess) >= SEARCH_CAP:
+            return None
+        return PlannedRequest("POST", self.url, {"json": self._query(int(guess))})
 
 
 def _millis(value: str | None) -> int:

@@ -23,7 +23,6 @@ from connectors.ad_fields import new_record_fields
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
-    loader_state,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -39,6 +38,7 @@ from connectors.linkedin_ads.streams import (
     CAMPAIGNS,
     REPORTING_TIME_ZONE,
 )
+from connectors.loader_state import loader_state
 from connectors.schema import Stream
 
 BASE_URL = "https://api.linkedin.com"

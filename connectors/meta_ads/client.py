@@ -22,7 +22,6 @@ import requests
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
-    loader_state,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -31,6 +30,7 @@ from connectors.ad_metrics import (
 )
 from connectors.errors import SourceError, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.loader_state import loader_state
 from connectors.meta_ads.auth import MetaTokenExchange
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
 from connectors.schema import Field, Stream

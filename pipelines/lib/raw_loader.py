@@ -9,18 +9,21 @@ with the reason and the run id.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas  # noqa: F401  (see below)
 import pyarrow as pa
 
 from connectors.errors import SourceLimitReached
+from connectors.loader_state import reading_with
 from connectors.redact import get_logger
 from connectors.schema import Rejected, Stream, to_arrow
 
@@ -32,13 +35,18 @@ from dlt.common.destination.exceptions import DestinationUndefinedEntity  # noqa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials  # noqa: E402
 
+# pyarrow imports pandas on its first conversion of Python objects. Imported here, it is never
+# imported by the reader thread while dlt, in the loader's thread, finds it half-initialized.
+
 log = get_logger("pipelines.raw_loader")
 
 PageReader = Callable[[Stream, datetime | None], Iterator[list[dict]]]
 Discoverer = Callable[[Stream], Stream]
 QUARANTINE_TABLE = "_quarantine"
 BATCH_ROWS = 50_000
-READ_AHEAD_PAGES = 2
+#: How far the background reader may run ahead of the loader, in bytes of Arrow pages: enough to keep the
+#: source serving through the load of a large stream (a few seconds at scale M).
+READ_AHEAD_BYTES = 256 * 2**20
 DUCKDB_MEMORY_LIMIT = "768MB"
 #: The load stamps added to every row: when it was loaded and by which run.
 LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("_run_id", pa.string()))
@@ -91,6 +99,9 @@ def load_streams(
 
     `discover`, when given, extends each stream with the fields the source reports beyond the
     declared ones, so a field added at the source arrives as a new column instead of being dropped.
+
+    Each stream is its own dlt load, committed with its cursor before the next one starts, and a
+    background reader goes on reading the next streams while a stream is written to the warehouse.
     """
     pipeline = dlt.pipeline(
         pipeline_name=f"common_ground_{source}",
@@ -98,26 +109,24 @@ def load_streams(
         dataset_name=f"raw_{source}",
         pipelines_dir=str(pipelines_dir),
     )
+    pipeline.sync_destination()  # the cursors are read before the first load: take them from the warehouse
+    streams = [discover(stream) if discover else stream for stream in streams]
+    states = {stream.name: _stored_state(pipeline, stream.name) for stream in streams}
     loaded_at = datetime.now(UTC)
-    results = {stream.name: StreamLoad(stream.name) for stream in streams}
-    reading = threading.Lock()  # one page of this source is read at a time, whichever thread reads it
-    resources = []
-    for declared in streams:
-        stream = discover(declared) if discover else declared
-        result = results[stream.name]
-        if _replaces_table(stream):
-            tables = _read_whole(stream, _converted(read_pages, result, reading), result)
-            if tables is None:
-                continue  # stopped early: the partial read must not replace the table, so it is left out
-            resources.append(_resource(stream, lambda _stream, _since, pages=tables: iter(pages), result, run_id,
-                                       loaded_at))
-        else:
-            resources.append(_resource(stream, _converted(read_pages, result, reading), result, run_id, loaded_at))
-    rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in streams}
-    if resources:
-        pipeline.run(resources, loader_file_format=_file_format(warehouse))
-    for stream in streams:
-        _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
+    results = {stream.name: StreamLoad(stream.name, cursor_before=states[stream.name].get("cursor"))
+               for stream in streams}
+    with _SourceReader(streams, read_pages, states, results) as reader:
+        for stream in streams:
+            result = results[stream.name]
+            tables = reader.tables(stream)
+            if _replaces_table(stream):
+                tables = _read_whole(stream, tables, result)
+                if tables is None:
+                    continue  # stopped early: the partial read must not replace the table, so it is left out
+            rows_before = _row_count(pipeline, stream.name)
+            pipeline.run(_resource(stream, tables, states[stream.name], result, run_id, loaded_at),
+                         loader_file_format=_file_format(warehouse))
+            _count_changes(pipeline, stream, result, rows_before, run_id)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
     if rejected:
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
@@ -125,116 +134,138 @@ def load_streams(
     return results
 
 
+def _stored_state(pipeline, stream: str) -> dict:
+    """A copy of what the last committed load of `stream` stored in dlt's state: its cursor and
+    whatever its reads keep there (see :mod:`connectors.loader_state`)."""
+    resources = pipeline.state.get("sources", {}).get(pipeline.pipeline_name, {}).get("resources", {})
+    return copy.deepcopy(resources.get(stream, {}))
+
+
 def _replaces_table(stream: Stream) -> bool:
     """A stream without a cursor or a window is read whole and replaces its table."""
     return stream.cursor is None and stream.window_column is None
 
 
-def _converted(
-    read_pages: PageReader, result: StreamLoad, reading: threading.Lock
-) -> Callable[[Stream, datetime | None], Iterator[pa.Table]]:
-    """`read_pages` with every page converted to Arrow, its rejected records counted into `result`.
-
-    The next pages are fetched in a background thread while this one converts and loads (the
-    source serves while we compute). dlt reads a source's streams in turns, so each stream has its
-    own thread, and `reading` lets only one of them run the source's reader code at a time: the
-    client sees one page read after another, as without threads.
-    """
-
-    def read(stream: Stream, since: datetime | None) -> Iterator[pa.Table]:
-        for page in _read_ahead(read_pages(stream, since), reading, f"read-{stream.name}"):
-            result.pages += 1
-            conversion = to_arrow(stream, page)
-            result.rejected.extend(conversion.rejected)
-            result.quarantined += len(conversion.rejected)
-            yield conversion.table
-
-    return read
-
-
 _END = object()
 
 
-def _read_ahead(
-    pages: Iterator[list[dict]], reading: threading.Lock, name: str, depth: int = READ_AHEAD_PAGES
-) -> Iterator[list[dict]]:
-    """`pages` with up to `depth` of them fetched ahead by a background thread; its errors are raised here.
+class _SourceReader:
+    """Reads a source's streams one after another in a background thread, each page converted to Arrow.
 
-    The thread holds `reading` while it reads one page, never while it waits for room.
+    The source serves the next pages while the loader converts, writes and loads: the thread runs
+    ahead of the loader by up to `READ_AHEAD_BYTES`, into the next stream while one is loaded.
+    It reads one page at a time, as without a thread. A stream that stops early (a spent quota)
+    ends there and the next stream is still read; any other error ends the reading and is raised
+    to the loader when it reaches that stream.
     """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    pages = iter(pages)
 
-    def fetch() -> None:
-        try:
-            while True:
-                with reading:
-                    page = next(pages, _END)
-                if not _offer(ready, page, stop) or page is _END:
-                    return
-        except BaseException as exc:  # noqa: BLE001  (handed to the reader, which raises it in its own thread)
-            _offer(ready, exc, stop)
-        finally:
-            close = getattr(pages, "close", None)  # a generator left mid-way runs its cleanup here, in its thread
-            if close is not None:
-                with reading:
-                    close()
+    def __init__(self, streams: Sequence[Stream], read_pages: PageReader, states: dict[str, dict],
+                 results: dict[str, StreamLoad]) -> None:
+        self._items: queue.Queue = queue.Queue()
+        self._room = threading.Condition()
+        self._buffered_bytes = 0
+        self._stopped = False
+        self._thread = threading.Thread(target=self._read_all, args=(streams, read_pages, states, results),
+                                        name="read-ahead", daemon=True)
 
-    thread = threading.Thread(target=fetch, name=name, daemon=True)
-    thread.start()
-    try:
-        while (item := ready.get()) is not _END:
+    def __enter__(self) -> _SourceReader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        with self._room:
+            self._stopped = True  # the loader is done or failed: let the thread finish where it is
+            self._room.notify_all()
+        self._thread.join()
+
+    def tables(self, stream: Stream) -> Iterator[pa.Table]:
+        """The converted pages of `stream`, in order; the stream's errors are raised here."""
+        while True:
+            name, item = self._items.get()
+            if name != stream.name:
+                raise RuntimeError(f"read {name} while loading {stream.name}: streams must be loaded in reading order")
+            if item is _END:
+                return
             if isinstance(item, BaseException):
                 raise item
+            with self._room:
+                self._buffered_bytes -= item.nbytes
+                self._room.notify_all()
             yield item
-    finally:
-        stop.set()  # the reader stopped (done, failed or closed): let the thread finish
-        thread.join()
+
+    def _read_all(self, streams, read_pages: PageReader, states: dict[str, dict],
+                  results: dict[str, StreamLoad]) -> None:
+        for stream in streams:
+            cursor = states[stream.name].get("cursor")
+            with reading_with(states[stream.name]):
+                pages = read_pages(stream, datetime.fromisoformat(cursor) if cursor else None)
+            try:
+                for page in pages:
+                    if not self._offer(stream, _converted_page(stream, page, results[stream.name])):
+                        return
+            except SourceLimitReached as exc:
+                self._items.put((stream.name, exc))  # this stream stops early; the next ones are still read
+                continue
+            except BaseException as exc:  # noqa: BLE001  (handed to the loader, which raises it in its own thread)
+                self._items.put((stream.name, exc))
+                return
+            finally:
+                close = getattr(pages, "close", None)  # a generator left mid-way runs its cleanup here, in its thread
+                if close is not None:
+                    close()
+            self._items.put((stream.name, _END))
+
+    def _offer(self, stream: Stream, table: pa.Table) -> bool:
+        """Queue a page once less than `READ_AHEAD_BYTES` are waiting for the loader; False when it has gone away."""
+        with self._room:
+            self._room.wait_for(lambda: self._stopped or self._buffered_bytes < READ_AHEAD_BYTES)
+            if self._stopped:
+                return False
+            self._buffered_bytes += table.nbytes
+        self._items.put((stream.name, table))
+        return True
 
 
-def _offer(ready: queue.Queue, item: object, stop: threading.Event) -> bool:
-    """Put `item` once there is room; False when the reader has gone away."""
-    while not stop.is_set():
-        try:
-            ready.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
+def _converted_page(stream: Stream, page: list[dict], result: StreamLoad) -> pa.Table:
+    """One page as Arrow; its rejected records counted into `result`."""
+    result.pages += 1
+    conversion = to_arrow(stream, page)
+    result.rejected.extend(conversion.rejected)
+    result.quarantined += len(conversion.rejected)
+    return conversion.table
 
 
-def _read_whole(stream: Stream, pages: Callable[[Stream, None], Iterator[pa.Table]], result: StreamLoad
-                ) -> list[pa.Table] | None:
+def _read_whole(stream: Stream, tables: Iterator[pa.Table], result: StreamLoad) -> list[pa.Table] | None:
     """Every converted page of a full-refresh stream, or None when the source stopped it early.
 
     A full refresh replaces the table, so it may only be loaded once it is complete: a partial
     read (a spent daily quota, a throttle too long to wait out) leaves the previous table as it
     was, and the next run reads the stream again.
     """
-    tables = []
     try:
-        tables.extend(pages(stream, None))
+        return list(tables)
     except SourceLimitReached as exc:
         result.stopped_early = str(exc)
         result.rejected.clear()  # the next run reads these records again
         result.quarantined = 0
         log.warning(f"{stream.name}: {exc}; the table keeps its previous contents")
         return None
-    return tables
 
 
-def _resource(stream: Stream, read_tables, result: StreamLoad, run_id: str, loaded_at: datetime):
+def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, result: StreamLoad, run_id: str,
+              loaded_at: datetime):
+    """The dlt resource loading `tables`; what the read kept in `read_state` is committed with its rows."""
     cursor_column = stream.cursor_column
 
     @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream))
     def rows():
         state = dlt.current.resource_state()
-        result.cursor_before = state.get("cursor")
-        since = datetime.fromisoformat(result.cursor_before) if result.cursor_before else None
+        if state.get("cursor") != result.cursor_before:
+            raise RuntimeError(f"{stream.name}: read from cursor {result.cursor_before!r}, but the state holds "
+                               f"{state.get('cursor')!r}")
         batch = _Batch()
         try:
-            for table in read_tables(stream, since):
+            for table in tables:
                 if table.num_rows == 0:
                     continue
                 result.rows += table.num_rows
@@ -247,6 +278,8 @@ def _resource(stream: Stream, read_tables, result: StreamLoad, run_id: str, load
         except SourceLimitReached as exc:
             result.stopped_early = str(exc)
             log.warning(f"{stream.name}: {exc}")
+        # The read is over and every row it handed over is in this load: what it kept is committed with them.
+        state.update({key: value for key, value in read_state.items() if key != "cursor"})
         if batch.rows:
             yield _with_load_columns(batch.take(), run_id, loaded_at)
         result.cursor_after = state.get("cursor")

@@ -163,15 +163,16 @@ def test_pages_are_loaded_in_batches_larger_than_a_page_with_every_row_and_the_n
     assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(6000, 6000)]
 
 
-def test_pages_read_ahead_in_threads_never_run_the_source_reader_concurrently(warehouse):
+def test_the_next_stream_is_read_while_a_stream_loads_and_one_page_is_read_at_a_time(warehouse, monkeypatch):
     import threading
     import time
 
     from connectors.schema import Field, Stream
+    from pipelines.lib import raw_loader
 
     streams = [Stream(name=f"s{n}", primary_key="id", cursor="at",
                       fields=(Field("id", "id"), Field("at", "at", "timestamp"))) for n in range(3)]
-    active, overlaps, readers = [0], [0], set()
+    active, overlaps, readers, events = [0], [0], set(), []
     guard = threading.Lock()
 
     def read_pages(stream, since):
@@ -180,16 +181,25 @@ def test_pages_read_ahead_in_threads_never_run_the_source_reader_concurrently(wa
                 active[0] += 1
                 overlaps[0] += active[0] > 1
                 readers.add(threading.current_thread().name)
-            time.sleep(0.01)  # a request in flight: another stream's thread would run now if nothing stopped it
+            time.sleep(0.01)  # a request in flight: a second reader would run now if there were one
             with guard:
                 active[0] -= 1
+            events.append(f"read {stream.name}")
             yield [{"id": f"{stream.name}-{page}-{n}", "at": "2026-05-01T00:00:00Z"} for n in range(10)]
 
+    count_changes = raw_loader._count_changes
+
+    def loaded(pipeline, stream, *args):
+        events.append(f"loaded {stream.name}")
+        return count_changes(pipeline, stream, *args)
+
+    monkeypatch.setattr(raw_loader, "_count_changes", loaded)
     path, pipelines_dir = warehouse
     loads = load_streams("crm", streams, read_pages, str(path), pipelines_dir, "run-1")
     assert [loads[s.name].rows for s in streams] == [40, 40, 40]
-    assert overlaps[0] == 0
-    assert readers == {"read-s0", "read-s1", "read-s2"}  # each stream was read ahead by its own thread
+    assert overlaps[0] == 0 and len(readers) == 1 and threading.main_thread().name not in readers
+    assert events.index("read s1") < events.index("loaded s0")  # read ahead into the next stream
+    assert events.index("loaded s0") < events.index("loaded s1") < events.index("loaded s2")
 
 
 def test_duckdb_loads_under_a_memory_limit(warehouse):
