@@ -100,8 +100,9 @@ def load_streams(
     `discover`, when given, extends each stream with the fields the source reports beyond the
     declared ones, so a field added at the source arrives as a new column instead of being dropped.
 
-    Each stream is its own dlt load, committed with its cursor before the next one starts, and a
-    background reader goes on reading the next streams while a stream is written to the warehouse.
+    A background reader reads the streams in order while the loader writes them to the warehouse.
+    A stream whose read is still going on is loaded on its own, committed with its cursor, while
+    the next one is read; the streams already read by then are loaded together in the next load.
     """
     pipeline = dlt.pipeline(
         pipeline_name=f"common_ground_{source}",
@@ -116,17 +117,24 @@ def load_streams(
     results = {stream.name: StreamLoad(stream.name, cursor_before=states[stream.name].get("cursor"))
                for stream in streams}
     with _SourceReader(streams, read_pages, states, results) as reader:
-        for stream in streams:
-            result = results[stream.name]
-            tables = reader.tables(stream)
-            if _replaces_table(stream):
-                tables = _read_whole(stream, tables, result)
-                if tables is None:
-                    continue  # stopped early: the partial read must not replace the table, so it is left out
-            rows_before = _row_count(pipeline, stream.name)
-            pipeline.run(_resource(stream, tables, states[stream.name], result, run_id, loaded_at),
-                         loader_file_format=_file_format(warehouse))
-            _count_changes(pipeline, stream, result, rows_before, run_id)
+        waiting = list(streams)
+        while waiting:
+            group = [waiting.pop(0)]
+            while waiting and reader.finished(waiting[0]):
+                group.append(waiting.pop(0))
+            resources = []
+            for stream in group:
+                result, tables = results[stream.name], reader.tables(stream)
+                if _replaces_table(stream):
+                    tables = _read_whole(stream, tables, result)
+                    if tables is None:
+                        continue  # stopped early: the partial read must not replace the table, so it is left out
+                resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at))
+            rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
+            if resources:
+                pipeline.run(resources, loader_file_format=_file_format(warehouse))
+            for stream in group:
+                _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
     if rejected:
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
@@ -161,7 +169,8 @@ class _SourceReader:
 
     def __init__(self, streams: Sequence[Stream], read_pages: PageReader, states: dict[str, dict],
                  results: dict[str, StreamLoad]) -> None:
-        self._items: queue.Queue = queue.Queue()
+        self._pages: dict[str, queue.Queue] = {stream.name: queue.Queue() for stream in streams}
+        self._finished: set[str] = set()
         self._room = threading.Condition()
         self._buffered_bytes = 0
         self._stopped = False
@@ -178,12 +187,14 @@ class _SourceReader:
             self._room.notify_all()
         self._thread.join()
 
+    def finished(self, stream: Stream) -> bool:
+        """Whether the read of `stream` is over (all its pages, or its error, are waiting for the loader)."""
+        return stream.name in self._finished
+
     def tables(self, stream: Stream) -> Iterator[pa.Table]:
         """The converted pages of `stream`, in order; the stream's errors are raised here."""
         while True:
-            name, item = self._items.get()
-            if name != stream.name:
-                raise RuntimeError(f"read {name} while loading {stream.name}: streams must be loaded in reading order")
+            item = self._pages[stream.name].get()
             if item is _END:
                 return
             if isinstance(item, BaseException):
@@ -196,24 +207,28 @@ class _SourceReader:
     def _read_all(self, streams, read_pages: PageReader, states: dict[str, dict],
                   results: dict[str, StreamLoad]) -> None:
         for stream in streams:
-            cursor = states[stream.name].get("cursor")
-            with reading_with(states[stream.name]):
-                pages = read_pages(stream, datetime.fromisoformat(cursor) if cursor else None)
+            cursor, pages = states[stream.name].get("cursor"), None
             try:
+                with reading_with(states[stream.name]):
+                    pages = read_pages(stream, datetime.fromisoformat(cursor) if cursor else None)
                 for page in pages:
                     if not self._offer(stream, _converted_page(stream, page, results[stream.name])):
                         return
             except SourceLimitReached as exc:
-                self._items.put((stream.name, exc))  # this stream stops early; the next ones are still read
+                self._end(stream, exc)  # this stream stops early; the next ones are still read
                 continue
             except BaseException as exc:  # noqa: BLE001  (handed to the loader, which raises it in its own thread)
-                self._items.put((stream.name, exc))
+                self._end(stream, exc)
                 return
             finally:
                 close = getattr(pages, "close", None)  # a generator left mid-way runs its cleanup here, in its thread
                 if close is not None:
                     close()
-            self._items.put((stream.name, _END))
+            self._end(stream, _END)
+
+    def _end(self, stream: Stream, last: object) -> None:
+        self._pages[stream.name].put(last)
+        self._finished.add(stream.name)
 
     def _offer(self, stream: Stream, table: pa.Table) -> bool:
         """Queue a page once less than `READ_AHEAD_BYTES` are waiting for the loader; False when it has gone away."""
@@ -222,7 +237,7 @@ class _SourceReader:
             if self._stopped:
                 return False
             self._buffered_bytes += table.nbytes
-        self._items.put((stream.name, table))
+        self._pages[stream.name].put(table)
         return True
 
 

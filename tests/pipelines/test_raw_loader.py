@@ -163,43 +163,50 @@ def test_pages_are_loaded_in_batches_larger_than_a_page_with_every_row_and_the_n
     assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(6000, 6000)]
 
 
-def test_the_next_stream_is_read_while_a_stream_loads_and_one_page_is_read_at_a_time(warehouse, monkeypatch):
+def test_a_stream_is_loaded_while_the_next_is_read_one_page_at_a_time_and_finished_reads_load_together(
+        warehouse, monkeypatch):
     import threading
     import time
+
+    import dlt
 
     from connectors.schema import Field, Stream
     from pipelines.lib import raw_loader
 
     streams = [Stream(name=f"s{n}", primary_key="id", cursor="at",
-                      fields=(Field("id", "id"), Field("at", "at", "timestamp"))) for n in range(3)]
+                      fields=(Field("id", "id"), Field("at", "at", "timestamp"))) for n in range(4)]
+    slow = {"s1": 0.3}  # s1 is slow to serve: s0 is loaded meanwhile; s2 and s3 are read by the time s1 is loaded
     active, overlaps, readers, events = [0], [0], set(), []
     guard = threading.Lock()
 
     def read_pages(stream, since):
-        for page in range(4):
+        for page in range(8):
             with guard:
                 active[0] += 1
                 overlaps[0] += active[0] > 1
                 readers.add(threading.current_thread().name)
-            time.sleep(0.01)  # a request in flight: a second reader would run now if there were one
+            time.sleep(slow.get(stream.name, 0.002))  # a request in flight: a second reader would run now
             with guard:
                 active[0] -= 1
-            events.append(f"read {stream.name}")
             yield [{"id": f"{stream.name}-{page}-{n}", "at": "2026-05-01T00:00:00Z"} for n in range(10)]
+        events.append(f"read {stream.name}")
 
-    count_changes = raw_loader._count_changes
+    runs = []
+    run = dlt.Pipeline.run
 
-    def loaded(pipeline, stream, *args):
-        events.append(f"loaded {stream.name}")
-        return count_changes(pipeline, stream, *args)
+    def recorded_run(pipeline, resources, **kwargs):
+        runs.append(sorted(resource.name for resource in resources))
+        info = run(pipeline, resources, **kwargs)
+        events.extend(f"loaded {name}" for name in runs[-1])
+        return info
 
-    monkeypatch.setattr(raw_loader, "_count_changes", loaded)
+    monkeypatch.setattr(dlt.Pipeline, "run", recorded_run)
     path, pipelines_dir = warehouse
-    loads = load_streams("crm", streams, read_pages, str(path), pipelines_dir, "run-1")
-    assert [loads[s.name].rows for s in streams] == [40, 40, 40]
+    loads = raw_loader.load_streams("crm", streams, read_pages, str(path), pipelines_dir, "run-1")
+    assert [loads[s.name].rows for s in streams] == [80, 80, 80, 80]
     assert overlaps[0] == 0 and len(readers) == 1 and threading.main_thread().name not in readers
-    assert events.index("read s1") < events.index("loaded s0")  # read ahead into the next stream
-    assert events.index("loaded s0") < events.index("loaded s1") < events.index("loaded s2")
+    assert events.index("loaded s0") < events.index("read s1")  # s0 was committed while s1 was still being read
+    assert runs[0] == ["s0"] and runs[-1] == ["s2", "s3"]  # read while s1 loaded: one load for both
 
 
 def test_duckdb_loads_under_a_memory_limit(warehouse):
