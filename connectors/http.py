@@ -7,8 +7,8 @@ mid-way are always retried. Everything that leaves this module is redacted.
 
 A paging reader may name the request it will most likely send next (`guess_next`): it is sent
 while this page's body is decoded and handed over, so the API serves the next page meanwhile.
-The guess is only ever a head start: the next call uses its response if, and only if, it asks
-for exactly that request, and a wrong guess is dropped.
+The guess is only ever a head start: a call uses its response if, and only if, it asks for
+exactly that request; a wrong guess is dropped when the next guess is sent.
 """
 
 from __future__ import annotations
@@ -229,14 +229,17 @@ class HttpClient:
         return {"headers": headers, "timeout": (self.policy.connect_timeout, self.policy.read_timeout)}
 
     def _claim_sent_ahead(self, planned: PlannedRequest) -> Future | None:
-        """The request sent ahead if it is `planned`; a different one is waited out and dropped.
+        """The request sent ahead if it is `planned`; otherwise it is waited out and kept for later.
 
         Waiting it out keeps one request in flight at a time, as a source's rate limits expect.
+        Keeping it serves a reader that asks for something else between two pages (HubSpot reads
+        a page's associations before the next page); the next guess replaces it.
         """
         if self._sent_ahead is None:
             return None
-        (guessed, future), self._sent_ahead = self._sent_ahead, None
+        guessed, future = self._sent_ahead
         if guessed == planned:
+            self._sent_ahead = None
             return future
         future.exception()
         return None

@@ -59,15 +59,28 @@ def test_a_right_guess_is_sent_ahead_in_the_background_and_used_once():
     assert any(name.startswith("test-ahead") for name in session.threads)
 
 
-def test_a_wrong_guess_is_dropped_and_the_asked_request_sent():
+def test_another_request_goes_after_the_guess_which_is_kept_for_when_it_is_asked():
     session = FakeSession({("GET", "https://api/x", None): (200, _page(1, "a")),
                            ("GET", "https://api/x", "a"): (200, _page(2, None)),
                            ("GET", "https://api/y", None): (200, b'{"results": []}')})
     client = HttpClient(source="test", session=session)
     client.get_json("https://api/x", _guess)
-    assert client.get_json("https://api/y") == {"results": []}  # not what was guessed
+    assert client.get_json("https://api/y") == {"results": []}  # not what was guessed (an association read)
+    assert client.get_json("https://api/x", params={"after": "a"})["results"][0]["id"] == "2"
     assert session.sent == [("GET", "https://api/x", None), ("GET", "https://api/x", "a"),
-                            ("GET", "https://api/y", None)]
+                            ("GET", "https://api/y", None)]  # the guess was sent once and used
+
+
+def test_a_wrong_guess_is_dropped_when_the_next_guess_is_sent():
+    session = FakeSession({("GET", "https://api/x", None): (200, _page(1, "a")),
+                           ("GET", "https://api/x", "a"): (200, _page(2, None)),
+                           ("GET", "https://api/z", None): (200, _page(9, "b")),
+                           ("GET", "https://api/x", "b"): (200, _page(3, None))})
+    client = HttpClient(source="test", session=session)
+    client.get_json("https://api/x", _guess)  # guesses x?after=a
+    client.get_json("https://api/z", _guess)  # guesses x?after=b instead
+    client.get_json("https://api/x", params={"after": "a"})
+    assert session.sent.count(("GET", "https://api/x", "a")) == 2  # the first guess was not kept
 
 
 def test_a_throttled_answer_to_a_guess_is_waited_out_like_any_other():
