@@ -279,8 +279,11 @@ def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, resu
             raise RuntimeError(f"{stream.name}: read from cursor {result.cursor_before!r}, but the state holds "
                                f"{state.get('cursor')!r}")
         batch = _Batch()
+        unique = _FirstOfEachKey(stream) if stream.window_column else None
         try:
             for table in tables:
+                if unique is not None:
+                    table = unique.filter(table)
                 if table.num_rows == 0:
                     continue
                 result.rows += table.num_rows
@@ -300,6 +303,26 @@ def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, resu
         result.cursor_after = state.get("cursor")
 
     return rows
+
+
+class _FirstOfEachKey:
+    """Drops the rows of a load whose key an earlier row of the same load had, and says so."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.seen: set = set()
+
+    def filter(self, table: pa.Table) -> pa.Table:
+        """`table` without the rows whose key was seen before in this load."""
+        keep, seen = [], self.seen
+        for key in table[self.stream.primary_key].to_pylist():
+            keep.append(key not in seen)
+            seen.add(key)
+        if all(keep):
+            return table
+        log.warning(f"{self.stream.name}: {keep.count(False)} rows repeat a {self.stream.primary_key} already "
+                    "read in this load; the first one read is kept")
+        return table.filter(pa.array(keep))
 
 
 class _Batch:
@@ -347,9 +370,18 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: in
 
 
 def _write_hints(stream: Stream) -> dict:
-    """How dlt writes a stream: merge on the key, replace whole windows, or replace the table."""
+    """How dlt writes a stream: merge on the key, replace whole windows, or replace the table.
+
+    A windowed stream replaces the windows a load covers, deleting by window alone. Its key names
+    its window (an ad row's key is account, entity and day; its window account and day), so that
+    delete also removes every older row of the load's keys. Declaring the key to dlt as well would
+    make the delete a join on "same key or same window", which DuckDB runs row against row: 26 s
+    instead of 0.3 s for a 28-day window over a year of 500,000 rows. The primary-key hint is set
+    off explicitly, since a table loaded before keeps the hints it had; `_FirstOfEachKey` keeps a
+    key unique within one load, which dlt no longer does here.
+    """
     if stream.window_column:
-        return {"primary_key": stream.primary_key, "merge_key": stream.window_column,
+        return {"merge_key": stream.window_column, "columns": {stream.primary_key: {"primary_key": False}},
                 "write_disposition": {"disposition": "merge", "strategy": "delete-insert"}}
     if stream.cursor:
         return {"primary_key": stream.primary_key, "write_disposition": "merge"}

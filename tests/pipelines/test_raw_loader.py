@@ -112,6 +112,29 @@ def test_a_restated_window_replaces_every_row_of_its_days(warehouse):
                     ("c2:2026-05-01", 10), ("c2:2026-05-02", 9)]
 
 
+def test_a_windowed_stream_is_deleted_by_window_alone_and_keeps_each_key_once(warehouse):
+    import dlt
+
+    from connectors.schema import Field, Stream
+
+    stream = Stream(
+        name="daily_metrics", primary_key="row_key", cursor="Day", window_column="day",
+        fields=(Field("row_key", "Key"), Field("day", "Day", "date"), Field("clicks", "Clicks", "int")),
+    )
+    path, pipelines_dir = warehouse
+    pages = [[{"Key": "c1:2026-05-01", "Day": "2026-05-01", "Clicks": 10},
+              {"Key": "c1:2026-05-02", "Day": "2026-05-02", "Clicks": 11}],
+             [{"Key": "c1:2026-05-02", "Day": "2026-05-02", "Clicks": 99}]]  # the same key again in one load
+    loaded = load_streams("ads", [stream], lambda _stream, _since: iter(pages), str(path), pipelines_dir, "run-1")
+    assert loaded["daily_metrics"].rows == 2
+    assert _query(warehouse, "select row_key, clicks from raw_ads.daily_metrics order by 1") == [
+        ("c1:2026-05-01", 10), ("c1:2026-05-02", 11)]
+    # dlt deletes by "key or window" when it knows the key: a row-by-row join. It must know the window only.
+    pipeline = dlt.pipeline(pipeline_name="common_ground_ads", pipelines_dir=str(pipelines_dir))
+    columns = pipeline.default_schema.get_table("daily_metrics")["columns"]
+    assert not columns["row_key"].get("primary_key") and columns["day"].get("merge_key")
+
+
 def _full_refresh_reader(records, page_size=2, fail_after_pages=None):
     """A page reader for a stream without a cursor: every run reads all records, maybe stopped by the source."""
 
