@@ -160,8 +160,8 @@ _END = object()
 class _SourceReader:
     """Reads a source's streams one after another in a background thread, each page converted to Arrow.
 
-    The source serves the next pages while the loader converts, writes and loads: the thread runs
-    ahead of the loader by up to `READ_AHEAD_BYTES`, into the next stream while one is loaded.
+    The source serves the next pages while the loader writes and merges: the thread runs ahead of
+    the loader by up to `READ_AHEAD_BYTES` of pages, into the next stream while one is merged.
     It reads one page at a time, as without a thread. A stream that stops early (a spent quota)
     ends there and the next stream is still read; any other error ends the reading and is raised
     to the loader when it reaches that stream.
