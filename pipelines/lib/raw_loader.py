@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas  # noqa: F401  (see below)
+# pyarrow imports pandas on its first conversion of Python objects. Imported here, it is never
+# imported by the reader thread while dlt, in the loader's thread, finds it half-initialized.
+import pandas  # noqa: F401
 import pyarrow as pa
 
 from connectors.errors import SourceLimitReached
@@ -34,9 +36,6 @@ import dlt  # noqa: E402  (dlt reads the settings above when it is imported)
 from dlt.common.destination.exceptions import DestinationUndefinedEntity  # noqa: E402
 from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials  # noqa: E402
-
-# pyarrow imports pandas on its first conversion of Python objects. Imported here, it is never
-# imported by the reader thread while dlt, in the loader's thread, finds it half-initialized.
 
 log = get_logger("pipelines.raw_loader")
 
