@@ -10,6 +10,8 @@ The advance's own merges remove duplicates identity resolution had already put t
 through them (checked at seed 11). The test therefore plants an overnight identity merge: a HubSpot contact that
 was a person of its own takes the e-mail address of another person's Salesforce record, so the two people become
 one and touches far older than the lookback window change prospect - the lookback alone would not rebuild them.
+It also plants a split: a HubSpot contact tied to a Salesforce record by their e-mail alone takes a new address,
+so the person becomes two (int_person_records_clustered clusters again only the people a change reaches).
 """
 
 from __future__ import annotations
@@ -67,15 +69,39 @@ PEOPLE_TO_MERGE_SQL = """
 """
 
 
-def _plant_identity_merge(sandbox, warehouse: Path, clock: str) -> dict:
-    """Give a lone HubSpot contact the e-mail of another person's Salesforce lead; returns both people."""
-    [(hubspot_entity, contact_id, _)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["hubspot_contact", True])
-    [(salesforce_entity, _, email)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["salesforce_lead", False])
+#: A person of night 1 made of one HubSpot contact and one Salesforce record tied by their e-mail alone.
+PERSON_TO_SPLIT_SQL = """
+    select hubspot.source_record_id, salesforce.record_key
+    from intermediate.int_person_records_clustered as hubspot
+    inner join intermediate.int_person_records_clustered as salesforce
+        on salesforce.entity_id = hubspot.entity_id and salesforce.source_family = 'salesforce'
+    where hubspot.source_system = 'hubspot_contact' and hubspot.cluster_size = 2
+        and hubspot.match_rule = 'email' and salesforce.match_rule = 'email'
+        and not (hubspot.is_deleted or hubspot.is_merged)
+        and hubspot.source_record_id <> ?
+    order by hubspot.source_record_id
+    limit 1
+"""
+
+
+def _give_contact_email(sandbox, contact_id: str, email: str, clock: str) -> None:
+    """Change a sandbox HubSpot contact's e-mail address, modified just before the sandbox's clock."""
     contact = next(row for row in generate(SCALE, SEED).table("hubspot", "contacts") if row["id"] == contact_id)
     modified = hubspot_datetime(datetime.fromisoformat(clock) - timedelta(minutes=5))
     properties = {**contact["properties"], "email": email, "lastmodifieddate": modified}
     sandbox.upsert("hubspot", "contacts", [{**contact, "properties": properties, "updatedAt": modified}])
-    return {"hubspot_entity": hubspot_entity, "contact_id": contact_id, "salesforce_entity": salesforce_entity}
+
+
+def _plant_identity_changes(sandbox, warehouse: Path, clock: str) -> dict:
+    """Give a lone HubSpot contact the e-mail of another person's Salesforce lead (a merge) and a HubSpot contact
+    matched by e-mail alone a new address (a split); returns the people and records involved."""
+    [(hubspot_entity, contact_id, _)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["hubspot_contact", True])
+    [(salesforce_entity, _, email)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["salesforce_lead", False])
+    _give_contact_email(sandbox, contact_id, email, clock)
+    [(split_contact_id, split_from_record_key)] = query(warehouse, PERSON_TO_SPLIT_SQL, [contact_id])
+    _give_contact_email(sandbox, split_contact_id, f"split-{split_contact_id}@split-example.com", clock)
+    return {"hubspot_entity": hubspot_entity, "contact_id": contact_id, "salesforce_entity": salesforce_entity,
+            "split_contact_id": split_contact_id, "split_from_record_key": split_from_record_key}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +117,7 @@ def nights(tmp_path_factory):
             run_dbt(warehouse, folder, ["build"])
             first_touches = dict(query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints"))
             advanced = sandbox.advance(days=1, change_rate=0.02)
-            planted = _plant_identity_merge(sandbox, warehouse, advanced["clock"])
+            planted = _plant_identity_changes(sandbox, warehouse, advanced["clock"])
             load_crm_raw(sandbox.url, environment)
     finally:
         os.environ.clear()
@@ -114,28 +140,36 @@ def test_incremental_build_equals_a_full_refresh(nights, model):
                                      f"only in the full refresh: {only_refreshed}"
 
 
-def test_incremental_person_records_equal_a_full_refresh_but_for_node_ids(nights):
-    """int_person_records_unioned rebuilds only changed records; its node_id numbers new records after the stored
-    ones, so only node_id may differ from a full refresh (it must stay unique)."""
-    keep = {"schema": "intermediate", "leave_out": ("node_id",)}
-    incremental = _model_rows(nights["warehouse"], "int_person_records_unioned", **keep)
-    refreshed = _model_rows(nights["refreshed"], "int_person_records_unioned", **keep)
+@pytest.mark.parametrize("model", ("int_person_records_unioned", "int_person_records_clustered"))
+def test_incremental_person_records_equal_a_full_refresh_but_for_node_ids(nights, model):
+    """int_person_records_unioned rebuilds only changed records and int_person_records_clustered only the people
+    they reach; node_id numbers new records after the stored ones, so only node_id (and cluster_id, the smallest
+    node_id of a cluster) may differ from a full refresh. Both must stay unique."""
+    keep = {"schema": "intermediate", "leave_out": ("node_id", "cluster_id")}
+    incremental = _model_rows(nights["warehouse"], model, **keep)
+    refreshed = _model_rows(nights["refreshed"], model, **keep)
     assert len(incremental) > 1000
     assert incremental == refreshed, f"only in the incremental build: {sorted(set(incremental) - set(refreshed))[:3]}"
-    assert query(nights["warehouse"], "select count(*) - count(distinct node_id) "
-                                      "from intermediate.int_person_records_unioned") == [(0,)]
+    assert query(nights["warehouse"], f"select count(*) - count(distinct node_id) from intermediate.{model}") == [(0,)]
+    if model == "int_person_records_clustered":
+        assert query(nights["warehouse"], f"select count(distinct cluster_id) - count(distinct entity_id) "
+                                          f"from intermediate.{model}") == [(0,)]
 
 
-@pytest.mark.parametrize("model", (*INCREMENTAL_MODELS, "int_person_records_unioned"))
+@pytest.mark.parametrize("model", (*INCREMENTAL_MODELS, "int_person_records_unioned", "int_person_records_clustered"))
 def test_second_night_ran_incrementally(nights, model):
     """The second night took the incremental path (replacing scopes), not a rebuild of the table."""
     compiled = next((nights["folder"] / "target" / "run").rglob(f"{model}.sql")).read_text()
     assert "cg_scope_key" in compiled and "delete from" in compiled
+    if model == "int_person_records_clustered":
+        selected = next((nights["folder"] / "target" / "compiled").rglob(f"{model}.sql")).read_text()
+        assert "int_person_records_clustered__links" in selected, "clustered whole, not from the changes"
 
 
 def test_the_night_changed_rows_older_than_the_lookback(nights):
-    """The planted identity merge moved touches far older than the lookback window to another prospect, and the
-    advance deleted, merged or edited deals: the equality above is not the lookback's doing."""
+    """The planted identity merge moved touches far older than the lookback window to another prospect, the planted
+    split made two people of one, and the advance deleted, merged or edited deals: the equality above is not the
+    lookback's doing."""
     changes = nights["advanced"]["changes"]
     assert sum(changes.get("merged", {}).values()) + sum(changes.get("deleted", {}).values()) > 0, changes
     warehouse, planted = nights["warehouse"], nights["planted"]
@@ -143,6 +177,10 @@ def test_the_night_changed_rows_older_than_the_lookback(nights):
                                           "where source_system = 'hubspot_contact' and source_record_id = ?",
                                [planted["contact_id"]])
     assert merged_entity in (planted["hubspot_entity"], planted["salesforce_entity"])
+    split_entities = query(warehouse, "select record_key, entity_id from intermediate.int_person_records_clustered "
+                                      "where record_key in (?, ?)",
+                           [f"hubspot_contact:{planted['split_contact_id']}", planted["split_from_record_key"]])
+    assert len(split_entities) == 2 and split_entities[0][1] != split_entities[1][1], split_entities
     [(window_start,)] = query(warehouse, "select as_of_date - 28 from intermediate.int_reporting_dates")
     old_touches = query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints "
                                    "where occurred_date < ?", [window_start])

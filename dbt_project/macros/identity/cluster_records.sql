@@ -12,24 +12,106 @@
       to its cluster (single_record, 1.0 for a record alone).
     - cluster_match_rule / cluster_match_confidence: the weakest link inside the cluster, i.e. how
       much to trust the cluster as a whole.
+
+    Incremental (a model materialized incremental with strategy cg_replace_scope, cg_scope_key record_key,
+    and `links_state` naming the table its post-hook cg_save_state keeps the links of the last build in):
+    only the clusters a change can reach are clustered again. The seeds are the records new, changed or gone
+    since the last build and both ends of every link added or removed since; the scope is the seeds and every
+    record of a stored cluster that holds one. A link of the current graph between a record in the scope and
+    one outside cannot exist (it is either new, so both ends are seeds, or old, so both ends were in one
+    stored cluster), so the components of the scope are the components of the whole graph there, and every
+    other stored row stays right as it is. This needs node_id kept per record from build to build (cluster_id
+    is the smallest node_id of a cluster); a table without the links state, or lacking a column of `records`,
+    is clustered whole.
 -#}
-{% macro cg_cluster_records(records, links, id_prefix) -%}
+{% macro cg_cluster_records(records, links, id_prefix, links_state=none) -%}
 {#- the oldest member first (ties: source system, id); a record's strongest link first (ties: rule, other record) -#}
 {%- set member_order = ["coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", 'source_system', 'source_record_id'] -%}
 {%- set strongest_order = ['-1 * match_confidence', 'match_rule', 'other_record_key'] -%}
-with records as (
+{%- set link_columns = 'record_key_a, record_key_b, match_rule, match_confidence' -%}
+{%- set incremental = is_incremental() and links_state is not none -%}
+{%- if incremental and execute -%}
+    {%- set saved_links = cg_state_relation(this, links_state) -%}
+    {%- set record_columns = adapter.get_columns_in_relation(records) | map(attribute='name') | map('lower') | list -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- set whole = saved_links is none or (record_columns | reject('in', stored_columns) | list) -%}
+    {%- set quoted = [] -%}
+    {%- for column in record_columns -%}{%- do quoted.append(adapter.quote(column)) -%}{%- endfor -%}
+    {%- set compared = quoted | join(', ') -%}
+{%- endif %}
+with
+{%- if incremental %}
+
+{# records new or changed since the last build (every column counts: the rows carry them all), and records gone -#}
+changed_records as (
+    {%- if whole %}
+    select record_key from {{ records }}
+    {%- else %}
+    select record_key from (
+        select {{ compared }} from {{ records }}
+        except
+        select {{ compared }} from {{ this }}
+    ) as new_or_changed
+    {%- endif %}
+    union
+    select stored.record_key from {{ this }} as stored
+    left join {{ records }} as current_records on current_records.record_key = stored.record_key
+    where current_records.record_key is null
+),
+
+{#- links added or removed since the last build -#}
+changed_links as (
+    {%- if whole %}
+    select {{ link_columns }} from {{ links }} where false
+    {%- else %}
+    select * from (select {{ link_columns }} from {{ links }} except select {{ link_columns }} from {{ saved_links }}) as added
+    union all
+    select * from (select {{ link_columns }} from {{ saved_links }} except select {{ link_columns }} from {{ links }}) as removed
+    {%- endif %}
+),
+
+seeds as (
+    select record_key from changed_records
+    union
+    select record_key_a from changed_links
+    union
+    select record_key_b from changed_links
+),
+
+{#- the seeds and every record of a stored cluster holding one: whole components of the new graph -#}
+scope as materialized (
+    select record_key from seeds
+    union
+    select stored.record_key from {{ this }} as stored
+    where stored.cluster_id in (
+        select seeded.cluster_id from {{ this }} as seeded inner join seeds on seeds.record_key = seeded.record_key
+    )
+),
+
+records as materialized (
+    select * from {{ records }} where record_key in (select record_key from scope)
+),
+
+links as materialized (
+    select * from {{ links }}
+    where record_key_a in (select record_key from scope) and record_key_b in (select record_key from scope)
+),
+{%- else %}
+
+records as (
     select * from {{ records }}
 ),
 
 links as (
     select * from {{ links }}
 ),
+{%- endif %}
 
 {{ connected_components_ctes(
-    'select node_id from ' ~ records,
-    'select record_a.node_id as node_a, record_b.node_id as node_b from ' ~ links ~ ' as link'
-        ~ ' inner join ' ~ records ~ ' as record_a on record_a.record_key = link.record_key_a'
-        ~ ' inner join ' ~ records ~ ' as record_b on record_b.record_key = link.record_key_b',
+    'select node_id from records',
+    'select record_a.node_id as node_a, record_b.node_id as node_b from links as link'
+        ~ ' inner join records as record_a on record_a.record_key = link.record_key_a'
+        ~ ' inner join records as record_b on record_b.record_key = link.record_key_b',
     prefix='cc') }},
 
 clustered as materialized (
@@ -72,20 +154,32 @@ weakest_link as (
     from links
     inner join clustered on clustered.record_key = links.record_key_a
     group by clustered.cluster_id
-)
+),
 
-select
-    {{ surrogate_key(["'" ~ id_prefix ~ "'", 'representatives.representative_source_system',
-                      'representatives.representative_source_record_id']) }} as entity_id,
-    clustered.*,
-    coalesce(strongest_link.match_rule, 'single_record') as match_rule,
-    cast(coalesce(strongest_link.match_confidence, 1.0) as numeric(4, 3)) as match_confidence,
-    strongest_link.other_record_key as matched_record_key,
-    coalesce(weakest_link.match_rule, 'single_record') as cluster_match_rule,
-    cast(coalesce(weakest_link.match_confidence, 1.0) as numeric(4, 3)) as cluster_match_confidence,
-    representatives.cluster_size
-from clustered
-inner join representatives on representatives.cluster_id = clustered.cluster_id
-left join strongest_link on strongest_link.record_key = clustered.record_key
-left join weakest_link on weakest_link.cluster_id = clustered.cluster_id
+final as (
+    select
+        {{ surrogate_key(["'" ~ id_prefix ~ "'", 'representatives.representative_source_system',
+                          'representatives.representative_source_record_id']) }} as entity_id,
+        clustered.*,
+        coalesce(strongest_link.match_rule, 'single_record') as match_rule,
+        cast(coalesce(strongest_link.match_confidence, 1.0) as numeric(4, 3)) as match_confidence,
+        strongest_link.other_record_key as matched_record_key,
+        coalesce(weakest_link.match_rule, 'single_record') as cluster_match_rule,
+        cast(coalesce(weakest_link.match_confidence, 1.0) as numeric(4, 3)) as cluster_match_confidence,
+        representatives.cluster_size
+    from clustered
+    inner join representatives on representatives.cluster_id = clustered.cluster_id
+    left join strongest_link on strongest_link.record_key = clustered.record_key
+    left join weakest_link on weakest_link.cluster_id = clustered.cluster_id
+)
+{%- if incremental %}
+
+{#- a record in the scope and gone gets a tombstone (cg_replace_scope) -#}
+select final.*, scope.record_key as cg_scope_key
+from scope
+left join final on final.record_key = scope.record_key
+{%- else %}
+
+select * from final
+{%- endif %}
 {%- endmacro %}
