@@ -1,4 +1,4 @@
-"""The incremental marts (touchpoints, pipeline_daily, shared_metrics_daily, attribution) after a sandbox day
+"""The incremental marts (touchpoints, pipeline_daily, shared_metrics_daily, attribution, prospects) after a sandbox day
 advance equal a full refresh, row for row.
 
 Night 1: the scale-S sandbox loaded by the Dagster raw assets, full `dbt build`. The sandbox then advances one
@@ -33,7 +33,10 @@ from tests.transform_revenue.support import query, run_dbt
 pytestmark = pytest.mark.e2e
 
 SCALE, SEED = "S", 11
-INCREMENTAL_MODELS = ("touchpoints", "pipeline_daily", "shared_metrics_daily", "attribution")
+INCREMENTAL_MODELS = ("touchpoints", "pipeline_daily", "shared_metrics_daily", "attribution", "prospects")
+#: Incremental models whose change scope comes from a state table of their last build: the table's name.
+STATE_TABLES = {"int_person_records_clustered": "int_person_records_clustered__links",
+                "prospects": "prospects__built_clusters"}
 #: Columns compared rounded (floating-point aggregates may differ in the last bits between two builds).
 FLOAT_COLUMNS = {"shared_metrics_daily": ("value", "numerator", "denominator"), "attribution": ("credit",)}
 
@@ -84,24 +87,46 @@ PERSON_TO_SPLIT_SQL = """
 """
 
 
-def _give_contact_email(sandbox, contact_id: str, email: str, clock: str) -> None:
-    """Change a sandbox HubSpot contact's e-mail address, modified just before the sandbox's clock."""
-    contact = next(row for row in generate(SCALE, SEED).table("hubspot", "contacts") if row["id"] == contact_id)
+#: A lone HubSpot company with a person whose e-mail is not at its domain (only the company links them), and the
+#: domain of an older Salesforce account of another company.
+COMPANY_TO_MERGE_SQL = """
+    select company.source_record_id, target.domain_key, target.entity_id
+    from intermediate.int_account_records_clustered as company
+    inner join intermediate.int_person_records_clustered as person on person.account_record_key = company.record_key
+    inner join intermediate.int_account_records_clustered as target
+        on target.source_system = 'salesforce' and target.domain_key is not null and not target.is_deleted
+        and target.created_at < company.created_at and target.entity_id <> company.entity_id
+    where company.source_system = 'hubspot' and company.cluster_size = 1 and not (company.is_deleted or company.is_merged)
+        and person.email_domain is distinct from company.domain_key
+    order by company.source_record_id, target.record_key
+    limit 1
+"""
+
+
+def _edit_hubspot_record(sandbox, table: str, record_id: str, properties: dict, clock: str) -> None:
+    """Change properties of a sandbox HubSpot record, modified just before the sandbox's clock."""
+    record = next(row for row in generate(SCALE, SEED).table("hubspot", table) if row["id"] == record_id)
     modified = hubspot_datetime(datetime.fromisoformat(clock) - timedelta(minutes=5))
-    properties = {**contact["properties"], "email": email, "lastmodifieddate": modified}
-    sandbox.upsert("hubspot", "contacts", [{**contact, "properties": properties, "updatedAt": modified}])
+    stamp = "lastmodifieddate" if table == "contacts" else "hs_lastmodifieddate"
+    edited = {**record["properties"], **properties, stamp: modified}
+    sandbox.upsert("hubspot", table, [{**record, "properties": edited, "updatedAt": modified}])
 
 
 def _plant_identity_changes(sandbox, warehouse: Path, clock: str) -> dict:
-    """Give a lone HubSpot contact the e-mail of another person's Salesforce lead (a merge) and a HubSpot contact
-    matched by e-mail alone a new address (a split); returns the people and records involved."""
+    """Give a lone HubSpot contact the e-mail of another person's Salesforce lead (a merge), a HubSpot contact
+    matched by e-mail alone a new address (a split) and a lone HubSpot company an older account's domain (a company
+    merge); returns the people, companies and records involved."""
     [(hubspot_entity, contact_id, _)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["hubspot_contact", True])
     [(salesforce_entity, _, email)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["salesforce_lead", False])
-    _give_contact_email(sandbox, contact_id, email, clock)
+    _edit_hubspot_record(sandbox, "contacts", contact_id, {"email": email}, clock)
     [(split_contact_id, split_from_record_key)] = query(warehouse, PERSON_TO_SPLIT_SQL, [contact_id])
-    _give_contact_email(sandbox, split_contact_id, f"split-{split_contact_id}@split-example.com", clock)
+    _edit_hubspot_record(sandbox, "contacts", split_contact_id,
+                         {"email": f"split-{split_contact_id}@split-example.com"}, clock)
+    [(company_id, domain, account_entity)] = query(warehouse, COMPANY_TO_MERGE_SQL)
+    _edit_hubspot_record(sandbox, "companies", company_id, {"domain": domain, "website": f"https://{domain}"}, clock)
     return {"hubspot_entity": hubspot_entity, "contact_id": contact_id, "salesforce_entity": salesforce_entity,
-            "split_contact_id": split_contact_id, "split_from_record_key": split_from_record_key}
+            "split_contact_id": split_contact_id, "split_from_record_key": split_from_record_key,
+            "company_id": company_id, "account_entity": account_entity}
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +169,9 @@ def test_incremental_build_equals_a_full_refresh(nights, model):
 def test_incremental_person_records_equal_a_full_refresh_but_for_node_ids(nights, model):
     """int_person_records_unioned rebuilds only changed records and int_person_records_clustered only the people
     they reach; node_id numbers new records after the stored ones, so only node_id (and cluster_id, the smallest
-    node_id of a cluster) may differ from a full refresh. Both must stay unique."""
-    keep = {"schema": "intermediate", "leave_out": ("node_id", "cluster_id")}
+    node_id of a cluster) and clustered_at (when the row was written) may differ from a full refresh. Both ids must
+    stay unique."""
+    keep = {"schema": "intermediate", "leave_out": ("node_id", "cluster_id", "clustered_at")}
     incremental = _model_rows(nights["warehouse"], model, **keep)
     refreshed = _model_rows(nights["refreshed"], model, **keep)
     assert len(incremental) > 1000
@@ -161,15 +187,15 @@ def test_second_night_ran_incrementally(nights, model):
     """The second night took the incremental path (replacing scopes), not a rebuild of the table."""
     compiled = next((nights["folder"] / "target" / "run").rglob(f"{model}.sql")).read_text()
     assert "cg_scope_key" in compiled and "delete from" in compiled
-    if model == "int_person_records_clustered":
+    if model in STATE_TABLES:
         selected = next((nights["folder"] / "target" / "compiled").rglob(f"{model}.sql")).read_text()
-        assert "int_person_records_clustered__links" in selected, "clustered whole, not from the changes"
+        assert STATE_TABLES[model] in selected, "built whole, not from the changes since the last build"
 
 
 def test_the_night_changed_rows_older_than_the_lookback(nights):
     """The planted identity merge moved touches far older than the lookback window to another prospect, the planted
-    split made two people of one, and the advance deleted, merged or edited deals: the equality above is not the
-    lookback's doing."""
+    split made two people of one, the planted company merge moved a company's people to another account, and the
+    advance deleted, merged or edited deals: the equality above is not the lookback's doing."""
     changes = nights["advanced"]["changes"]
     assert sum(changes.get("merged", {}).values()) + sum(changes.get("deleted", {}).values()) > 0, changes
     warehouse, planted = nights["warehouse"], nights["planted"]
@@ -181,6 +207,8 @@ def test_the_night_changed_rows_older_than_the_lookback(nights):
                                       "where record_key in (?, ?)",
                            [f"hubspot_contact:{planted['split_contact_id']}", planted["split_from_record_key"]])
     assert len(split_entities) == 2 and split_entities[0][1] != split_entities[1][1], split_entities
+    assert query(warehouse, "select entity_id from intermediate.int_account_records_clustered where record_key = ?",
+                 [f"hubspot:{planted['company_id']}"]) == [(planted["account_entity"],)]
     [(window_start,)] = query(warehouse, "select as_of_date - 28 from intermediate.int_reporting_dates")
     old_touches = query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints "
                                    "where occurred_date < ?", [window_start])

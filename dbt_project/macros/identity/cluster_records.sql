@@ -12,6 +12,8 @@
       to its cluster (single_record, 1.0 for a record alone).
     - cluster_match_rule / cluster_match_confidence: the weakest link inside the cluster, i.e. how
       much to trust the cluster as a whole.
+    - clustered_at: when the row was last written (the start of that dbt run); a model reading the
+      clusters incrementally takes the rows written since its own last build.
 
     Incremental (a model materialized incremental with strategy cg_replace_scope, cg_scope_key record_key,
     and `links_state` naming the table its post-hook cg_save_state keeps the links of the last build in):
@@ -166,7 +168,8 @@ final as (
         strongest_link.other_record_key as matched_record_key,
         coalesce(weakest_link.match_rule, 'single_record') as cluster_match_rule,
         cast(coalesce(weakest_link.match_confidence, 1.0) as numeric(4, 3)) as cluster_match_confidence,
-        representatives.cluster_size
+        representatives.cluster_size,
+        cast('{{ run_started_at }}' as timestamp with time zone) as clustered_at
     from clustered
     inner join representatives on representatives.cluster_id = clustered.cluster_id
     left join strongest_link on strongest_link.record_key = clustered.record_key

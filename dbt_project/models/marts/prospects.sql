@@ -1,14 +1,26 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='cg_replace_scope',
+    cg_scope_key='prospect_id',
+    post_hook=[
+        "{{ cg_save_state('(' ~ cg_prospect_account_inputs() ~ ') as account_inputs', 'prospects__built_accounts', sibling=this) }}",
+        "{{ cg_save_state('(' ~ cg_prospect_opportunity_inputs() ~ ') as opportunity_inputs', 'prospects__built_opportunities', sibling=this) }}",
+        "{{ cg_save_state('(select max(clustered_at) as clustered_at from ' ~ ref('int_person_records_clustered') ~ ') as clusters', 'prospects__built_clusters', sibling=this) }}",
+    ],
+) }}
 {#-
     One row per real-world person: the Salesforce leads and contacts and HubSpot contacts identity
     resolution put together (int_person_records_clustered), fields chosen by the var
     `survivorship`, and the first moment the person reached each funnel stage in either system.
--#}
-with records as (
-    select * from {{ ref('int_person_records_clustered') }}
-),
 
-account_records as (
-    select record_key, entity_id as account_id, domain_key from {{ ref('int_account_records_clustered') }}
+    Incremental (strategy cg_replace_scope), equal to a full build: a run rebuilds the people with a record
+    the clustering wrote since the last build (clustered_at), the people whose records' opportunities or
+    account (record or e-mail domain) changed, and removes people no longer clustered. What the last build
+    read is kept in the state tables prospects__built_*. After changing the var survivorship or a seed,
+    run --full-refresh.
+-#}
+with account_records as (
+    {{ cg_prospect_account_inputs() }}
 ),
 
 accounts_by_domain as (
@@ -21,6 +33,67 @@ accounts_by_domain as (
 opportunities as (
     select * from {{ ref('int_opportunities_unioned') }}
     where not is_deleted
+),
+{%- if is_incremental() %}
+{%- set built_accounts = cg_state_relation(this, 'prospects__built_accounts') %}
+{%- set built_opportunities = cg_state_relation(this, 'prospects__built_opportunities') %}
+{%- set built_clusters = cg_state_relation(this, 'prospects__built_clusters') %}
+{%- set account_columns = 'record_key, account_id, domain_key' %}
+
+{#- account records whose account or domain changed, as they are and as they were -#}
+changed_accounts as (
+    {%- if built_accounts is none %}
+    select record_key, domain_key from account_records
+    {%- else %}
+    select record_key, domain_key from (
+        select {{ account_columns }} from account_records
+        except
+        select {{ account_columns }} from {{ built_accounts }}
+    ) as new_or_changed
+    union all
+    select record_key, domain_key from (
+        select {{ account_columns }} from {{ built_accounts }}
+        except
+        select {{ account_columns }} from account_records
+    ) as changed_or_gone
+    {%- endif %}
+),
+
+{#- person records whose opportunities changed -#}
+changed_opportunity_holders as (
+    {%- if built_opportunities is none %}
+    select person_record_key from opportunities
+    {%- else %}
+    {{ cg_changed_keys('(' ~ cg_prospect_opportunity_inputs() ~ ') as current_inputs', 'person_record_key',
+                       'person_record_key, created_at, is_won, closed_at', built_opportunities) }}
+    {%- endif %}
+),
+
+{#- the people to rebuild (see above); cg_scope_key of the rows below -#}
+changed as (
+    select entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
+    {%- if built_clusters is not none %}
+    where clustered_at > (select clustered_at from {{ built_clusters }})
+        or record_key in (select person_record_key from changed_opportunity_holders)
+        or account_record_key in (select record_key from changed_accounts)
+    {%- endif %}
+    union
+    select prospect_id from {{ this }}
+    where email_domain in (select domain_key from changed_accounts)
+    union
+    {#- people gone #}
+    select stored.prospect_id from {{ this }} as stored
+    left join {{ ref('int_person_records_clustered') }} as current_records
+        on current_records.entity_id = stored.prospect_id
+    where current_records.entity_id is null
+),
+{%- endif %}
+
+records as (
+    select * from {{ ref('int_person_records_clustered') }}
+    {%- if is_incremental() %}
+    where entity_id in (select prospect_id from changed)
+    {%- endif %}
 ),
 
 {#- opportunities tied to a person: converted from their lead (Salesforce) or with them as primary contact (HubSpot) -#}
@@ -139,4 +212,13 @@ final as (
     left join accounts_by_domain on accounts_by_domain.domain_key = {{ email_domain('inferred.email') }}
 )
 
+{%- if is_incremental() %}
+
+{#- a person gone gets a tombstone (cg_replace_scope) #}
+select final.*, changed.prospect_id as cg_scope_key
+from changed
+left join final on final.prospect_id = changed.prospect_id
+{%- else %}
+
 select * from final
+{%- endif %}
