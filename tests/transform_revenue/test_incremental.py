@@ -96,7 +96,8 @@ COMPANY_TO_MERGE_SQL = """
     inner join intermediate.int_account_records_clustered as target
         on target.source_system = 'salesforce' and target.domain_key is not null and not target.is_deleted
         and target.created_at < company.created_at and target.entity_id <> company.entity_id
-    where company.source_system = 'hubspot' and company.cluster_size = 1 and not (company.is_deleted or company.is_merged)
+    where company.source_system = 'hubspot' and company.cluster_size = 1
+        and not (company.is_deleted or company.is_merged)
         and person.email_domain is distinct from company.domain_key
     order by company.source_record_id, target.record_key
     limit 1
