@@ -21,6 +21,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.local import local_environment
@@ -217,3 +218,36 @@ def test_the_night_changed_rows_older_than_the_lookback(nights):
     re_resolved = [touch for touch, prospect in old_touches if touch in first and first[touch] != prospect]
     assert re_resolved, "no touch older than the lookback window changed prospect"
     print(f"\n{len(re_resolved)} touches older than the lookback window changed prospect")
+
+
+def test_pipeline_daily_keeps_the_days_before_a_change_and_rebuilds_from_it(nights, tmp_path):
+    """pipeline_daily keeps its stored days up to the day before the first changed currency rate, rebuilds every
+    deal from that day, and rebuilds every day of a deal whose stage history changed before it.
+
+    On a copy of the second night's warehouse, the state of the last build is made to differ (one day's rate, one
+    deal's ranges) and the stored rows those differences cover get marked; one row of another deal before the
+    changed day is marked too. An incremental run must replace the first marks and keep the last one."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nights["warehouse"], warehouse)
+    [(changed_day,)] = query(warehouse, "select as_of_date - 100 from intermediate.int_reporting_dates")
+    [(edited_deal,), (kept_deal,)] = query(
+        warehouse, "select opportunity_id from marts.pipeline_daily where date_day = ? - 30 "
+                   "and currency_code = 'USD' order by opportunity_id limit 2", [changed_day])
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update intermediate.pipeline_daily__built_rates "
+                           "set rate_to_reporting = rate_to_reporting * 2 where date_day = ?", [changed_day])
+        connection.execute("update intermediate.pipeline_daily__built_ranges set stage = stage || ' (before)' "
+                           "where opportunity_id = ?", [edited_deal])
+        connection.execute("update marts.pipeline_daily set amount_reporting = -1.11 where date_day >= ?",
+                           [changed_day])
+        connection.execute("update marts.pipeline_daily set amount_reporting = -2.22 where opportunity_id = ?",
+                           [edited_deal])
+        connection.execute("update marts.pipeline_daily set amount_reporting = -3.33 "
+                           "where opportunity_id = ? and date_day = ? - 30", [kept_deal, changed_day])
+    run_dbt(warehouse, tmp_path, ["run", "--select", "pipeline_daily"])
+    marks = query(warehouse, "select amount_reporting, count(*) from marts.pipeline_daily "
+                             "where amount_reporting in (-1.11, -2.22, -3.33) group by 1")
+    assert [(float(mark), rows) for mark, rows in marks] == [(-3.33, 1)]
+    incremental = _model_rows(warehouse, "pipeline_daily")
+    refreshed = _model_rows(nights["refreshed"], "pipeline_daily")
+    assert len(set(incremental) - set(refreshed)) == 1 and len(incremental) == len(refreshed)

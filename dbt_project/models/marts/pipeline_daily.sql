@@ -3,7 +3,11 @@
     incremental_strategy='cg_replace_scope',
     cg_scope_key='opportunity_id',
     cg_window_column='date_day',
-    post_hook=["{{ cg_save_state(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') }}"],
+    post_hook=[
+        "{{ cg_save_state(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') }}",
+        "{{ cg_save_state(ref('int_currency_rates_daily'), 'pipeline_daily__built_rates', sibling=ref('int_opportunity_stage_ranges')) }}",
+        "{{ cg_save_state(ref('int_reporting_dates'), 'pipeline_daily__built_as_of', sibling=ref('int_opportunity_stage_ranges')) }}",
+    ],
 ) }}
 {#-
     What the pipeline looked like on each day: one row per opportunity and day from the day it was
@@ -11,12 +15,13 @@
     Stage, amount and close date are those in force at the end of the day (int_opportunity_stage_ranges).
     amount_reporting uses each day's rate.
 
-    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
-    every run rebuilds the trailing var incremental_lookback_days days of every deal, and ALL the days of
-    every deal whose ranges before that window differ from the ranges of the last build (kept by the
-    post-hook in pipeline_daily__built_ranges): a late edit, a restated history, a deal merged away or
-    deleted, a changed stage category, a jump of the as-of date. Without that copy every deal is rebuilt.
-    Not detected: a change of the currency rates seed for past days - run --full-refresh after one.
+    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build.
+    What the last build was made of is kept by the post-hooks (pipeline_daily__built_ranges, _rates, _as_of).
+    A run keeps every stored day up to the last day both builds cover (the older as-of date), or up to the
+    day before the first day whose currency rate changed; it rebuilds every day after that for every deal
+    (usually the one new day), and ALL the days of every deal whose ranges up to that day differ from the
+    last build's: a late edit, a restated history, a deal merged away or deleted, a changed stage category.
+    Without the kept state every deal is rebuilt.
 -#}
 with ranges as (
     select * from {{ ref('int_opportunity_stage_ranges') }}
@@ -26,46 +31,72 @@ as_of as (
     select as_of_date from {{ ref('int_reporting_dates') }}
 ),
 
-{%- if is_incremental() %}
-{%- set built = cg_state_relation(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') %}
-{%- set range_columns = 'opportunity_id, range_start, least(range_end, lookback.last_past_day) as range_end, '
-                        ~ 'stage, stage_category, amount, currency_code, close_date' %}
-
-lookback as (
-    select
-        {{ cg_incremental_window_start('as_of_date') }} as first_day,
-        {{ cg_add_days(cg_incremental_window_start('as_of_date'), -1) }} as last_past_day
-    from as_of
+rates as (
+    select * from {{ ref('int_currency_rates_daily') }}
 ),
 
-{#- deals whose days before the window differ from the last build's (in either direction) #}
+{%- if is_incremental() %}
+{%- set built = cg_state_relation(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_ranges') %}
+{%- set built_rates = cg_state_relation(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_rates') %}
+{%- set built_as_of = cg_state_relation(ref('int_opportunity_stage_ranges'), 'pipeline_daily__built_as_of') %}
+{%- set whole = built is none or built_rates is none or built_as_of is none %}
+{%- set range_columns = 'opportunity_id, range_start, least(range_end, kept.last_day) as range_end, '
+                        ~ 'stage, stage_category, amount, currency_code, close_date' %}
+{%- set rate_columns = 'date_day, currency_code, rate_to_reporting' %}
+
+{#- the stored days that stay: up to the older of the two as-of dates and before the first changed rate #}
+kept as (
+    {%- if whole %}
+    select cast(null as date) as last_day, cast('1900-01-01' as date) as first_rebuilt_day
+    {%- else %}
+    select last_day, {{ cg_add_days('last_day', 1) }} as first_rebuilt_day
+    from (
+        select least(
+            as_of.as_of_date,
+            built_as_of.as_of_date,
+            coalesce({{ cg_add_days('rate_changes.first_day', -1) }}, as_of.as_of_date)
+        ) as last_day
+        from as_of
+        cross join {{ built_as_of }} as built_as_of
+        cross join (
+            select min(date_day) as first_day from (
+                (select {{ rate_columns }} from rates except select {{ rate_columns }} from {{ built_rates }})
+                union all
+                (select {{ rate_columns }} from {{ built_rates }} except select {{ rate_columns }} from rates)
+            ) as differences
+        ) as rate_changes
+    ) as bounds
+    {%- endif %}
+),
+
+{#- deals whose kept days differ from the last build's (in either direction) #}
 changed as (
-    {%- if built is none %}
+    {%- if whole %}
     select opportunity_id from ranges
     union
     select opportunity_id from {{ this }}
     {%- else %}
     select distinct opportunity_id from (
         (
-            select {{ range_columns }} from ranges cross join lookback where range_start < lookback.first_day
+            select {{ range_columns }} from ranges cross join kept where range_start <= kept.last_day
             except
-            select {{ range_columns }} from {{ built }} cross join lookback where range_start < lookback.first_day
+            select {{ range_columns }} from {{ built }} cross join kept where range_start <= kept.last_day
         )
         union all
         (
-            select {{ range_columns }} from {{ built }} cross join lookback where range_start < lookback.first_day
+            select {{ range_columns }} from {{ built }} cross join kept where range_start <= kept.last_day
             except
-            select {{ range_columns }} from ranges cross join lookback where range_start < lookback.first_day
+            select {{ range_columns }} from ranges cross join kept where range_start <= kept.last_day
         )
     ) as differences
     {%- endif %}
 ),
 
-{#- the ranges to expand: the whole of changed deals, the window of the others #}
+{#- the ranges to expand: the whole of changed deals, the days after the kept ones of the others #}
 rebuilt_ranges as (
     select
         ranges.opportunity_id,
-        case when changed.opportunity_id is null then greatest(ranges.range_start, lookback.first_day)
+        case when changed.opportunity_id is null then greatest(ranges.range_start, kept.first_rebuilt_day)
              else ranges.range_start end as range_start,
         ranges.range_end,
         ranges.stage,
@@ -74,9 +105,9 @@ rebuilt_ranges as (
         ranges.currency_code,
         ranges.close_date
     from ranges
-    cross join lookback
+    cross join kept
     left join changed on changed.opportunity_id = ranges.opportunity_id
-    where ranges.range_end >= lookback.first_day or changed.opportunity_id is not null
+    where ranges.range_end >= kept.first_rebuilt_day or changed.opportunity_id is not null
 ),
 {%- else %}
 
@@ -87,10 +118,6 @@ rebuilt_ranges as (
 
 days as (
     {{ cg_date_series('(select min(range_start) from rebuilt_ranges)', '(select as_of_date from as_of)') }}
-),
-
-rates as (
-    select * from {{ ref('int_currency_rates_daily') }}
 ),
 
 pipeline_days as (
@@ -112,10 +139,10 @@ pipeline_days as (
 {%- if is_incremental() %}
 
 {#- a changed deal without rows any more (merged away, deleted) is named by a tombstone row #}
-select pipeline_days.*, changed.opportunity_id as cg_scope_key, lookback.first_day as cg_replace_from
+select pipeline_days.*, changed.opportunity_id as cg_scope_key, kept.first_rebuilt_day as cg_replace_from
 from pipeline_days
 full outer join changed on changed.opportunity_id = pipeline_days.opportunity_id
-cross join lookback
+cross join kept
 {%- else %}
 
 select * from pipeline_days
