@@ -251,3 +251,20 @@ def test_pipeline_daily_keeps_the_days_before_a_change_and_rebuilds_from_it(nigh
     incremental = _model_rows(warehouse, "pipeline_daily")
     refreshed = _model_rows(nights["refreshed"], "pipeline_daily")
     assert len(set(incremental) - set(refreshed)) == 1 and len(incremental) == len(refreshed)
+
+
+def test_a_repeated_day_of_a_deal_fails_the_build(nights, tmp_path):
+    """The grain test of pipeline_daily (unique_combination_of_columns, which DuckDB runs by hashes first) finds a
+    repeated (date_day, opportunity_id) and names it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nights["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        [(opportunity_id, date_day)] = connection.execute(
+            "select opportunity_id, date_day from marts.pipeline_daily order by opportunity_id, date_day limit 1"
+        ).fetchall()
+        connection.execute("insert into marts.pipeline_daily select * from marts.pipeline_daily "
+                           "where opportunity_id = ? and date_day = ?", [opportunity_id, date_day])
+    with pytest.raises(AssertionError, match=r"Failure in test unique_combination_of_columns_pipeline_daily_date_day"):
+        run_dbt(warehouse, tmp_path, ["test", "--select", "pipeline_daily,test_name:unique_combination_of_columns"])
+    [compiled] = (tmp_path / "target" / "compiled").rglob("unique_combination_of_columns_*.sql")  # the one selected
+    assert query(warehouse, compiled.read_text()) == [(date_day, opportunity_id, 2)]
