@@ -100,11 +100,12 @@ def string_after_key(body: bytes, key: str, last: bool = False) -> str | None:
         return None
     match = _VALUE_AFTER_KEY.match(body, start + len(needle))
     value = match and (match.group(1) or match.group(2))
-    return value.decode() if value else None
+    return value.replace(b"\\/", b"/").decode() if value else None
 
 
-#: A plain JSON string (no escapes) or an integer after a key's colon; null, objects and the rest give no match.
-_VALUE_AFTER_KEY = re.compile(rb'\s*:\s*(?:"([^"\\]*)"|(-?\d+)[\s,}])')
+#: A JSON string whose only escape is ``\/`` (Meta writes URLs so), or an integer, after a key's colon; null,
+#: objects, other escapes and the rest give no match.
+_VALUE_AFTER_KEY = re.compile(rb'\s*:\s*(?:"((?:[^"\\]|\\/)*)"|(-?\d+)[\s,}])')
 
 
 @dataclass

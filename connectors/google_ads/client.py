@@ -28,7 +28,7 @@ from connectors.ad_metrics import (
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.google_ads.streams import CUSTOMERS
-from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.redact import register_secret
@@ -210,8 +210,9 @@ class GoogleAdsClient:
             yield [row for customer_id in self.customers() for row in self.search_stream(customer_id, gaql(stream))]
             return
         if kind == "entity":
-            for customer_id in self.customers():
-                yield self.search_stream(customer_id, gaql(stream))
+            queries = [(customer_id, gaql(stream)) for customer_id in self.customers()]
+            for (customer_id, query), then in zip(queries, [*queries[1:], None], strict=True):
+                yield self.search_stream(customer_id, query, then)
             return
         todays = {
             customer_id: local_today(self.clock, row["customer"].get("timeZone") or "UTC")
@@ -219,20 +220,36 @@ class GoogleAdsClient:
             if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
         }
         chunks, cursors = plan_reads(self.window, todays, since, state)
-        yield from read_in_chunks(chunks, lambda cid, first, last: [
-            [self._stamped(stream, cid, row) for row in self.search_stream(cid, gaql(stream, first, last))]
-        ], cursors)
+        spans = [span for chunk in chunks for span in chunk]
+        following = dict(zip(spans, spans[1:], strict=False))
 
-    def search_stream(self, customer_id: str, query: str) -> list[dict]:
-        """Every row of one GAQL query: all batches of one ``searchStream`` answer, checked for errors."""
-        url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
-        batches = self.http.request_json("POST", url, json={"query": query})
+        def read(cid: str, first: date, last: date) -> list[list[dict]]:
+            after = following.get((cid, first, last))
+            then = None if after is None else (after[0], gaql(stream, after[1], after[2]))
+            rows = self.search_stream(cid, gaql(stream, first, last), then)
+            return [[self._stamped(stream, cid, row) for row in rows]]
+
+        yield from read_in_chunks(chunks, read, cursors)
+
+    def search_stream(self, customer_id: str, query: str, then: tuple[str, str] | None = None) -> list[dict]:
+        """Every row of one GAQL query: all batches of one ``searchStream`` answer, checked for errors.
+
+        `then` (customer id, query) is the query read next: it is sent while this answer is decoded.
+        """
+        request = self._search_request(customer_id, query)
+        following = None if then is None else self._search_request(*then)
+        batches = self.http.request_json(request.method, request.url, **request.kwargs,
+                                         guess_next=None if following is None else (lambda _body: following))
         rows = []
         for batch in batches if isinstance(batches, list) else [batches]:
             if "error" in batch:
                 raise SourceError(f"google_ads: customer {customer_id}: error inside the stream: {batch['error']}")
             rows.extend(batch.get("results", ()))
         return rows
+
+    def _search_request(self, customer_id: str, query: str) -> PlannedRequest:
+        url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
+        return PlannedRequest("POST", url, {"json": {"query": query}})
 
     def _stamped(self, stream: Stream, customer_id: str, row: dict) -> dict:
         metrics = row.setdefault("metrics", {})

@@ -31,7 +31,7 @@ from connectors.ad_metrics import (
 )
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
-from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict, retry_after_seconds
+from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, retry_after_seconds
 from connectors.linkedin_ads.streams import (
     ACCOUNT_STATUSES,
     ANALYTICS_METRICS,
@@ -221,21 +221,32 @@ class LinkedInAdsClient:
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             campaigns = max(1, len(self.campaigns(account)))
             step = max(1, int(self.analytics_cap * CAP_HEADROOM) // campaigns)
-            start = first
+            slices, start = [], first
             while start <= last:
                 end = min(last, start + timedelta(days=step - 1))
-                yield [self._stamped(account, element) for element in self._analytics_slice(account, start, end)]
+                slices.append((start, end))
                 start = end + timedelta(days=1)
+            for (start, end), then in zip(slices, [*slices[1:], None], strict=True):
+                elements = self._analytics_slice(account, start, end, then)
+                yield [self._stamped(account, element) for element in elements]
 
         yield from read_in_chunks(chunks, read, cursors)
 
-    def _analytics_slice(self, account: str, first: date, last: date) -> list[dict]:
-        """Every element of one account's date range, split in two for as long as an answer comes back full."""
+    def _analytics_url(self, account: str, first: date, last: date) -> str:
         fields = ",".join(["dateRange", "pivotValues", *ANALYTICS_METRICS])
-        url = (f"{self.rest_url}/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY"
-               f"&dateRange={restli_date_range(first, last)}&accounts={restli_list([ACCOUNT_URN + account])}"
-               f"&fields={fields}")
-        elements = self.http.get_json(url).get("elements", [])
+        return (f"{self.rest_url}/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY"
+                f"&dateRange={restli_date_range(first, last)}&accounts={restli_list([ACCOUNT_URN + account])}"
+                f"&fields={fields}")
+
+    def _analytics_slice(self, account: str, first: date, last: date,
+                         then: tuple[date, date] | None = None) -> list[dict]:
+        """Every element of one account's date range, split in two for as long as an answer comes back full.
+
+        `then` (first, last) is the account's next range: it is asked for while this answer is decoded.
+        """
+        following = None if then is None else PlannedRequest("GET", self._analytics_url(account, *then))
+        elements = self.http.get_json(self._analytics_url(account, first, last),
+                                      None if following is None else (lambda _body: following)).get("elements", [])
         if len(elements) < self.analytics_cap:
             return elements
         if first == last:

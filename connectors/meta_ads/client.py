@@ -29,7 +29,7 @@ from connectors.ad_metrics import (
     utc_now,
 )
 from connectors.errors import SourceError, SourceUnavailable
-from connectors.http import OK, Action, HttpClient, RetryPolicy, Verdict
+from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, string_after_key
 from connectors.loader_state import loader_state
 from connectors.meta_ads.auth import MetaTokenExchange
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
@@ -270,12 +270,23 @@ class MetaAdsClient:
         yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit})
 
     def _pages(self, url: str, params: dict | None) -> Iterator[list[dict]]:
-        """Follow ``paging.next`` until a page comes without one."""
+        """Follow ``paging.next`` until a page comes without one; each next page is asked for while this one is
+        decoded (see `_next_page`)."""
         while url:
-            body = self.http.get_json(url, params=params)
+            body = self.http.get_json(url, self._next_page, params=params)
             yield body.get("data", [])
             next_url = (body.get("paging") or {}).get("next")
             url, params = (without_token(next_url), None) if next_url else (None, None)
+
+    def _next_page(self, body: bytes) -> PlannedRequest | None:
+        """The request `_pages` sends after `body`: its ``paging.next`` (the body's last "next"), without the token.
+
+        Only a URL under the API's own base is guessed, so a "next" inside the data never sends a request elsewhere.
+        """
+        next_url = string_after_key(body, "next", last=True)
+        if not next_url or not next_url.startswith(f"{self.base_url}/"):
+            return None
+        return PlannedRequest("GET", without_token(next_url), {"params": None})
 
     def _stamped(self, stream: Stream, account: str, row: dict, actions: dict[str, list[str]]) -> dict:
         for array, types in actions.items():

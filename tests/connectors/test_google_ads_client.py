@@ -69,10 +69,10 @@ def _queries(client) -> list[tuple[str, str]]:
     """Record the date range of every metrics query the client sends: (customer, range)."""
     seen, search = [], client.search_stream
 
-    def spy(customer_id, query):
+    def spy(customer_id, query, then=None):
         if "BETWEEN" in query:
             seen.append((customer_id, query.split("BETWEEN ")[-1]))
-        return search(customer_id, query)
+        return search(customer_id, query, then)
 
     client.search_stream = spy
     return seen
@@ -145,6 +145,19 @@ def test_first_run_backfills_in_date_chunks_ending_today_in_each_time_zone(googl
     queries.clear()
     rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS, since=datetime(2026, 6, 14)))
     assert queries == [(G_DE, "'2026-06-09' AND '2026-06-15'"), (G_US, "'2026-06-08' AND '2026-06-14'")]
+
+
+def test_the_next_query_is_sent_while_an_answer_is_read_and_each_query_goes_once(google):
+    """Every query after the first is sent ahead, while the answer before it is decoded; none is sent twice."""
+    window = MetricWindow(lookback_days=7, history_days=30, chunk_days=10)
+    client = google_client(google.url, window=window)
+    client.customers()
+    queries, before = _queries(client), client.http.stats.requests
+    pages = client.read_pages(AD_GROUP_DAILY_METRICS)
+    next(pages)  # the first chunk: its two queries answered, and the second chunk's first one sent ahead
+    assert client.http.stats.requests - before == 2 + 1
+    assert list(pages)
+    assert len(queries) == 7 and client.http.stats.requests - before == 7
 
 
 def test_throttling_waits_at_least_googles_retry_delay(google):

@@ -102,3 +102,5 @@ def test_numbers_stay_exact_and_string_after_key_reads_only_plain_values():
     assert string_after_key(b'{"done": true, "nextRecordsUrl": null}', "nextRecordsUrl") is None
     assert string_after_key(b'{"a": {"after": "x"}, "after": 12}', "after", last=True) == "12"
     assert string_after_key(b'{"after": "x"}', "missing") is None
+    assert string_after_key(b'{"next": "https:\\/\\/graph\\/act_1?after=Q"}', "next") == "https://graph/act_1?after=Q"
+    assert string_after_key(b'{"next": "https:\\/\\/graph?a=1\\u0026b=2"}', "next") is None  # other escapes

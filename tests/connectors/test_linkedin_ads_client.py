@@ -4,6 +4,7 @@ token refresh, version headers and secrets."""
 
 import logging
 import os
+import threading
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -115,6 +116,21 @@ def test_analytics_are_sliced_and_split_until_no_answer_reaches_the_cap(capped, 
     client = linkedin_client(capped.url, analytics_cap=10)
     rows = rows_of(client.read_pages(CAMPAIGN_DAILY_ANALYTICS))
     assert len(rows) == len(set(_keys(rows))) == ELEMENTS
+
+
+def test_the_next_slice_is_asked_for_ahead_and_each_slice_only_once(capped):
+    client = linkedin_client(capped.url, analytics_cap=10)  # small slices: several per account
+    sent, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        sent.append(("-ahead" in threading.current_thread().name, url))
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    rows = rows_of(client.read_pages(CAMPAIGN_DAILY_ANALYTICS))
+    analytics = [(ahead, url) for ahead, url in sent if "/adAnalytics?" in url]
+    assert len(set(_keys(rows))) == ELEMENTS and len({url for _, url in analytics}) == len(analytics)
+    assert 0 < sum(ahead for ahead, _ in analytics) < len(analytics)  # all but each account range's first slice
 
 
 def test_the_day_throttle_ends_the_stream_without_waiting(linkedin):

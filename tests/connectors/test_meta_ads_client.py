@@ -90,6 +90,17 @@ def test_insights_are_exact_complete_and_paged_until_next_is_absent(meta):
     assert all((r["currency_code"], r["account_time_zone"]) == zones[r["account_id"]] for r in table)
 
 
+def test_each_next_page_is_asked_for_while_a_page_is_read_and_only_once(meta):
+    client = meta_client(meta.url, page_limit=1)
+    client.accounts()
+    before = client.http.stats.requests
+    pages = client.read_pages(ADSETS)
+    next(pages)
+    assert client.http.stats.requests - before == 2  # the first page, and the second sent ahead
+    rest = list(pages)
+    assert len(rest) >= len(M_ADSETS) - 1 and client.http.stats.requests - before == 1 + len(rest)
+
+
 def test_campaign_insights_add_up_to_the_adset_spend_per_account_and_day(meta):
     table = _table(CAMPAIGN_DAILY_INSIGHTS, rows_of(meta_client(meta.url).read_pages(CAMPAIGN_DAILY_INSIGHTS)))
     assert len(table) == len({r["row_key"] for r in table}) == len(M_CAMPAIGNS) * len(DAYS)
