@@ -224,8 +224,8 @@ class MetaAdsClient:
         level = stream.options["level"]
         actions = _action_types(stream)
 
-        def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
-            params = {
+        def request(account: str, first: date, last: date) -> PlannedRequest:
+            return PlannedRequest("GET", f"{self.base_url}/act_{account}/insights", {"params": {
                 "level": level,
                 "fields": _platform_fields(stream),
                 "time_range": json.dumps({"since": first.isoformat(), "until": last.isoformat()}),
@@ -233,18 +233,31 @@ class MetaAdsClient:
                 "filtering": json.dumps([{"field": f"{level}.effective_status", "operator": "IN",
                                           "value": list(EFFECTIVE_STATUSES)}]),
                 "limit": self.page_limit,
-            }
-            for page in self._insight_pages(account, params, (last - first).days + 1):
+            }})
+
+        spans = [span for chunk in chunks for span in chunk]
+        following = dict(zip(spans, spans[1:], strict=False))
+
+        def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
+            after = following.get((account, first, last))
+            then = None if after is None or self._reported(*after) else request(*after)
+            for page in self._insight_pages(request(account, first, last), self._reported(account, first, last), then):
                 yield [self._stamped(stream, account, row, actions) for row in page]
 
         yield from read_in_chunks(chunks, read, cursors)
 
-    def _insight_pages(self, account: str, params: dict, days: int) -> Iterable[list[dict]]:
-        url = f"{self.base_url}/act_{account}/insights"
-        if days > self.async_after_days:
+    def _reported(self, account: str, first: date, last: date) -> bool:
+        """Whether a range is read through an async report run (longer than `async_after_days`)."""
+        return (last - first).days + 1 > self.async_after_days
+
+    def _insight_pages(self, first_page: PlannedRequest, reported: bool, then: PlannedRequest | None,
+                       ) -> Iterable[list[dict]]:
+        url, params = first_page.url, first_page.kwargs["params"]
+        if reported:
             return self._report_run(url, params)
         try:
-            return list(self._pages(url, params))  # whole, so a fallback never follows pages already handed over
+            # whole, so a fallback never follows pages already handed over
+            return list(self._pages(url, params, then))
         except SourceError as exc:
             if TOO_MUCH_DATA not in str(exc).lower():
                 raise
@@ -269,11 +282,11 @@ class MetaAdsClient:
             delay = min(delay * 2, MAX_POLL_SECONDS)
         yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit})
 
-    def _pages(self, url: str, params: dict | None) -> Iterator[list[dict]]:
-        """Follow ``paging.next`` until a page comes without one; each next page is asked for while this one is
-        decoded (see `_next_page`)."""
+    def _pages(self, url: str, params: dict | None, then: PlannedRequest | None = None) -> Iterator[list[dict]]:
+        """Follow ``paging.next`` until a page comes without one. The next page is asked for while this one is
+        decoded (see `_next_page`); after the last page, `then`, the request the caller sends next, if given."""
         while url:
-            body = self.http.get_json(url, self._next_page, params=params)
+            body = self.http.get_json(url, lambda raw: self._next_page(raw) or then, params=params)
             yield body.get("data", [])
             next_url = (body.get("paging") or {}).get("next")
             url, params = (without_token(next_url), None) if next_url else (None, None)

@@ -1,8 +1,10 @@
 """The Meta connector against the sandbox: paging.next to the end, string metrics made exact, deleted objects
 and their spend kept, async report runs, Meta's throttle codes and usage headers, token exchange, secrets."""
 
+import json
 import logging
 import os
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -99,6 +101,22 @@ def test_each_next_page_is_asked_for_while_a_page_is_read_and_only_once(meta):
     assert client.http.stats.requests - before == 2  # the first page, and the second sent ahead
     rest = list(pages)
     assert len(rest) >= len(M_ADSETS) - 1 and client.http.stats.requests - before == 1 + len(rest)
+
+
+def test_the_next_range_of_insights_is_asked_for_ahead_and_each_request_goes_once(meta):
+    client = meta_client(meta.url, page_limit=25)
+    sent, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        sent.append(("-ahead" in threading.current_thread().name, url, json.dumps(kwargs.get("params"))))
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    assert len(_keys(rows_of(client.read_pages(ADSET_DAILY_INSIGHTS)))) == ADSET_ROWS
+    insights = [request for request in sent if INSIGHTS in request[1]]
+    assert len({(url, params) for _, url, params in insights}) == len(insights)
+    first_pages_ahead = [url for ahead, url, params in insights if ahead and params != "null"]
+    assert first_pages_ahead, "no account's date range was asked for while the one before it was read"
 
 
 def test_campaign_insights_add_up_to_the_adset_spend_per_account_and_day(meta):
