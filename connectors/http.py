@@ -152,7 +152,9 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
-    _sent_ahead: tuple[PlannedRequest, Future] | None = field(default=None, init=False, repr=False, compare=False)
+    #: The request sent ahead, its response to come, and how many times credentials had been renewed when it left.
+    _sent_ahead: tuple[PlannedRequest, tuple[Future, int]] | None = field(default=None, init=False, repr=False,
+                                                                          compare=False)
     _ahead: ThreadPoolExecutor | None = field(default=None, init=False, repr=False, compare=False)
 
     def get_json(self, url: str, guess_next: GuessNext | None = None, **kwargs) -> object:
@@ -169,17 +171,19 @@ class HttpClient:
             sent = self._claim_sent_ahead(PlannedRequest(method, url, kwargs))
             return self._request_json(method, url, sent, guess_next, **kwargs)
 
-    def _request_json(self, method: str, url: str, sent: Future | None, guess_next: GuessNext | None,
+    def _request_json(self, method: str, url: str, sent: tuple[Future, int] | None, guess_next: GuessNext | None,
                       **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0
         while True:
             attempt += 1
+            stale_credentials = False
             try:
                 if sent is not None:  # the first attempt went ahead of the call: take its response
-                    ahead, sent = sent, None
+                    (ahead, refreshes_then), sent = sent, None
                     response = ahead.result()
+                    stale_credentials = refreshes_then != self.stats.auth_refreshes
                 else:
                     response = self._send(method, url, base_headers, kwargs)
                 verdict = self.classify(response)
@@ -190,6 +194,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:
                 verdict = Verdict(Action.RETRY, reason=f"{type(exc).__name__}: {exc}")
+            if verdict.action is Action.REFRESH_AUTH and stale_credentials:  # renewed since it was sent: resend
+                attempt -= 1
+                continue
             if verdict.action is Action.REFRESH_AUTH and not auth_retried and self.on_auth_failure:
                 auth_retried = True
                 self.stats.auth_refreshes += 1
@@ -218,8 +225,8 @@ class HttpClient:
             self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.source}-ahead")
         kwargs = dict(planned.kwargs)
         options = self._request_options(kwargs.pop("headers", None) or {})
-        self._sent_ahead = planned, self._ahead.submit(self.session.request, planned.method, planned.url,
-                                                       **options, **kwargs)
+        future = self._ahead.submit(self.session.request, planned.method, planned.url, **options, **kwargs)
+        self._sent_ahead = planned, (future, self.stats.auth_refreshes)
 
     def _request_options(self, base_headers: dict) -> dict:
         """Headers authorized now and the timeouts, for one request about to be sent (and counted)."""
@@ -229,7 +236,7 @@ class HttpClient:
         self.stats.requests += 1
         return {"headers": headers, "timeout": (self.policy.connect_timeout, self.policy.read_timeout)}
 
-    def _claim_sent_ahead(self, planned: PlannedRequest) -> Future | None:
+    def _claim_sent_ahead(self, planned: PlannedRequest) -> tuple[Future, int] | None:
         """The request sent ahead if it is `planned`; otherwise it is waited out and kept for later.
 
         Waiting it out keeps one request in flight at a time, as a source's rate limits expect.
@@ -238,11 +245,11 @@ class HttpClient:
         """
         if self._sent_ahead is None:
             return None
-        guessed, future = self._sent_ahead
+        guessed, sent = self._sent_ahead
         if guessed == planned:
             self._sent_ahead = None
-            return future
-        future.exception()
+            return sent
+        sent[0].exception()
         return None
 
     def _wait(self, verdict: Verdict, attempt: int, url: str) -> None:

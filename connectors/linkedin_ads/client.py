@@ -218,19 +218,29 @@ class LinkedInAdsClient:
         today = local_today(self.clock, REPORTING_TIME_ZONE)
         chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since, state)
 
+        spans = [span for chunk in chunks for span in chunk]
+        following = dict(zip(spans, spans[1:], strict=False))
+
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
-            campaigns = max(1, len(self.campaigns(account)))
-            step = max(1, int(self.analytics_cap * CAP_HEADROOM) // campaigns)
-            slices, start = [], first
-            while start <= last:
-                end = min(last, start + timedelta(days=step - 1))
-                slices.append((start, end))
-                start = end + timedelta(days=1)
-            for (start, end), then in zip(slices, [*slices[1:], None], strict=True):
+            slices = [(account, start, end) for start, end in self._date_slices(account, first, last)]
+            after = following.get((account, first, last))
+            first_after = [(after[0], start, end) for start, end in self._date_slices(*after)[:1]] if after else []
+            for (_, start, end), then in zip(slices, [*slices[1:], *first_after, None][:len(slices)], strict=True):
                 elements = self._analytics_slice(account, start, end, then)
                 yield [self._stamped(account, element) for element in elements]
 
         yield from read_in_chunks(chunks, read, cursors)
+
+    def _date_slices(self, account: str, first: date, last: date) -> list[tuple[date, date]]:
+        """An account's date range in slices whose answers should stay under the cap (days x campaigns)."""
+        campaigns = max(1, len(self.campaigns(account)))
+        step = max(1, int(self.analytics_cap * CAP_HEADROOM) // campaigns)
+        slices, start = [], first
+        while start <= last:
+            end = min(last, start + timedelta(days=step - 1))
+            slices.append((start, end))
+            start = end + timedelta(days=1)
+        return slices
 
     def _analytics_url(self, account: str, first: date, last: date) -> str:
         fields = ",".join(["dateRange", "pivotValues", *ANALYTICS_METRICS])
@@ -239,12 +249,12 @@ class LinkedInAdsClient:
                 f"&fields={fields}")
 
     def _analytics_slice(self, account: str, first: date, last: date,
-                         then: tuple[date, date] | None = None) -> list[dict]:
+                         then: tuple[str, date, date] | None = None) -> list[dict]:
         """Every element of one account's date range, split in two for as long as an answer comes back full.
 
-        `then` (first, last) is the account's next range: it is asked for while this answer is decoded.
+        `then` (account, first, last) is the range read next: it is asked for while this answer is decoded.
         """
-        following = None if then is None else PlannedRequest("GET", self._analytics_url(account, *then))
+        following = None if then is None else PlannedRequest("GET", self._analytics_url(*then))
         elements = self.http.get_json(self._analytics_url(account, first, last),
                                       None if following is None else (lambda _body: following)).get("elements", [])
         if len(elements) < self.analytics_cap:
