@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.defs.transform.project import DBT_PROJECT_DIR
 from pipelines.local import local_environment
 from sandbox.dataset import hubspot_datetime
 from sandbox.generate import generate
@@ -268,3 +269,12 @@ def test_a_repeated_day_of_a_deal_fails_the_build(nights, tmp_path):
         run_dbt(warehouse, tmp_path, ["test", "--select", "pipeline_daily,test_name:unique_combination_of_columns"])
     [compiled] = (tmp_path / "target" / "compiled").rglob("unique_combination_of_columns_*.sql")  # the one selected
     assert query(warehouse, compiled.read_text()) == [(date_day, opportunity_id, 2)]
+
+
+def test_the_marts_schema_holds_only_the_marts(nights):
+    """Publish copies every table of the marts schema to BI, so the incremental models keep what their last build
+    read (their state tables) in another schema."""
+    models = {path.stem for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    tables = {name for (name,) in query(nights["warehouse"], "select table_name from information_schema.tables "
+                                                             "where table_schema = 'marts'")}
+    assert tables and tables <= models, f"not a mart: {sorted(tables - models)}"

@@ -3,9 +3,9 @@
     incremental_strategy='cg_replace_scope',
     cg_scope_key='prospect_id',
     post_hook=[
-        "{{ cg_save_state('(' ~ cg_prospect_account_inputs() ~ ') as account_inputs', 'prospects__built_accounts', sibling=this) }}",
-        "{{ cg_save_state('(' ~ cg_prospect_opportunity_inputs() ~ ') as opportunity_inputs', 'prospects__built_opportunities', sibling=this) }}",
-        "{{ cg_save_state('(select max(clustered_at) as clustered_at from ' ~ ref('int_person_records_clustered') ~ ') as clusters', 'prospects__built_clusters', sibling=this) }}",
+        "{{ cg_save_state('(' ~ cg_prospect_account_inputs() ~ ') as account_inputs', 'prospects__built_accounts', sibling=ref('int_person_records_clustered')) }}",
+        "{{ cg_save_state('(' ~ cg_prospect_opportunity_inputs() ~ ') as opportunity_inputs', 'prospects__built_opportunities', sibling=ref('int_person_records_clustered')) }}",
+        "{{ cg_save_state('(select max(clustered_at) as clustered_at from ' ~ ref('int_person_records_clustered') ~ ') as clusters', 'prospects__built_clusters', sibling=ref('int_person_records_clustered')) }}",
     ],
 ) }}
 {#-
@@ -16,8 +16,8 @@
     Incremental (strategy cg_replace_scope), equal to a full build: a run rebuilds the people with a record
     the clustering wrote since the last build (clustered_at), the people whose records' opportunities or
     account (record or e-mail domain) changed, and removes people no longer clustered. What the last build
-    read is kept in the state tables prospects__built_*. After changing the var survivorship or a seed,
-    run --full-refresh.
+    read is kept in the state tables intermediate.prospects__built_* (not in marts: publish copies every
+    table there). After changing the var survivorship or a seed, run --full-refresh.
 -#}
 with account_records as (
     {{ cg_prospect_account_inputs() }}
@@ -35,9 +35,9 @@ opportunities as (
     where not is_deleted
 ),
 {%- if is_incremental() %}
-{%- set built_accounts = cg_state_relation(this, 'prospects__built_accounts') %}
-{%- set built_opportunities = cg_state_relation(this, 'prospects__built_opportunities') %}
-{%- set built_clusters = cg_state_relation(this, 'prospects__built_clusters') %}
+{%- set built_accounts = cg_state_relation(ref('int_person_records_clustered'), 'prospects__built_accounts') %}
+{%- set built_opportunities = cg_state_relation(ref('int_person_records_clustered'), 'prospects__built_opportunities') %}
+{%- set built_clusters = cg_state_relation(ref('int_person_records_clustered'), 'prospects__built_clusters') %}
 {%- set account_columns = 'record_key, account_id, domain_key' %}
 
 {#- account records whose account or domain changed, as they are and as they were -#}
