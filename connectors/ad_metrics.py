@@ -153,6 +153,13 @@ def plan_reads(window: MetricWindow, accounts: dict[Hashable, date], since: date
     return window.plan(spans), cursors
 
 
+def following_spans(chunks: list[list[Span]]) -> dict[Span, Span]:
+    """For every span of `chunks`, the span `read_in_chunks` reads after it (the last one has none): the request a
+    client can send ahead while it decodes this one."""
+    spans = [span for chunk in chunks for span in chunk]
+    return dict(zip(spans, spans[1:], strict=False))
+
+
 def read_in_chunks(chunks: list[list[Span]], read: Callable[[Hashable, date, date], Iterator[list[dict]]],
                    cursors: AccountCursors | None = None) -> Iterator[list[dict]]:
     """Every page of every chunk, each chunk's pages yielded only once all its accounts were read.

@@ -19,6 +19,7 @@ import requests
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
+    following_spans,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -220,8 +221,7 @@ class GoogleAdsClient:
             if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
         }
         chunks, cursors = plan_reads(self.window, todays, since, state)
-        spans = [span for chunk in chunks for span in chunk]
-        following = dict(zip(spans, spans[1:], strict=False))
+        following = following_spans(chunks)
 
         def read(cid: str, first: date, last: date) -> list[list[dict]]:
             after = following.get((cid, first, last))

@@ -23,6 +23,7 @@ from connectors.ad_fields import new_record_fields
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
+    following_spans,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -218,8 +219,7 @@ class LinkedInAdsClient:
         today = local_today(self.clock, REPORTING_TIME_ZONE)
         chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since, state)
 
-        spans = [span for chunk in chunks for span in chunk]
-        following = dict(zip(spans, spans[1:], strict=False))
+        following = following_spans(chunks)
 
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             slices = [(account, start, end) for start, end in self._date_slices(account, first, last)]

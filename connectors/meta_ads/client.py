@@ -22,6 +22,7 @@ import requests
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
+    following_spans,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -235,8 +236,7 @@ class MetaAdsClient:
                 "limit": self.page_limit,
             }})
 
-        spans = [span for chunk in chunks for span in chunk]
-        following = dict(zip(spans, spans[1:], strict=False))
+        following = following_spans(chunks)
 
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             after = following.get((account, first, last))
