@@ -59,11 +59,8 @@ kept as (
         from as_of
         cross join {{ built_as_of }} as built_as_of
         cross join (
-            select min(date_day) as first_day from (
-                (select {{ rate_columns }} from rates except select {{ rate_columns }} from {{ built_rates }})
-                union all
-                (select {{ rate_columns }} from {{ built_rates }} except select {{ rate_columns }} from rates)
-            ) as differences
+            select min(date_day) as first_day
+            from ({{ cg_changed_keys('rates', 'date_day', rate_columns, stored=built_rates) }}) as differences
         ) as rate_changes
     ) as bounds
     {%- endif %}
