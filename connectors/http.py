@@ -85,6 +85,14 @@ class PlannedRequest:
 
 
 GuessNext = Callable[[bytes], PlannedRequest | None]
+#: Reads a successful response's raw body; raises json.JSONDecodeError for a body that is not whole JSON.
+Decode = Callable[[bytes], object]
+
+
+def exact_json(body: bytes) -> object:
+    """A JSON body decoded with every non-integer number an exact `Decimal`."""
+    return json.loads(body, parse_float=Decimal)
+
 
 
 def string_after_key(body: bytes, key: str, last: bool = False) -> str | None:
@@ -157,22 +165,25 @@ class HttpClient:
                                                                           compare=False)
     _ahead: ThreadPoolExecutor | None = field(default=None, init=False, repr=False, compare=False)
 
-    def get_json(self, url: str, guess_next: GuessNext | None = None, **kwargs) -> object:
-        """GET `url` and decode its JSON body (floats as `Decimal`); `guess_next` as for `request_json`."""
-        return self.request_json("GET", url, guess_next, **kwargs)
+    def get_json(self, url: str, guess_next: GuessNext | None = None, decode: Decode = exact_json,
+                 **kwargs) -> object:
+        """GET `url` and decode its JSON body; `guess_next` and `decode` as for `request_json`."""
+        return self.request_json("GET", url, guess_next, decode, **kwargs)
 
-    def request_json(self, method: str, url: str, guess_next: GuessNext | None = None, **kwargs) -> object:
-        """Send a request with retries and return its decoded JSON body (floats as `Decimal`).
+    def request_json(self, method: str, url: str, guess_next: GuessNext | None = None, decode: Decode = exact_json,
+                     **kwargs) -> object:
+        """Send a request with retries and return its JSON body as `decode` reads it (floats as `Decimal`).
 
         `guess_next`, given the raw body of a successful response, names the request the caller
-        will most likely send next; it is sent at once, in the background.
+        will most likely send next; it is sent at once, in the background. A body `decode`
+        refuses with :class:`json.JSONDecodeError` (cut off mid-way) is requested again.
         """
         with self._lock:
             sent = self._claim_sent_ahead(PlannedRequest(method, url, kwargs))
-            return self._request_json(method, url, sent, guess_next, **kwargs)
+            return self._request_json(method, url, sent, guess_next, decode, **kwargs)
 
     def _request_json(self, method: str, url: str, sent: tuple[Future, int] | None, guess_next: GuessNext | None,
-                      **kwargs) -> object:
+                      decode: Decode, **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0
@@ -190,7 +201,7 @@ class HttpClient:
                 if verdict.action is Action.OK:
                     if guess_next is not None:
                         self._send_ahead(guess_next(response.content))
-                    return json.loads(response.content, parse_float=Decimal)
+                    return decode(response.content)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:
                 verdict = Verdict(Action.RETRY, reason=f"{type(exc).__name__}: {exc}")

@@ -315,6 +315,15 @@ def _fast_columns(stream: Stream, records: list[dict]) -> dict[str, pa.Array] | 
     if wired is None:
         return None
     page, sources = wired
+    return _typed_columns(stream, page, sources, records)
+
+
+def _typed_columns(stream: Stream, page: pa.StructArray, sources: frozenset[str] | None,
+                   records: list[dict] | None) -> dict[str, pa.Array] | None:
+    """The columns of a page Arrow converted (holding `sources`, None: all it has), cast to their types.
+
+    A column no cast gives exactly is converted from the Python `records`; without them the page is None.
+    """
     flat = _flattened(page)
     columns: dict[str, pa.Array | None] = {}
     pending: dict[str, tuple[pa.Array, str]] = {}
@@ -332,6 +341,8 @@ def _fast_columns(stream: Stream, records: list[dict]) -> dict[str, pa.Array] | 
         columns.update(_cast_together(pending))
         for spec in stream.fields:
             if columns[spec.column] is None:
+                if records is None:
+                    return None
                 columns[spec.column] = _convert(_values_at(records, spec.source, picked), spec.type)
     except _CONVERSION_ERRORS:
         return None
@@ -427,6 +438,33 @@ _PLANS: dict[tuple, _Plan] = {}
 _WIRE_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
 
 
+def _plan_key(stream: Stream) -> tuple:
+    return stream.name, tuple((spec.source, spec.type) for spec in stream.fields)
+
+
+def wire_type(stream: Stream) -> pa.StructType | None:
+    """The Arrow type of a record of `stream` as its earlier pages were converted, None before the first page.
+
+    Every field of the stream is in it only when the earlier pages showed a type Arrow converts
+    exactly as :func:`to_arrow` does; otherwise None, and the stream's pages need Python values.
+    """
+    plan = _PLANS.get(_plan_key(stream))
+    return plan.type if plan is not None and plan.sources >= {spec.source for spec in stream.fields} else None
+
+
+def from_wire(stream: Stream, records: pa.StructArray) -> Conversion | None:
+    """A page Arrow read as :func:`wire_type`'s records, as :func:`to_arrow` converts it; None when a
+    column or a record (one without its primary key) needs the Python values."""
+    if records.null_count or records.type != wire_type(stream):
+        return None
+    if len(records) == 0:
+        return Conversion(stream.arrow_schema.empty_table(), [])
+    columns = _typed_columns(stream, records, None, None)
+    if columns is None or columns[stream.primary_key].null_count:
+        return None
+    return Conversion(pa.table(columns, schema=stream.arrow_schema), [])
+
+
 def _wire_page(stream: Stream, records: list[dict]) -> tuple[pa.StructArray, frozenset[str] | None] | None:
     """The page as one Arrow struct array, and the sources it holds (None: every source it has).
 
@@ -435,7 +473,7 @@ def _wire_page(stream: Stream, records: list[dict]) -> tuple[pa.StructArray, fro
     the values' Python types exactly, and sets the plan for the next pages. A page Arrow cannot
     convert at all (text and numbers in one field, an object and text) gives None.
     """
-    key = (stream.name, tuple((spec.source, spec.type) for spec in stream.fields))
+    key = _plan_key(stream)
     plan = _PLANS.get(key)
     if plan is not None and records:
         try:

@@ -11,10 +11,11 @@ beyond the declared ones are discovered through the properties API, requested, a
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
@@ -29,6 +30,7 @@ from connectors.http import (
     string_after_key,
 )
 from connectors.naming import snake_case
+from connectors.pages import PageDecoder
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://api.hubapi.com"
@@ -38,6 +40,8 @@ SEARCH_CAP = 10_000
 ASSOCIATION_BATCH = 100
 #: HubSpot's ten-second window: without a Retry-After, wait one window out.
 TEN_SECONDLY_WAIT = 10.0
+#: The fields of a list body beside its records that paging reads.
+_LIST_ENVELOPE = {"paging": pa.struct([("next", pa.struct([("after", pa.string())]))])}
 #: Column types of HubSpot property types; enumerations, strings, phone numbers and the rest stay strings.
 _PROPERTY_TYPES = {"datetime": "timestamp", "date": "date", "bool": "bool"}
 
@@ -145,7 +149,7 @@ class HubSpotClient:
                                                          "limit": 1})
         return int(body["total"])
 
-    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
+    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Sequence[dict]]:
         """Yield the stream's records page by page (changed since `since` where the stream has a cursor)."""
         kind = stream.options["kind"]
         if kind == "crm_object":
@@ -162,30 +166,39 @@ class HubSpotClient:
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
-    def _crm_object(self, stream: Stream, since: datetime | None) -> Iterator[list[dict]]:
+    def _crm_object(self, stream: Stream, since: datetime | None) -> Iterator[Sequence[dict]]:
         object_type = stream.options["object_type"]
         properties = [f.source.removeprefix("properties.") for f in stream.fields if f.source.startswith("properties.")]
         if since is None:
             url = f"{self.base_url}/crm/v3/objects/{object_type}"
-            pages = self._list(url, {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "false"})
+            pages = self._list(url, {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "false"},
+                               stream)
         else:
             pages = self._search(stream, properties, epoch_millis(since) - stream.lookback_seconds * 1000)
         archived = self._list(f"{self.base_url}/crm/v3/objects/{object_type}",
-                              {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "true"})
+                              {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "true"}, stream)
         for page in itertools.chain(pages, archived):
             yield self._with_associations(object_type, page, stream.options["associations"])
 
-    def _list(self, url: str, params: dict) -> Iterator[list[dict]]:
+    def _list(self, url: str, params: dict, stream: Stream | None = None) -> Iterator[Sequence[dict]]:
+        """A list endpoint's pages; a `stream`'s pages are read by Arrow where they can be (:mod:`connectors.pages`)."""
         after = None
+        decode = PageDecoder(stream, "results", _LIST_ENVELOPE) if stream is not None else None
 
         def next_page(body: bytes) -> PlannedRequest | None:
             guess = string_after_key(body, "after", last=True)  # paging comes last in a list body
             return PlannedRequest("GET", url, {"params": {**params, "after": guess}}) if guess else None
 
         while True:
-            body = self.http.get_json(url, next_page, params={**params, **({"after": after} if after else {})})
-            yield body.get("results", [])
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            params_now = {**params, **({"after": after} if after else {})}
+            if decode is None:
+                body = self.http.get_json(url, next_page, params=params_now)
+                page, paging = body.get("results", []), body.get("paging")
+            else:
+                page = self.http.get_json(url, next_page, decode, params=params_now)
+                paging = page.envelope["paging"]
+            yield page
+            after = ((paging or {}).get("next") or {}).get("after")
             if not after:
                 return
 

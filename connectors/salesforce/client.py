@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
@@ -21,6 +22,7 @@ from connectors.http import (
     string_after_key,
 )
 from connectors.naming import snake_case
+from connectors.pages import Page, PageDecoder
 from connectors.schema import Field, Stream
 
 API_VERSION = "v60.0"
@@ -127,19 +129,22 @@ class SalesforceClient:
             query += f" ORDER BY {stream.cursor} ASC"
         return query
 
-    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
-        """Yield the stream's records page by page through ``queryAll``, deleted and merged ones included."""
+    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Page]:
+        """Yield the stream's records page by page through ``queryAll``, deleted and merged ones included.
+
+        From the second page on, a page Arrow can read is converted straight from its body (:mod:`connectors.pages`).
+        """
         url = (
             f"{self.instance_url}/services/data/{self.api_version}/queryAll"
             f"?q={quote(self.soql(stream, since), safe='')}"
         )
+        decode = PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
+                             dropped=("attributes",))
         while url:
-            body = self.http.get_json(url, guess_next=self._next_records_request)
-            for record in body["records"]:
-                record.pop("attributes", None)
-            yield body["records"]
-            next_url = body.get("nextRecordsUrl")
-            url = f"{self.instance_url}{next_url}" if next_url and not body.get("done") else None
+            page = self.http.get_json(url, guess_next=self._next_records_request, decode=decode)
+            yield page
+            next_url = page.envelope["nextRecordsUrl"]
+            url = f"{self.instance_url}{next_url}" if next_url and not page.envelope["done"] else None
 
     def _next_records_request(self, body: bytes) -> PlannedRequest | None:
         """The read of the page after this raw ``queryAll`` body: its ``nextRecordsUrl``, sent ahead."""

@@ -26,8 +26,9 @@ import pyarrow as pa
 
 from connectors.errors import SourceLimitReached
 from connectors.loader_state import reading_with
+from connectors.pages import to_arrow
 from connectors.redact import get_logger
-from connectors.schema import Rejected, Stream, to_arrow
+from connectors.schema import Rejected, Stream
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -39,7 +40,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials  # noqa
 
 log = get_logger("pipelines.raw_loader")
 
-PageReader = Callable[[Stream, datetime | None], Iterator[list[dict]]]
+PageReader = Callable[[Stream, datetime | None], Iterator[Sequence[dict]]]
 Discoverer = Callable[[Stream], Stream]
 QUARANTINE_TABLE = "_quarantine"
 BATCH_ROWS = 50_000

@@ -166,12 +166,19 @@ def _value(r, type_name: str, pool: list, malformed: bool):
     return None if r.random() < 0.2 else r.choice(pool)
 
 
-def _page(r, size: int, malformed: bool = False) -> list[dict]:
-    """A page of records as JSON decoding gives them, every field of the declaration present or not."""
+def _pools(r) -> dict[str, list]:
+    """The pool each field of EVERY_TYPE draws its values from."""
     pools = {}
     for spec in EVERY_TYPE.fields:
         choices = _POOLS[spec.type]
         pools[spec.source] = [v for pool in choices for v in pool] if r.random() < 0.015 else r.choice(choices)
+    return pools
+
+
+def _page(r, size: int, malformed: bool = False, pools: dict[str, list] | None = None) -> list[dict]:
+    """A page of records as JSON decoding gives them, every field of the declaration present or not; the
+    fields' `pools` are drawn for the page unless given."""
+    pools = pools or _pools(r)
     page = []
     for number in range(size):
         record = {spec.source: _value(r, spec.type, pools[spec.source], malformed) for spec in EVERY_TYPE.fields

@@ -1,0 +1,124 @@
+"""A page of a list endpoint read by Arrow's JSON reader straight from the body, when the stream allows.
+
+Decoding a body into Python objects and converting those to Arrow is most of a sync's client
+CPU, and it holds the interpreter lock, so the loader waits while it runs. Once a stream's
+first page has shown the types of its fields (:func:`connectors.schema.wire_type`), Arrow's C++
+JSON reader parses the next bodies of that stream into the same typed records directly, with the
+lock released. It is strict where Python is lenient (``1.0`` in an integer field, a key given
+twice, more decimal places than the column keeps): any body it refuses, and any page whose
+columns or records need the Python values, is decoded exactly as before. So the table is the
+one :func:`connectors.schema.to_arrow` makes from the Python records, and only faster.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from connectors.errors import SourceError
+from connectors.http import exact_json
+from connectors.schema import Conversion, Stream, from_wire, wire_type
+from connectors.schema import to_arrow as records_to_arrow
+
+
+@dataclass(eq=False)
+class Page(Sequence[dict]):
+    """One page's records, and the fields beside them in the body (`envelope`) that the client pages with.
+
+    Read as a sequence it is the records as exact JSON decoding gives them, without `dropped`
+    keys (decoded on first use when Arrow read the body). `conversion` is the page as Arrow
+    read it, None when it was decoded by Python.
+    """
+
+    body: bytes
+    records_key: str
+    envelope: dict[str, object]
+    dropped: tuple[str, ...] = ()
+    conversion: Conversion | None = None
+    stream: Stream | None = field(default=None, repr=False)
+    decoded: dict | None = field(default=None, repr=False)
+
+    @cached_property
+    def records(self) -> list[dict]:
+        """The records as exact JSON decoding gives them."""
+        body = self.decoded if self.decoded is not None else exact_json(self.body)
+        records = body.get(self.records_key)
+        if not isinstance(records, list):
+            raise SourceError(f"a response without its list of records ({self.records_key!r}), {len(self.body)} bytes")
+        for record in records:
+            for key in self.dropped:
+                record.pop(key, None)
+        return records
+
+    def __getitem__(self, index):
+        return self.records[index]
+
+    def __len__(self) -> int:
+        return len(self.conversion.table) if self.conversion is not None else len(self.records)
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.records)
+
+
+#: Bodies in a row Arrow may refuse before a read stops trying (each refusal costs a parse on top of Python's).
+MAX_REFUSALS = 3
+
+
+@dataclass
+class PageDecoder:
+    """Decodes the bodies of one read of a stream's list endpoint into :class:`Page` (an `HttpClient` ``decode``).
+
+    `envelope` names the top-level fields beside the records the client reads, with their types.
+    """
+
+    stream: Stream
+    records_key: str
+    envelope: dict[str, pa.DataType]
+    dropped: tuple[str, ...] = ()
+    refusals: int = 0
+
+    def __call__(self, body: bytes) -> Page:
+        """The body as a page, read by Arrow when the stream's types are known and the body fits them."""
+        if self.refusals < MAX_REFUSALS and wire_type(self.stream) is not None:
+            page = self._read_by_arrow(body)
+            self.refusals = 0 if page is not None else self.refusals + 1
+            if page is not None:
+                return page
+        decoded = exact_json(body)  # a body cut off mid-way raises here, and the client asks for it again
+        if not isinstance(decoded, dict):
+            raise ValueError(f"{self.stream.name}: expected a JSON object, got {type(decoded).__name__}")
+        return Page(body, self.records_key, {key: decoded.get(key) for key in self.envelope}, self.dropped,
+                    decoded=decoded)
+
+    def _read_by_arrow(self, body: bytes) -> Page | None:
+        record_type = wire_type(self.stream)
+        expected = pa.schema([*self.envelope.items(), (self.records_key, pa.list_(record_type))])
+        try:
+            table = pa_json.read_json(
+                io.BytesIO(body),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(body) + 1),
+                parse_options=pa_json.ParseOptions(explicit_schema=expected, unexpected_field_behavior="ignore"),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if table.num_rows != 1 or table.column(self.records_key).null_count:
+            return None
+        conversion = from_wire(self.stream, table.column(self.records_key).chunk(0).flatten())
+        if conversion is None:
+            return None
+        envelope = {key: table.column(key)[0].as_py() for key in self.envelope}
+        return Page(body, self.records_key, envelope, self.dropped, conversion, self.stream)
+
+
+def to_arrow(stream: Stream, page: Sequence[dict]) -> Conversion:
+    """:func:`connectors.schema.to_arrow`, taking the conversion of a :class:`Page` Arrow read for `stream`."""
+    if not isinstance(page, Page):
+        return records_to_arrow(stream, page)
+    if page.conversion is not None and page.stream == stream:
+        return page.conversion
+    return records_to_arrow(stream, page.records)
