@@ -35,12 +35,12 @@ class Page(Sequence[dict]):
     read it, None when it was decoded by Python.
     """
 
+    stream: Stream = field(repr=False)
     body: bytes
     records_key: str
     envelope: dict[str, object]
     dropped: tuple[str, ...] = ()
     conversion: Conversion | None = None
-    stream: Stream | None = field(default=None, repr=False)
     decoded: dict | None = field(default=None, repr=False)
 
     @cached_property
@@ -49,7 +49,7 @@ class Page(Sequence[dict]):
         body = self.decoded if self.decoded is not None else exact_json(self.body)
         records = body.get(self.records_key)
         if not isinstance(records, list):
-            raise SourceError(f"a response without its list of records ({self.records_key!r}), {len(self.body)} bytes")
+            raise SourceError(f"{self.stream.name}: a response without its list of records ({self.records_key!r})")
         for record in records:
             for key in self.dropped:
                 record.pop(key, None)
@@ -91,9 +91,9 @@ class PageDecoder:
                 return page
         decoded = exact_json(body)  # a body cut off mid-way raises here, and the client asks for it again
         if not isinstance(decoded, dict):
-            raise ValueError(f"{self.stream.name}: expected a JSON object, got {type(decoded).__name__}")
-        return Page(body, self.records_key, {key: decoded.get(key) for key in self.envelope}, self.dropped,
-                    decoded=decoded)
+            raise SourceError(f"{self.stream.name}: expected a JSON object, got {type(decoded).__name__}")
+        return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
+                    self.dropped, decoded=decoded)
 
     def _read_by_arrow(self, body: bytes) -> Page | None:
         record_type = wire_type(self.stream)
@@ -112,7 +112,7 @@ class PageDecoder:
         if conversion is None:
             return None
         envelope = {key: table.column(key)[0].as_py() for key in self.envelope}
-        return Page(body, self.records_key, envelope, self.dropped, conversion, self.stream)
+        return Page(self.stream, body, self.records_key, envelope, self.dropped, conversion)
 
 
 def to_arrow(stream: Stream, page: Sequence[dict]) -> Conversion:

@@ -241,7 +241,7 @@ class _SourceReader:
         return True
 
 
-def _converted_page(stream: Stream, page: list[dict], result: StreamLoad) -> pa.Table:
+def _converted_page(stream: Stream, page: Sequence[dict], result: StreamLoad) -> pa.Table:
     """One page as Arrow; its rejected records counted into `result`."""
     result.pages += 1
     conversion = to_arrow(stream, page)

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from connectors import pages, schema
+from connectors.errors import SourceError
 from connectors.hubspot.streams import COMPANIES
 from connectors.pages import MAX_REFUSALS, Page, PageDecoder
 from connectors.salesforce.streams import ACCOUNT
@@ -119,6 +120,10 @@ def test_a_body_arrow_refuses_is_decoded_by_python_with_the_same_result():
     with pytest.raises(json.JSONDecodeError):  # a body cut off mid-way: the HTTP client asks for it again
         decode(_body([good])[:-5])
     assert decode.refusals == MAX_REFUSALS and decode(first).conversion is None  # this read stopped trying Arrow
+    with pytest.raises(SourceError, match="account_pages_quirks: expected a JSON object, got list"):
+        decode(b"[]")
+    with pytest.raises(SourceError, match="account_pages_quirks: a response without its list of records"):
+        list(decode(b'{"done": true}'))
 
 
 def _read_as_the_loader_does(pages_read) -> list[tuple[bool, pa.Table, list[dict]]]:
