@@ -8,9 +8,10 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-#: Rows a suite validates row by row at most. A repeatable 200,000-row sample misses a fault in 1 row in 20,000
-#: with probability e^-10; the whole-table guarantees (keys unique and not null) are the dbt tests'. At scale M a
-#: 1,000,000-row sample per table made the checks a minute of the night.
+#: Rows a suite validates row by row, about, on a larger table. A repeatable random sample of about 200,000 rows
+#: (each row kept with probability 200,000 / rows) misses a fault in 1 row in 20,000 with probability e^-10; the
+#: whole-table guarantees (keys unique and not null) are the dbt tests'. At scale M a 1,000,000-row sample per
+#: table made the checks a minute of the night.
 DEFAULT_SAMPLE_ROWS = 200_000
 
 
@@ -20,8 +21,8 @@ class QualityResource(dg.ConfigurableResource):
     report_dir: str = Field(description="Folder of the quality report: GX Data Docs (index.html) and raw results.")
     sample_rows: int = Field(
         default=DEFAULT_SAMPLE_ROWS,
-        description="Tables with more rows are validated row by row on a repeatable sample of this many rows "
-        "(freshness and row counts always use the whole table; 0 disables sampling).",
+        description="Tables with more rows are validated row by row on a repeatable random sample of about this many "
+        "rows (freshness and row counts always use the whole table; 0 disables sampling).",
     )
 
     @property
