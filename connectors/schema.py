@@ -5,7 +5,8 @@ field (a dotted path for nested values) to a column and a type. :func:`to_arrow`
 convert a whole page in one C++ call and cast its columns; a page that does not fit goes
 column by column through Python lists (:func:`convert_by_columns`), and when a column will not
 convert there, the records at fault are found and set aside with the reason, and the rest kept.
-Both paths give identical tables: the tests convert random pages both ways.
+Both paths give identical tables: the tests convert random pages both ways. A page Arrow read
+straight from the body (:mod:`connectors.pages`) goes through :func:`from_wire`, the same casts.
 """
 
 from __future__ import annotations
@@ -443,10 +444,10 @@ def _plan_key(stream: Stream) -> tuple:
 
 
 def wire_type(stream: Stream) -> pa.StructType | None:
-    """The Arrow type of a record of `stream` as its earlier pages were converted, None before the first page.
+    """The Arrow type `stream`'s earlier pages were converted to, when it holds every field of the stream.
 
-    Every field of the stream is in it only when the earlier pages showed a type Arrow converts
-    exactly as :func:`to_arrow` does; otherwise None, and the stream's pages need Python values.
+    None before the stream's first page, and while a field's values showed a type whose Arrow
+    conversion would differ from :func:`to_arrow`'s (its pages then need the Python values).
     """
     plan = _PLANS.get(_plan_key(stream))
     return plan.type if plan is not None and plan.sources >= {spec.source for spec in stream.fields} else None
