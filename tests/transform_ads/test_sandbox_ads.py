@@ -119,9 +119,16 @@ def test_spend_per_platform_account_and_day_equals_the_raw_totals(nights):
 def test_spend_equals_the_sandbox_ground_truth(nights):
     mart = nights["first"]["mart"]
     truth = truth_spend(nights["dataset"])
-    # The connectors read the platforms' history window; compare every day the truth has inside it.
-    first_day, last_day = min(day for _, _, day in mart), max(day for _, _, day in mart)
-    expected = {key: value for key, value in truth.items() if first_day <= key[2] <= last_day}
+    # The connectors read each account's history window, which ends on the account's own local today (so near
+    # midnight UTC, accounts east and west of UTC read windows a day apart); compare every day the truth has
+    # inside each account's window.
+    window: dict[tuple[str, str], tuple[date, date]] = {}
+    for platform, account, day in mart:
+        first, last = window.get((platform, account), (day, day))
+        window[(platform, account)] = (min(first, day), max(last, day))
+    expected = {key: value for key, value in truth.items()
+                if key[:2] in window and window[key[:2]][0] <= key[2] <= window[key[:2]][1]}
+    assert {account for _, account, _ in truth} == {account for _, account in window}  # no account left out
     assert len(expected) > 500
     assert_same_spend(expected, mart)
 
