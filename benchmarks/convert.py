@@ -24,11 +24,9 @@ reads received (an ad client's account look-ups too); streams served from a clie
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from connectors.schema import Stream
 
@@ -135,7 +133,9 @@ def best_seconds(work: Callable[[], object], repeats: int) -> float:
 
 
 def _exact_decode(bodies: list[bytes]) -> list:
-    return [json.loads(body, parse_float=Decimal) for body in bodies]
+    from connectors.http import exact_json
+
+    return [exact_json(body) for body in bodies]
 
 
 def _orjson_decode(bodies: list[bytes]) -> list:

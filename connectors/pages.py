@@ -84,8 +84,9 @@ class PageDecoder:
 
     def __call__(self, body: bytes) -> Page:
         """The body as a page, read by Arrow when the stream's types are known and the body fits them."""
-        if self.refusals < MAX_REFUSALS and wire_type(self.stream) is not None:
-            page = self._read_by_arrow(body)
+        record_type = wire_type(self.stream) if self.refusals < MAX_REFUSALS else None
+        if record_type is not None:
+            page = self._read_by_arrow(body, record_type)
             self.refusals = 0 if page is not None else self.refusals + 1
             if page is not None:
                 return page
@@ -95,8 +96,7 @@ class PageDecoder:
         return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
                     self.dropped, decoded=decoded)
 
-    def _read_by_arrow(self, body: bytes) -> Page | None:
-        record_type = wire_type(self.stream)
+    def _read_by_arrow(self, body: bytes, record_type: pa.StructType) -> Page | None:
         expected = pa.schema([*self.envelope.items(), (self.records_key, pa.list_(record_type))])
         try:
             table = pa_json.read_json(
