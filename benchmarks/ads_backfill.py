@@ -1,15 +1,19 @@
-"""``python -m benchmarks.ads_backfill [--scale M]``: a first-run backfill of the three ad platforms into DuckDB.
+"""``python -m benchmarks.ads_backfill [--scale M] [--repeats 2]``: a first-run backfill of the three ad platforms.
 
-Starts a sandbox, loads every ad stream with the full history through the real clients and the
-raw loader, and prints per platform the rows loaded, the wall time, rows per second, the share
-of the time the sandbox spent serving the pages (its bare page-serving rate is rows divided by
-that time), and the loader process's peak memory.
+Starts a sandbox and, per platform, loads every ad stream with the full history through the real
+clients and the raw loader into DuckDB ("ours"), recording every request the client sent. Then a
+bare fetch loop (plain ``requests``, one request at a time, each body downloaded and discarded)
+sends exactly those requests again: the floor, whose rate is the sandbox's bare page-serving rate
+for this data. Ours and the floor alternate `--repeats` times, each repeat into a fresh warehouse;
+the medians are printed per platform and in total, with our share of the floor's rate (floor
+seconds / our seconds) and the process's peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -42,48 +46,68 @@ def _clients(url: str, window: MetricWindow) -> dict:
     }
 
 
-def _timed_session(client) -> list[float]:
-    """Accumulate the seconds the client's session spends waiting for the sandbox (request to full body)."""
-    spent = [0.0]
+def _recording(client) -> list[tuple[str, str, dict]]:
+    """Keep every request the client's session sends from now on (method, URL, keyword arguments), in order."""
+    sent: list[tuple[str, str, dict]] = []
     request = client.http.session.request
 
-    def timed(*args, **kwargs):
-        started = time.perf_counter()
-        response = request(*args, **kwargs)
-        response.content  # noqa: B018  (the body is part of serving)
-        spent[0] += time.perf_counter() - started
-        return response
+    def recorded(method, url, **kwargs):
+        sent.append((method, url, kwargs))
+        return request(method, url, **kwargs)
 
-    client.http.session.request = timed
-    return spent
+    client.http.session.request = recorded
+    return sent
+
+
+def bare_fetch(sent: list[tuple[str, str, dict]]) -> float:
+    """Seconds a bare loop takes to send `sent` again, one after another, downloading and discarding each body."""
+    session = requests.Session()
+    started = time.perf_counter()
+    for method, url, kwargs in sent:
+        response = session.request(method, url, **kwargs)
+        response.raise_for_status()
+        response.content  # noqa: B018  (downloading the body is part of serving it)
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print one line per platform plus a total."""
+    """Run the benchmark and print one line per platform and repeat, then the medians and the total."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ads_backfill", description=__doc__)
     parser.add_argument("--scale", default="S", choices=["S", "M", "L"])
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ads_backfill_"))
     started = time.monotonic()
+    ours: dict[str, list[float]] = {}
+    floor: dict[str, list[float]] = {}
+    rows: dict[str, int] = {}
     with running_sandbox(scale=args.scale, startup_timeout=1800) as sandbox:
         print(f"sandbox (scale {args.scale}) ready in {time.monotonic() - started:.0f}s", flush=True)
         clock = datetime.fromisoformat(requests.get(f"{sandbox.url}/_sandbox/health", timeout=10).json()["clock"])
         history = (datetime.now(UTC).date() - (clock.date() - timedelta(days=AD_HISTORY_DAYS))).days + 2
-        total_rows, total_seconds = 0, 0.0
-        for platform, (client, streams) in _clients(sandbox.url, MetricWindow(history_days=history)).items():
-            serving = _timed_session(client)
-            began = time.perf_counter()
-            loads = load_streams(platform, streams, client.read_pages, str(work / "warehouse.duckdb"),
-                                 work / "dlt", f"bench-{platform}")
-            seconds = time.perf_counter() - began
-            rows = sum(load.rows for load in loads.values())
-            total_rows, total_seconds = total_rows + rows, total_seconds + seconds
-            print(f"{platform:>13}: {rows:>9,} rows in {seconds:6.1f}s = {rows / seconds:>8,.0f} rows/s; "
-                  f"sandbox serving {serving[0]:6.1f}s ({serving[0] / seconds:4.0%}, bare rate "
-                  f"{rows / serving[0]:,.0f} rows/s); {client.http.stats.requests} requests", flush=True)
+        for repeat in range(args.repeats):
+            for platform, (client, streams) in _clients(sandbox.url, MetricWindow(history_days=history)).items():
+                sent = _recording(client)
+                began = time.perf_counter()
+                loads = load_streams(platform, streams, client.read_pages, str(work / f"warehouse-{repeat}.duckdb"),
+                                     work / f"dlt-{repeat}", f"bench-{platform}")
+                ours.setdefault(platform, []).append(time.perf_counter() - began)
+                rows[platform] = sum(load.rows for load in loads.values())
+                floor.setdefault(platform, []).append(bare_fetch(sent))
+                print(f"{platform:>13} #{repeat + 1}: {rows[platform]:>9,} rows, {len(sent)} requests; ours "
+                      f"{ours[platform][-1]:6.1f}s, floor {floor[platform][-1]:6.1f}s "
+                      f"({floor[platform][-1] / ours[platform][-1]:4.0%})", flush=True)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'total':>13}: {total_rows:>9,} rows in {total_seconds:6.1f}s = {total_rows / total_seconds:>8,.0f} "
-          f"rows/s; loader peak memory {peak_mb:,.0f} MB")
+    print("medians:")
+    for platform in ours:
+        mine, bare = statistics.median(ours[platform]), statistics.median(floor[platform])
+        print(f"{platform:>13}: {rows[platform]:>9,} rows in {mine:6.1f}s = {rows[platform] / mine:>8,.0f} rows/s; "
+              f"bare fetch loop {bare:6.1f}s = {rows[platform] / bare:>8,.0f} rows/s; ours {bare / mine:4.0%} of it")
+    mine = sum(statistics.median(seconds) for seconds in ours.values())
+    bare = sum(statistics.median(seconds) for seconds in floor.values())
+    total = sum(rows.values())
+    print(f"{'total':>13}: {total:>9,} rows in {mine:6.1f}s = {total / mine:>8,.0f} rows/s; bare fetch loop "
+          f"{bare:6.1f}s; ours {bare / mine:4.0%} of it; loader peak memory {peak_mb:,.0f} MB")
     return 0
 
 

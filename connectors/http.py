@@ -6,9 +6,9 @@ cleanly (a daily quota is spent), or fail. Connection errors, timeouts and bodie
 mid-way are always retried. Everything that leaves this module is redacted.
 
 A paging reader may name the request it will most likely send next (`guess_next`): it is sent
-while this page's body is decoded and handed over, so the API serves the next page meanwhile.
-The guess is only ever a head start: a call uses its response if, and only if, it asks for
-exactly that request; a wrong guess is dropped when the next guess is sent.
+while this page's body is decoded and handed over, so the API serves the next page meanwhile;
+a chained guess keeps a few pages coming (see :mod:`connectors.read_ahead`). The guess is only
+ever a head start: a call uses its response if, and only if, it asks for exactly that request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +26,7 @@ from enum import Enum
 import requests
 
 from connectors.errors import AuthenticationError, SourceError, SourceLimitReached, SourceUnavailable
+from connectors.read_ahead import GuessNext, PlannedRequest, ReadAhead, SentAhead
 from connectors.redact import get_logger, redact
 
 log = get_logger("connectors.http")
@@ -75,16 +75,8 @@ def retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-@dataclass(frozen=True)
-class PlannedRequest:
-    """A request as `HttpClient.request_json` is called with it: method, URL and keyword arguments."""
+__all__ = ["GuessNext", "PlannedRequest"]  # re-exported: readers plan their guesses with this module alone
 
-    method: str
-    url: str
-    kwargs: dict = field(default_factory=dict)
-
-
-GuessNext = Callable[[bytes], PlannedRequest | None]
 #: Reads a successful response's raw body; raises json.JSONDecodeError for a body that is not whole JSON.
 Decode = Callable[[bytes], object]
 
@@ -160,47 +152,54 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
-    #: The request sent ahead, its response to come, and how many times credentials had been renewed when it left.
-    _sent_ahead: tuple[PlannedRequest, tuple[Future, int]] | None = field(default=None, init=False, repr=False,
-                                                                          compare=False)
-    _ahead: ThreadPoolExecutor | None = field(default=None, init=False, repr=False, compare=False)
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _ahead: ReadAhead = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._ahead = ReadAhead(self.source, self._send_planned,
+                                lambda response: self.classify(response).action is Action.OK)
 
     def get_json(self, url: str, guess_next: GuessNext | None = None, decode: Decode = exact_json,
-                 **kwargs) -> object:
-        """GET `url` and decode its JSON body; `guess_next` and `decode` as for `request_json`."""
-        return self.request_json("GET", url, guess_next, decode, **kwargs)
+                 chain: bool = False, **kwargs) -> object:
+        """GET `url` and decode its JSON body; `guess_next`, `decode` and `chain` as for `request_json`."""
+        return self.request_json("GET", url, guess_next, decode, chain, **kwargs)
 
     def request_json(self, method: str, url: str, guess_next: GuessNext | None = None, decode: Decode = exact_json,
-                     **kwargs) -> object:
+                     chain: bool = False, **kwargs) -> object:
         """Send a request with retries and return its JSON body as `decode` reads it (floats as `Decimal`).
 
         `guess_next`, given the raw body of a successful response, names the request the caller
-        will most likely send next; it is sent at once, in the background. A body `decode`
-        refuses with :class:`json.JSONDecodeError` (cut off mid-way) is requested again.
+        will most likely send next; it is sent at once, in the background. With `chain`, the guess
+        also reads the bodies of the requests it named, as they arrive, and keeps a few pages coming
+        (see :mod:`connectors.read_ahead`). A body `decode` refuses with
+        :class:`json.JSONDecodeError` (cut off mid-way) is requested again.
         """
         with self._lock:
-            sent = self._claim_sent_ahead(PlannedRequest(method, url, kwargs))
-            return self._request_json(method, url, sent, guess_next, decode, **kwargs)
+            sent = self._ahead.claim(PlannedRequest(method, url, kwargs))
+            return self._request_json(method, url, sent, guess_next if chain else None, guess_next, decode,
+                                      **kwargs)
 
-    def _request_json(self, method: str, url: str, sent: tuple[Future, int] | None, guess_next: GuessNext | None,
-                      decode: Decode, **kwargs) -> object:
+    def _request_json(self, method: str, url: str, sent: SentAhead | None, chain: GuessNext | None,
+                      guess_next: GuessNext | None, decode: Decode, **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0
         while True:
             attempt += 1
             stale_credentials = False
+            guessed = False
             try:
                 if sent is not None:  # the first attempt went ahead of the call: take its response
-                    (ahead, refreshes_then), sent = sent, None
-                    response = ahead.result()
-                    stale_credentials = refreshes_then != self.stats.auth_refreshes
+                    ahead, sent = sent, None
+                    response = ahead.response.result()
+                    stale_credentials = ahead.refreshes != self.stats.auth_refreshes
+                    guessed = ahead.guessed
                 else:
                     response = self._send(method, url, base_headers, kwargs)
                 verdict = self.classify(response)
                 if verdict.action is Action.OK:
-                    if guess_next is not None:
-                        self._send_ahead(guess_next(response.content))
+                    if guess_next is not None and not guessed:
+                        self._send_ahead(guess_next(response.content), chain)
                     return decode(response.content)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:
@@ -227,41 +226,28 @@ class HttpClient:
             self._wait(verdict, attempt, url)
 
     def _send(self, method: str, url: str, base_headers: dict, kwargs: dict) -> requests.Response:
-        return self.session.request(method, url, **self._request_options(base_headers), **kwargs)
+        return self._send_planned(PlannedRequest(method, url, {**kwargs, "headers": base_headers}),
+                                  self._authorization())
 
-    def _send_ahead(self, planned: PlannedRequest | None) -> None:
-        if planned is None:
-            return
-        if self._ahead is None:
-            self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.source}-ahead")
+    def _send_planned(self, planned: PlannedRequest, authorization: dict) -> requests.Response:
+        """Send one request with its own headers plus `authorization` (counted; in any thread)."""
         kwargs = dict(planned.kwargs)
-        options = self._request_options(kwargs.pop("headers", None) or {})
-        future = self._ahead.submit(self.session.request, planned.method, planned.url, **options, **kwargs)
-        self._sent_ahead = planned, (future, self.stats.auth_refreshes)
+        headers = {**(kwargs.pop("headers", None) or {}), **authorization}
+        with self._count_lock:
+            self.stats.requests += 1
+        return self.session.request(planned.method, planned.url, headers=headers,
+                                    timeout=(self.policy.connect_timeout, self.policy.read_timeout), **kwargs)
 
-    def _request_options(self, base_headers: dict) -> dict:
-        """Headers authorized now and the timeouts, for one request about to be sent (and counted)."""
-        headers = dict(base_headers)
+    def _authorization(self) -> dict:
+        """The credential headers for a request about to be sent (refreshed first when due)."""
+        headers: dict = {}
         if self.authorize is not None:
             self.authorize(headers)
-        self.stats.requests += 1
-        return {"headers": headers, "timeout": (self.policy.connect_timeout, self.policy.read_timeout)}
+        return headers
 
-    def _claim_sent_ahead(self, planned: PlannedRequest) -> tuple[Future, int] | None:
-        """The request sent ahead if it is `planned`; otherwise it is waited out and kept for later.
-
-        Waiting it out keeps one request in flight at a time, as a source's rate limits expect.
-        Keeping it serves a reader that asks for something else between two pages (HubSpot reads
-        a page's associations before the next page); the next guess replaces it.
-        """
-        if self._sent_ahead is None:
-            return None
-        guessed, sent = self._sent_ahead
-        if guessed == planned:
-            self._sent_ahead = None
-            return sent
-        sent[0].exception()
-        return None
+    def _send_ahead(self, planned: PlannedRequest | None, chain: GuessNext | None) -> None:
+        if planned is not None:
+            self._ahead.start(planned, self._authorization(), self.stats.auth_refreshes, chain)
 
     def _wait(self, verdict: Verdict, attempt: int, url: str) -> None:
         delay = verdict.wait if verdict.wait is not None else self.policy.backoff(attempt)

@@ -33,6 +33,9 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "json": pa.string(),
 }
+#: How a JSON column writes a value: as ``json.dumps(value, default=str)`` does, without a new encoder per value
+#: (decoded JSON holds no cycles to look for).
+_JSON_TEXT = json.JSONEncoder(default=str, check_circular=False)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,8 @@ def _convert(values: list, type_name: str) -> pa.Array:
     # The Python types on the page decide the path: pages whose values already have the wire type
     # Arrow converts in one call; mixed pages go through the per-value paths below.
     if type_name == "json":
-        return pa.array([None if v is None else json.dumps(v, default=str) for v in values], pa.string())
+        encode = _JSON_TEXT.encode
+        return pa.array([None if v is None else encode(v) for v in values], pa.string())
     kinds = set(map(type, values))
     if type_name == "decimal":
         if kinds <= {Decimal, int, _NONE}:
@@ -254,7 +258,7 @@ def _as_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
+        return _JSON_TEXT.encode(value)
     return str(value)
 
 

@@ -19,7 +19,6 @@ import requests
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
-    following_spans,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -32,6 +31,7 @@ from connectors.google_ads.streams import CUSTOMERS
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
+from connectors.read_ahead import GuessNext, planned_sequence
 from connectors.redact import register_secret
 from connectors.schema import Field, Stream
 
@@ -212,8 +212,9 @@ class GoogleAdsClient:
             return
         if kind == "entity":
             queries = [(customer_id, gaql(stream)) for customer_id in self.customers()]
-            for (customer_id, query), then in zip(queries, [*queries[1:], None], strict=True):
-                yield self.search_stream(customer_id, query, then)
+            guess = planned_sequence([self._search_request(*query) for query in queries])
+            for customer_id, query in queries:
+                yield self.search_stream(customer_id, query, guess)
             return
         todays = {
             customer_id: local_today(self.clock, row["customer"].get("timeZone") or "UTC")
@@ -221,25 +222,23 @@ class GoogleAdsClient:
             if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
         }
         chunks, cursors = plan_reads(self.window, todays, since, state)
-        following = following_spans(chunks)
+        guess = planned_sequence([self._search_request(cid, gaql(stream, first, last))
+                                  for chunk in chunks for cid, first, last in chunk])
 
         def read(cid: str, first: date, last: date) -> list[list[dict]]:
-            after = following.get((cid, first, last))
-            then = None if after is None else (after[0], gaql(stream, after[1], after[2]))
-            rows = self.search_stream(cid, gaql(stream, first, last), then)
-            return [[self._stamped(stream, cid, row) for row in rows]]
+            rows = self.search_stream(cid, gaql(stream, first, last), guess)
+            return [list(map(self._stamper(stream, cid), rows))]
 
         yield from read_in_chunks(chunks, read, cursors)
 
-    def search_stream(self, customer_id: str, query: str, then: tuple[str, str] | None = None) -> list[dict]:
+    def search_stream(self, customer_id: str, query: str, guess: GuessNext | None = None) -> list[dict]:
         """Every row of one GAQL query: all batches of one ``searchStream`` answer, checked for errors.
 
-        `then` (customer id, query) is the query read next: it is sent while this answer is decoded.
+        `guess` names the queries read next (a :func:`connectors.read_ahead.planned_sequence`): they are sent
+        while this answer is decoded.
         """
         request = self._search_request(customer_id, query)
-        following = None if then is None else self._search_request(*then)
-        batches = self.http.request_json(request.method, request.url, **request.kwargs,
-                                         guess_next=None if following is None else (lambda _body: following))
+        batches = self.http.request_json(request.method, request.url, guess, chain=True, **request.kwargs)
         rows = []
         for batch in batches if isinstance(batches, list) else [batches]:
             if "error" in batch:
@@ -251,15 +250,26 @@ class GoogleAdsClient:
         url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
         return PlannedRequest("POST", url, {"json": {"query": query}})
 
-    def _stamped(self, stream: Stream, customer_id: str, row: dict) -> dict:
-        metrics = row.setdefault("metrics", {})
-        for spec in stream.fields:
-            if spec.source.startswith("metrics."):
-                metrics.setdefault(spec.source.split(".", 1)[1], 0)  # proto3 may leave zero values out
+    def _stamper(self, stream: Stream, customer_id: str) -> Callable[[dict], dict]:
+        """The function that stamps one metric row of `stream` read for `customer_id` (in place, and returns it).
+
+        Metrics Google leaves out (proto3 omits zero values) become 0.
+        """
+        metrics_read = list(dict.fromkeys(spec.source.split(".", 1)[1] for spec in stream.fields
+                                          if spec.source.startswith("metrics.")))
+        entity_paths = [path.split(".") for path in stream.options["entity_ids"]]
         customer = self.customers()[customer_id]["customer"]
-        entity_ids = [_at(row, path) for path in stream.options["entity_ids"]]
-        return stamp(row, customer_id, entity_ids, _at(row, "segments.date"), customer.get("currencyCode"),
-                     customer.get("timeZone"))
+        currency, time_zone = customer.get("currencyCode"), customer.get("timeZone")
+
+        def stamped(row: dict) -> dict:
+            metrics = row.setdefault("metrics", {})
+            for name in metrics_read:
+                if name not in metrics:
+                    metrics[name] = 0
+            entity_ids = [_at(row, path) for path in entity_paths]
+            return stamp(row, customer_id, entity_ids, _at(row, ("segments", "date")), currency, time_zone)
+
+        return stamped
 
 
 #: Column types of the field catalogue's ``dataType`` values (ENUM, STRING, RESOURCE_NAME… stay text).
@@ -273,8 +283,9 @@ def _camel(snake: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _at(row: dict, path: str) -> object:
+def _at(row: dict, path: list[str] | tuple[str, ...]) -> object:
+    """The value at `path` (keys, outermost first) in a nested row, None where a key is missing."""
     value: object = row
-    for key in path.split("."):
+    for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value

@@ -23,7 +23,6 @@ from connectors.ad_fields import new_record_fields
 from connectors.ad_metrics import (
     Clock,
     MetricWindow,
-    following_spans,
     local_today,
     plan_reads,
     read_in_chunks,
@@ -40,6 +39,7 @@ from connectors.linkedin_ads.streams import (
     REPORTING_TIME_ZONE,
 )
 from connectors.loader_state import loader_state
+from connectors.read_ahead import GuessNext, planned_sequence
 from connectors.schema import Stream
 
 BASE_URL = "https://api.linkedin.com"
@@ -218,15 +218,13 @@ class LinkedInAdsClient:
                    ) -> Iterator[list[dict]]:
         today = local_today(self.clock, REPORTING_TIME_ZONE)
         chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since, state)
-
-        following = following_spans(chunks)
+        guess = planned_sequence([PlannedRequest("GET", self._analytics_url(account, start, end))
+                                  for chunk in chunks for account, first, last in chunk
+                                  for start, end in self._date_slices(account, first, last)])
 
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
-            slices = [(account, start, end) for start, end in self._date_slices(account, first, last)]
-            after = following.get((account, first, last))
-            first_after = [(after[0], start, end) for start, end in self._date_slices(*after)[:1]] if after else []
-            for (_, start, end), then in zip(slices, [*slices[1:], *first_after, None][:len(slices)], strict=True):
-                elements = self._analytics_slice(account, start, end, then)
+            for start, end in self._date_slices(account, first, last):
+                elements = self._analytics_slice(account, start, end, guess)
                 yield [self._stamped(account, element) for element in elements]
 
         yield from read_in_chunks(chunks, read, cursors)
@@ -248,15 +246,13 @@ class LinkedInAdsClient:
                 f"&dateRange={restli_date_range(first, last)}&accounts={restli_list([ACCOUNT_URN + account])}"
                 f"&fields={fields}")
 
-    def _analytics_slice(self, account: str, first: date, last: date,
-                         then: tuple[str, date, date] | None = None) -> list[dict]:
+    def _analytics_slice(self, account: str, first: date, last: date, guess: GuessNext | None = None) -> list[dict]:
         """Every element of one account's date range, split in two for as long as an answer comes back full.
 
-        `then` (account, first, last) is the range read next: it is asked for while this answer is decoded.
+        `guess` names the ranges read next (a :func:`connectors.read_ahead.planned_sequence`): they are asked
+        for while this answer is decoded.
         """
-        following = None if then is None else PlannedRequest("GET", self._analytics_url(*then))
-        elements = self.http.get_json(self._analytics_url(account, first, last),
-                                      None if following is None else (lambda _body: following)).get("elements", [])
+        elements = self.http.get_json(self._analytics_url(account, first, last), guess, chain=True).get("elements", [])
         if len(elements) < self.analytics_cap:
             return elements
         if first == last:

@@ -223,7 +223,6 @@ class MetaAdsClient:
                   for account, row in self.accounts().items()}
         chunks, cursors = plan_reads(self.window, todays, since, state)
         level = stream.options["level"]
-        actions = _action_types(stream)
 
         def request(account: str, first: date, last: date) -> PlannedRequest:
             return PlannedRequest("GET", f"{self.base_url}/act_{account}/insights", {"params": {
@@ -241,8 +240,9 @@ class MetaAdsClient:
         def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
             after = following.get((account, first, last))
             then = None if after is None or self._reported(*after) else request(*after)
+            stamped = self._stamper(stream, account)
             for page in self._insight_pages(request(account, first, last), self._reported(account, first, last), then):
-                yield [self._stamped(stream, account, row, actions) for row in page]
+                yield list(map(stamped, page))
 
         yield from read_in_chunks(chunks, read, cursors)
 
@@ -283,10 +283,15 @@ class MetaAdsClient:
         yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit})
 
     def _pages(self, url: str, params: dict | None, then: PlannedRequest | None = None) -> Iterator[list[dict]]:
-        """Follow ``paging.next`` until a page comes without one. The next page is asked for while this one is
+        """Follow ``paging.next`` until a page comes without one. The next pages are asked for while this one is
         decoded (see `_next_page`); after the last page, `then`, the request the caller sends next, if given."""
+        after_last = [then] if then is not None else []
+
+        def guess(raw: bytes) -> PlannedRequest | None:
+            return self._next_page(raw) or (after_last.pop() if after_last else None)  # `then` once: it has no next
+
         while url:
-            body = self.http.get_json(url, lambda raw: self._next_page(raw) or then, params=params)
+            body = self.http.get_json(url, guess, chain=True, params=params)
             yield body.get("data", [])
             next_url = (body.get("paging") or {}).get("next")
             url, params = (without_token(next_url), None) if next_url else (None, None)
@@ -301,13 +306,26 @@ class MetaAdsClient:
             return None
         return PlannedRequest("GET", without_token(next_url), {"params": None})
 
-    def _stamped(self, stream: Stream, account: str, row: dict, actions: dict[str, list[str]]) -> dict:
-        for array, types in actions.items():
-            values = {item.get("action_type"): item.get("value") for item in row.get(array) or ()}
-            row[f"_{array}"] = {kind.replace(".", "__"): values.get(kind, "0") for kind in types}
+    def _stamper(self, stream: Stream, account: str) -> Callable[[dict], dict]:
+        """The function that stamps one insights row of `stream` read for `account` (in place, and returns it).
+
+        Each action type the stream has a column for is taken out of its array (``actions`` or
+        ``action_values``) into ``_<array>.<type>``, "0" when the row reports no such action.
+        """
+        pivots = [(array, f"_{array}", [(kind, kind.replace(".", "__")) for kind in types])
+                  for array, types in _action_types(stream).items()]
         info = self.accounts()[account]
-        entity_ids = [row.get(name) for name in stream.options["entity_ids"]]
-        return stamp(row, account, entity_ids, row.get("date_start"), info.get("currency"), info.get("timezone_name"))
+        currency, time_zone = info.get("currency"), info.get("timezone_name")
+        entity_names = stream.options["entity_ids"]
+
+        def stamped(row: dict) -> dict:
+            for array, target, kinds in pivots:
+                values = {item.get("action_type"): item.get("value") for item in row.get(array) or ()}
+                row[target] = {column: values.get(kind, "0") for kind, column in kinds}
+            entity_ids = [row.get(name) for name in entity_names]
+            return stamp(row, account, entity_ids, row.get("date_start"), currency, time_zone)
+
+        return stamped
 
 
 def _graph_field_type(graph_type: str) -> str:
