@@ -192,10 +192,10 @@ class HubSpotClient:
         while True:
             params_now = {**params, **({"after": after} if after else {})}
             if decode is None:
-                body = self.http.get_json(url, next_page, params=params_now)
+                body = self.http.get_json(url, next_page, chain=True, params=params_now)
                 page, paging = body.get("results", []), body.get("paging")
             else:
-                page = self.http.get_json(url, next_page, decode, params=params_now)
+                page = self.http.get_json(url, next_page, decode, chain=True, params=params_now)
                 paging = page.envelope["paging"]
             yield page
             after = ((paging or {}).get("next") or {}).get("after")
@@ -303,7 +303,7 @@ class _SearchQuery:
         """The query's pages until its last one, or until the next page would pass the 10,000-result cap."""
         after = 0
         while True:
-            body = self.http.request_json("POST", self.url, self._next_page, json=self._query(after))
+            body = self.http.request_json("POST", self.url, self._next_page, chain=True, json=self._query(after))
             yield body.get("results", [])
             next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if next_after is None:

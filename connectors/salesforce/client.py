@@ -141,7 +141,7 @@ class SalesforceClient:
         decode = PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
                              dropped=("attributes",))
         while url:
-            page = self.http.get_json(url, guess_next=self._next_records_request, decode=decode)
+            page = self.http.get_json(url, guess_next=self._next_records_request, decode=decode, chain=True)
             yield page
             next_url = page.envelope["nextRecordsUrl"]
             url = f"{self.instance_url}{next_url}" if next_url and not page.envelope["done"] else None

@@ -18,7 +18,7 @@ class FakeSession:
         self.bodies: list[object] = []
         self.threads: set[str] = set()
 
-    def request(self, method, url, headers=None, timeout=None, params=None, json=None):
+    def request(self, method, url, headers=None, timeout=None, params=None, json=None, stream=False):
         key = (method, url, (params or {}).get("after"))
         self.sent.append(key)
         if json is not None:
