@@ -1,11 +1,12 @@
 """The shared HTTP client's read-ahead: a guessed next request is used only when it is the one asked for."""
 
+import io
 import threading
 import time
 
 import requests
 
-from connectors.http import HttpClient, PlannedRequest, RetryPolicy, string_after_key
+from connectors.http import HttpClient, PlannedRequest, RetryPolicy, string_after_key, with_body
 from connectors.read_ahead import DEPTH, planned_sequence
 
 
@@ -188,3 +189,21 @@ def test_an_error_stops_the_chain_and_is_retried_as_any_other_answer():
         client.get_json("https://api/x", _guess, chain=True, params={"after": f"p{n}"})
     assert waits == [3.0]
     assert [after for _, _, after in session.sent] == [None, "p2", "p2", "p3", "p4"]
+
+
+class _CountingBody(io.BytesIO):
+    """A raw body that counts the reads taken from it."""
+
+    reads = 0
+
+    def read(self, size=-1):
+        self.reads += 1
+        return super().read(size)
+
+
+def test_a_body_is_read_whole_in_a_few_large_pieces():
+    body = b"x" * (9 * 2**20)
+    response = requests.Response()
+    response.raw = _CountingBody(body)
+    assert with_body(response).content == body
+    assert response.raw.reads <= 4  # requests' own 10 KB pieces would take 900 reads, each taking the GIL again

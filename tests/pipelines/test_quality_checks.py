@@ -132,4 +132,3 @@ def test_publishing_waits_for_the_blocking_suites_of_the_raw_tables_behind_the_m
     upstream = {output.node_name for outputs in job.graph.dependency_structure.input_to_upstream_outputs_for_node(
         "analytics__published_snapshot").values() for output in outputs}
     assert {"gx_marts", "gx_raw_salesforce", "gx_raw_hubspot"} <= upstream
-
