@@ -75,8 +75,6 @@ def retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-__all__ = ["GuessNext", "PlannedRequest"]  # re-exported: readers plan their guesses with this module alone
-
 #: Reads a successful response's raw body; raises json.JSONDecodeError for a body that is not whole JSON.
 Decode = Callable[[bytes], object]
 

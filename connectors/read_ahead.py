@@ -114,13 +114,13 @@ class ReadAhead:
                     self._sent.popleft()
                 claimed = self._sent.popleft()
                 newest = self._sent[-1] if self._sent else claimed
-                resume = self._take_turn(newest)
+                guess = self._take_turn(newest)
         if position is None:
             for sent in in_flight:
                 sent.response.exception()
             return None
-        if resume:
-            self._guess_after(newest)
+        if guess is not None:
+            self._guess_after(newest, guess)
         return claimed
 
     def _submit(self, planned: PlannedRequest, chain: int, headers: dict, refreshes: int) -> None:
@@ -144,24 +144,24 @@ class ReadAhead:
             with self._lock:
                 if sent.chain == self._open_chain:
                     sent.arrived = response
-                follow = self._take_turn(sent)
-            if follow:
-                self._guess_after(sent)
+                guess = self._take_turn(sent)
+            if guess is not None:
+                self._guess_after(sent, guess)
         future.set_result(response)
 
-    def _take_turn(self, sent: SentAhead) -> bool:
-        """Whether the chain goes on from `sent` now (the caller holds the lock): its response arrived, no guess
-        named the next request from it yet, the chain is still open and there is room."""
+    def _take_turn(self, sent: SentAhead) -> GuessNext | None:
+        """The chain's guess, if it goes on from `sent` now (the caller holds the lock): its response arrived, no
+        guess named the next request from it yet, the chain is still open and there is room."""
         if sent.arrived is None or sent.guessed or sent.chain != self._open_chain or len(self._sent) >= self.depth:
-            return False
+            return None
         sent.guessed = True
-        return True
+        return self._guess
 
-    def _guess_after(self, sent: SentAhead) -> None:
+    def _guess_after(self, sent: SentAhead, guess: GuessNext) -> None:
         """Read the request after `sent` from its body and queue it, if the chain is still open; otherwise leave
         the body to the caller's own guess (it may know the next request: the start of its next listing)."""
         try:
-            planned = self._guess(sent.arrived.content)
+            planned = guess(sent.arrived.content)
         except Exception as exc:  # noqa: BLE001  (a wrong guess costs speed, never the read)
             log.warning(redact(f"{self.name}: no guess after {sent.planned.url}: {exc}"))
             planned = None
