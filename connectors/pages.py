@@ -16,6 +16,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.json as pa_json
@@ -26,13 +27,30 @@ from connectors.schema import Conversion, Stream, from_wire, wire_type
 from connectors.schema import to_arrow as records_to_arrow
 
 
+class Stamp(Protocol):
+    """What a client adds to every record it reads (an ad row's key, day, currency...), both ways.
+
+    `sources` are the top-level fields it adds; `reads` the body's fields it needs beyond the
+    stream's own, with their types. `record` stamps one decoded record in place and returns it;
+    `columns` gives the added fields of a page Arrow read, None when the page needs Python's way
+    (a record the stamp could not complete is quarantined there, with its reason).
+    """
+
+    sources: frozenset[str]
+    reads: dict[str, pa.DataType]
+
+    def record(self, record: dict) -> dict: ...
+
+    def columns(self, records: pa.StructArray) -> dict[str, pa.Array] | None: ...
+
+
 @dataclass(eq=False)
 class Page(Sequence[dict]):
     """One page's records, and the fields beside them in the body (`envelope`) that the client pages with.
 
     Read as a sequence it is the records as exact JSON decoding gives them, without `dropped`
-    keys (decoded on first use when Arrow read the body). `conversion` is the page as Arrow
-    read it, None when it was decoded by Python.
+    keys and with the client's `stamp` (decoded on first use when Arrow read the body).
+    `conversion` is the page as Arrow read it, None when it was decoded by Python.
     """
 
     stream: Stream = field(repr=False)
@@ -42,6 +60,7 @@ class Page(Sequence[dict]):
     dropped: tuple[str, ...] = ()
     conversion: Conversion | None = None
     decoded: dict | None = field(default=None, repr=False)
+    stamp: Stamp | None = field(default=None, repr=False)
 
     @cached_property
     def records(self) -> list[dict]:
@@ -53,6 +72,8 @@ class Page(Sequence[dict]):
         for record in records:
             for key in self.dropped:
                 record.pop(key, None)
+        if self.stamp is not None:
+            records = [self.stamp.record(record) for record in records]
         return records
 
     def __getitem__(self, index):
@@ -73,18 +94,21 @@ MAX_REFUSALS = 3
 class PageDecoder:
     """Decodes the bodies of one read of a stream's list endpoint into :class:`Page` (an `HttpClient` ``decode``).
 
-    `envelope` names the top-level fields beside the records the client reads, with their types.
+    `envelope` names the top-level fields beside the records the client reads, with their types;
+    `stamp`, what the client adds to every record.
     """
 
     stream: Stream
     records_key: str
     envelope: dict[str, pa.DataType]
     dropped: tuple[str, ...] = ()
+    stamp: Stamp | None = None
     refusals: int = 0
 
     def __call__(self, body: bytes) -> Page:
         """The body as a page, read by Arrow when the stream's types are known and the body fits them."""
-        record_type = wire_type(self.stream) if self.refusals < MAX_REFUSALS else None
+        by_arrow = self.refusals < MAX_REFUSALS and self._body_holds_every_field()
+        record_type = wire_type(self.stream) if by_arrow else None
         if record_type is not None:
             page = self._read_by_arrow(body, record_type)
             self.refusals = 0 if page is not None else self.refusals + 1
@@ -94,10 +118,22 @@ class PageDecoder:
         if not isinstance(decoded, dict):
             raise SourceError(f"{self.stream.name}: expected a JSON object, got {type(decoded).__name__}")
         return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
-                    self.dropped, decoded=decoded)
+                    self.dropped, decoded=decoded, stamp=self.stamp)
+
+    def _body_holds_every_field(self) -> bool:
+        """Whether the body alone makes the records: fields a client adds after decoding (sources starting with
+        ``_``, such as HubSpot's merged associations) come from the `stamp` or the records must be decoded."""
+        stamped = self.stamp.sources if self.stamp is not None else frozenset()
+        return all(not spec.source.startswith("_") or spec.source.split(".", 1)[0] in stamped
+                   for spec in self.stream.fields)
 
     def _read_by_arrow(self, body: bytes, record_type: pa.StructType) -> Page | None:
-        expected = pa.schema([*self.envelope.items(), (self.records_key, pa.list_(record_type))])
+        read_type = record_type
+        if self.stamp is not None:
+            read_type = pa.struct([*(f for f in record_type if f.name not in self.stamp.sources),
+                                   *(pa.field(name, type_) for name, type_ in self.stamp.reads.items()
+                                     if record_type.get_field_index(name) < 0)])
+        expected = pa.schema([*self.envelope.items(), (self.records_key, pa.list_(read_type))])
         try:
             table = pa_json.read_json(
                 io.BytesIO(body),
@@ -108,11 +144,34 @@ class PageDecoder:
             return None
         if table.num_rows != 1 or table.column(self.records_key).null_count:
             return None
-        conversion = from_wire(self.stream, table.column(self.records_key).chunk(0).flatten())
+        records = table.column(self.records_key).chunk(0).flatten()
+        if self.stamp is not None and not records.null_count:
+            records = self._stamped(records, record_type)
+        conversion = None if records is None else from_wire(self.stream, records)
         if conversion is None:
             return None
         envelope = {key: table.column(key)[0].as_py() for key in self.envelope}
-        return Page(self.stream, body, self.records_key, envelope, self.dropped, conversion)
+        return Page(self.stream, body, self.records_key, envelope, self.dropped, conversion, stamp=self.stamp)
+
+    def _stamped(self, records: pa.StructArray, record_type: pa.StructType) -> pa.StructArray | None:
+        """The records Arrow read with the stamp's fields added, as `record_type` orders them; None when the stamp
+        needs Python's way."""
+        try:
+            added = self.stamp.columns(records) if len(records) else {}
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if added is None:
+            return None
+        children = []
+        for spec in record_type:
+            if spec.name in self.stamp.sources:
+                children.append(added.get(spec.name, pa.nulls(len(records), spec.type)))
+            else:
+                children.append(records.field(spec.name))
+        try:
+            return pa.StructArray.from_arrays(children, fields=list(record_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
 
 
 def to_arrow(stream: Stream, page: Sequence[dict]) -> Conversion:

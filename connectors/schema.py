@@ -264,15 +264,28 @@ def _as_text(value: object) -> str:
 
 def _decimals(values: list) -> pa.Array:
     text = pa.array([None if v is None else str(v) for v in values], pa.string())
-    try:
-        return text.cast(ARROW_TYPES["decimal"])
-    except pa.ArrowInvalid:
-        quantum = Decimal(1).scaleb(-MONEY_SCALE)
-        with localcontext(prec=_DECIMAL_DIGITS):  # the default 28 digits cannot quantize every value a column holds
-            exact = [None if v is None else Decimal(str(v)).quantize(quantum, rounding=ROUND_HALF_EVEN) for v in values]
-        if any(d is not None and not d.is_finite() for d in exact):
-            raise ValueError("not a finite number") from None
-        return pa.array(exact, ARROW_TYPES["decimal"])
+    if _plain_decimals(text, MONEY_SCALE):
+        try:
+            return text.cast(ARROW_TYPES["decimal"])
+        except pa.ArrowInvalid:
+            pass
+    quantum = Decimal(1).scaleb(-MONEY_SCALE)
+    with localcontext(prec=_DECIMAL_DIGITS):  # the default 28 digits cannot quantize every value a column holds
+        exact = [None if v is None else Decimal(str(v)).quantize(quantum, rounding=ROUND_HALF_EVEN) for v in values]
+    if any(d is not None and not d.is_finite() for d in exact):
+        raise ValueError("not a finite number")
+    return pa.array(exact, ARROW_TYPES["decimal"])
+
+
+def _plain_decimals(text: pa.Array, places: int) -> bool:
+    """Whether every value is plain decimal text that fits 38 digits with `places` places.
+
+    Arrow's cast to a decimal with more places wraps around silently when the value is too long
+    (``"12345678901234567890123456789012.12"`` became ``95513692080783205441970921468.464387584``),
+    so only such text is cast; the rest is read by :class:`decimal.Decimal`.
+    """
+    pattern = rf"^-?\d{{1,{_DECIMAL_DIGITS - places}}}(\.\d+)?$"
+    return pc.all(pc.match_substring_regex(text, pattern)).as_py() is not False
 
 
 def _from_micros(value: object) -> str:
@@ -433,10 +446,16 @@ def _cast_together(pending: dict[str, tuple[pa.Array, str]]) -> dict[str, pa.Arr
 
 @dataclass(frozen=True)
 class _Plan:
-    """The Arrow type a stream's pages are converted to, and the sources it holds (the others are read by Python)."""
+    """The Arrow type a stream's pages are read as, and the sources it holds (the others are read by Python).
+
+    Python records are converted with `records_type`, which leaves out the JSON columns: Arrow's
+    converter takes a string as a list of its characters, while its JSON reader refuses one.
+    """
 
     type: pa.StructType
     sources: frozenset[str]
+    records_type: pa.StructType
+    records_sources: frozenset[str]
 
 
 _PLANS: dict[tuple, _Plan] = {}
@@ -482,7 +501,7 @@ def _wire_page(stream: Stream, records: list[dict]) -> tuple[pa.StructArray, fro
     plan = _PLANS.get(key)
     if plan is not None and records:
         try:
-            return pa.array(records, type=plan.type), plan.sources
+            return pa.array(records, type=plan.records_type), plan.records_sources
         except _WIRE_ERRORS:
             pass
     try:
@@ -514,7 +533,9 @@ def _plan(stream: Stream, inferred: pa.StructType, previous: _Plan | None) -> _P
     nested = {path for path in leaves for prefix in _prefixes(path) if prefix in leaves}
     leaves = {path: leaf for path, leaf in leaves.items() if path not in nested and not any(
         other != path and other.startswith(path + ".") for other in leaves)}
-    return _Plan(_nested_type(leaves), frozenset(leaves))
+    json_sources = {spec.source for spec in stream.fields if spec.type == "json"}
+    by_records = {path: leaf for path, leaf in leaves.items() if path not in json_sources}
+    return _Plan(_nested_type(leaves), frozenset(leaves), _nested_type(by_records), frozenset(by_records))
 
 
 def _prefixes(path: str) -> list[str]:
@@ -553,9 +574,12 @@ def _leaf_type(wire: pa.DataType | None, type_name: str) -> pa.DataType | None:
     Text stays text (Arrow's string converter takes nothing else) and is cast afterwards. A
     column that is not text :func:`_convert` builds with ``pa.array(values, type)``, so the
     typed conversion uses that very converter. Anything else (numbers or objects read as text,
-    epoch milliseconds, json, micros) is left to :func:`_convert`.
+    epoch milliseconds, micros, json other than lists of text) is left to :func:`_convert`.
     """
-    if type_name in {"json", "micros"}:
+    if type_name == "json":
+        is_list = wire is not None and pa.types.is_list(wire)
+        return pa.list_(pa.string()) if is_list and _is_null_or_string(wire.value_type) else None
+    if type_name == "micros":
         return None
     if wire is None or pa.types.is_null(wire):
         return ARROW_TYPES[type_name] if type_name in {"int", "float", "bool", "decimal"} else pa.string()
@@ -589,9 +613,33 @@ def _cast_wire(raw: pa.Array, type_name: str) -> pa.Array | None:
         return _from_integers(raw, type_name)
     if pa.types.is_boolean(wire) and type_name in {"bool", "string"}:
         return raw.cast(ARROW_TYPES[type_name])  # a boolean as text is "true" / "false", as _as_text writes it
-    if pa.types.is_decimal128(wire) and type_name == "decimal" and 0 <= wire.scale <= MONEY_SCALE:
+    if (pa.types.is_decimal128(wire) and type_name == "decimal" and 0 <= wire.scale <= MONEY_SCALE
+            and wire.precision - wire.scale <= _DECIMAL_DIGITS - MONEY_SCALE):  # see _plain_decimals
         return _cast_or_none(raw, ARROW_TYPES["decimal"])  # more places than the column keeps: rounded by _convert
+    if type_name == "json" and pa.types.is_list(wire) and _is_null_or_string(wire.value_type):
+        return _json_text_lists(raw)
     return None
+
+
+def _is_null_or_string(value_type: pa.DataType) -> bool:
+    return pa.types.is_null(value_type) or pa.types.is_string(value_type)
+
+
+#: A character ``json.dumps`` writes as an escape: a quote, a backslash, or anything outside printable ASCII.
+_ESCAPED_IN_JSON = r'["\\]|[^\x20-\x7e]'
+
+
+def _json_text_lists(raw: pa.ListArray) -> pa.Array | None:
+    """Lists of text as JSON text, exactly as ``json.dumps`` writes them (``["a", "b"]``); None when a value would
+    need an escape (those are left to :func:`_convert`)."""
+    offsets = raw.offsets
+    first, last = offsets[0].as_py(), offsets[-1].as_py()
+    values = raw.values.slice(first, last - first).cast(pa.string())
+    if pc.any(pc.match_substring_regex(values, _ESCAPED_IN_JSON)).as_py():
+        return None
+    quoted = pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
+    lists = pa.ListArray.from_arrays(pc.subtract(offsets, first), quoted, mask=raw.is_null())
+    return pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
 
 
 def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
@@ -600,10 +648,27 @@ def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
     if type_name in {"int", "float", "bool", "date"}:
         return raw.cast(ARROW_TYPES[type_name])
     if type_name == "decimal":
-        return _cast_or_none(raw, ARROW_TYPES["decimal"])
+        exact = _cast_or_none(raw, ARROW_TYPES["decimal"]) if _plain_decimals(raw, MONEY_SCALE) else None
+        return exact if exact is not None else _rounded_decimals(raw)
     if type_name == "timestamp" and not pc.any(pc.utf8_is_digit(raw)).as_py():
         return raw.cast(ARROW_TYPES["timestamp"])
     return None  # epoch milliseconds as text, micros, json: _convert's per-value readings
+
+
+#: Places a decimal text may have for Arrow to round it to the column's places (text with more is left to Python).
+_TEXT_PLACES = 28
+
+
+def _rounded_decimals(raw: pa.Array) -> pa.Array | None:
+    """Decimal text with more places than the column keeps, rounded half to even as :func:`_decimals` rounds it
+    (LinkedIn writes money as ``"107.5300000000000011369"``); None when a value is too long for that."""
+    if not _plain_decimals(raw, _TEXT_PLACES):
+        return None
+    try:
+        wide = raw.cast(pa.decimal128(_DECIMAL_DIGITS, _TEXT_PLACES))
+        return pc.round(wide, ndigits=MONEY_SCALE, round_mode="half_to_even").cast(ARROW_TYPES["decimal"])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _from_integers(raw: pa.Array, type_name: str) -> pa.Array | None:

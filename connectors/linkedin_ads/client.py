@@ -26,19 +26,21 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    stamp,
     utc_now,
 )
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, retry_after_seconds
+from connectors.linkedin_ads.stamps import AnalyticsStamp
 from connectors.linkedin_ads.streams import (
     ACCOUNT_STATUSES,
     ANALYTICS_METRICS,
+    CAMPAIGN_DAILY_ANALYTICS,
     CAMPAIGNS,
     REPORTING_TIME_ZONE,
 )
 from connectors.loader_state import loader_state
+from connectors.pages import Page, PageDecoder
 from connectors.read_ahead import GuessNext, planned_sequence
 from connectors.schema import Stream
 
@@ -222,10 +224,10 @@ class LinkedInAdsClient:
                                   for chunk in chunks for account, first, last in chunk
                                   for start, end in self._date_slices(account, first, last)])
 
-        def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
+        def read(account: str, first: date, last: date) -> Iterator[Page]:
+            decode = self._analytics_decoder(stream, account)
             for start, end in self._date_slices(account, first, last):
-                elements = self._analytics_slice(account, start, end, guess)
-                yield [self._stamped(account, element) for element in elements]
+                yield from self._analytics_slice(account, start, end, decode, guess)
 
         yield from read_in_chunks(chunks, read, cursors)
 
@@ -246,35 +248,25 @@ class LinkedInAdsClient:
                 f"&dateRange={restli_date_range(first, last)}&accounts={restli_list([ACCOUNT_URN + account])}"
                 f"&fields={fields}")
 
-    def _analytics_slice(self, account: str, first: date, last: date, guess: GuessNext | None = None) -> list[dict]:
-        """Every element of one account's date range, split in two for as long as an answer comes back full.
+    def _analytics_decoder(self, stream: Stream, account: str) -> PageDecoder:
+        """Reads an account's analytics answers as stamped pages, by Arrow where the stream's types allow."""
+        stamped = AnalyticsStamp(account, self.accounts()[account].get("currency"), REPORTING_TIME_ZONE)
+        return PageDecoder(stream, "elements", {}, stamp=stamped)
+
+    def _analytics_slice(self, account: str, first: date, last: date, decode: PageDecoder | None = None,
+                         guess: GuessNext | None = None) -> list[Page]:
+        """The stamped elements of one account's date range, split in two for as long as an answer comes back full.
 
         `guess` names the ranges read next (a :func:`connectors.read_ahead.planned_sequence`): they are asked
         for while this answer is decoded.
         """
-        elements = self.http.get_json(self._analytics_url(account, first, last), guess, chain=True).get("elements", [])
-        if len(elements) < self.analytics_cap:
-            return elements
+        decode = decode or self._analytics_decoder(CAMPAIGN_DAILY_ANALYTICS, account)
+        page = self.http.get_json(self._analytics_url(account, first, last), guess, decode, chain=True)
+        if len(page) < self.analytics_cap:
+            return [page]
         if first == last:
-            raise SourceError(f"linkedin_ads: account {account} has {len(elements)}+ campaign rows on {first}, "
+            raise SourceError(f"linkedin_ads: account {account} has {len(page)}+ campaign rows on {first}, "
                               "more than adAnalytics returns at once")
         middle = first + timedelta(days=(last - first).days // 2)
-        return self._analytics_slice(account, first, middle) + self._analytics_slice(
-            account, middle + timedelta(days=1), last)
-
-    def _stamped(self, account: str, element: dict) -> dict:
-        day = _element_day(element)
-        pivots = element.get("pivotValues") or [None]
-        campaign = str(pivots[0]).rsplit(":", 1)[-1] if pivots[0] else None
-        element.update(_date=day, _account_id=account, _campaign_id=campaign)
-        return stamp(element, account, [campaign], day, self.accounts()[account].get("currency"),
-                     REPORTING_TIME_ZONE)
-
-
-def _element_day(element: dict) -> str | None:
-    """The day of a DAILY element (``dateRange.start``), or None when the element does not say."""
-    try:
-        start = element["dateRange"]["start"]
-        return date(int(start["year"]), int(start["month"]), int(start["day"])).isoformat()
-    except (KeyError, TypeError, ValueError):
-        return None
+        return self._analytics_slice(account, first, middle, decode) + self._analytics_slice(
+            account, middle + timedelta(days=1), last, decode)

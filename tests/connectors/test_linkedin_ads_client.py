@@ -2,10 +2,12 @@
 exact decimal-string money kept apart per currency, adAnalytics read under its silent cap, the DAY throttle,
 token refresh, version headers and secrets."""
 
+import json
 import logging
 import os
 import threading
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -13,10 +15,14 @@ import pytest
 import requests
 
 import connectors.linkedin_ads.client as linkedin_module
+from connectors import schema
+from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceError, SourceLimitReached
 from connectors.http import Action
 from connectors.linkedin_ads.client import classify, restli_date_range, restli_list
+from connectors.linkedin_ads.stamps import AnalyticsStamp
 from connectors.linkedin_ads.streams import AD_ACCOUNTS, CAMPAIGN_DAILY_ANALYTICS, CAMPAIGN_GROUPS, CAMPAIGNS
+from connectors.pages import PageDecoder
 from connectors.schema import to_arrow
 from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import (
@@ -31,6 +37,7 @@ from tests.ads_fixtures import (
     rows_of,
     write_ads_dataset,
 )
+from tests.connectors.test_pages import _read_as_the_loader_does
 
 ANALYTICS = "/rest/adAnalytics"
 ELEMENTS = len(L_DELIVERING) * len(DAYS)
@@ -109,7 +116,7 @@ def capped(tmp_path_factory):
 
 def test_analytics_are_sliced_and_split_until_no_answer_reaches_the_cap(capped, monkeypatch):
     unaware = linkedin_client(capped.url, analytics_cap=10**6)
-    assert len(unaware._analytics_slice(str(L_EU), DAYS[0], DAYS[-1])) == 10 < 3 * len(DAYS)  # truncated silently
+    assert sum(map(len, unaware._analytics_slice(str(L_EU), DAYS[0], DAYS[-1]))) == 10 < 3 * len(DAYS)  # truncated
     client = linkedin_client(capped.url, analytics_cap=10)
     assert len(set(_keys(rows_of(client.read_pages(CAMPAIGN_DAILY_ANALYTICS))))) == ELEMENTS
     monkeypatch.setattr(linkedin_module, "CAP_HEADROOM", 100.0)  # slices sized far too big: full answers get split
@@ -169,3 +176,52 @@ def test_refused_credentials_fail_without_showing_them(linkedin, caplog):
     with pytest.raises(AuthenticationError, match="invalid_grant") as raised:
         linkedin_client(linkedin.url, refresh_token=canary).check()
     assert canary not in str(raised.value) and canary not in caplog.text
+
+
+def test_analytics_pages_are_read_and_stamped_by_arrow_once_a_chunk_showed_the_types(capped):
+    stream = replace(CAMPAIGN_DAILY_ANALYTICS, name="campaign_daily_analytics_pages")  # no types known yet
+    window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks
+    client = linkedin_client(capped.url, analytics_cap=10, window=window)  # small slices: several pages per chunk
+    read = _read_as_the_loader_does((stream, page) for page in client.read_pages(stream))
+    # A chunk's pages are all read before the loader converts the first (a stopped run never loads half a chunk),
+    # so the first chunk goes Python's way and shows the types; every page after it is Arrow's.
+    by_arrow = [by_arrow for by_arrow, _, _ in read]
+    python_pages = by_arrow.index(True)
+    assert 0 < python_pages < len(read) / 2 and all(by_arrow[python_pages:])
+    for _, table, records in read:
+        assert table.equals(schema.convert_by_columns(stream, records).table)
+    assert sum(table.num_rows for _, table, _ in read) == ELEMENTS
+
+
+def _element(day: int = 5, **changes) -> dict:
+    element = {"dateRange": {"start": {"year": 2026, "month": 6, "day": day}, "end": {"year": 2026, "month": 6,
+                                                                                      "day": day}},
+               "pivotValues": ["urn:li:sponsoredCampaign:77"], "impressions": 10, "clicks": 2,
+               "costInLocalCurrency": "12.50", "costInUsd": "13.10"}
+    return {**element, **changes}
+
+
+def test_an_element_arrow_cannot_stamp_as_python_does_sends_its_page_the_python_way():
+    stream = replace(CAMPAIGN_DAILY_ANALYTICS, name="campaign_daily_analytics_quirks")
+    decode = PageDecoder(stream, "elements", {}, stamp=AnalyticsStamp("501", "EUR", "UTC"))
+
+    def body(*elements: dict) -> bytes:
+        return json.dumps({"elements": list(elements), "paging": {"start": 0}}).encode()
+
+    to_arrow(stream, list(decode(body(_element()))))  # the first page shows the types
+    good = decode(body(_element(), _element(6, pivotValues=["urn:li:sponsoredCampaign:78", "x"])))
+    assert good.conversion is not None
+    assert good.conversion.table.equals(to_arrow(stream, list(good)).table)
+    assert good.conversion.table.column("row_key").to_pylist() == ["501:77:2026-06-05", "501:78:2026-06-06"]
+    quirks = [
+        _element(31),  # June 31: no such day
+        _element(dateRange={"end": {"year": 2026, "month": 6, "day": 5}}),  # no start
+        _element(pivotValues=[]),  # no campaign
+        _element(pivotValues=["urn:li:sponsoredCampaign:"]),  # an empty campaign id
+        _element(dateRange={"start": {"year": 0, "month": 1, "day": 1}}),  # a year Python's calendar lacks
+    ]
+    for quirk in quirks:
+        page = decode(body(_element(), quirk))
+        assert page.conversion is None, quirk
+        reference = to_arrow(stream, list(page))
+        assert len(reference.rejected) == 1 and reference.table.num_rows == 1  # quarantined, the good one kept

@@ -151,7 +151,9 @@ _POOLS = {
     "micros": [["142730000", "0", "-2500000"], [1, 99, 0]],
     "timestamp": [_TIMESTAMPS, [1714550400000, 0, 1735772400125], ["1714550400000", "0"]],
     "date": [["2024-06-28", "2000-01-01"]],
-    "json": [[{"a": [1, "x"]}, {"n": None}], [[], [1, 2]], ["text"], [3, Decimal("2.50")]],
+    "json": [[{"a": [1, "x"]}, {"n": None}], [[], [1, 2]], ["text"], [3, Decimal("2.50")],
+             [["a", "b c"], [], ["urn:li:sponsoredCampaign:1", None]],  # lists of text: written as JSON by Arrow
+             [["q\"", "é"], ["x\\y", "\x7f", "tab\t"], ["ok"]]],  # ... unless a value needs an escape
 }
 _MALFORMED = {
     "bool": ["maybe", 2], "int": ["twelve", float("inf"), [1]], "float": ["fast"], "decimal": ["twelve", True, [1]],
@@ -268,6 +270,19 @@ def test_more_places_than_the_column_keeps_round_half_even_both_ways():
                {"Id": "b", "Amount": "0.0000000035", "Modified": "2024-05-01T00:00:00Z"}]
     assert to_arrow(STREAM, records).table.column("amount").to_pylist() == [Decimal("2E-9"), Decimal("4E-9")]
     assert_same_conversion(STREAM, records)
+
+
+@pytest.mark.parametrize("amount", ["12345678901234567890123456789012.12",
+                                    Decimal("12345678901234567890123456789012.12"),
+                                    Decimal("123456789012345678901234567890.12")])
+def test_money_too_long_for_the_column_is_rejected_not_wrapped_around(amount):
+    # Arrow's cast to more places wraps such values around silently (to 95513692080783205441970921468.464387584).
+    records = [{"Id": "a", "Amount": amount, "Modified": "2024-05-01T00:00:00Z"},
+               {"Id": "b", "Amount": "107.5300000000000011369", "Modified": "2024-05-01T00:00:00Z"}]
+    for _ in range(2):  # the first page sets the stream's plan, the next one converts with it
+        conversion = to_arrow(STREAM, records)
+        assert [r.record["Id"] for r in conversion.rejected] == ["a"]
+        assert conversion.table.column("amount").to_pylist() == [Decimal("107.530000000")]
 
 
 def test_offsets_and_epoch_milliseconds_become_the_same_utc_instants():
