@@ -188,11 +188,10 @@ class HttpClient:
         """
         with self._lock:
             sent = self._ahead.claim(PlannedRequest(method, url, kwargs))
-            return self._request_json(method, url, sent, guess_next if chain else None, guess_next, decode,
-                                      **kwargs)
+            return self._request_json(method, url, sent, guess_next, chain, decode, **kwargs)
 
-    def _request_json(self, method: str, url: str, sent: SentAhead | None, chain: GuessNext | None,
-                      guess_next: GuessNext | None, decode: Decode, **kwargs) -> object:
+    def _request_json(self, method: str, url: str, sent: SentAhead | None, guess_next: GuessNext | None,
+                      chain: bool, decode: Decode, **kwargs) -> object:
         base_headers = kwargs.pop("headers", None) or {}
         auth_retried = False
         attempt = 0
@@ -211,7 +210,7 @@ class HttpClient:
                 verdict = self.classify(response)
                 if verdict.action is Action.OK:
                     if guess_next is not None and not guessed:
-                        self._send_ahead(guess_next(response.content), chain)
+                        self._send_ahead(guess_next(response.content), guess_next if chain else None)
                     return decode(response.content)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:

@@ -107,7 +107,7 @@ class PageDecoder:
 
     def __call__(self, body: bytes) -> Page:
         """The body as a page, read by Arrow when the stream's types are known and the body fits them."""
-        by_arrow = self.refusals < MAX_REFUSALS and self._body_holds_every_field()
+        by_arrow = self.refusals < MAX_REFUSALS and self._body_holds_every_field
         record_type = wire_type(self.stream) if by_arrow else None
         if record_type is not None:
             page = self._read_by_arrow(body, record_type)
@@ -120,6 +120,7 @@ class PageDecoder:
         return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
                     self.dropped, decoded=decoded, stamp=self.stamp)
 
+    @cached_property
     def _body_holds_every_field(self) -> bool:
         """Whether the body alone makes the records: fields a client adds after decoding (sources starting with
         ``_``, such as HubSpot's merged associations) come from the `stamp` or the records must be decoded."""

@@ -95,7 +95,7 @@ class ReadAhead:
             self._chains += 1
             self._open_chain = self._chains if chain is not None else 0
             self._guess, self._headers, self._refreshes = chain, headers, refreshes
-            self._submit(planned, self._open_chain, headers, refreshes)
+            self._submit(planned, self._open_chain)
 
     def claim(self, planned: PlannedRequest) -> SentAhead | None:
         """What was sent ahead for `planned`, if it was; the chain goes on from the newest response it holds.
@@ -123,14 +123,15 @@ class ReadAhead:
             self._guess_after(newest, guess)
         return claimed
 
-    def _submit(self, planned: PlannedRequest, chain: int, headers: dict, refreshes: int) -> None:
-        """Queue one request in the background thread (the caller holds the lock)."""
+    def _submit(self, planned: PlannedRequest, chain: int) -> None:
+        """Queue one request of the latest `start` in the background thread, with its credentials (the caller holds
+        the lock)."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-ahead")
         future: Future = Future()
-        sent = SentAhead(planned, future, refreshes, chain)
+        sent = SentAhead(planned, future, self._refreshes, chain)
         self._sent.append(sent)
-        self._executor.submit(self._fetch, sent, headers, future)
+        self._executor.submit(self._fetch, sent, self._headers, future)
 
     def _fetch(self, sent: SentAhead, headers: dict, future: Future) -> None:
         """Send one request; when its chain is open and there is room, queue the next one before handing it over
@@ -168,4 +169,4 @@ class ReadAhead:
         with self._lock:
             sent.guessed = planned is not None and sent.chain == self._open_chain
             if sent.guessed:
-                self._submit(planned, sent.chain, self._headers, self._refreshes)
+                self._submit(planned, sent.chain)

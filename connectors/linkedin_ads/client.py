@@ -35,7 +35,6 @@ from connectors.linkedin_ads.stamps import AnalyticsStamp
 from connectors.linkedin_ads.streams import (
     ACCOUNT_STATUSES,
     ANALYTICS_METRICS,
-    CAMPAIGN_DAILY_ANALYTICS,
     CAMPAIGNS,
     REPORTING_TIME_ZONE,
 )
@@ -253,14 +252,13 @@ class LinkedInAdsClient:
         stamped = AnalyticsStamp(account, self.accounts()[account].get("currency"), REPORTING_TIME_ZONE)
         return PageDecoder(stream, "elements", {}, stamp=stamped)
 
-    def _analytics_slice(self, account: str, first: date, last: date, decode: PageDecoder | None = None,
+    def _analytics_slice(self, account: str, first: date, last: date, decode: PageDecoder,
                          guess: GuessNext | None = None) -> list[Page]:
         """The stamped elements of one account's date range, split in two for as long as an answer comes back full.
 
         `guess` names the ranges read next (a :func:`connectors.read_ahead.planned_sequence`): they are asked
         for while this answer is decoded.
         """
-        decode = decode or self._analytics_decoder(CAMPAIGN_DAILY_ANALYTICS, account)
         page = self.http.get_json(self._analytics_url(account, first, last), guess, decode, chain=True)
         if len(page) < self.analytics_cap:
             return [page]
