@@ -12,6 +12,7 @@ straight from the body (:mod:`connectors.pages`) goes through :func:`from_wire`,
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
@@ -355,7 +356,7 @@ def _typed_columns(stream: Stream, page: pa.StructArray, sources: frozenset[str]
             elif raw is not None and _plain_cast(raw.type, spec.type):
                 pending[spec.column] = (raw, spec.type)
             elif raw is not None:
-                columns[spec.column] = _cast_wire(raw, spec.type)
+                columns[spec.column] = _cast_wire(raw, spec.type, keys_in_order=records is None)
         columns.update(_cast_together(pending))
         for spec in stream.fields:
             if columns[spec.column] is None:
@@ -577,8 +578,7 @@ def _leaf_type(wire: pa.DataType | None, type_name: str) -> pa.DataType | None:
     epoch milliseconds, micros, json other than lists of text) is left to :func:`_convert`.
     """
     if type_name == "json":
-        is_list = wire is not None and pa.types.is_list(wire)
-        return pa.list_(pa.string()) if is_list and _is_null_or_string(wire.value_type) else None
+        return _json_wire_type(wire)
     if type_name == "micros":
         return None
     if wire is None or pa.types.is_null(wire):
@@ -600,8 +600,12 @@ _NATIVE_WIRES = {
 }
 
 
-def _cast_wire(raw: pa.Array, type_name: str) -> pa.Array | None:
-    """`raw` cast to the column's type where that equals :func:`_convert` of the same values; None elsewhere."""
+def _cast_wire(raw: pa.Array, type_name: str, keys_in_order: bool = False) -> pa.Array | None:
+    """`raw` cast to the column's type where that equals :func:`_convert` of the same values; None elsewhere.
+
+    Objects inside JSON are written only when `keys_in_order`: a page read from a body whose objects' keys were
+    checked to come in the type's order. Python's objects each keep their own order, which Arrow's type does not.
+    """
     wire = raw.type
     if _as_converted(wire, type_name):
         return raw
@@ -616,7 +620,8 @@ def _cast_wire(raw: pa.Array, type_name: str) -> pa.Array | None:
     if (pa.types.is_decimal128(wire) and type_name == "decimal" and 0 <= wire.scale <= MONEY_SCALE
             and wire.precision - wire.scale <= _DECIMAL_DIGITS - MONEY_SCALE):  # see _plain_decimals
         return _cast_or_none(raw, ARROW_TYPES["decimal"])  # more places than the column keeps: rounded by _convert
-    if type_name == "json" and pa.types.is_list(wire) and _is_null_or_string(wire.value_type):
+    if type_name == "json" and _json_wire_type(wire) is not None and (
+            keys_in_order or not pa.types.is_struct(wire.value_type)):
         return _json_text_lists(raw)
     return None
 
@@ -625,21 +630,62 @@ def _is_null_or_string(value_type: pa.DataType) -> bool:
     return pa.types.is_null(value_type) or pa.types.is_string(value_type)
 
 
+#: The most fields an object in a JSON list may have for Arrow to write it: a reader sees the order of its keys only
+#: through the first one (see :mod:`connectors.pages`), and that fixes the order of two.
+MAX_OBJECT_FIELDS = 2
+
+
+def _json_wire_type(wire: pa.DataType | None) -> pa.DataType | None:
+    """The Arrow type a JSON column's values are read as when Arrow can write them as :func:`_convert` does: lists of
+    text (LinkedIn's ``pivotValues``) and lists of objects of at most two text fields (Meta's ``actions``)."""
+    if wire is None or not pa.types.is_list(wire):
+        return None
+    item = wire.value_type
+    if _is_null_or_string(item):
+        return pa.list_(pa.string())
+    if pa.types.is_struct(item) and 0 < item.num_fields <= MAX_OBJECT_FIELDS and all(
+            pa.types.is_string(field.type) for field in item):
+        return wire
+    return None
+
+
 #: A character ``json.dumps`` writes as an escape: a quote, a backslash, or anything outside printable ASCII.
 _ESCAPED_IN_JSON = r'["\\]|[^\x20-\x7e]'
 
 
 def _json_text_lists(raw: pa.ListArray) -> pa.Array | None:
-    """Lists of text as JSON text, exactly as ``json.dumps`` writes them (``["a", "b"]``); None when a value would
-    need an escape (those are left to :func:`_convert`)."""
+    """Lists of text, or of objects of text, as JSON text exactly as ``json.dumps`` writes them (``["a", "b"]``,
+    ``[{"action_type": "lead", "value": "3"}]``); None when a value would need an escape, or an object lacks a field
+    (those are left to :func:`_convert`)."""
     offsets = raw.offsets
     first, last = offsets[0].as_py(), offsets[-1].as_py()
-    values = raw.values.slice(first, last - first).cast(pa.string())
+    items = raw.values.slice(first, last - first)
+    is_objects = pa.types.is_struct(items.type)
+    written = _json_text_objects(items) if is_objects else _json_text_strings(items.cast(pa.string()))
+    if written is None:
+        return None
+    lists = pa.ListArray.from_arrays(pc.subtract(offsets, first), written, mask=raw.is_null())
+    return pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+
+
+def _json_text_strings(values: pa.Array) -> pa.Array | None:
     if pc.any(pc.match_substring_regex(values, _ESCAPED_IN_JSON)).as_py():
         return None
-    quoted = pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
-    lists = pa.ListArray.from_arrays(pc.subtract(offsets, first), quoted, mask=raw.is_null())
-    return pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+    return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
+
+
+def _json_text_objects(items: pa.StructArray) -> pa.Array | None:
+    """Objects of text fields in the struct's field order; None when one is null or lacks a field, since Arrow shows
+    a missing key and a null alike (the reader checks the keys' order, see :mod:`connectors.pages`)."""
+    if items.null_count or any(re.search(_ESCAPED_IN_JSON, key.name) for key in items.type):
+        return None
+    pieces: list[str | pa.Array] = []
+    for index, key in enumerate(items.type):
+        values = items.field(index)
+        if values.null_count or pc.any(pc.match_substring_regex(values, _ESCAPED_IN_JSON)).as_py():
+            return None
+        pieces += [f'{"{" if index == 0 else ", "}"{key.name}": "', values, '"']
+    return pc.binary_join_element_wise(*pieces, "}", "")
 
 
 def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import pyarrow as pa
 import requests
 
 from connectors.ad_metrics import (
@@ -26,14 +27,15 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    stamp,
     utc_now,
 )
 from connectors.errors import SourceError, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, string_after_key
 from connectors.loader_state import loader_state
 from connectors.meta_ads.auth import MetaTokenExchange
+from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
+from connectors.pages import Page, PageDecoder
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://graph.facebook.com"
@@ -44,6 +46,9 @@ THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TOKEN_REFUSED = 190
 TOO_MUCH_DATA = "reduce the amount of data"
 MAX_POLL_SECONDS = 30.0
+#: ``paging`` beside a list's ``data``: the cursors, and the URLs of the pages around this one.
+PAGING = pa.struct([("cursors", pa.struct([("before", pa.string()), ("after", pa.string())])),
+                    ("next", pa.string()), ("previous", pa.string())])
 
 
 def classify(response: requests.Response) -> Verdict:
@@ -148,7 +153,8 @@ class MetaAdsClient:
                         for account in self.account_ids]
             else:
                 rows = [row for page in self._pages(f"{self.base_url}/me/adaccounts",
-                                                       {"fields": fields, "limit": self.page_limit})
+                                                       {"fields": fields, "limit": self.page_limit},
+                                                       list_decoder(AD_ACCOUNTS))
                         for row in page]
             self._accounts = {str(row.get("account_id") or row["id"].removeprefix("act_")): row for row in rows}
         return self._accounts
@@ -187,7 +193,7 @@ class MetaAdsClient:
                 return str(row["id"])
         return None
 
-    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
+    def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Sequence[dict]]:
         """Yield the stream's records: accounts and objects whole, insights over the restatement window.
 
         The loader's state (the per-account cursors) is taken here, when the read is asked for: the
@@ -195,7 +201,8 @@ class MetaAdsClient:
         """
         return self._read(stream, since, loader_state())
 
-    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[list[dict]]:
+    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None,
+              ) -> Iterator[Sequence[dict]]:
         kind = stream.options["kind"]
         if kind == "accounts" and stream.fields == AD_ACCOUNTS.fields:
             yield list(self.accounts().values())
@@ -210,15 +217,15 @@ class MetaAdsClient:
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
-    def _objects(self, stream: Stream) -> Iterator[list[dict]]:
+    def _objects(self, stream: Stream) -> Iterator[Page]:
         statuses = [{"field": f"{stream.options['singular']}.effective_status", "operator": "IN",
                      "value": list(EFFECTIVE_STATUSES)}]
         params = {"fields": _platform_fields(stream), "filtering": json.dumps(statuses), "limit": self.page_limit}
         for account in self.accounts():
-            yield from self._pages(f"{self.base_url}/act_{account}/{stream.options['edge']}", params)
+            yield from self._pages(f"{self.base_url}/act_{account}/{stream.options['edge']}", params,
+                                   list_decoder(stream))
 
-    def _insights(self, stream: Stream, since: datetime | None, state: MutableMapping | None,
-                  ) -> Iterator[list[dict]]:
+    def _insights(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[Page]:
         todays = {account: local_today(self.clock, row.get("timezone_name") or "UTC")
                   for account, row in self.accounts().items()}
         chunks, cursors = plan_reads(self.window, todays, since, state)
@@ -237,12 +244,13 @@ class MetaAdsClient:
 
         following = following_spans(chunks)
 
-        def read(account: str, first: date, last: date) -> Iterator[list[dict]]:
+        def read(account: str, first: date, last: date) -> Iterable[Page]:
             after = following.get((account, first, last))
             then = None if after is None or self._reported(*after) else request(*after)
-            stamped = self._stamper(stream, account)
-            for page in self._insight_pages(request(account, first, last), self._reported(account, first, last), then):
-                yield list(map(stamped, page))
+            info = self.accounts()[account]
+            stamped = InsightStamp.for_stream(stream, account, info.get("currency"), info.get("timezone_name"))
+            return self._insight_pages(request(account, first, last), self._reported(account, first, last), then,
+                                       list_decoder(stream, stamped))
 
         yield from read_in_chunks(chunks, read, cursors)
 
@@ -251,19 +259,19 @@ class MetaAdsClient:
         return (last - first).days + 1 > self.async_after_days
 
     def _insight_pages(self, first_page: PlannedRequest, reported: bool, then: PlannedRequest | None,
-                       ) -> Iterable[list[dict]]:
+                       decode: PageDecoder) -> Iterable[Page]:
         url, params = first_page.url, first_page.kwargs["params"]
         if reported:
-            return self._report_run(url, params)
+            return self._report_run(url, params, decode)
         try:
             # whole, so a fallback never follows pages already handed over
-            return list(self._pages(url, params, then))
+            return list(self._pages(url, params, decode, then))
         except SourceError as exc:
             if TOO_MUCH_DATA not in str(exc).lower():
                 raise
-        return self._report_run(url, params)
+        return self._report_run(url, params, decode)
 
-    def _report_run(self, url: str, params: dict) -> Iterator[list[dict]]:
+    def _report_run(self, url: str, params: dict, decode: PageDecoder) -> Iterator[Page]:
         """Start an async report run, wait for it to complete, and page its results."""
         run_id = self.http.request_json("POST", url, data=params)["report_run_id"]
         deadline = time.monotonic() + self.report_timeout_seconds
@@ -280,9 +288,10 @@ class MetaAdsClient:
                                         f"{self.report_timeout_seconds:.0f}s")
             self.sleep(delay)
             delay = min(delay * 2, MAX_POLL_SECONDS)
-        yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit})
+        yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit}, decode)
 
-    def _pages(self, url: str, params: dict | None, then: PlannedRequest | None = None) -> Iterator[list[dict]]:
+    def _pages(self, url: str, params: dict | None, decode: PageDecoder, then: PlannedRequest | None = None,
+               ) -> Iterator[Page]:
         """Follow ``paging.next`` until a page comes without one. The next pages are asked for while this one is
         decoded (see `_next_page`); after the last page, `then`, the request the caller sends next, if given."""
         after_last = [then] if then is not None else []
@@ -291,9 +300,9 @@ class MetaAdsClient:
             return self._next_page(raw) or (after_last.pop() if after_last else None)  # `then` once: it has no next
 
         while url:
-            body = self.http.get_json(url, guess, chain=True, params=params)
-            yield body.get("data", [])
-            next_url = (body.get("paging") or {}).get("next")
+            page = self.http.get_json(url, guess, decode, chain=True, params=params)
+            yield page
+            next_url = (page.envelope["paging"] or {}).get("next")
             url, params = (without_token(next_url), None) if next_url else (None, None)
 
     def _next_page(self, body: bytes) -> PlannedRequest | None:
@@ -306,27 +315,6 @@ class MetaAdsClient:
             return None
         return PlannedRequest("GET", without_token(next_url), {"params": None})
 
-    def _stamper(self, stream: Stream, account: str) -> Callable[[dict], dict]:
-        """The function that stamps one insights row of `stream` read for `account` (in place, and returns it).
-
-        Each action type the stream has a column for is taken out of its array (``actions`` or
-        ``action_values``) into ``_<array>.<type>``, "0" when the row reports no such action.
-        """
-        pivots = [(array, f"_{array}", [(kind, kind.replace(".", "__")) for kind in types])
-                  for array, types in _action_types(stream).items()]
-        info = self.accounts()[account]
-        currency, time_zone = info.get("currency"), info.get("timezone_name")
-        entity_names = stream.options["entity_ids"]
-
-        def stamped(row: dict) -> dict:
-            for array, target, kinds in pivots:
-                values = {item.get("action_type"): item.get("value") for item in row.get(array) or ()}
-                row[target] = {column: values.get(kind, "0") for kind, column in kinds}
-            entity_ids = [row.get(name) for name in entity_names]
-            return stamp(row, account, entity_ids, row.get("date_start"), currency, time_zone)
-
-        return stamped
-
 
 def _graph_field_type(graph_type: str) -> str:
     """The column type of an introspected field: lists and objects as JSON, numbers and flags as such."""
@@ -336,15 +324,10 @@ def _graph_field_type(graph_type: str) -> str:
         graph_type, "string")
 
 
+def list_decoder(stream: Stream, stamp: InsightStamp | None = None) -> PageDecoder:
+    """Reads a Graph API list answer (``data`` and ``paging``) of `stream` as pages, by Arrow where its types allow."""
+    return PageDecoder(stream, "data", {"paging": PAGING}, stamp=stamp)
+
+
 def _platform_fields(stream: Stream) -> str:
     return ",".join(dict.fromkeys(f.source for f in stream.fields if not f.source.startswith("_")))
-
-
-def _action_types(stream: Stream) -> dict[str, list[str]]:
-    """The action types the stream has columns for, per array (``actions``, ``action_values``)."""
-    types: dict[str, list[str]] = {}
-    for spec in stream.fields:
-        array, _, kind = spec.source.partition(".")
-        if array in ("_actions", "_action_values"):
-            types.setdefault(array[1:], []).append(kind.replace("__", "."))
-    return types

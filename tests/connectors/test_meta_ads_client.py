@@ -7,13 +7,18 @@ import os
 import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from connectors import schema
+from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceLimitReached
 from connectors.http import RetryPolicy
+from connectors.meta_ads.client import list_decoder
+from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, ADSET_DAILY_INSIGHTS, ADSETS, CAMPAIGN_DAILY_INSIGHTS, CAMPAIGNS
 from connectors.schema import to_arrow
 from sandbox import auth
@@ -30,6 +35,7 @@ from tests.ads_fixtures import (
     rows_of,
     write_ads_dataset,
 )
+from tests.connectors.test_pages import _read_as_the_loader_does
 
 INSIGHTS = "/insights"
 ADSET_ROWS = len(M_ADSETS) * len(DAYS) - 6  # ad set 2 is dark on six days
@@ -91,6 +97,75 @@ def test_insights_are_exact_complete_and_paged_until_next_is_absent(meta):
     assert (odd["leads"], odd["actions"], odd["action_values"]) == (Decimal(0), None, None)
     zones = {M_EU: ("EUR", "Europe/Berlin"), M_US: ("USD", "America/Los_Angeles")}
     assert all((r["currency_code"], r["account_time_zone"]) == zones[r["account_id"]] for r in table)
+
+
+def test_insights_pages_are_read_and_stamped_by_arrow_once_a_chunk_showed_the_types(meta):
+    stream = replace(ADSET_DAILY_INSIGHTS, name="adset_daily_insights_pages")  # no types known yet
+    window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks
+    client = meta_client(meta.url, page_limit=25, window=window)
+    read = _read_as_the_loader_does((stream, page) for page in client.read_pages(stream))
+    # The first chunk goes Python's way and shows the types; every page after it is Arrow's, actions included.
+    by_arrow = [by_arrow for by_arrow, _, _ in read]
+    python_pages = by_arrow.index(True)
+    assert 0 < python_pages < len(read) / 2 and all(by_arrow[python_pages:])
+    for _, table, records in read:
+        assert table.equals(schema.convert_by_columns(stream, records).table)
+    tables = [table for _, table, _ in read]
+    assert sum(table.num_rows for table in tables) == ADSET_ROWS
+    assert any('"action_type": "lead"' in (text or "") for table in tables[python_pages:]
+               for text in table.column("actions").to_pylist())
+    assert sum(sum(filter(None, table.column("leads").to_pylist()), Decimal(0)) for table in tables[python_pages:])
+
+
+def _insight(**changes) -> dict:
+    row = {"account_id": M_EU, "campaign_id": "120208811223340001", "campaign_name": "Prospecting",
+           "impressions": "1004", "reach": "900", "clicks": "31", "spend": "10.12",
+           "actions": [{"action_type": "link_click", "value": "5"}, {"action_type": "lead", "value": "2"}],
+           "action_values": [{"action_type": "offsite_conversion.fb_pixel_lead", "value": "9.5"}],
+           "adset_id": "120208811223350001", "adset_name": "Lookalike", "date_start": "2026-05-03",
+           "date_stop": "2026-05-03"}
+    return {key: value for key, value in {**row, **changes}.items() if value is not None}
+
+
+def _insights_body(*rows: dict) -> bytes:
+    return json.dumps({"data": list(rows), "paging": {"cursors": {"before": "MA", "after": "MQ"}}},
+                      separators=(",", ":")).encode()
+
+
+def test_an_insights_row_arrow_cannot_read_as_python_does_sends_its_page_the_python_way():
+    stream = replace(ADSET_DAILY_INSIGHTS, name="adset_daily_insights_quirks")
+    decode = list_decoder(stream, InsightStamp.for_stream(stream, M_EU, "EUR", "Europe/Berlin"))
+    to_arrow(stream, list(decode(_insights_body(_insight()))))  # the first page shows the types
+    good = decode(_insights_body(_insight(), _insight(actions=None, adset_id="120208811223350002")))
+    assert good.conversion is not None
+    assert good.conversion.table.equals(to_arrow(stream, list(good)).table)
+    first, second = good.conversion.table.to_pylist()
+    assert (first["link_clicks"], first["leads"], first["website_lead_value"]) == (Decimal(5), Decimal(2),
+                                                                                    Decimal("9.5"))
+    assert first["actions"] == json.dumps(_insight()["actions"]) and second["actions"] is None
+    assert (second["leads"], second["row_key"]) == (Decimal(0), f"{M_EU}:120208811223340001:120208811223350002:"
+                                                                "2026-05-03")
+    kept_apart = [
+        _insight(actions=[{"value": "2", "action_type": "lead"}]),  # keys in the other order: written as they came
+        _insight(actions=[{"action_type": "lead", "value": "2", "1d_click": "1"}]),  # a key the type lacks
+        _insight(actions=[{"action_type": "lead"}]),  # no value
+        _insight(actions=[{"action_type": "lead", "value": "2"}, {"action_type": "lead", "value": "3"}]),  # twice
+        _insight(actions=[{"action_type": "lead_é", "value": "2"}]),  # text JSON writes escaped
+        _insight(objective="LEADS"),  # a field the stream does not read
+    ]
+    for quirk in kept_apart:
+        page = decode(_insights_body(_insight(), quirk))
+        assert page.conversion is None, quirk
+        reference = to_arrow(stream, list(page))
+        assert reference.rejected == [] and reference.table.num_rows == 2
+        assert reference.table.column("actions")[1].as_py() == json.dumps(quirk["actions"])
+    twice = to_arrow(stream, list(decode(_insights_body(kept_apart[3])))).table
+    assert twice.column("leads").to_pylist() == [Decimal(3)]  # Python keeps the last
+    for quarantined in (_insight(adset_id=None), _insight(campaign_id=""), _insight(date_start=None)):
+        page = decode(_insights_body(_insight(), quarantined))
+        assert page.conversion is None, quarantined
+        reference = to_arrow(stream, list(page))
+        assert len(reference.rejected) == 1 and reference.table.num_rows == 1
 
 
 def test_each_next_page_is_asked_for_while_a_page_is_read_and_only_once(meta):

@@ -1,0 +1,121 @@
+"""What the Meta client adds to every insights row: the action columns and the metric stamps.
+
+Meta reports conversions only inside ``actions`` / ``action_values``, arrays of
+``{"action_type", "value"}``. :class:`InsightStamp` takes each action type the stream has a
+column for out of its array (``_<array>.<type>``, "0" when the row reports no such action) and
+adds the key, window key, currency and time zone every ad metric row carries
+(:func:`connectors.ad_metrics.stamp`), to a decoded row or, the same way, to a page Arrow's JSON
+reader read (:mod:`connectors.pages`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.ad_metrics import STAMP_FIELDS, stamp
+from connectors.schema import Stream
+
+#: The arrays whose action types become columns.
+ACTION_ARRAYS = ("actions", "action_values")
+#: A pivot: the array, the field it fills (``_actions``), and each action type with its column under that field.
+Pivot = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class InsightStamp:
+    """Stamps the insights rows of one ad account (a :class:`connectors.pages.Stamp`)."""
+
+    account: str
+    currency: str | None
+    time_zone: str | None
+    entity_names: tuple[str, ...]
+    pivots: tuple[Pivot, ...]
+    #: Meta sends ``date_stop`` with every row, asked for or not; it is read (and left out) so no key is unknown.
+    reads: ClassVar[dict[str, pa.DataType]] = {"date_stop": pa.string()}
+
+    @classmethod
+    def for_stream(cls, stream: Stream, account: str, currency: str | None, time_zone: str | None) -> InsightStamp:
+        """The stamp of `stream`'s rows read for `account`: its entity ids and the action types it has columns for."""
+        types: dict[str, list[str]] = {}
+        for spec in stream.fields:
+            target, _, column = spec.source.partition(".")
+            if target.startswith("_") and target[1:] in ACTION_ARRAYS:
+                types.setdefault(target[1:], []).append(column)
+        pivots = tuple((array, f"_{array}", tuple((column.replace("__", "."), column) for column in columns))
+                       for array, columns in types.items())
+        return cls(account, currency, time_zone, tuple(stream.options["entity_ids"]), pivots)
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The fields the stamp adds."""
+        return frozenset({spec.source for spec in STAMP_FIELDS} | {target for _, target, _ in self.pivots})
+
+    def record(self, row: dict) -> dict:
+        """Stamp one decoded row in place and return it; one without its day or an entity id gets no key."""
+        for array, target, kinds in self.pivots:
+            values = {item.get("action_type"): item.get("value") for item in row.get(array) or ()}
+            row[target] = {column: values.get(kind, "0") for kind, column in kinds}
+        entity_ids = [row.get(name) for name in self.entity_names]
+        return stamp(row, self.account, entity_ids, row.get("date_start"), self.currency, self.time_zone)
+
+    def columns(self, records: pa.StructArray) -> dict[str, pa.Array] | None:
+        """The stamped fields of a page Arrow read, as :meth:`record` makes them; None when a row lacks its day or an
+        entity id (Python's way quarantines it), or names an action type twice (Python keeps the last)."""
+        parts = [_text(records, name) for name in (*self.entity_names, "date_start")]
+        if any(part is None for part in parts):
+            return None
+        rows = len(records)
+        account = pa.repeat(pa.scalar(self.account, pa.string()), rows)
+        day = parts[-1]
+        added = {
+            "_row_key": pc.binary_join_element_wise(account, *parts, ":"),
+            "_window_key": pc.binary_join_element_wise(account, day, ":"),
+            "_currency_code": pa.repeat(pa.scalar(self.currency, pa.string()), rows),
+            "_account_time_zone": pa.repeat(pa.scalar(self.time_zone, pa.string()), rows),
+        }
+        for array, target, kinds in self.pivots:
+            pivoted = _pivot(records, array, kinds)
+            if pivoted is None:
+                return None
+            added[target] = pivoted
+        return added
+
+
+def _text(records: pa.StructArray, name: str) -> pa.Array | None:
+    """A field of every row as non-empty text, or None when a row lacks it."""
+    if records.type.get_field_index(name) < 0:
+        return None
+    values = records.field(name)
+    if not pa.types.is_string(values.type) or values.null_count or pc.any(pc.equal(pc.utf8_length(values), 0)).as_py():
+        return None
+    return values
+
+
+def _pivot(records: pa.StructArray, array: str, kinds: tuple[tuple[str, str], ...]) -> pa.StructArray | None:
+    """Each action type's value per row, "0" where the row's array has none; None when the array is not a list of
+    ``{"action_type", "value"}`` text or a row has a type twice."""
+    rows = len(records)
+    index = records.type.get_field_index(array)
+    item = records.type.field(index).type.value_type if index >= 0 else None
+    if item is None or not pa.types.is_struct(item) or any(
+            item.get_field_index(name) < 0 or not pa.types.is_string(item.field(name).type)
+            for name in ("action_type", "value")):
+        return None
+    lists = records.field(array)
+    items, owners = lists.flatten(), pc.list_parent_indices(lists)
+    types, values = items.field("action_type"), items.field("value")
+    columns = []
+    for kind, _ in kinds:
+        found = pc.equal(types, kind)
+        where = owners.filter(found).to_numpy()
+        if len(np.unique(where)) != len(where):
+            return None
+        chosen = np.zeros(rows, dtype=bool)
+        chosen[where] = True
+        columns.append(pc.replace_with_mask(pa.repeat(pa.scalar("0"), rows), pa.array(chosen), values.filter(found)))
+    return pa.StructArray.from_arrays(columns, names=[column for _, column in kinds])
