@@ -122,6 +122,7 @@ def load_streams(
             group = [waiting.pop(0)]
             while waiting and reader.finished(waiting[0]):
                 group.append(waiting.pop(0))
+            rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
             resources = []
             for stream in group:
                 result, tables = results[stream.name], reader.tables(stream)
@@ -129,8 +130,8 @@ def load_streams(
                     tables = _read_whole(stream, tables, result)
                     if tables is None:
                         continue  # stopped early: the partial read must not replace the table, so it is left out
-                resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at))
-            rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
+                resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at,
+                                           empty=rows_before[stream.name] == 0))
             if resources:
                 pipeline.run(resources, loader_file_format=_file_format(warehouse))
             for stream in group:
@@ -268,11 +269,11 @@ def _read_whole(stream: Stream, tables: Iterator[pa.Table], result: StreamLoad) 
 
 
 def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, result: StreamLoad, run_id: str,
-              loaded_at: datetime):
+              loaded_at: datetime, empty: bool = False):
     """The dlt resource loading `tables`; what the read kept in `read_state` is committed with its rows."""
     cursor_column = stream.cursor_column
 
-    @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream))
+    @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream, empty))
     def rows():
         state = dlt.current.resource_state()
         if state.get("cursor") != result.cursor_before:
@@ -369,7 +370,7 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: in
                 f"select count(*) from {table} where _run_id = %s and {flag}", run_id)[0][0]
 
 
-def _write_hints(stream: Stream) -> dict:
+def _write_hints(stream: Stream, empty: bool = False) -> dict:
     """How dlt writes a stream: merge on the key, replace whole windows, or replace the table.
 
     A windowed stream replaces the windows a load covers, deleting by window alone. Its key names
@@ -378,11 +379,14 @@ def _write_hints(stream: Stream) -> dict:
     make the delete a join on "same key or same window", which DuckDB runs row against row: 26 s
     instead of 0.3 s for a 28-day window over a year of 500,000 rows. The primary-key hint is set
     off explicitly, since a table loaded before keeps the hints it had; `_FirstOfEachKey` keeps a
-    key unique within one load, which dlt no longer does here.
+    key unique within one load, which dlt no longer does here. So a windowed stream's load into an
+    `empty` table (its first) is appended as it is: merging into nothing would only copy every row
+    through a staging table first (half a second for 250,000 ad rows).
     """
     if stream.window_column:
+        disposition = "append" if empty else {"disposition": "merge", "strategy": "delete-insert"}
         return {"merge_key": stream.window_column, "columns": {stream.primary_key: {"primary_key": False}},
-                "write_disposition": {"disposition": "merge", "strategy": "delete-insert"}}
+                "write_disposition": disposition}
     if stream.cursor:
         return {"primary_key": stream.primary_key, "write_disposition": "merge"}
     return {"primary_key": stream.primary_key, "write_disposition": "replace"}

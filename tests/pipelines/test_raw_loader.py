@@ -87,7 +87,7 @@ def test_a_spent_daily_quota_keeps_what_was_read_and_resumes_next_run(warehouse)
     assert _query(warehouse, "select count(*), count(distinct id) from raw_salesforce.account") == [(3000, 3000)]
 
 
-def test_a_restated_window_replaces_every_row_of_its_days(warehouse):
+def test_a_restated_window_replaces_every_row_of_its_days_after_a_first_load_into_an_empty_table(warehouse):
     from connectors.schema import Field, Stream
 
     stream = Stream(
@@ -101,11 +101,15 @@ def test_a_restated_window_replaces_every_row_of_its_days(warehouse):
     path, pipelines_dir = warehouse
     first = [{"Key": f"c{c}:2026-05-0{d}", "Day": f"2026-05-0{d}", "Clicks": 10} for c in (1, 2) for d in (1, 2, 3)]
     load_streams("ads", [stream], reader(first), str(path), pipelines_dir, "run-1")
+    staged = ("select table_name from duckdb_tables() "
+              "where schema_name = 'raw_ads_staging' and table_name = 'daily_metrics'")
+    assert _query(warehouse, staged) == []  # the empty table took its first load as it was: nothing to merge with
     # The platform restates days 2 and 3: campaign 2 had no delivery on day 3 after all, campaign 1 more clicks.
     restated = [{"Key": "c1:2026-05-02", "Day": "2026-05-02", "Clicks": 12},
                 {"Key": "c2:2026-05-02", "Day": "2026-05-02", "Clicks": 9},
                 {"Key": "c1:2026-05-03", "Day": "2026-05-03", "Clicks": 14}]
     load_streams("ads", [stream], reader(restated), str(path), pipelines_dir, "run-2")
+    assert _query(warehouse, staged) == [("daily_metrics",)]  # merged through a staging copy
     with duckdb.connect(str(path), read_only=True) as connection:
         rows = connection.execute("select row_key, clicks from raw_ads.daily_metrics order by 1").fetchall()
     assert rows == [("c1:2026-05-01", 10), ("c1:2026-05-02", 12), ("c1:2026-05-03", 14),
