@@ -33,8 +33,9 @@ class Stamp(Protocol):
 
     `sources` are the top-level fields it adds; `reads` the body's fields it needs beyond the
     stream's own, with their types. `record` stamps one decoded record in place and returns it;
-    `columns` gives the added fields of a page Arrow read, None when the page needs Python's way
-    (a record the stamp could not complete is quarantined there, with its reason).
+    `columns` gives the added fields of a page Arrow read, and any top-level field of the body it
+    changes, None when the page needs Python's way (a record the stamp could not complete is
+    quarantined there, with its reason).
     """
 
     sources: frozenset[str]
@@ -51,7 +52,8 @@ class Page(Sequence[dict]):
 
     Read as a sequence it is the records as exact JSON decoding gives them, without `dropped`
     keys and with the client's `stamp` (decoded on first use when Arrow read the body).
-    `conversion` is the page as Arrow read it, None when it was decoded by Python.
+    `conversion` is the page as Arrow read it, None when it was decoded by Python. A `batched`
+    body is a JSON array of parts, each with its share of the records (Google's ``searchStream``).
     """
 
     stream: Stream = field(repr=False)
@@ -60,15 +62,16 @@ class Page(Sequence[dict]):
     envelope: dict[str, object]
     dropped: tuple[str, ...] = ()
     conversion: Conversion | None = None
-    decoded: dict | None = field(default=None, repr=False)
+    decoded: dict | list | None = field(default=None, repr=False)
     stamp: Stamp | None = field(default=None, repr=False)
+    batched: bool = False
 
     @cached_property
     def records(self) -> list[dict]:
         """The records as exact JSON decoding gives them."""
         body = self.decoded if self.decoded is not None else exact_json(self.body)
-        records = body.get(self.records_key)
-        if not isinstance(records, list):
+        records = _records_in(body, self.records_key, self.batched)
+        if records is None:
             raise SourceError(f"{self.stream.name}: a response without its list of records ({self.records_key!r})")
         for record in records:
             for key in self.dropped:
@@ -87,6 +90,23 @@ class Page(Sequence[dict]):
         return iter(self.records)
 
 
+def _records_in(body: object, records_key: str, batched: bool) -> list | None:
+    """The records of a decoded body (every part's, in order, when `batched`); None when it holds no such list.
+
+    A part without the key holds no records: ``searchStream`` leaves ``results`` out of an empty answer.
+    """
+    if not batched:
+        records = body.get(records_key) if isinstance(body, dict) else None
+        return records if isinstance(records, list) else None
+    parts = [part.get(records_key, []) if isinstance(part, dict) else None for part in body] if isinstance(
+        body, list) else [None]
+    if not all(isinstance(part, list) for part in parts):
+        return None
+    return [record for part in parts for record in part]
+
+
+#: The field a batched body's parts are read under (Arrow's JSON reader reads objects, not arrays).
+_PARTS = "parts"
 #: Bodies in a row Arrow may refuse before a read stops trying (each refusal costs a parse on top of Python's).
 MAX_REFUSALS = 3
 
@@ -95,8 +115,8 @@ MAX_REFUSALS = 3
 class PageDecoder:
     """Decodes the bodies of one read of a stream's list endpoint into :class:`Page` (an `HttpClient` ``decode``).
 
-    `envelope` names the top-level fields beside the records the client reads, with their types;
-    `stamp`, what the client adds to every record.
+    `envelope` names the top-level fields beside the records the client reads, with their types
+    (none for a `batched` body, see :class:`Page`); `stamp`, what the client adds to every record.
     """
 
     stream: Stream
@@ -104,7 +124,12 @@ class PageDecoder:
     envelope: dict[str, pa.DataType]
     dropped: tuple[str, ...] = ()
     stamp: Stamp | None = None
+    batched: bool = False
     refusals: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batched and self.envelope:
+            raise ValueError(f"{self.stream.name}: a batched body has no envelope beside its parts")
 
     def __call__(self, body: bytes) -> Page:
         """The body as a page, read by Arrow when the stream's types are known and the body fits them."""
@@ -116,10 +141,11 @@ class PageDecoder:
             if page is not None:
                 return page
         decoded = exact_json(body)  # a body cut off mid-way raises here, and the client asks for it again
-        if not isinstance(decoded, dict):
-            raise SourceError(f"{self.stream.name}: expected a JSON object, got {type(decoded).__name__}")
+        if not isinstance(decoded, list if self.batched else dict):
+            raise SourceError(f"{self.stream.name}: expected a JSON {'array' if self.batched else 'object'}, "
+                              f"got {type(decoded).__name__}")
         return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
-                    self.dropped, decoded=decoded, stamp=self.stamp)
+                    self.dropped, decoded=decoded, stamp=self.stamp, batched=self.batched)
 
     @cached_property
     def _body_holds_every_field(self) -> bool:
@@ -135,21 +161,24 @@ class PageDecoder:
             read_type = pa.struct([*(f for f in record_type if f.name not in self.stamp.sources),
                                    *(pa.field(name, type_) for name, type_ in self.stamp.reads.items()
                                      if record_type.get_field_index(name) < 0)])
-        expected = pa.schema([*self.envelope.items(), (self.records_key, pa.list_(read_type))])
+        records_field = (self.records_key, pa.list_(read_type))
+        expected = pa.schema([(_PARTS, pa.list_(pa.struct([records_field])))] if self.batched
+                             else [*self.envelope.items(), records_field])
+        text = b'{"%s":%s}' % (_PARTS.encode(), body) if self.batched else body  # the reader takes objects only
         object_lists = list(_object_lists(read_type))
         try:
             table = pa_json.read_json(
-                io.BytesIO(body),
-                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(body) + 1),
+                io.BytesIO(text),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(text) + 1),
                 # an object with a key the type lacks would be written without it: such a body is Python's
                 parse_options=pa_json.ParseOptions(explicit_schema=expected,
                                                    unexpected_field_behavior="error" if object_lists else "ignore"),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        if table.num_rows != 1 or table.column(self.records_key).null_count:
+        records = self._records(table)
+        if records is None:
             return None
-        records = table.column(self.records_key).chunk(0).flatten()
         if object_lists and not _keys_in_order(body, records, object_lists):
             return None
         if self.stamp is not None and not records.null_count:
@@ -158,7 +187,20 @@ class PageDecoder:
         if conversion is None:
             return None
         envelope = {key: table.column(key)[0].as_py() for key in self.envelope}
-        return Page(self.stream, body, self.records_key, envelope, self.dropped, conversion, stamp=self.stamp)
+        return Page(self.stream, body, self.records_key, envelope, self.dropped, conversion, stamp=self.stamp,
+                    batched=self.batched)
+
+    def _records(self, table: pa.Table) -> pa.StructArray | None:
+        """The records of the body Arrow read (every part's, in order, when batched); None when it holds no list."""
+        lists = table.column(_PARTS if self.batched else self.records_key)
+        if table.num_rows != 1 or lists.null_count:
+            return None
+        records = lists.chunk(0).flatten()
+        if self.batched:
+            if records.null_count:
+                return None
+            records = records.field(self.records_key).flatten()  # a part without records holds none
+        return records
 
     def _stamped(self, records: pa.StructArray, record_type: pa.StructType) -> pa.StructArray | None:
         """The records Arrow read with the stamp's fields added, as `record_type` orders them; None when the stamp
@@ -171,8 +213,10 @@ class PageDecoder:
             return None
         children = []
         for spec in record_type:
-            if spec.name in self.stamp.sources:
-                children.append(added.get(spec.name, pa.nulls(len(records), spec.type)))
+            if spec.name in added:
+                children.append(added[spec.name])
+            elif spec.name in self.stamp.sources:
+                children.append(pa.nulls(len(records), spec.type))
             else:
                 children.append(records.field(spec.name))
         try:

@@ -580,7 +580,7 @@ def _leaf_type(wire: pa.DataType | None, type_name: str) -> pa.DataType | None:
     if type_name == "json":
         return _json_wire_type(wire)
     if type_name == "micros":
-        return None
+        return pa.string() if wire is not None and pa.types.is_string(wire) else None  # see _micros_from_text
     if wire is None or pa.types.is_null(wire):
         return ARROW_TYPES[type_name] if type_name in {"int", "float", "bool", "decimal"} else pa.string()
     if pa.types.is_string(wire):
@@ -698,7 +698,23 @@ def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
         return exact if exact is not None else _rounded_decimals(raw)
     if type_name == "timestamp" and not pc.any(pc.utf8_is_digit(raw)).as_py():
         return raw.cast(ARROW_TYPES["timestamp"])
-    return None  # epoch milliseconds as text, micros, json: _convert's per-value readings
+    if type_name == "micros":
+        return _micros_from_text(raw)
+    return None  # epoch milliseconds as text, json: _convert's per-value readings
+
+
+#: Micros the column holds: at most as many integer digits as it keeps, plus the six places.
+_MICROS_TEXT = rf"^[0-9]{{1,{_DECIMAL_DIGITS - MONEY_SCALE + 6}}}$"
+
+
+def _micros_from_text(raw: pa.Array) -> pa.Array | None:
+    """Whole numbers of millionths as text (Google's ``"142730000"``) as decimals, as :func:`_from_micros` reads them:
+    the point put before the last six digits. None when one is not plain digits (a sign, or too long)."""
+    if not pc.all(pc.match_substring_regex(raw, _MICROS_TEXT)).as_py():
+        return None
+    padded = pc.utf8_lpad(raw, 7, "0")
+    units, millionths = pc.utf8_slice_codeunits(padded, 0, -6), pc.utf8_slice_codeunits(padded, -6)
+    return _cast_or_none(pc.binary_join_element_wise(units, millionths, "."), ARROW_TYPES["micros"])
 
 
 #: Places a decimal text may have for Arrow to round it to the column's places (text with more is left to Python).

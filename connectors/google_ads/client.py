@@ -22,15 +22,16 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    stamp,
     utc_now,
 )
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
+from connectors.google_ads.stamps import MetricStamp
 from connectors.google_ads.streams import CUSTOMERS
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
+from connectors.pages import Page, PageDecoder
 from connectors.read_ahead import GuessNext, planned_sequence
 from connectors.redact import register_secret
 from connectors.schema import Field, Stream
@@ -225,9 +226,10 @@ class GoogleAdsClient:
         guess = planned_sequence([self._search_request(cid, gaql(stream, first, last))
                                   for chunk in chunks for cid, first, last in chunk])
 
-        def read(cid: str, first: date, last: date) -> list[list[dict]]:
-            rows = self.search_stream(cid, gaql(stream, first, last), guess)
-            return [list(map(self._stamper(stream, cid), rows))]
+        def read(cid: str, first: date, last: date) -> list[Page]:
+            request = self._search_request(cid, gaql(stream, first, last))
+            return [self.http.request_json(request.method, request.url, guess, self._metrics_decoder(stream, cid),
+                                           chain=True, **request.kwargs)]
 
         yield from read_in_chunks(chunks, read, cursors)
 
@@ -250,26 +252,11 @@ class GoogleAdsClient:
         url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
         return PlannedRequest("POST", url, {"json": {"query": query}})
 
-    def _stamper(self, stream: Stream, customer_id: str) -> Callable[[dict], dict]:
-        """The function that stamps one metric row of `stream` read for `customer_id` (in place, and returns it).
-
-        Metrics Google leaves out (proto3 omits zero values) become 0.
-        """
-        metrics_read = list(dict.fromkeys(spec.source.split(".", 1)[1] for spec in stream.fields
-                                          if spec.source.startswith("metrics.")))
-        entity_paths = [path.split(".") for path in stream.options["entity_ids"]]
+    def _metrics_decoder(self, stream: Stream, customer_id: str) -> PageDecoder:
+        """Reads a customer's ``searchStream`` answers of `stream` as stamped pages, by Arrow where the types allow."""
         customer = self.customers()[customer_id]["customer"]
-        currency, time_zone = customer.get("currencyCode"), customer.get("timeZone")
-
-        def stamped(row: dict) -> dict:
-            metrics = row.setdefault("metrics", {})
-            for name in metrics_read:
-                if name not in metrics:
-                    metrics[name] = 0
-            entity_ids = [_at(row, path) for path in entity_paths]
-            return stamp(row, customer_id, entity_ids, _at(row, ("segments", "date")), currency, time_zone)
-
-        return stamped
+        stamped = MetricStamp.for_stream(stream, customer_id, customer.get("currencyCode"), customer.get("timeZone"))
+        return PageDecoder(stream, "results", {}, stamp=stamped, batched=True)
 
 
 #: Column types of the field catalogue's ``dataType`` values (ENUM, STRING, RESOURCE_NAME… stay text).
@@ -281,11 +268,3 @@ def _camel(snake: str) -> str:
     """``cpc_bid_micros`` → ``cpcBidMicros`` (the proto3 JSON name of a GAQL field part)."""
     head, *rest = snake.split("_")
     return head + "".join(part.capitalize() for part in rest)
-
-
-def _at(row: dict, path: list[str] | tuple[str, ...]) -> object:
-    """The value at `path` (keys, outermost first) in a nested row, None where a key is missing."""
-    value: object = row
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value

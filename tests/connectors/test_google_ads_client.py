@@ -4,15 +4,18 @@ each customer's time zone, Google's retryDelay, token refresh, and no secret in 
 import json
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 import requests
 
+from connectors import schema
 from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceLimitReached
 from connectors.google_ads.client import classify
+from connectors.google_ads.stamps import MetricStamp
 from connectors.google_ads.streams import (
     AD_GROUP_DAILY_METRICS,
     AD_GROUPS,
@@ -21,6 +24,8 @@ from connectors.google_ads.streams import (
     CUSTOMERS,
 )
 from connectors.http import Action, RetryPolicy
+from connectors.pages import PageDecoder
+from connectors.read_ahead import DEPTH
 from connectors.schema import to_arrow
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.launcher import running_sandbox
@@ -37,6 +42,7 @@ from tests.ads_fixtures import (
     rows_of,
     write_ads_dataset,
 )
+from tests.connectors.test_pages import _read_as_the_loader_does
 
 BATCH = 7  # rows per searchStream batch, so every answer holds many batches
 STREAM = ":searchStream"
@@ -66,15 +72,16 @@ def _keys(rows) -> list[str]:
 
 
 def _queries(client) -> list[tuple[str, str]]:
-    """Record the date range of every metrics query the client sends: (customer, range)."""
-    seen, search = [], client.search_stream
+    """Record the date range of every metrics query the client sends, in the order sent: (customer, range)."""
+    seen, request = [], client.http.session.request
 
-    def spy(customer_id, query, then=None):
+    def spy(method, url, **kwargs):
+        query = (kwargs.get("json") or {}).get("query", "")
         if "BETWEEN" in query:
-            seen.append((customer_id, query.split("BETWEEN ")[-1]))
-        return search(customer_id, query, then)
+            seen.append((url.split("/customers/")[1].split("/")[0], query.split("BETWEEN ")[-1]))
+        return request(method, url, **kwargs)
 
-    client.search_stream = spy
+    client.http.session.request = spy
     return seen
 
 
@@ -147,6 +154,67 @@ def test_first_run_backfills_in_date_chunks_ending_today_in_each_time_zone(googl
     assert queries == [(G_DE, "'2026-06-09' AND '2026-06-15'"), (G_US, "'2026-06-08' AND '2026-06-14'")]
 
 
+def test_metrics_answers_are_read_and_stamped_by_arrow_once_a_chunk_showed_the_types(google):
+    stream = replace(AD_GROUP_DAILY_METRICS, name="ad_group_daily_metrics_pages")  # no types known yet
+    window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks
+    read = _read_as_the_loader_does((stream, page) for page in google_client(google.url, window=window).read_pages(
+        stream))
+    # The first chunk goes Python's way and shows the types; every answer after it, all its batches, is Arrow's.
+    by_arrow = [by_arrow for by_arrow, _, _ in read]
+    python_pages = by_arrow.index(True)
+    assert 0 < python_pages < len(read) / 2 and all(by_arrow[python_pages:])
+    for _, table, records in read:
+        assert table.equals(schema.convert_by_columns(stream, records).table)
+    tables = [table for _, table, _ in read[python_pages:]]
+    assert all(table.num_rows > BATCH for table in tables)  # answers of many batches
+    assert sum(table.num_rows for _, table, _ in read) == len(G_AD_GROUPS) * len(DAYS)
+    costs = [cost for table in tables for cost in table.column("cost").to_pylist()]
+    assert min(costs) >= 0 and any(cost != cost.to_integral_value() for cost in costs)  # micros made exact
+
+
+def _metric_row(**metrics) -> dict:
+    row = {"customer": {"id": G_DE}, "campaign": {"id": "111"}, "adGroup": {"id": "9001", "name": "Brand"},
+           "segments": {"date": "2026-05-03"},
+           "metrics": {"impressions": "1200", "clicks": "31", "costMicros": "12360000", "conversions": 1.5,
+                       "conversionsValue": 186.64}}
+    row["metrics"] = {name: value for name, value in {**row["metrics"], **metrics}.items() if value != "absent"}
+    return row
+
+
+def _search_body(*batches: list[dict]) -> bytes:
+    return json.dumps([{"results": rows, "fieldMask": "metrics.clicks", "requestId": "r1"} if rows else
+                       {"fieldMask": "metrics.clicks", "requestId": "r2"} for rows in batches]).encode()
+
+
+def test_a_metrics_row_arrow_cannot_read_as_python_does_sends_its_answer_the_python_way():
+    stream = replace(AD_GROUP_DAILY_METRICS, name="ad_group_daily_metrics_quirks")
+    decode = PageDecoder(stream, "results", {}, stamp=MetricStamp.for_stream(stream, G_DE, "EUR", "Europe/Berlin"),
+                         batched=True)
+    to_arrow(stream, list(decode(_search_body([_metric_row()]))))  # the first answer shows the types
+    # proto3 leaves zero metrics out, and an empty batch has no "results": Arrow reads both as Python does.
+    zeros = _metric_row(clicks="absent", conversions="absent", costMicros=None)
+    good = decode(_search_body([_metric_row()], [], [zeros, _metric_row(adGroup={"id": "9002"})]))
+    assert good.conversion is not None and len(good) == 3
+    assert good.conversion.table.equals(to_arrow(stream, list(good)).table)
+    first, second = good.conversion.table.to_pylist()[:2]
+    assert (first["cost"], first["cost_micros"], first["conversions_value"]) == (Decimal("12.36"), 12360000,
+                                                                                 Decimal("186.64"))
+    assert (second["clicks"], second["conversions"], second["cost"]) == (0, Decimal(0), Decimal(0))
+    for quirk in (_metric_row(costMicros="-5000"),  # a refund: Python reads the sign
+                  _metric_row(conversions=0.1234567891)):  # more places than the column keeps: Python rounds
+        page = decode(_search_body([_metric_row()], [quirk]))
+        assert page.conversion is None, quirk
+        reference = to_arrow(stream, list(page))
+        assert reference.rejected == [] and reference.table.num_rows == 2
+    rounded = to_arrow(stream, list(decode(_search_body([_metric_row(conversions=0.1234567891)])))).table
+    assert rounded.column("conversions").to_pylist() == [Decimal("0.123456789")]
+    for quarantined in ({**_metric_row(), "adGroup": {"name": "no id"}}, {**_metric_row(), "segments": {}}):
+        page = decode(_search_body([_metric_row(), quarantined]))
+        assert page.conversion is None, quarantined
+        reference = to_arrow(stream, list(page))
+        assert len(reference.rejected) == 1 and reference.table.num_rows == 1
+
+
 def test_the_next_query_is_sent_while_an_answer_is_read_and_each_query_goes_once(google):
     """Every query after the first is sent ahead, while the answer before it is decoded; none is sent twice."""
     window = MetricWindow(lookback_days=7, history_days=30, chunk_days=10)
@@ -154,8 +222,8 @@ def test_the_next_query_is_sent_while_an_answer_is_read_and_each_query_goes_once
     client.customers()
     queries, before = _queries(client), client.http.stats.requests
     pages = client.read_pages(AD_GROUP_DAILY_METRICS)
-    next(pages)  # the first chunk: its two queries answered, and the second chunk's first one sent ahead
-    assert client.http.stats.requests - before == 2 + 1
+    next(pages)  # the first chunk: its two queries answered, and the queries after it sent ahead (at most DEPTH)
+    assert 2 + 1 <= client.http.stats.requests - before <= 2 + DEPTH
     assert list(pages)
     assert len(queries) == 7 and client.http.stats.requests - before == 7
 
