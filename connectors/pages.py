@@ -98,8 +98,9 @@ def _records_in(body: object, records_key: str, batched: bool) -> list | None:
     if not batched:
         records = body.get(records_key) if isinstance(body, dict) else None
         return records if isinstance(records, list) else None
-    parts = [part.get(records_key, []) if isinstance(part, dict) else None for part in body] if isinstance(
-        body, list) else [None]
+    if not isinstance(body, list):
+        return None
+    parts = [part.get(records_key, []) if isinstance(part, dict) else None for part in body]
     if not all(isinstance(part, list) for part in parts):
         return None
     return [record for part in parts for record in part]

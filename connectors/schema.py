@@ -575,7 +575,8 @@ def _leaf_type(wire: pa.DataType | None, type_name: str) -> pa.DataType | None:
     Text stays text (Arrow's string converter takes nothing else) and is cast afterwards. A
     column that is not text :func:`_convert` builds with ``pa.array(values, type)``, so the
     typed conversion uses that very converter. Anything else (numbers or objects read as text,
-    epoch milliseconds, micros, json other than lists of text) is left to :func:`_convert`.
+    epoch milliseconds, micros not given as text, JSON other than :func:`_json_wire_type`) is left to
+    :func:`_convert`.
     """
     if type_name == "json":
         return _json_wire_type(wire)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from connectors.schema import Stream
-from pipelines.lib.raw_loader import LOAD_COLUMNS, destination_for
+from pipelines.lib.raw_loader import LOAD_COLUMNS, open_destination
 
 
 def empty_raw_table(stream: Stream) -> pa.Table:
@@ -29,15 +29,12 @@ def ensure_raw_tables(source: str, streams: Sequence[Stream], warehouse: str, pi
     """
     import dlt
 
-    pipeline = dlt.pipeline(
-        pipeline_name=f"common_ground_{source}_empty_tables",
-        destination=destination_for(warehouse),
-        dataset_name=f"raw_{source}",
-        pipelines_dir=str(pipelines_dir),
-    )
     resources = [
         dlt.resource([empty_raw_table(stream)], name=stream.name, table_name=stream.name,
                      primary_key=stream.primary_key, write_disposition="append")
         for stream in streams
     ]
-    pipeline.run(resources)
+    with open_destination(warehouse) as destination:
+        pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}_empty_tables", destination=destination,
+                                dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
+        pipeline.run(resources)

@@ -239,11 +239,25 @@ def test_a_stream_is_loaded_while_the_next_is_read_one_page_at_a_time_and_finish
 def test_duckdb_loads_under_a_memory_limit(warehouse):
     import dlt
 
-    from pipelines.lib.raw_loader import destination_for
+    from pipelines.lib.raw_loader import open_destination
 
     path, pipelines_dir = warehouse
-    pipeline = dlt.pipeline(pipeline_name="limits", destination=destination_for(str(path)), dataset_name="raw_x",
-                            pipelines_dir=str(pipelines_dir))
-    with pipeline.sql_client() as client:
-        [(limit,)] = client.execute_sql("select current_setting('memory_limit')")
+    with open_destination(str(path)) as destination:
+        pipeline = dlt.pipeline(pipeline_name="limits", destination=destination, dataset_name="raw_x",
+                                pipelines_dir=str(pipelines_dir))
+        with pipeline.sql_client() as client:
+            [(limit,)] = client.execute_sql("select current_setting('memory_limit')")
     assert limit == "732.4 MiB"  # 768 MB, well below DuckDB's default of 80% of the machine
+
+
+def test_a_sync_opens_the_duckdb_file_once(warehouse, monkeypatch):
+    opened, connect = [], duckdb.connect
+
+    def counted(database, *args, **kwargs):
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counted)
+    loaded = _load([salesforce_account(n) for n in range(3000)], warehouse)["account"]
+    assert loaded.rows == 3000
+    assert opened == [str(warehouse[0])]  # dlt's loads, state and row counts share it (9 opens before)
