@@ -52,7 +52,8 @@ class Page(Sequence[dict]):
 
     Read as a sequence it is the records as exact JSON decoding gives them, without `dropped`
     keys and with the client's `stamp` (decoded on first use when Arrow read the body).
-    `conversion` is the page as Arrow read it, None when it was decoded by Python. A `batched`
+    `conversion` is the page as Arrow read it, None when it was decoded by Python; `converted`,
+    the page as its decoded records convert, when the decoder converted them at once. A `batched`
     body is a JSON array of parts, each with its share of the records (Google's ``searchStream``).
     """
 
@@ -65,6 +66,7 @@ class Page(Sequence[dict]):
     decoded: dict | list | None = field(default=None, repr=False)
     stamp: Stamp | None = field(default=None, repr=False)
     batched: bool = False
+    converted: Conversion | None = field(default=None, repr=False)
 
     @cached_property
     def records(self) -> list[dict]:
@@ -145,8 +147,13 @@ class PageDecoder:
         if not isinstance(decoded, list if self.batched else dict):
             raise SourceError(f"{self.stream.name}: expected a JSON {'array' if self.batched else 'object'}, "
                               f"got {type(decoded).__name__}")
-        return Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
+        page = Page(self.stream, body, self.records_key, {key: decoded.get(key) for key in self.envelope},
                     self.dropped, decoded=decoded, stamp=self.stamp, batched=self.batched)
+        if record_type is None and self._body_holds_every_field:
+            # Converted now rather than when the loader takes it, so the stream's types are known for the next
+            # body: the bodies of a chunk read whole (see connectors.ad_metrics.read_in_chunks) are then Arrow's.
+            page.converted = records_to_arrow(self.stream, page.records)
+        return page
 
     @cached_property
     def _body_holds_every_field(self) -> bool:
@@ -251,9 +258,9 @@ def _keys_in_order(body: bytes, records: pa.StructArray, object_lists: list[tupl
 
 
 def to_arrow(stream: Stream, page: Sequence[dict]) -> Conversion:
-    """:func:`connectors.schema.to_arrow`, taking the conversion of a :class:`Page` Arrow read for `stream`."""
+    """:func:`connectors.schema.to_arrow`, taking the conversion a :class:`Page` of `stream` already has."""
     if not isinstance(page, Page):
         return records_to_arrow(stream, page)
-    if page.conversion is not None and page.stream == stream:
-        return page.conversion
+    if page.stream == stream and (page.conversion or page.converted) is not None:
+        return page.conversion or page.converted
     return records_to_arrow(stream, page.records)

@@ -154,19 +154,17 @@ def test_first_run_backfills_in_date_chunks_ending_today_in_each_time_zone(googl
     assert queries == [(G_DE, "'2026-06-09' AND '2026-06-15'"), (G_US, "'2026-06-08' AND '2026-06-14'")]
 
 
-def test_metrics_answers_are_read_and_stamped_by_arrow_once_a_chunk_showed_the_types(google):
+def test_metrics_answers_are_read_and_stamped_by_arrow_once_the_first_showed_the_types(google):
     stream = replace(AD_GROUP_DAILY_METRICS, name="ad_group_daily_metrics_pages")  # no types known yet
     window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks
     read = _read_as_the_loader_does((stream, page) for page in google_client(google.url, window=window).read_pages(
         stream))
-    # The first chunk goes Python's way and shows the types; every answer after it, all its batches, is Arrow's.
-    by_arrow = [by_arrow for by_arrow, _, _ in read]
-    python_pages = by_arrow.index(True)
-    assert 0 < python_pages < len(read) / 2 and all(by_arrow[python_pages:])
+    # The first answer goes Python's way and shows the types; every answer after it, all its batches, is Arrow's.
+    assert [by_arrow for by_arrow, _, _ in read] == [False] + [True] * (len(read) - 1) and len(read) > 3
     for _, table, records in read:
         assert table.equals(schema.convert_by_columns(stream, records).table)
-    tables = [table for _, table, _ in read[python_pages:]]
-    assert all(table.num_rows > BATCH for table in tables)  # answers of many batches
+    tables = [table for _, table, _ in read[1:]]
+    assert any(table.num_rows > BATCH for table in tables)  # answers of many batches
     assert sum(table.num_rows for _, table, _ in read) == len(G_AD_GROUPS) * len(DAYS)
     costs = [cost for table in tables for cost in table.column("cost").to_pylist()]
     assert min(costs) >= 0 and any(cost != cost.to_integral_value() for cost in costs)  # micros made exact

@@ -179,16 +179,14 @@ def test_refused_credentials_fail_without_showing_them(linkedin, caplog):
     assert canary not in str(raised.value) and canary not in caplog.text
 
 
-def test_analytics_pages_are_read_and_stamped_by_arrow_once_a_chunk_showed_the_types(capped):
+def test_analytics_pages_are_read_and_stamped_by_arrow_once_the_first_showed_the_types(capped):
     stream = replace(CAMPAIGN_DAILY_ANALYTICS, name="campaign_daily_analytics_pages")  # no types known yet
     window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks
     client = linkedin_client(capped.url, analytics_cap=10, window=window)  # small slices: several pages per chunk
     read = _read_as_the_loader_does((stream, page) for page in client.read_pages(stream))
-    # A chunk's pages are all read before the loader converts the first (a stopped run never loads half a chunk),
-    # so the first chunk goes Python's way and shows the types; every page after it is Arrow's.
-    by_arrow = [by_arrow for by_arrow, _, _ in read]
-    python_pages = by_arrow.index(True)
-    assert 0 < python_pages < len(read) / 2 and all(by_arrow[python_pages:])
+    # The first page goes Python's way and shows the types; every page after it is Arrow's, from the first chunk on
+    # (a chunk's pages are all read before the loader takes the first: a stopped run never loads half a chunk).
+    assert [by_arrow for by_arrow, _, _ in read] == [False] + [True] * (len(read) - 1) and len(read) > 3
     for _, table, records in read:
         assert table.equals(schema.convert_by_columns(stream, records).table)
     assert sum(table.num_rows for _, table, _ in read) == ELEMENTS
