@@ -111,11 +111,20 @@ def _hash_emails_duckdb(connection: duckdb.DuckDBPyConnection, key: str) -> None
 
 
 def _keep_previous(analytics_path: Path, keep: int) -> None:
-    """Copy the current snapshot aside for rollback and prune all but the newest `keep` copies."""
+    """Keep the current snapshot aside for rollback and prune all but the newest `keep` copies.
+
+    The copy is a hard link where the file system allows one: a published file is never written
+    again (the next one replaces it by rename), so the link keeps its contents without copying
+    them, which took seconds at scale M.
+    """
     folder = analytics_path.parent / "snapshots"
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    shutil.copy2(analytics_path, folder / f"{analytics_path.stem}-{stamp}{analytics_path.suffix}")
+    kept = folder / f"{analytics_path.stem}-{stamp}{analytics_path.suffix}"
+    try:
+        os.link(analytics_path, kept)
+    except OSError:  # no hard links here (another device, a file system without them)
+        shutil.copy2(analytics_path, kept)
     for old in sorted(folder.glob(f"{analytics_path.stem}-*{analytics_path.suffix}"))[:-keep]:
         old.unlink()
 
