@@ -98,7 +98,11 @@ def _text(records: pa.StructArray, name: str) -> pa.Array | None:
 
 def _pivot(records: pa.StructArray, array: str, kinds: tuple[tuple[str, str], ...]) -> pa.StructArray | None:
     """Each action type's value per row, "0" where the row's array has none; None when the array is not a list of
-    ``{"action_type", "value"}`` text or a row has a type twice."""
+    ``{"action_type", "value"}`` text or a row has a type twice.
+
+    All types at once: the values found are taken into a grid of one column of rows per type, whose
+    cells without a value take the "0" appended after them.
+    """
     rows = len(records)
     index = records.type.get_field_index(array)
     item = records.type.field(index).type.value_type if index >= 0 else None
@@ -107,15 +111,15 @@ def _pivot(records: pa.StructArray, array: str, kinds: tuple[tuple[str, str], ..
             for name in ("action_type", "value")):
         return None
     lists = records.field(array)
-    items, owners = lists.flatten(), pc.list_parent_indices(lists)
-    types, values = items.field("action_type"), items.field("value")
-    columns = []
-    for kind, _ in kinds:
-        found = pc.equal(types, kind)
-        where = owners.filter(found).to_numpy()
-        if len(np.unique(where)) != len(where):
-            return None
-        chosen = np.zeros(rows, dtype=bool)
-        chosen[where] = True
-        columns.append(pc.replace_with_mask(pa.repeat(pa.scalar("0"), rows), pa.array(chosen), values.filter(found)))
-    return pa.StructArray.from_arrays(columns, names=[column for _, column in kinds])
+    items = lists.flatten()
+    kind = pc.index_in(items.field("action_type"), value_set=pa.array([kind for kind, _ in kinds], pa.string()))
+    found = kind.is_valid()
+    cells = (kind.filter(found).to_numpy().astype(np.int64) * rows
+             + pc.list_parent_indices(lists).filter(found).to_numpy())
+    if len(np.unique(cells)) != len(cells):
+        return None
+    taken = np.full(rows * len(kinds), len(cells), dtype=np.int64)
+    taken[cells] = np.arange(len(cells))
+    grid = pa.concat_arrays([items.field("value").filter(found), pa.array(["0"])]).take(pa.array(taken))
+    return pa.StructArray.from_arrays([grid.slice(position * rows, rows) for position in range(len(kinds))],
+                                      names=[column for _, column in kinds])
