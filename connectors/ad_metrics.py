@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from connectors.errors import SourceError
 from connectors.schema import Field, Stream
 
@@ -207,3 +210,30 @@ def stamp(row: dict, account: str, entity_ids: list[object], day: object, curren
     row["_currency_code"] = currency
     row["_account_time_zone"] = time_zone
     return row
+
+
+def stamp_columns(account: str, entity_ids: list[pa.Array], day: pa.Array, currency: str | None,
+                  time_zone: str | None) -> dict[str, pa.Array]:
+    """:func:`stamp` for a page Arrow read: the key, window key, currency and time zone of every row, whose entity
+    ids and day are non-empty text (see :func:`text_at`; a page with a row lacking one is Python's to quarantine)."""
+    rows = len(day)
+    owner = pa.repeat(pa.scalar(account, pa.string()), rows)
+    return {
+        "_row_key": pc.binary_join_element_wise(owner, *entity_ids, day, ":"),
+        "_window_key": pc.binary_join_element_wise(owner, day, ":"),
+        "_currency_code": pa.repeat(pa.scalar(currency, pa.string()), rows),
+        "_account_time_zone": pa.repeat(pa.scalar(time_zone, pa.string()), rows),
+    }
+
+
+def text_at(records: pa.StructArray, path: tuple[str, ...]) -> pa.Array | None:
+    """The text at `path` in every record, or None when a record lacks it (or it is not text, or empty)."""
+    values: pa.Array = records
+    for name in path:
+        index = values.type.get_field_index(name) if pa.types.is_struct(values.type) else -1
+        if index < 0:
+            return None
+        values = values.flatten()[index] if values.null_count else values.field(index)  # a null parent: null
+    if not pa.types.is_string(values.type) or values.null_count or pc.any(pc.equal(pc.utf8_length(values), 0)).as_py():
+        return None
+    return values

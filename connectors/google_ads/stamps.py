@@ -15,7 +15,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.ad_metrics import STAMP_FIELDS, stamp
+from connectors.ad_metrics import STAMP_FIELDS, stamp, stamp_columns, text_at
 from connectors.schema import Stream
 
 #: Column types whose metrics Google writes as text (int64); the others (doubles) it writes as numbers.
@@ -60,19 +60,11 @@ class MetricStamp:
     def columns(self, records: pa.StructArray) -> dict[str, pa.Array] | None:
         """The stamped fields of a page Arrow read, and its metrics with the zeros put back, as :meth:`record` makes
         them; None when a row lacks its day or an entity id (Python's way quarantines it)."""
-        parts = [_text(records, path) for path in (*self.entity_paths, DAY_PATH)]
+        *entity_ids, day = [text_at(records, path) for path in (*self.entity_paths, DAY_PATH)]
         metrics = _metrics_with_zeros(records, dict(self.zeros))
-        if metrics is None or any(part is None for part in parts):
+        if metrics is None or day is None or any(part is None for part in entity_ids):
             return None
-        rows = len(records)
-        customer = pa.repeat(pa.scalar(self.customer_id, pa.string()), rows)
-        return {
-            "metrics": metrics,
-            "_row_key": pc.binary_join_element_wise(customer, *parts, ":"),
-            "_window_key": pc.binary_join_element_wise(customer, parts[-1], ":"),
-            "_currency_code": pa.repeat(pa.scalar(self.currency, pa.string()), rows),
-            "_account_time_zone": pa.repeat(pa.scalar(self.time_zone, pa.string()), rows),
-        }
+        return {"metrics": metrics, **stamp_columns(self.customer_id, entity_ids, day, self.currency, self.time_zone)}
 
 
 def _at(row: dict, path: tuple[str, ...]) -> object:
@@ -81,17 +73,6 @@ def _at(row: dict, path: tuple[str, ...]) -> object:
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value
-
-
-def _text(records: pa.StructArray, path: tuple[str, ...]) -> pa.Array | None:
-    """The text at `path` in every row, or None when a row lacks it (or it is not text, or empty)."""
-    try:
-        values = pc.struct_field(records, list(path))
-    except (KeyError, pa.ArrowInvalid):
-        return None
-    if not pa.types.is_string(values.type) or values.null_count or pc.any(pc.equal(pc.utf8_length(values), 0)).as_py():
-        return None
-    return values
 
 
 def _metrics_with_zeros(records: pa.StructArray, zeros: dict[str, object]) -> pa.StructArray | None:

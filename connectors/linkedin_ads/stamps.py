@@ -14,7 +14,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.ad_metrics import stamp
+from connectors.ad_metrics import stamp, stamp_columns
 
 #: The Rest.li date of an element's first day, as Arrow reads it.
 _DAY = pa.struct([("year", pa.int64()), ("month", pa.int64()), ("day", pa.int64())])
@@ -45,17 +45,8 @@ class AnalyticsStamp:
         day, campaign = _days(records), _campaigns(records)
         if day is None or campaign is None:
             return None
-        rows = len(records)
-        account = pa.repeat(pa.scalar(self.account, pa.string()), rows)
-        return {
-            "_date": day,
-            "_account_id": account,
-            "_campaign_id": campaign,
-            "_row_key": pc.binary_join_element_wise(account, campaign, day, ":"),
-            "_window_key": pc.binary_join_element_wise(account, day, ":"),
-            "_currency_code": pa.repeat(pa.scalar(self.currency, pa.string()), rows),
-            "_account_time_zone": pa.repeat(pa.scalar(self.time_zone, pa.string()), rows),
-        }
+        return {"_date": day, "_account_id": pa.repeat(pa.scalar(self.account, pa.string()), len(records)),
+                "_campaign_id": campaign, **stamp_columns(self.account, [campaign], day, self.currency, self.time_zone)}
 
 
 def element_day(element: dict) -> str | None:

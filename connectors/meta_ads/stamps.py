@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.ad_metrics import STAMP_FIELDS, stamp
+from connectors.ad_metrics import STAMP_FIELDS, stamp, stamp_columns, text_at
 from connectors.schema import Stream
 
 #: The arrays whose action types become columns.
@@ -66,34 +66,16 @@ class InsightStamp:
     def columns(self, records: pa.StructArray) -> dict[str, pa.Array] | None:
         """The stamped fields of a page Arrow read, as :meth:`record` makes them; None when a row lacks its day or an
         entity id (Python's way quarantines it), or names an action type twice (Python keeps the last)."""
-        parts = [_text(records, name) for name in (*self.entity_names, "date_start")]
-        if any(part is None for part in parts):
+        *entity_ids, day = [text_at(records, (name,)) for name in (*self.entity_names, "date_start")]
+        if day is None or any(part is None for part in entity_ids):
             return None
-        rows = len(records)
-        account = pa.repeat(pa.scalar(self.account, pa.string()), rows)
-        day = parts[-1]
-        added = {
-            "_row_key": pc.binary_join_element_wise(account, *parts, ":"),
-            "_window_key": pc.binary_join_element_wise(account, day, ":"),
-            "_currency_code": pa.repeat(pa.scalar(self.currency, pa.string()), rows),
-            "_account_time_zone": pa.repeat(pa.scalar(self.time_zone, pa.string()), rows),
-        }
+        added = stamp_columns(self.account, entity_ids, day, self.currency, self.time_zone)
         for array, target, kinds in self.pivots:
             pivoted = _pivot(records, array, kinds)
             if pivoted is None:
                 return None
             added[target] = pivoted
         return added
-
-
-def _text(records: pa.StructArray, name: str) -> pa.Array | None:
-    """A field of every row as non-empty text, or None when a row lacks it."""
-    if records.type.get_field_index(name) < 0:
-        return None
-    values = records.field(name)
-    if not pa.types.is_string(values.type) or values.null_count or pc.any(pc.equal(pc.utf8_length(values), 0)).as_py():
-        return None
-    return values
 
 
 def _pivot(records: pa.StructArray, array: str, kinds: tuple[tuple[str, str], ...]) -> pa.StructArray | None:
