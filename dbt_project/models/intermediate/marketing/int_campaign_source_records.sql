@@ -7,7 +7,10 @@
     campaign that runs only on an ad platform is a campaign of its own.
     A CRM campaign without a UTM key that stores an ad platform's campaign id in its name (a number of
     six digits or more, e.g. "Google Ads 21085985229") joins that platform campaign's unified campaign.
+    A table: marts and tests read it several times a night.
 -#}
+{{ config(materialized='table') }}
+
 with crm_campaigns as (
     select * from {{ ref('int_crm_campaigns') }}
 ),
@@ -30,19 +33,30 @@ own_keys as (
     from unioned
 ),
 
--- CRM campaigns without a UTM key whose name holds an ad campaign's (numeric) id, as a whole number.
+{#- The whole numbers of six digits or more in the names of CRM campaigns without a UTM key. -#}
+crm_name_numbers as (
+    select source_system, source_campaign_id, name_number
+    from (
+        select
+            source_system,
+            source_campaign_id,
+            {{ cg_split_to_rows("trim(regexp_replace(campaign_name, '[^0-9]+', ' ', 'g'))", ' ') }} as name_number
+        from crm_campaigns
+        where utm_campaign is null
+    ) as numbers
+    where length(name_number) >= 6
+),
+
+{#- CRM campaigns whose name holds an ad campaign's (numeric) id. An equality join on the numbers: comparing
+    every CRM name with every ad campaign id grew with the product of the two (seconds at scale M). -#}
 id_matches as (
     select
         crm.source_system,
         crm.source_campaign_id,
         min(case when ads.utm_campaign is not null then 'utm:' || lower(ads.utm_campaign)
             else ads.source_system || ':' || ads.source_campaign_id end) as matched_key
-    from crm_campaigns as crm
-    inner join ad_campaigns as ads
-        on length(ads.source_campaign_id) >= 6
-        and ' ' || regexp_replace(crm.campaign_name, '[^0-9]+', ' ', 'g') || ' '
-            like '% ' || ads.source_campaign_id || ' %'
-    where crm.utm_campaign is null
+    from crm_name_numbers as crm
+    inner join ad_campaigns as ads on ads.source_campaign_id = crm.name_number
     group by crm.source_system, crm.source_campaign_id
 ),
 
