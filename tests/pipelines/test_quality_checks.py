@@ -1,6 +1,7 @@
 """The GX suites as Dagster checks on a small DuckDB warehouse, the freshness policies, and the quality report."""
 
 import datetime as dt
+import uuid
 
 import dagster as dg
 import duckdb
@@ -132,3 +133,54 @@ def test_publishing_waits_for_the_blocking_suites_of_the_raw_tables_behind_the_m
     upstream = {output.node_name for outputs in job.graph.dependency_structure.input_to_upstream_outputs_for_node(
         "analytics__published_snapshot").values() for output in outputs}
     assert {"gx_marts", "gx_raw_salesforce", "gx_raw_hubspot"} <= upstream
+
+
+RAW_ACCOUNT = dg.AssetKey(["raw", "salesforce", "account"])
+
+
+def _raw_accounts(path, rows: list[tuple[str, float, str]]) -> None:
+    """``raw_salesforce.account`` with one row per (id, annual revenue, loading run id), stamped now."""
+    now = dt.datetime.now(dt.UTC)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema raw_salesforce")
+        connection.execute("create table raw_salesforce.account (id varchar, name varchar, is_deleted boolean, "
+                           "annual_revenue decimal(18, 2), currency_iso_code varchar, number_of_employees bigint, "
+                           "type varchar, created_date timestamptz, last_modified_date timestamptz, "
+                           "system_modstamp timestamptz, _loaded_at timestamptz, _run_id varchar)")
+        connection.executemany("insert into raw_salesforce.account values (?, 'Acme', false, ?, 'USD', 5, 'Prospect', "
+                               "?, ?, ?, ?, ?)", [(key, revenue, now, now, now, now, run) for key, revenue, run in rows])
+
+
+def _check_raw_accounts(instance, tmp_path, run_id: str, sample_rows: int) -> dict[str, dg.AssetCheckEvaluation]:
+    definitions = dg.Definitions(
+        assets=[dg.AssetSpec(RAW_ACCOUNT)],
+        asset_checks=build_suite_checks([RAW_ACCOUNT]),
+        jobs=[dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(RAW_ACCOUNT))],
+        resources={
+            "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb"), analytics_path="unused"),
+            "quality": QualityResource(report_dir=str(tmp_path / "quality_report"), sample_rows=sample_rows),
+        },
+    )
+    result = definitions.resolve_job_def("checks").execute_in_process(instance=instance, raise_on_error=False,
+                                                                      run_id=run_id)
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_a_night_validates_every_row_it_loaded_and_a_sample_of_the_earlier_ones(tmp_path):
+    tonight = str(uuid.uuid4())
+    earlier = [(f"e{n}", 100.0, "an earlier run") for n in range(980)]
+    loaded = [(f"t{n}", 100.0, tonight) for n in range(19)] + [("t19", -5.0, tonight)]
+    _raw_accounts(tmp_path / "warehouse.duckdb", earlier + loaded)
+    with dg.DagsterInstance.ephemeral() as instance:
+        night = _check_raw_accounts(instance, tmp_path, tonight, sample_rows=50)["salesforce_account_health"]
+        alone = _check_raw_accounts(instance, tmp_path, str(uuid.uuid4()), sample_rows=50)["salesforce_account_health"]
+
+    # A sample of 50 of the 1,000 rows would hold the one bad row of the night with a chance of 1 in 20.
+    assert night.passed is False
+    failed = night.metadata["failed_expectations"].value["expect_column_values_to_be_between(annual_revenue)"]
+    assert failed["failing_keys"] == ["t19"]
+    assert night.metadata["rows_loaded_by_this_run"].value == 20
+    assert 20 < night.metadata["rows_validated"].value <= 40  # the night's 20, and about 5 earlier rows
+    # Run on their own, the checks loaded nothing: a sample of the whole table, as on a first load.
+    assert "rows_loaded_by_this_run" not in alone.metadata
+    assert 25 <= alone.metadata["rows_validated"].value <= 80 and alone.metadata["table_rows"].value == 1000
