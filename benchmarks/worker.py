@@ -1,6 +1,6 @@
 """One measured task in a fresh process: ``python -m benchmarks.worker SPEC.json RESULT.json``.
 
-A fresh process per sample keeps each sample's peak RSS its own (``ru_maxrss`` never goes down)
+A fresh process per sample keeps each sample's peak RSS its own (VmHWM never goes down)
 and keeps imports, caches and dlt state of one sample out of the next. The spec names the task:
 
 * ``{"task": "extract", "tool": "floor" | "ours" | "peer", "url": ..., "work": ..., "plan": [...]}``
@@ -27,14 +27,24 @@ from pathlib import Path
 
 
 def _rss_mb() -> dict:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak RSS, and the largest of its finished children's.
+
+    The own peak is VmHWM, not ``ru_maxrss``: Linux keeps a parent's RSS at fork in the child's ``ru_maxrss``
+    across exec, so a worker started by a harness that held 3 GB (its gates had just queried a warehouse)
+    reported 3 GB it never used. A child's figure has the same floor: this worker's RSS when it started it.
+    """
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_mb": round(own, 1), "peak_child_rss_mb": round(children, 1)}
+    return {"peak_rss_mb": round(_status_mb("VmHWM"), 1), "peak_child_rss_mb": round(children, 1)}
 
 
 def _current_rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+def _status_mb(field: str) -> float:
+    """A memory field of /proc/self/status (VmRSS, VmHWM) in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

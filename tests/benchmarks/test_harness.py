@@ -4,6 +4,8 @@ A gate that let a wrong run through would make every reported time meaningless, 
 feeds the gate a broken case and expects it to be caught, next to the clean case it must pass.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -198,3 +200,18 @@ def test_a_compound_grain_with_a_nullable_column_counts_a_null_as_a_value(tmp_pa
                            "null)")
         assert checks.mart_problems(connection, {"ad_performance_daily": [(grain, True)]}) == [
             f"marts.ad_performance_daily: 1 duplicated values of ({', '.join(grain)}), 1 extra rows"]
+
+
+def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
+    # The parent holds 400 MB when it starts the worker; Linux keeps that in the child's ru_maxrss across exec.
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import subprocess, sys\n"
+        "held = bytearray(400 * 2**20)\n"
+        "for i in range(0, len(held), 4096): held[i] = 1\n"
+        "child = 'from benchmarks.worker import _rss_mb; print(_rss_mb()[\"peak_rss_mb\"])'\n"
+        "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True).stdout)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert 0 < float(result.stdout) < 200
