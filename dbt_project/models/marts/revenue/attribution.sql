@@ -49,6 +49,17 @@ all_touches as (
 {%- if is_incremental() %}
 {%- set built_opportunities = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_opportunities') %}
 {%- set built_touches = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_touches') %}
+{%- set opportunity_columns = 'opportunity_id, account_id, primary_prospect_id, created_at, created_date, '
+                              ~ 'closed_date, is_won, is_new_customer, amount_reporting, won_amount_reporting' %}
+{%- set touch_columns = 'touchpoint_id, prospect_id, account_id, occurred_at, touchpoint_type, channel, '
+                        ~ 'campaign_id, platform' %}
+
+{%- if built_opportunities is not none and built_touches is not none %}
+
+changed_touches as (
+    {{ cg_changed_keys('all_touches', 'account_id, prospect_id', touch_columns, stored=built_touches) }}
+),
+{%- endif %}
 
 {#- the deals to rebuild (see above); a deal that is gone gets a tombstone row below -#}
 changed as (
@@ -57,18 +68,16 @@ changed as (
     union
     select opportunity_id from {{ this }}
     {%- else %}
-    {%- set opportunity_columns = 'opportunity_id, account_id, primary_prospect_id, created_at, created_date, '
-                                  ~ 'closed_date, is_won, is_new_customer, amount_reporting, won_amount_reporting' %}
-    {%- set touch_columns = 'touchpoint_id, prospect_id, account_id, occurred_at, touchpoint_type, channel, '
-                            ~ 'campaign_id, platform' %}
     {{ cg_changed_keys('all_opportunities', 'opportunity_id', opportunity_columns, stored=built_opportunities) }}
+    {#- two equality joins: one join on "same account or same person" compares every changed touch with every deal #}
     union
     select all_opportunities.opportunity_id
     from all_opportunities
-    inner join ({{ cg_changed_keys('all_touches', 'account_id, prospect_id', touch_columns, stored=built_touches) }})
-        as changed_touches
-        on changed_touches.account_id = all_opportunities.account_id
-        or changed_touches.prospect_id = all_opportunities.primary_prospect_id
+    inner join changed_touches on changed_touches.account_id = all_opportunities.account_id
+    union
+    select all_opportunities.opportunity_id
+    from all_opportunities
+    inner join changed_touches on changed_touches.prospect_id = all_opportunities.primary_prospect_id
     {%- endif %}
 ),
 
