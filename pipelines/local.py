@@ -55,7 +55,7 @@ def prepare_dbt_manifest(environment: Mapping[str, str] | None = None) -> Path:
 
 @contextmanager
 def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` updated with `values` inside the block, as it was after it."""
+    """``os.environ`` updated with `values` inside the block, and restored after it."""
     saved = os.environ.copy()
     os.environ.update(values)
     try:

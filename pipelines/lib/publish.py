@@ -71,7 +71,7 @@ def publish_duckdb(
 
 def _copy_marts(warehouse_path: Path, target: Path, email_key: str | None = None) -> dict[str, int]:
     # Rows of a table have no order a reader may rely on; letting DuckDB write them in any order lets it copy
-    # a table with all its threads (attribution at scale M: 6.2 s -> 3.9 s).
+    # a table with all its threads (attribution at M size: 6.2 s -> 3.9 s).
     connection = duckdb.connect(str(target), config={"memory_limit": PUBLISH_MEMORY_LIMIT,
                                                      "preserve_insertion_order": False})
     try:
