@@ -148,7 +148,8 @@ def _raw_accounts(path, rows: list[tuple[str, float, str]]) -> None:
                            "type varchar, created_date timestamptz, last_modified_date timestamptz, "
                            "system_modstamp timestamptz, _loaded_at timestamptz, _run_id varchar)")
         connection.executemany("insert into raw_salesforce.account values (?, 'Acme', false, ?, 'USD', 5, 'Prospect', "
-                               "?, ?, ?, ?, ?)", [(key, revenue, now, now, now, now, run) for key, revenue, run in rows])
+                               "?, ?, ?, ?, ?)",
+                               [(key, revenue, now, now, now, now, run) for key, revenue, run in rows])
 
 
 def _check_raw_accounts(instance, tmp_path, run_id: str, sample_rows: int) -> dict[str, dg.AssetCheckEvaluation]:
