@@ -33,17 +33,24 @@ def _account(number: int, revenue: float = 100.0) -> tuple:
             dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
 
 
-def _check_accounts(instance, tmp_path, sample_rows: int = 0) -> dg.ExecuteInProcessResult:
+def _run_checks(instance, tmp_path, asset: dg.AssetKey, sample_rows: int = 0,
+                run_id: str | None = None) -> dg.ExecuteInProcessResult:
+    """The suites of `asset` over the warehouse in `tmp_path`, as a run of their own (with `run_id` when given)."""
     definitions = dg.Definitions(
-        assets=[dg.AssetSpec(ACCOUNTS)],
-        asset_checks=build_suite_checks([ACCOUNTS]),
-        jobs=[dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(ACCOUNTS))],
+        assets=[dg.AssetSpec(asset)],
+        asset_checks=build_suite_checks([asset]),
+        jobs=[dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(asset))],
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb"), analytics_path="unused"),
             "quality": QualityResource(report_dir=str(tmp_path / "quality_report"), sample_rows=sample_rows),
         },
     )
-    return definitions.resolve_job_def("checks").execute_in_process(instance=instance, raise_on_error=False)
+    return definitions.resolve_job_def("checks").execute_in_process(instance=instance, raise_on_error=False,
+                                                                    run_id=run_id)
+
+
+def _check_accounts(instance, tmp_path, sample_rows: int = 0) -> dg.ExecuteInProcessResult:
+    return _run_checks(instance, tmp_path, ACCOUNTS, sample_rows)
 
 
 def test_a_table_missing_from_the_warehouse_fails_its_checks_by_name(tmp_path):
@@ -153,17 +160,7 @@ def _raw_accounts(path, rows: list[tuple[str, float, str]]) -> None:
 
 
 def _check_raw_accounts(instance, tmp_path, run_id: str, sample_rows: int) -> dict[str, dg.AssetCheckEvaluation]:
-    definitions = dg.Definitions(
-        assets=[dg.AssetSpec(RAW_ACCOUNT)],
-        asset_checks=build_suite_checks([RAW_ACCOUNT]),
-        jobs=[dg.define_asset_job("checks", selection=dg.AssetSelection.checks_for_assets(RAW_ACCOUNT))],
-        resources={
-            "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb"), analytics_path="unused"),
-            "quality": QualityResource(report_dir=str(tmp_path / "quality_report"), sample_rows=sample_rows),
-        },
-    )
-    result = definitions.resolve_job_def("checks").execute_in_process(instance=instance, raise_on_error=False,
-                                                                      run_id=run_id)
+    result = _run_checks(instance, tmp_path, RAW_ACCOUNT, sample_rows, run_id)
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
