@@ -49,12 +49,14 @@ all_touches as (
 {%- if is_incremental() %}
 {%- set built_opportunities = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_opportunities') %}
 {%- set built_touches = cg_state_relation(ref('int_reporting_dates'), 'attribution__built_touches') %}
+{#- without the kept copies of the last build's inputs, every deal is rebuilt #}
+{%- set whole = built_opportunities is none or built_touches is none %}
 {%- set opportunity_columns = 'opportunity_id, account_id, primary_prospect_id, created_at, created_date, '
                               ~ 'closed_date, is_won, is_new_customer, amount_reporting, won_amount_reporting' %}
 {%- set touch_columns = 'touchpoint_id, prospect_id, account_id, occurred_at, touchpoint_type, channel, '
                         ~ 'campaign_id, platform' %}
 
-{%- if built_opportunities is not none and built_touches is not none %}
+{%- if not whole %}
 
 changed_touches as (
     {{ cg_changed_keys('all_touches', 'account_id, prospect_id', touch_columns, stored=built_touches) }}
@@ -63,7 +65,7 @@ changed_touches as (
 
 {#- the deals to rebuild (see above); a deal that is gone gets a tombstone row below -#}
 changed as (
-    {%- if built_opportunities is none or built_touches is none %}
+    {%- if whole %}
     select opportunity_id from all_opportunities
     union
     select opportunity_id from {{ this }}
