@@ -1,0 +1,51 @@
+"""The runner: what a failure reports, and the GX work it leaves out."""
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.execution_engine import pandas_execution_engine
+
+from expectations.runner import MASKED, SAMPLE_SIZE, validate
+
+
+def _not_null(column: str) -> list:
+    return [gx.expectations.ExpectColumnValuesToNotBeNull(column=column)]
+
+
+def _people(rows: int, missing_every: int) -> pd.DataFrame:
+    """People keyed (source, id), every `missing_every`-th without an e-mail; the index is not 0..n-1."""
+    frame = pd.DataFrame({
+        "source": ["crm" if number % 2 else "ads" for number in range(rows)],
+        "id": [f"p{number}" for number in range(rows)],
+        "email": [None if number % missing_every == 0 else f"p{number}@example.com" for number in range(rows)],
+    })
+    return frame.set_axis(range(5000, 5000 + rows))
+
+
+def test_failing_keys_are_the_compound_keys_of_failing_rows_and_only_a_sample_of_them():
+    frame = _people(1000, missing_every=7)
+    (failure,) = validate(frame, "people", lambda: _not_null("email"), key_columns=["source", "id"]).failed
+
+    failing = {(row.source, row.id) for row in frame.itertuples() if pd.isna(row.email)}
+    assert failure.unexpected_count == len(failing) == 143
+    assert len(failure.unexpected_keys) == SAMPLE_SIZE
+    assert all(isinstance(key, list) and tuple(key) in failing for key in failure.unexpected_keys)
+
+
+def test_a_single_key_is_reported_as_its_value_and_masked_values_stay_hidden():
+    frame = _people(30, missing_every=10).assign(email=lambda people: people["email"].fillna("not-an-address"))
+    expectations = [gx.expectations.ExpectColumnValuesToMatchRegex(column="email", regex=r"@")]
+    (failure,) = validate(frame, "people", lambda: expectations, key_columns=["id"], masked_columns=["email"]).failed
+
+    assert sorted(failure.unexpected_keys) == ["p0", "p10", "p20"]
+    assert failure.unexpected_sample == [MASKED] * 3
+
+
+def test_batches_are_not_fingerprinted(monkeypatch):
+    def refuse(frame):
+        raise AssertionError("GX hashed the whole frame for a batch fingerprint")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", refuse)
+    outcome = validate(_people(100, missing_every=7), "people", lambda: _not_null("id"), key_columns=["id"])
+
+    assert outcome.success
+    assert "pandas_data_fingerprint" not in outcome.result["meta"]["batch_markers"]
