@@ -1,8 +1,9 @@
 """Running one sample in a worker process while watching its memory and the sandbox's.
 
 The parent samples, four times a second, the resident memory of the worker's whole process tree
-(the worker plus e.g. its dbt subprocess) and of the sandbox server, and reads both processes' CPU
-time before and after. The worker reports its own timings and ``ru_maxrss``.
+(the worker plus e.g. its dbt subprocess), the peak of each of the worker's subprocesses and the
+sandbox server's memory, and reads both processes' CPU time before and after. The worker reports
+its own timings and peak (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ def descendants(pid: int) -> list[int]:
 
 
 class Sampler(threading.Thread):
-    """Peak tree RSS of a worker and peak RSS of the sandbox while the worker runs."""
+    """Peak tree RSS of a worker, the largest peak of one of its subprocesses, and peak RSS of the sandbox.
+
+    A subprocess's peak is its ``VmHWM``, read while it lives (so growth in its last quarter second is missed):
+    its ``ru_maxrss``, which the worker could read after it ended, starts at the worker's RSS when the worker
+    forked it (Linux keeps it across exec), and so reported 3.5 GB for a dbt that used much less.
+    """
 
     def __init__(self, worker_pid: int, sandbox_pid: int | None, interval: float = 0.25,
                  memory_limit_mb: float | None = None) -> None:
@@ -79,6 +85,7 @@ class Sampler(threading.Thread):
         self.memory_limit_mb = memory_limit_mb
         self.killed_for_memory = False
         self.tree_peak_mb = 0.0
+        self.child_peak_mb = 0.0
         self.sandbox_peak_mb = 0.0
         self._stop_event = threading.Event()
 
@@ -86,6 +93,7 @@ class Sampler(threading.Thread):
         while not self._stop_event.is_set():
             tree = descendants(self.worker_pid)
             self.tree_peak_mb = max(self.tree_peak_mb, sum(rss_mb(p) for p in tree))
+            self.child_peak_mb = max([self.child_peak_mb, *(hwm_mb(p) for p in tree[1:])])
             if self.memory_limit_mb and self.tree_peak_mb > self.memory_limit_mb and not self.killed_for_memory:
                 self.killed_for_memory = True  # a guard for a shared machine: stop the sample, keep the box alive
                 for pid in reversed(tree):
@@ -128,6 +136,7 @@ def run_worker(spec: dict, folder: Path, sandbox_pid: int | None, timeout: float
         "process_seconds": round(elapsed, 3),
         "worker_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2) if usage else None,
         "tree_peak_rss_mb": round(sampler.tree_peak_mb, 1),
+        "peak_child_rss_mb": round(sampler.child_peak_mb, 1),
         "sandbox_peak_rss_mb": round(sampler.sandbox_peak_mb, 1),
         "sandbox_cpu_seconds": round(cpu_seconds(sandbox_pid) - sandbox_cpu_before, 2) if sandbox_pid else None,
         "load_average_before": round(load_before, 2),

@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
 
 
 def _rss_mb() -> dict:
-    """This process's own peak RSS, and the largest of its finished children's.
+    """This process's own peak RSS (its subprocesses' is sampled by the parent: benchmarks/measure.py).
 
-    The own peak is VmHWM, not ``ru_maxrss``: Linux keeps a parent's RSS at fork in the child's ``ru_maxrss``
+    The peak is VmHWM, not ``ru_maxrss``: Linux keeps a parent's RSS at fork in the child's ``ru_maxrss``
     across exec, so a worker started by a harness that held 3 GB (its gates had just queried a warehouse)
-    reported 3 GB it never used. A child's figure has the same floor: this worker's RSS when it started it.
+    reported 3 GB it never used.
     """
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_mb": round(_status_mb("VmHWM"), 1), "peak_child_rss_mb": round(children, 1)}
+    return {"peak_rss_mb": round(_status_mb("VmHWM"), 1)}
 
 
 def _current_rss_mb() -> float:

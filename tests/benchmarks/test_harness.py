@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import checks, harness, report
 from benchmarks.checks import AT_LEAST, AT_MOST, EXACT, Expected
+from benchmarks.measure import Sampler
 from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 
 MARTS_YML = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
@@ -215,3 +216,26 @@ def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert 0 < float(result.stdout) < 200
+
+
+def test_a_subprocess_peak_is_its_own_not_the_worker_memory_it_was_forked_from(tmp_path):
+    # The worker holds 400 MB when it starts a child that touches 100 MB: the child's ru_maxrss would say 500.
+    worker = tmp_path / "worker.py"
+    worker.write_text(
+        "import subprocess, sys\n"
+        "held = bytearray(400 * 2**20)\n"
+        "for i in range(0, len(held), 4096): held[i] = 1\n"
+        "child = 'import time; used = bytearray(100 * 2**20)\\n"
+        "for i in range(0, len(used), 4096): used[i] = 1\\n"
+        "time.sleep(1.5)'\n"
+        "subprocess.run([sys.executable, '-c', child], check=True)\n"
+    )
+    process = subprocess.Popen([sys.executable, str(worker)])
+    sampler = Sampler(process.pid, sandbox_pid=None, interval=0.1)
+    sampler.start()
+    try:
+        assert process.wait(timeout=60) == 0
+    finally:
+        sampler.stop()
+    assert 100 < sampler.child_peak_mb < 300
+    assert sampler.tree_peak_mb > 500
