@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,20 +87,36 @@ def validate(
         .add_dataframe_asset(name=suite_name)
         .add_batch_definition_whole_dataframe("all_rows")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=build_expectations()))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
-    )
-    # No unexpected_index_column_names: GX would look up the key of every unexpected row one cell at a time
-    # (.at), 17,742 rows for one null check at scale M, to keep 10 of them; _failing_keys reads only those 10.
-    result = definition.run(batch_parameters={"dataframe": frame},
-                            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE})
+
+    def run(name: str, listed: list, result_format: str):
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=listed))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+        return definition.run(batch_parameters={"dataframe": frame},
+                              result_format={"result_format": result_format, "partial_unexpected_count": SAMPLE_SIZE})
+
+    # BASIC: counts and sample values. SUMMARY also finds the rows of every expectation's unexpected values (and
+    # lists them all in a query text), passing ones included; only the failed ones need rows, to name their keys.
+    # The rows come back as row numbers: with unexpected_index_column_names GX would read the key of every
+    # unexpected row one cell at a time (17,742 rows for one null check at M) to keep ten; _failing_keys reads ten.
+    listed = build_expectations()
+    result = run(suite_name, listed, "BASIC")
     keys = [column for column in key_columns if column in frame.columns]
+    failed = {r.expectation_config.id for r in result.results
+              if not r.success and (r.result or {}).get("unexpected_count")}
+    failing_rows = {}
+    if keys and failed:
+        copies = {original.id: copy.copy(original) for original in listed if original.id in failed}
+        again = run(f"{suite_name} (failing rows)", list(copies.values()), "SUMMARY")  # gives each copy an id
+        rows_by_copy = {r.expectation_config.id: (r.result or {}).get("partial_unexpected_index_list")
+                        for r in again.results}
+        failing_rows = {original: rows_by_copy.get(duplicate.id) for original, duplicate in copies.items()}
     masked = set(masked_columns)
     return SuiteOutcome(
         suite=suite_name,
         rows=len(frame),
-        outcomes=[_outcome(r, _failing_keys(frame, keys, r), masked) for r in result.results],
+        outcomes=[_outcome(r, _failing_keys(frame, keys, failing_rows.get(r.expectation_config.id)), masked)
+                  for r in result.results],
         result=result.to_json_dict(),
     )
 
@@ -117,9 +134,8 @@ def _skip_batch_fingerprints() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0
 
 
-def _failing_keys(frame: pd.DataFrame, keys: list[str], result) -> list:
-    """The key values (one value, or a list for a compound key) of the sampled rows that failed `result`."""
-    rows = (result.result or {}).get("partial_unexpected_index_list") or []
+def _failing_keys(frame: pd.DataFrame, keys: list[str], rows: list | None) -> list:
+    """The key values (one value, or a list for a compound key) of the failing `rows` (row numbers of `frame`)."""
     if not keys or not rows:
         return []
     failing = frame.loc[rows[:SAMPLE_SIZE], keys].itertuples(index=False)

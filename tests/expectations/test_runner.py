@@ -49,3 +49,16 @@ def test_batches_are_not_fingerprinted(monkeypatch):
 
     assert outcome.success
     assert "pandas_data_fingerprint" not in outcome.result["meta"]["batch_markers"]
+
+
+def test_only_failed_expectations_are_asked_for_their_rows():
+    # SUMMARY would locate the unexpected rows of every expectation (and write them all into a query text);
+    # the suite's own run is BASIC, and only the failed expectation runs again to name its keys.
+    frame = _people(50, missing_every=5)
+    expectations = [*_not_null("email"), *_not_null("id")]
+    outcome = validate(frame, "people", lambda: expectations, key_columns=["id"])
+
+    (failure,) = outcome.failed
+    assert sorted(failure.unexpected_keys) == sorted(f"p{number}" for number in range(0, 50, 5))
+    assert [r["result"].keys() & {"partial_unexpected_index_list", "partial_unexpected_counts",
+                                  "unexpected_index_query"} for r in outcome.result["results"]] == [set(), set()]
