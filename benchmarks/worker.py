@@ -63,10 +63,15 @@ def run_extract(spec: dict) -> dict:
 
 
 def run_night(spec: dict) -> dict:
-    from pipelines.local import local_environment, prepare_dbt_manifest
+    from pipelines.local import local_environment, prepare_dagster_home, prepare_dbt_manifest
     from sandbox.launcher import connector_env
 
-    os.environ.update(local_environment(Path(spec["warehouse_dir"])))
+    night = Path(spec["warehouse_dir"])
+    # The Dagster instance lives with the warehouse, as a deployment's does: an incremental night, run on a copy of
+    # the full night's folder, has its history (the checks compare row counts with the last run's) and pays for
+    # storing its events in SQLite.
+    os.environ.update({**local_environment(night), "DAGSTER_HOME": str(night / "dagster_home")})
+    prepare_dagster_home(night / "dagster_home")
     os.environ.update(connector_env(spec["url"]))
     # Untimed, as a deployment parses once with its own settings: dbt reuses a parse made under the same
     # profile only, and this night's warehouse path is its own.
@@ -86,7 +91,7 @@ def run_night(spec: dict) -> dict:
     job = defs().resolve_job_def("nightly_sync")
     baseline = _current_rss_mb()
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     seconds = time.perf_counter() - started
     steps, failed_steps = {}, []
