@@ -75,7 +75,7 @@ class Sampler(threading.Thread):
 
     A subprocess's peak is its ``VmHWM``, read while it lives (so growth in its last quarter second is missed):
     its ``ru_maxrss``, which the worker could read after it ended, starts at the worker's RSS when the worker
-    forked it (Linux keeps it across exec), and so reported 3.5 GB for a dbt that used much less.
+    forked it (Linux keeps it across exec), so it told the worker's memory, not the subprocess's.
     """
 
     def __init__(self, worker_pid: int, sandbox_pid: int | None, interval: float = 0.25,
