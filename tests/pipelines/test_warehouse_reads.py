@@ -40,3 +40,15 @@ def test_integers_and_booleans_with_nulls_read_as_nullable_types_and_without_as_
 
     pd.testing.assert_frame_equal(frame, expected)
     assert [str(dtype) for dtype in frame.dtypes] == ["Int32", "Int8", "UInt8", "boolean", "int32"]
+
+
+def test_two_columns_of_the_same_name_keep_their_own_values(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table rows as select * from (values (1, 10), (null, 20)) as t(a, b)")
+
+    frame = WarehouseResource(duckdb_path=str(path)).query("select a as x, b as x from rows order by b")
+
+    assert list(frame.iloc[:, 1]) == [10, 20]
+    assert frame.iloc[0, 0] == 1 and pd.isna(frame.iloc[1, 0])
+    assert [str(dtype) for dtype in frame.dtypes] == ["Int32", "int32"]
