@@ -31,6 +31,9 @@
 {%- set member_order = ["coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", 'source_system', 'source_record_id'] -%}
 {%- set strongest_order = ['-1 * match_confidence', 'match_rule', 'other_record_key'] -%}
 {%- set link_columns = 'record_key_a, record_key_b, match_rule, match_confidence' -%}
+{#- clustering carries these columns only; the record's other columns join once, in `final` (carrying all 43 of a
+    person record through the passes took over 2 GB at scale M) -#}
+{%- set member_columns = 'record_key, node_id, source_system, source_record_id, created_at' -%}
 {%- set incremental = is_incremental() and links_state is not none -%}
 {%- if incremental and execute -%}
     {%- set saved_links = cg_state_relation(this, links_state) -%}
@@ -91,7 +94,7 @@ scope as materialized (
 ),
 
 records as materialized (
-    select * from {{ records }} where record_key in (select record_key from scope)
+    select {{ member_columns }} from {{ records }} where record_key in (select record_key from scope)
 ),
 
 links as materialized (
@@ -100,8 +103,8 @@ links as materialized (
 ),
 {%- else %}
 
-records as (
-    select * from {{ records }}
+records as materialized (
+    select {{ member_columns }} from {{ records }}
 ),
 
 links as (
@@ -158,22 +161,40 @@ weakest_link as (
     group by clustered.cluster_id
 ),
 
-final as (
+{#- the cluster facts of each record, narrow; the record's own columns join them last (a wide build side took
+    over 2 GB at scale M) -#}
+cluster_facts as materialized (
     select
+        clustered.record_key,
         {{ surrogate_key(["'" ~ id_prefix ~ "'", 'representatives.representative_source_system',
                           'representatives.representative_source_record_id']) }} as entity_id,
-        clustered.*,
+        clustered.cluster_id,
         coalesce(strongest_link.match_rule, 'single_record') as match_rule,
         cast(coalesce(strongest_link.match_confidence, 1.0) as numeric(4, 3)) as match_confidence,
         strongest_link.other_record_key as matched_record_key,
         coalesce(weakest_link.match_rule, 'single_record') as cluster_match_rule,
         cast(coalesce(weakest_link.match_confidence, 1.0) as numeric(4, 3)) as cluster_match_confidence,
-        representatives.cluster_size,
-        cast('{{ run_started_at }}' as timestamp with time zone) as clustered_at
+        representatives.cluster_size
     from clustered
     inner join representatives on representatives.cluster_id = clustered.cluster_id
     left join strongest_link on strongest_link.record_key = clustered.record_key
     left join weakest_link on weakest_link.cluster_id = clustered.cluster_id
+),
+
+final as (
+    select
+        cluster_facts.entity_id,
+        record_columns.*,
+        cluster_facts.cluster_id,
+        cluster_facts.match_rule,
+        cluster_facts.match_confidence,
+        cluster_facts.matched_record_key,
+        cluster_facts.cluster_match_rule,
+        cluster_facts.cluster_match_confidence,
+        cluster_facts.cluster_size,
+        cast('{{ run_started_at }}' as timestamp with time zone) as clustered_at
+    from {{ records }} as record_columns
+    inner join cluster_facts on cluster_facts.record_key = record_columns.record_key
 )
 {%- if incremental %}
 
