@@ -123,8 +123,8 @@ def source_streams() -> tuple[dict, dict]:
 # --- statistics -------------------------------------------------------------------------------------------
 
 
-def median_of(samples: list[dict], path: tuple[str, ...]) -> float | None:
-    """Median of the value at `path` over valid samples that have it."""
+def _valid_values(samples: list[dict], path: tuple[str, ...]) -> list[float]:
+    """The numbers at `path` in the valid samples that have one."""
     values = []
     for sample in samples:
         if not sample.get("valid"):
@@ -134,7 +134,20 @@ def median_of(samples: list[dict], path: tuple[str, ...]) -> float | None:
             value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, (int, float)):
             values.append(value)
+    return values
+
+
+def median_of(samples: list[dict], path: tuple[str, ...]) -> float | None:
+    """Median of the value at `path` over valid samples that have it."""
+    values = _valid_values(samples, path)
     return round(statistics.median(values), 3) if values else None
+
+
+def range_of(samples: list[dict], path: tuple[str, ...]) -> list[float] | None:
+    """[lowest, highest] of the value at `path` over valid samples, or None with fewer than two: the spread a
+    median hides (on a shared 2-core machine the same night varies by 10-20%)."""
+    values = _valid_values(samples, path)
+    return [round(min(values), 3), round(max(values), 3)] if len(values) > 1 else None
 
 
 def stage_times(steps: dict[str, float]) -> dict[str, float]:
@@ -200,6 +213,7 @@ def measure_extract(sandbox, plan: list[dict], stats: dict, keys: dict, repeats:
                 "sandbox_cpu_seconds": median_of(tool_samples, ("sandbox_cpu_seconds",)),
                 "requests": median_of(tool_samples, ("requests",)),
             },
+            "range": {"seconds": range_of(tool_samples, ("total_seconds",))},
             "samples": tool_samples,
         }
     rates = {tool: result["tools"].get(tool, {}).get("median", {}).get("rows_per_second") for tool in TOOLS}
@@ -274,6 +288,10 @@ def _night_summary(samples: list[dict]) -> dict:
             "tree_peak_rss_mb": median_of(samples, ("tree_peak_rss_mb",)),
             "sandbox_peak_rss_mb": median_of(samples, ("sandbox_peak_rss_mb",)),
             "worker_cpu_seconds": median_of(samples, ("worker_cpu_seconds",)),
+        },
+        "range": {
+            "end_to_end_seconds": range_of(samples, ("wall_seconds",)),
+            "stages": {stage: range_of(samples, ("stages", stage)) for stage in stages},
         },
         "samples": samples,
     }

@@ -150,6 +150,12 @@ def _fmt(value, spec: str = "{:.1f}", missing: str = "-") -> str:
     return missing if value is None else spec.format(value)
 
 
+def _fmt_spread(value, spread: list | None, spec: str = "{:.1f}") -> str:
+    """A median with the range of its samples when there was more than one: ``12.3 (11.9-13.0)``."""
+    text = _fmt(value, spec)
+    return f"{text} ({spec.format(spread[0])}-{spec.format(spread[1])})" if value is not None and spread else text
+
+
 def markdown(results: dict) -> str:
     """The tables of latest.md (also the README block)."""
     scales = results.get("scales", {})
@@ -158,6 +164,9 @@ def markdown(results: dict) -> str:
         f"Machine: {machine.get('cpus')} cores, {machine.get('memory_gb')} GB RAM, {machine.get('platform')}, "
         f"Python {machine.get('python')}. Versions: "
         + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + ".",
+        "",
+        "Seconds are medians over the valid samples, with the lowest and highest in brackets where there were "
+        "several.",
         "",
         "Runs (each part below names its run's date and load average):",
     ]
@@ -181,7 +190,8 @@ def markdown(results: dict) -> str:
         medians = {tool: tools.get(tool, {}).get("median", {}) for tool in ("floor", "ours", "peer")}
         extract_rows.append(
             f"| {scale} | {extract['rows_expected']:,} | "
-            + " | ".join(_fmt(medians[t].get("seconds")) for t in ("floor", "ours", "peer")) + " | "
+            + " | ".join(_fmt_spread(medians[t].get("seconds"), _get(tools, t, "range", "seconds"))
+                         for t in ("floor", "ours", "peer")) + " | "
             + " | ".join(_fmt(medians[t].get("rows_per_second"), "{:,.0f}") for t in ("floor", "ours", "peer"))
             + f" | {_fmt(extract.get('ours_vs_floor'), '{:.0%}')} | {_fmt(extract.get('ours_vs_peer'), '{:.2f}x')} | "
             + " / ".join(_fmt(medians[t].get("peak_rss_mb"), "{:,.0f}") for t in ("floor", "ours", "peer")) + " | "
@@ -224,12 +234,13 @@ def markdown(results: dict) -> str:
         if not night:
             continue
         median = night["median"]
-        stages = median["stages"]
+        stages, spreads = median["stages"], _get(night, "range", "stages", default={})
         lines.append(
             f"| {scale} | {_fmt(night_rows(section), '{:,}')} | "
-            + " | ".join(_fmt(stages.get(f"sync:{s}")) for s in SYNC_SOURCES) + " | "
-            + f"{_fmt(stages.get('dbt_build'))} | {_fmt(stages.get('checks'))} | {_fmt(stages.get('publish'))} | "
-            + f"**{_fmt(median['end_to_end_seconds'])}** | "
+            + " | ".join(_fmt_spread(stages.get(f"sync:{s}"), spreads.get(f"sync:{s}")) for s in SYNC_SOURCES) + " | "
+            + " | ".join(_fmt_spread(stages.get(stage), spreads.get(stage))
+                         for stage in ("dbt_build", "checks", "publish"))
+            + f" | **{_fmt_spread(median['end_to_end_seconds'], _get(night, 'range', 'end_to_end_seconds'))}** | "
             + f"{_fmt(median['peak_rss_mb'], '{:,.0f}')} / {_fmt(median['peak_child_rss_mb'], '{:,.0f}')} / "
             + f"{_fmt(median['sandbox_peak_rss_mb'], '{:,.0f}')} | {night['valid_samples']}/{len(night['samples'])} |")
     if any(section.get("incremental") for section in scales.values()):
@@ -246,12 +257,14 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {scale} | {rate} | failed: {result.get('error')} |" + " |" * 8)
                 continue
             median = result["median"]
-            stages = median["stages"]
+            stages, spreads = median["stages"], _get(result, "range", "stages", default={})
             lines.append(
                 f"| {scale} | {rate} | {_fmt(crm_changes(result.get('changes')), '{:,}')} | "
-                f"{_fmt(median['rows_loaded'], '{:,.0f}')} | {_fmt(stages.get('sync:all'))} | "
-                f"{_fmt(stages.get('dbt_build'))} | {_fmt(stages.get('checks'))} | {_fmt(stages.get('publish'))} | "
-                f"**{_fmt(median['end_to_end_seconds'])}** | {_fmt(result.get('share_of_full_night'), '{:.0%}')} | "
+                f"{_fmt(median['rows_loaded'], '{:,.0f}')} | "
+                + " | ".join(_fmt_spread(stages.get(stage), spreads.get(stage))
+                             for stage in ("sync:all", "dbt_build", "checks", "publish"))
+                + f" | **{_fmt_spread(median['end_to_end_seconds'], _get(result, 'range', 'end_to_end_seconds'))}** | "
+                f"{_fmt(result.get('share_of_full_night'), '{:.0%}')} | "
                 f"{result['valid_samples']}/{len(result['samples'])} |")
     if results.get("scaling"):
         lines += ["", "### Scaling from S to M (slope = ln(t_M/t_S) / ln(rows_M/rows_S); 1 = linear)", "",

@@ -239,3 +239,17 @@ def test_a_subprocess_peak_is_its_own_not_the_worker_memory_it_was_forked_from(t
         sampler.stop()
     assert 100 < sampler.child_peak_mb < 300
     assert sampler.tree_peak_mb > 500
+
+
+def test_the_range_of_repeated_samples_is_reported_beside_the_median():
+    samples = [{"valid": True, "wall_seconds": 10.0, "stages": {"dbt_build": 4.0}},
+               {"valid": True, "wall_seconds": 14.0, "stages": {"dbt_build": 6.0}},
+               {"valid": False, "wall_seconds": 99.0, "stages": {"dbt_build": 90.0}},
+               {"valid": True, "wall_seconds": 11.0, "stages": {"dbt_build": 5.0}}]
+    summary = harness._night_summary(samples)
+    assert summary["range"] == {"end_to_end_seconds": [10.0, 14.0], "stages": {"dbt_build": [4.0, 6.0]}}
+    assert harness.range_of(samples[:1], ("wall_seconds",)) is None
+    table = report.markdown({"scales": {"S": {"night": summary}}})
+    assert "**11.0 (10.0-14.0)**" in table and "| 5.0 (4.0-6.0) |" in table
+    single = report.markdown({"scales": {"S": {"night": harness._night_summary(samples[:1])}}})
+    assert "**10.0** |" in single
