@@ -16,7 +16,8 @@
 
 Per build: wall and CPU seconds and the slowest models and tests (dbt's run_results.json).
 
-Prints the timings and writes them to benchmarks/results/transform_build_<label>.json.
+Prints the timings and writes them to benchmarks/results/transform_build_<label>.json (with --memory-limit 2GB:
+transform_build_<label>_limit2GB.json).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from benchmarks.measure import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -164,9 +168,24 @@ def slowest_nodes(work: Path, count: int = 12) -> list[list]:
     return [[round(result["execution_time"], 1), result["unique_id"].split(".", 1)[1]] for result in ranked]
 
 
-def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of one `dbt build` of the CRM marts (or of the whole project) against
-    `warehouse`. CPU time is the robust number on a shared machine: wall time grows with other load."""
+@dataclass(frozen=True)
+class BuildTiming:
+    """One `dbt build`: wall and CPU seconds, and dbt's peak resident memory."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+
+    def fields(self, prefix: str) -> dict[str, float]:
+        """The result file's fields for this build, e.g. ``dbt_build_seconds`` for prefix ``dbt_build``."""
+        return {f"{prefix}_seconds": round(self.seconds, 1), f"{prefix}_cpu_seconds": round(self.cpu_seconds, 1),
+                f"{prefix}_peak_rss_mb": round(self.peak_rss_mb)}
+
+
+def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> BuildTiming:
+    """One `dbt build` of the CRM marts (or of the whole project) against `warehouse`. CPU time is the robust
+    number on a shared machine: wall time grows with other load. dbt's memory is sampled while it runs (its
+    ``ru_maxrss`` would start at this process's, which holds the replicas' counts and the sandbox client)."""
     from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
@@ -174,15 +193,24 @@ def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> tup
     started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     selection = [] if everything else [
         "--select", *(f"+{mart}" for mart in CRM_MARTS), "--indirect-selection", "cautious"]
-    result = subprocess.run([DBT_EXECUTABLE, "build", *selection, "--target-path", str(work / "target"),
-                             "--log-path", str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, capture_output=True,
-                            text=True)
+    with open(work.parent / f"{work.name}.out", "w+") as output:
+        process = subprocess.Popen([DBT_EXECUTABLE, "build", *selection, "--target-path", str(work / "target"),
+                                    "--log-path", str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT, text=True)
+        sampler = Sampler(process.pid, None)
+        sampler.start()
+        try:
+            returncode = process.wait()
+        finally:
+            sampler.stop()
+        output.seek(0)
+        printed = output.read()
     seconds = time.monotonic() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
-    if result.returncode != 0:
-        raise SystemExit(f"dbt build failed:\n{result.stdout[-5000:]}")
-    return seconds, cpu
+    if returncode != 0:
+        raise SystemExit(f"dbt build failed:\n{printed[-5000:]}")
+    return BuildTiming(seconds, cpu, sampler.tree_peak_mb)
 
 
 def _mart_rows(warehouse: Path) -> dict[str, int]:
@@ -241,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the work folder (with --incremental: raw_before.duckdb, the raw tables before the "
                              "advance) and print its path")
     parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
+    parser.add_argument("--memory-limit", help="DuckDB's memory limit for dbt (WAREHOUSE_DUCKDB_MEMORY_LIMIT), e.g. "
+                                               "2GB; the result file's name says it")
     args = parser.parse_args(argv)
     if not args.scale and not args.replicate_from:
         parser.error("give --scale or --replicate-from")
@@ -248,20 +278,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--incremental needs --scale (the sandbox advances a day)")
     args.factor = args.factor or (50 if args.replicate_from and not args.scale else 1)
 
+    if args.memory_limit:
+        os.environ["WAREHOUSE_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    limit = os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT")
+    suffix = f"_limit{limit.replace(' ', '').replace('%', 'pct')}" if limit else ""
+    common = {"cpus": os.cpu_count(), "duckdb_memory_limit": limit or "DuckDB's default (80% of RAM)"}
     work = Path(tempfile.mkdtemp(prefix="cg-transform-bench-"))
     selection = "all" if args.all else "crm_marts"
     try:
         if args.incremental:
             label = f"sandbox_{args.scale}" + (f"_x{args.factor}" if args.factor > 1 else "") + "_incremental"
             night = _incremental_night(args, work)
-            (full, full_cpu), (incremental, incremental_cpu) = night["timings"]["full"], night["timings"]["incremental"]
-            result = {"label": label, "selection": selection, "cpus": os.cpu_count(),
-                      "load_average": [round(value, 2) for value in os.getloadavg()],
-                      "change_rate": args.change_rate, "dbt_build_seconds": round(full, 1),
-                      "dbt_build_cpu_seconds": round(full_cpu, 1), "incremental_build_seconds": round(incremental, 1),
-                      "incremental_build_cpu_seconds": round(incremental_cpu, 1),
-                      "incremental_share_of_full": round(incremental / full, 3),
-                      "incremental_cpu_share_of_full": round(incremental_cpu / full_cpu, 3),
+            full, incremental = night["timings"]["full"], night["timings"]["incremental"]
+            result = {"label": label, "selection": selection, **common, "change_rate": args.change_rate,
+                      **full.fields("dbt_build"), **incremental.fields("incremental_build"),
+                      "incremental_share_of_full": round(incremental.seconds / full.seconds, 3),
+                      "incremental_cpu_share_of_full": round(incremental.cpu_seconds / full.cpu_seconds, 3),
                       "full_slowest": night["timings"]["full_slowest"],
                       "incremental_slowest": night["timings"]["incremental_slowest"],
                       "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
@@ -282,18 +314,17 @@ def main(argv: list[str] | None = None) -> int:
             first = time_dbt_build(warehouse, work / "first", args.all)
             first_slowest = slowest_nodes(work / "first")
             second = time_dbt_build(warehouse, work / "second", args.all)
-            result = {"label": label, "selection": selection, "cpus": os.cpu_count(),
-                      "load_average": [round(value, 2) for value in os.getloadavg()],
-                      "dbt_build_seconds": round(first[0], 1), "dbt_build_cpu_seconds": round(first[1], 1),
-                      "dbt_rebuild_seconds": round(second[0], 1), "dbt_rebuild_cpu_seconds": round(second[1], 1),
+            result = {"label": label, "selection": selection, **common, **first.fields("dbt_build"),
+                      **second.fields("dbt_rebuild"),
                       "full_slowest": first_slowest, "raw_rows": counts, "mart_rows": _mart_rows(warehouse)}
     finally:
         if args.keep:
             print(f"work folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+    result["load_average"] = [round(value, 2) for value in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"transform_build_{label}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"transform_build_{label}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -161,8 +161,8 @@ weakest_link as (
     group by clustered.cluster_id
 ),
 
-{#- the cluster facts of each record, narrow; the record's own columns join them last (a wide build side took
-    over 2 GB at scale M) -#}
+{#- the cluster facts of each record, narrow; the record's own columns join them last (joined with four tables
+    at once, they took over 2 GB at scale M) -#}
 cluster_facts as materialized (
     select
         clustered.record_key,
