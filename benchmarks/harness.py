@@ -300,7 +300,9 @@ def _night_summary(samples: list[dict]) -> dict:
 def _log_night(label: str, sample: dict) -> None:
     if sample["valid"]:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in sample["stages"].items())
-        log(f"{label}: {sample['wall_seconds']:.1f}s end to end ({stages}); peak {sample['peak_rss_mb']} MB, "
+        highest = sorted((sample.get("step_peak_rss_mb") or {}).items(), key=lambda item: -item[1])[:3]
+        log(f"{label}: {sample['wall_seconds']:.1f}s end to end ({stages}); peak {sample['peak_rss_mb']} MB "
+            f"(highest steps: {', '.join(f'{step} {mb:.0f} MB' for step, mb in highest) or '-'}), "
             f"dbt {sample['peak_child_rss_mb']} MB")
     else:
         log(f"{label}: FAILED: {sample['problems'][:3]}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +46,46 @@ def _status_mb(field: str) -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class _RssTimeline(threading.Thread):
+    """This process's resident memory ten times a second, stamped with the wall clock, so that a night can say
+    in which step its memory peaked (the peak alone does not say what to fix)."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.samples = interval, []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append((time.time(), _current_rss_mb()))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def peak_between(self, start: float, end: float) -> float | None:
+        """The highest sample from `start` to `end` (wall clock), None when none was taken then."""
+        inside = [rss for stamp, rss in self.samples if start <= stamp <= end]
+        return round(max(inside), 1) if inside else None
+
+
+def step_peaks(timeline: _RssTimeline, entries) -> dict[str, float]:
+    """Each step's highest resident memory, from the run's event log entries (STEP_START to its end)."""
+    started, peaks = {}, {}
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            peak = timeline.peak_between(started[event.step_key], entry.timestamp)
+            if peak is not None:
+                peaks[event.step_key] = peak
+    return peaks
 
 
 def run_extract(spec: dict) -> dict:
@@ -90,10 +131,14 @@ def run_night(spec: dict) -> dict:
             suite_helpers.now = lambda: simulated
     job = defs().resolve_job_def("nightly_sync")
     baseline = _current_rss_mb()
+    timeline = _RssTimeline()
+    timeline.start()
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        timeline.stop()
+        peaks = step_peaks(timeline, instance.all_logs(result.run_id))
     steps, failed_steps = {}, []
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
@@ -111,7 +156,7 @@ def run_night(spec: dict) -> dict:
     published = any(e.asset_key.path[-1] == "published_snapshot" for e in result.get_asset_materialization_events())
     return {"success": result.success, "wall_seconds": seconds, "steps": steps, "failed_steps": failed_steps,
             "rows_loaded": rows_loaded, "checks": checks, "published": published,
-            "baseline_rss_mb": round(baseline, 1)}
+            "baseline_rss_mb": round(baseline, 1), "step_peak_rss_mb": peaks}
 
 
 def main(argv: list[str]) -> int:

@@ -6,6 +6,7 @@ feeds the gate a broken case and expects it to be caught, next to the clean case
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -253,3 +254,29 @@ def test_the_range_of_repeated_samples_is_reported_beside_the_median():
     assert "**11.0 (10.0-14.0)**" in table and "| 5.0 (4.0-6.0) |" in table
     single = report.markdown({"scales": {"S": {"night": harness._night_summary(samples[:1])}}})
     assert "**10.0** |" in single
+
+
+def test_a_night_names_the_step_in_which_its_memory_peaked():
+    import dagster as dg
+
+    from benchmarks.worker import _RssTimeline, step_peaks
+
+    @dg.asset
+    def small() -> None:
+        time.sleep(0.5)
+
+    @dg.asset(deps=[small])
+    def large() -> None:
+        held = bytearray(300 * 1024 * 1024)
+        for i in range(0, len(held), 4096):
+            held[i] = 1
+        time.sleep(0.5)
+
+    timeline = _RssTimeline(interval=0.05)
+    timeline.start()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([small, large], instance=instance)
+        timeline.stop()
+        peaks = step_peaks(timeline, instance.all_logs(result.run_id))
+    assert set(peaks) == {"small", "large"}
+    assert peaks["large"] - peaks["small"] > 250
