@@ -48,7 +48,7 @@ def _status_mb(field: str) -> float:
     return 0.0
 
 
-class _RssTimeline(threading.Thread):
+class RssTimeline(threading.Thread):
     """This process's resident memory ten times a second, stamped with the wall clock, so that a night can say
     in which step its memory peaked (the peak alone does not say what to fix)."""
 
@@ -72,7 +72,7 @@ class _RssTimeline(threading.Thread):
         return round(max(inside), 1) if inside else None
 
 
-def step_peaks(timeline: _RssTimeline, entries) -> dict[str, float]:
+def step_peaks(timeline: RssTimeline, entries) -> dict[str, float]:
     """Each step's highest resident memory, from the run's event log entries (STEP_START to its end)."""
     started, peaks = {}, {}
     for entry in entries:
@@ -131,7 +131,7 @@ def run_night(spec: dict) -> dict:
             suite_helpers.now = lambda: simulated
     job = defs().resolve_job_def("nightly_sync")
     baseline = _current_rss_mb()
-    timeline = _RssTimeline()
+    timeline = RssTimeline()
     timeline.start()
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:

@@ -259,7 +259,7 @@ def test_the_range_of_repeated_samples_is_reported_beside_the_median():
 def test_a_night_names_the_step_in_which_its_memory_peaked():
     import dagster as dg
 
-    from benchmarks.worker import _RssTimeline, step_peaks
+    from benchmarks.worker import RssTimeline, step_peaks
 
     @dg.asset
     def small() -> None:
@@ -272,7 +272,7 @@ def test_a_night_names_the_step_in_which_its_memory_peaked():
             held[i] = 1
         time.sleep(0.5)
 
-    timeline = _RssTimeline(interval=0.05)
+    timeline = RssTimeline(interval=0.05)
     timeline.start()
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([small, large], instance=instance)
