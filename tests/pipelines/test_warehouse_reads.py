@@ -52,3 +52,16 @@ def test_two_columns_of_the_same_name_keep_their_own_values(tmp_path):
     assert list(frame.iloc[:, 1]) == [10, 20]
     assert frame.iloc[0, 0] == 1 and pd.isna(frame.iloc[1, 0])
     assert [str(dtype) for dtype in frame.dtypes] == ["Int32", "int32"]
+
+
+def test_reads_run_under_a_memory_limit_and_still_return_more_than_it(tmp_path):
+    # Without a limit, DuckDB's buffer pool kept every block the checks scanned: about 1 GB at scale M.
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table wide as select range as id, repeat('x', 200) || range as text "
+                           "from range(2000000)")
+    warehouse = WarehouseResource(duckdb_path=str(path))
+    with warehouse.reading() as query:
+        assert query("select current_setting('memory_limit') as limit_").iloc[0, 0] == "244.1 MiB"
+        frame = query("select * from wide")
+    assert len(frame) == 2_000_000 and frame["text"].str.len().sum() > 400_000_000
