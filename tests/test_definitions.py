@@ -45,6 +45,8 @@ def test_nightly_job_covers_every_asset_in_one_process():
     assert job.executor_def is dg.in_process_executor
     job_keys = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert job_keys == _keys(definitions)
+    # one process for the whole night: each step gives back what it freed before the next one starts
+    assert {hook.name for hook in job.hook_defs} == {"release_freed_memory"}
 
 
 def test_schedule_runs_at_two_in_the_configured_time_zone(monkeypatch):

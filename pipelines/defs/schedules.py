@@ -4,10 +4,20 @@ import os
 
 import dagster as dg
 
+from pipelines.lib.memory import release_freed_memory
+
+
+@dg.success_hook(name="release_freed_memory")
+def release_memory_after_step(context: dg.HookContext) -> None:
+    """After each step: return the memory it freed, so the next step of the one-process night starts lean."""
+    release_freed_memory()
+
+
 nightly_sync = dg.define_asset_job(
     name="nightly_sync",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
+    hooks={release_memory_after_step},
     description="Sync every source, build and test the dbt models, run the quality checks, publish to BI.",
     tags={"common_ground/kind": "nightly"},
 )
