@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from sandbox.launcher import RunningSandbox, connector_env, running_sandbox
 def dbt_manifest() -> Path:
     """The dbt manifest the Dagster definitions load (parsed once per session)."""
     return prepare_dbt_manifest()
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_garbage_collector():
+    """Each test starts with nothing frozen: a nightly job run in process freezes what survives each of its steps
+    (pipelines/lib/memory.py), which is right for a run's own process, not for a test session running many."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

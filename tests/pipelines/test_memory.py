@@ -23,3 +23,14 @@ def test_memory_freed_between_survivors_goes_back_to_the_system():
     release_freed_memory()
     assert held - _rss_mb() > 150
     assert len(survivors) == 6_000
+
+
+def test_what_survives_is_frozen_so_the_next_collection_looks_only_at_what_came_since():
+    gc.unfreeze()
+    long_lived = [[index] for index in range(100_000)]
+    release_freed_memory()
+    assert gc.get_freeze_count() >= len(long_lived)
+    step_garbage = []
+    step_garbage.append(step_garbage)  # a cycle: only the collector frees it
+    del step_garbage
+    assert gc.collect() >= 1
