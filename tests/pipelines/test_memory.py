@@ -1,16 +1,14 @@
 """Memory a step freed goes back to the system before the night's next step."""
 
 import gc
-from pathlib import Path
+import os
 
+from benchmarks.measure import rss_mb
 from pipelines.lib.memory import release_freed_memory
 
 
 def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+    return rss_mb(os.getpid())
 
 
 def test_memory_freed_between_survivors_goes_back_to_the_system():
