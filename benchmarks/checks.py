@@ -211,10 +211,14 @@ def warehouse_problems(warehouse: Path, stats_records: Mapping[str, int], raw_ke
                 problems += key_problems(connection, table, raw_keys[table])
         if grains:
             problems += mart_problems(connection, grains)
+            mart_counts = table_counts(connection, "marts")
     if grains and analytics is not None:
         if not analytics.exists():
             problems.append(f"{analytics}: no published snapshot")
         else:
             with duckdb.connect(str(analytics), read_only=True) as connection:
                 problems += [f"published {p}" for p in mart_problems(connection, grains)]
+                published_counts = table_counts(connection, "marts")
+            problems += [f"published {table}: {published_counts.get(table)} rows, the warehouse has {rows}"
+                         for table, rows in mart_counts.items() if published_counts.get(table) != rows]
     return problems, counts

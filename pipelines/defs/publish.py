@@ -21,19 +21,23 @@ from pipelines.lib.warehouse import WarehouseResource
 def published_snapshot(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, quality: QualityResource
 ) -> dg.MaterializeResult:
-    """Copy the marts into a fresh ``analytics.duckdb`` (or the ``analytics`` schema on PostgreSQL) and swap it
-    in atomically for BI to read.
+    """Write the marts into a fresh ``analytics.duckdb`` (or the ``analytics`` schema on PostgreSQL) and swap it
+    in atomically for BI to read. On DuckDB the new file starts from the previous snapshot and takes only the
+    partitions dbt rebuilt since; the metadata says how each table was published (copied, replayed or kept).
 
     Dagster runs this step only when the blocking checks on the marts passed in the same run,
     so a failed check leaves the previous snapshot in place. The metadata carries the night's quality
     report (checks run, passed, failed, with failing rows) and the path of its great-expectations Data Docs.
     """
     published = warehouse.publish_marts()
-    context.log.info(f"published {len(published)} marts to {warehouse.published_location}")
+    context.log.info(f"published {len(published.rows)} marts to {warehouse.published_location}")
+    for table, method in published.methods.items():
+        context.log.debug(f"{table}: {method}")
     return dg.MaterializeResult(
         metadata={
             "location": dg.MetadataValue.text(warehouse.published_location),
-            "tables": dg.MetadataValue.json(published),
+            "tables": dg.MetadataValue.json(published.rows),
+            "how": dg.MetadataValue.json(published.methods),
             **report_metadata(context.instance, context.run.run_id, quality.report_path, context.log),
         }
     )

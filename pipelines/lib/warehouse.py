@@ -114,8 +114,9 @@ class WarehouseResource(dg.ConfigurableResource):
         register_secret(self.pii_hash_key)
         return self.pii_hash_key
 
-    def publish_marts(self) -> dict[str, int]:
-        """Publish every mart for BI (e-mails hashed when configured); returns rows per published table."""
+    def publish_marts(self) -> publish.Publication:
+        """Publish every mart for BI (e-mails hashed when configured); returns rows per table and how each got
+        there."""
         if self.is_postgres:
             return publish.publish_postgres(self.postgres_url, self.bi_role, self.email_key)
         return publish.publish_duckdb(Path(self.duckdb_path), Path(self.analytics_path), self.keep_snapshots,

@@ -143,6 +143,17 @@ def test_a_duplicate_grain_in_a_mart_fails(tmp_path):
             "marts.pipeline_daily: 1 duplicated values of (date_day, opportunity_id), 1 extra rows"]
 
 
+def test_a_snapshot_that_differs_from_the_marts_in_rows_fails(raw_warehouse, tmp_path):
+    grains = {"accounts": [(["account_id"], False)]}
+    warehouse = raw_warehouse(["'a'", "'b'", "'c'"], ["'1'", "'2'"])
+    _warehouse(warehouse, ["create schema marts", "create table marts.accounts as select range as account_id "
+                                                  "from range(3)"])
+    snapshot = _warehouse(tmp_path / "analytics.duckdb", [
+        "create schema marts", "create table marts.accounts as select range as account_id from range(2)"])
+    problems, _ = checks.warehouse_problems(warehouse, STATS, KEYS, grains=grains, analytics=snapshot)
+    assert problems == ["published marts.accounts: 2 rows, the warehouse has 3"]
+
+
 def test_a_floor_sample_that_missed_pages_is_not_valid():
     tables = ["raw_hubspot.contacts", "raw_salesforce.account"]
     expected = checks.expected_rows(tables, STATS)

@@ -17,12 +17,12 @@ def _warehouse(path, accounts: int):
 def test_publish_swaps_in_a_new_file_while_a_reader_keeps_the_old_one(tmp_path):
     warehouse, analytics = tmp_path / "warehouse.duckdb", tmp_path / "bi" / "analytics.duckdb"
     _warehouse(warehouse, 3)
-    assert publish_duckdb(warehouse, analytics) == {"accounts": 3}
+    assert publish_duckdb(warehouse, analytics).rows == {"accounts": 3}
 
     reader = duckdb.connect(str(analytics), read_only=True)
     first = analytics.stat().st_ino
     _warehouse(warehouse, 5)
-    assert publish_duckdb(warehouse, analytics, keep_snapshots=2) == {"accounts": 5}
+    assert publish_duckdb(warehouse, analytics, keep_snapshots=2).rows == {"accounts": 5}
     assert reader.execute("select count(*) from marts.accounts").fetchone() == (3,)
     reader.close()
     with duckdb.connect(str(analytics), read_only=True) as reconnected:

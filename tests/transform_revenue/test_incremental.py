@@ -25,6 +25,7 @@ import duckdb
 import pytest
 
 from pipelines.defs.transform.project import DBT_PROJECT_DIR
+from pipelines.lib.publish import publish_duckdb
 from pipelines.local import local_environment
 from sandbox.dataset import hubspot_datetime
 from sandbox.generate import generate
@@ -143,6 +144,8 @@ def nights(tmp_path_factory):
         with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
             load_crm_raw(sandbox.url, environment)
             run_dbt(warehouse, folder, ["build"])
+            analytics = folder / "analytics.duckdb"
+            publish_duckdb(warehouse, analytics)
             first_touches = dict(query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints"))
             advanced = sandbox.advance(days=1, change_rate=0.02)
             planted = _plant_identity_changes(sandbox, warehouse, advanced["clock"])
@@ -151,11 +154,12 @@ def nights(tmp_path_factory):
         os.environ.clear()
         os.environ.update(saved)
     run_dbt(warehouse, folder, ["build"])
+    publication = publish_duckdb(warehouse, analytics)
     refreshed = folder / "refreshed.duckdb"
     shutil.copyfile(warehouse, refreshed)
     run_dbt(refreshed, folder / "refresh", ["run", "--full-refresh"])
     return {"warehouse": warehouse, "refreshed": refreshed, "folder": folder, "advanced": advanced, "planted": planted,
-            "first_touches": first_touches}
+            "first_touches": first_touches, "analytics": analytics, "publication": publication}
 
 
 @pytest.mark.parametrize("model", INCREMENTAL_MODELS)
@@ -193,6 +197,27 @@ def test_second_night_ran_incrementally(nights, model):
     if model in STATE_TABLES:
         selected = next((nights["folder"] / "target" / "compiled").rglob(f"{model}.sql")).read_text()
         assert STATE_TABLES[model] in selected, "built whole, not from the changes since the last build"
+
+
+def test_the_second_night_is_published_from_the_partitions_dbt_logged(nights):
+    """The second night's snapshot starts from the first one's and takes only the partitions the incremental marts'
+    builds logged; the other marts are copied whole. Every published table equals the warehouse's mart."""
+    methods = nights["publication"].methods
+    replayed = {table for table, method in methods.items() if method.startswith("replayed")}
+    assert replayed == set(INCREMENTAL_MODELS), methods
+    assert all(method == "copied: rebuilt whole since the previous snapshot" for table, method in methods.items()
+               if table not in replayed), methods
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{nights['warehouse']}' as warehouse (read_only)")
+        connection.execute(f"attach '{nights['analytics']}' as published (read_only)")
+        for table in methods:
+            differences = connection.execute(
+                f"select (select count(*) from (from warehouse.marts.{table} except all from published.marts.{table})),"
+                f" (select count(*) from (from published.marts.{table} except all from warehouse.marts.{table}))"
+            ).fetchone()
+            assert differences == (0, 0), f"{table}: rows only in the warehouse, only in the snapshot"
+    assert query(nights["warehouse"], "select count(distinct invocation_id), count(*) from publish_log.mart_builds "
+                                      "where model = 'pipeline_daily' and kind = 'scoped'") == [(1, 1)]
 
 
 def test_the_night_changed_rows_older_than_the_lookback(nights):

@@ -11,6 +11,7 @@
     lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
     A column the query returns that the target lacks (a model that gained one) is added to the target first,
     null in the rows this run does not replace. Plain DDL, DELETE and INSERT: the same on DuckDB and PostgreSQL.
+    A published mart logs what it replaces first (macros/incremental/publish_log.sql).
 -#}
 {% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -28,6 +29,9 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set columns = get_quoted_csv((arg_dict['dest_columns'] + added) | map(attribute='name')) -%}
+    {% if cg_is_published(target) -%}
+    {{ cg_log_build_scopes(target, source, key, window_column) }};
+    {% endif -%}
     {% for column in added -%}
     alter table {{ target }} add column {{ adapter.quote(column.name) }} {{ column.data_type }};
     {% endfor -%}
