@@ -12,7 +12,8 @@
         the nightly case: load the sandbox at S (replicated x50 when --factor is given), time the full
         `dbt build`, advance the sandbox one day with --change-rate (default 0.01) of the records changed, sync
         again (the replicas are made again from the new raw tables, so every copy sees the same 1% change),
-        then time the incremental `dbt build` and the ratio incremental / full.
+        then time the incremental `dbt build` and the ratio incremental / full. The marts are published after
+        each build, as the nightly job does, and timed too: the second publish takes only what dbt rebuilt.
 
 Per build: wall and CPU seconds and the slowest models and tests (dbt's run_results.json).
 
@@ -168,6 +169,17 @@ def slowest_nodes(work: Path, count: int = 12) -> list[list]:
     return [[round(result["execution_time"], 1), result["unique_id"].split(".", 1)[1]] for result in ranked]
 
 
+def time_publish(warehouse: Path, analytics: Path) -> dict:
+    """Publish the marts of `warehouse` to `analytics` as the nightly job does: the seconds, and how each table
+    got there (copied, replayed, kept; pipelines/lib/publish_plan.py)."""
+    from pipelines.lib.publish import publish_duckdb
+
+    started = time.monotonic()
+    publication = publish_duckdb(warehouse, analytics, keep_snapshots=0)
+    return {"seconds": round(time.monotonic() - started, 1),
+            "tables": {table: method.split(":")[0] for table, method in publication.methods.items()}}
+
+
 @dataclass(frozen=True)
 class BuildTiming:
     """One `dbt build`: wall and CPU seconds, and dbt's peak resident memory."""
@@ -243,12 +255,16 @@ def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
             shutil.copy(warehouse, work / "raw_before.duckdb")
         timings["full"] = time_dbt_build(warehouse, work / "full", args.all)
         timings["full_slowest"] = slowest_nodes(work / "full")
+        timings["publish_full"] = time_publish(warehouse, work / "analytics.duckdb")
+        if args.keep:
+            shutil.copy(warehouse, work / "built_before.duckdb")
         advanced = sandbox.advance(days=1, change_rate=args.change_rate)
         sync_crm(sandbox.url)
     if args.factor > 1:
         replace_raw(loaded, warehouse, args.factor)
     timings["incremental"] = time_dbt_build(warehouse, work / "incremental", args.all)
     timings["incremental_slowest"] = slowest_nodes(work / "incremental")
+    timings["publish_incremental"] = time_publish(warehouse, work / "analytics.duckdb")
     return {"raw_rows": counts, "advanced": advanced.get("changes", advanced), "timings": timings,
             "mart_rows": _mart_rows(warehouse)}
 
@@ -266,8 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --scale: after the full build, advance the sandbox a day, sync and time the "
                              "incremental build")
     parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (with --incremental: raw_before.duckdb, the raw tables before the "
-                             "advance) and print its path")
+                        help="keep the work folder (with --incremental: raw_before.duckdb and built_before.duckdb, "
+                             "the warehouse before the full build and after it) and print its path")
     parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
     parser.add_argument("--memory-limit", help="DuckDB's memory limit for dbt (WAREHOUSE_DUCKDB_MEMORY_LIMIT), e.g. "
                                                "2GB; the result file's name says it")
@@ -296,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                       "incremental_cpu_share_of_full": round(incremental.cpu_seconds / full.cpu_seconds, 3),
                       "full_slowest": night["timings"]["full_slowest"],
                       "incremental_slowest": night["timings"]["incremental_slowest"],
+                      "publish_after_full": night["timings"]["publish_full"],
+                      "publish_after_incremental": night["timings"]["publish_incremental"],
                       "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
         else:
             if args.scale:

@@ -2,78 +2,27 @@
 publish log names; whatever the log cannot vouch for is copied whole. Every case ends with the snapshot equal to
 the warehouse's marts.
 
-The log is written here as dbt's macros write it (dbt_project/macros/incremental/publish_log.sql); the real
-builds' logs are published in tests/transform_revenue/test_incremental.py.
+The log is written here as dbt's macros write it (tests/support/publish_log.py); the real builds' logs are
+published in tests/transform_revenue/test_incremental.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import duckdb
 import pytest
 
 from pipelines.lib.publish import publish_duckdb
-
-NIGHT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
-LOG_DDL = [
-    "create schema if not exists publish_log",
-    "create table if not exists publish_log.mart_builds (model varchar, invocation_id varchar, "
-    "built_at timestamp with time zone, kind varchar, scope_column varchar, window_column varchar)",
-    "create table if not exists publish_log.mart_build_scopes (model varchar, invocation_id varchar, "
-    "scope_key varchar, replace_from date)",
-]
-
-
-class Warehouse:
-    """A warehouse with a pipeline_daily-like mart (partitions by deal, a rebuilt window of days) and its log."""
-
-    def __init__(self, path):
-        self.path = path
-        self.night = 0
-        with self.connect() as connection:
-            for statement in [*LOG_DDL, "create schema marts"]:
-                connection.execute(statement)
-
-    def connect(self):
-        return duckdb.connect(str(self.path))
-
-    def build(self, kind: str, statements: list[str], scopes: tuple[str, ...] = (), replace_from: date | None = None,
-              model: str = "pipeline_daily") -> None:
-        """Run a night's build of `model`: log it as dbt does (first), then change the table."""
-        self.night += 1
-        invocation, built_at = f"invocation-{self.night}", NIGHT + timedelta(days=self.night)
-        scoped = kind == "scoped"
-        with self.connect() as connection:
-            connection.execute("insert into publish_log.mart_builds values (?, ?, ?, ?, ?, ?)",
-                               [model, invocation, built_at, kind, "opportunity_id" if scoped else None,
-                                "date_day" if scoped else None])
-            for key in scopes:
-                connection.execute("insert into publish_log.mart_build_scopes values (?, ?, ?, null)",
-                                   [model, invocation, key])
-            if replace_from:
-                connection.execute("insert into publish_log.mart_build_scopes values (?, ?, null, ?)",
-                                   [model, invocation, replace_from])
-            for statement in statements:
-                connection.execute(statement)
-
-    def rows(self, table: str = "pipeline_daily") -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as connection:
-            return sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
+from tests.support.publish_log import FIRST_BUILD, Warehouse
 
 
 def published_rows(analytics, table: str = "pipeline_daily") -> list[tuple]:
     with duckdb.connect(str(analytics), read_only=True) as connection:
         return sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
 
-
-FIRST_BUILD = [
-    "create table marts.pipeline_daily as select 'o' || deal as opportunity_id, "
-    "date '2026-10-01' + day::int as date_day, deal * 100 + day as amount, "
-    "'deal' || deal || '@example.com' as owner_email from range(1, 6) as deals(deal), range(0, 30) as days(day)",
-]
 
 
 @pytest.fixture
