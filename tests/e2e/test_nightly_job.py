@@ -9,6 +9,7 @@ import pytest
 from pipelines.demo import run_nightly_job
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account
+from tests.support.publish_log import snapshot_differences
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +66,14 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env
     rows_reloaded = raw_materialization.materialization.metadata["rows_loaded"].value
     assert 0 < rows_reloaded < accounts_in_source
     assert _rows(analytics, "select * from marts.accounts order by account_id") == marts_before
+
+    # The second snapshot took only the partitions dbt rebuilt of the incremental marts, and equals the marts.
+    publish = next(e for e in second.get_asset_materialization_events()
+                   if e.asset_key.to_user_string() == "analytics/published_snapshot")
+    how = publish.materialization.metadata["how"].value
+    assert {table for table, method in how.items() if method.startswith("replayed")} >= {
+        "pipeline_daily", "touchpoints", "attribution"}, how
+    assert snapshot_differences(warehouse, analytics, how) == {}
 
 
 def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sandbox, pipeline_env):

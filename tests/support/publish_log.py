@@ -1,5 +1,5 @@
-"""A warehouse whose builds of a mart are logged as dbt's macros log them (dbt_project/macros/incremental/
-publish_log.sql), for the publish tests."""
+"""For the publish tests: a warehouse whose builds of a mart are logged as dbt's macros log them
+(dbt_project/macros/incremental/publish_log.sql), and a comparison of a snapshot with the marts."""
 
 from __future__ import annotations
 
@@ -60,3 +60,19 @@ FIRST_BUILD = [
     "date '2026-10-01' + day::int as date_day, deal * 100 + day as amount, "
     "'deal' || deal || '@example.com' as owner_email from range(1, 6) as deals(deal), range(0, 30) as days(day)",
 ]
+
+
+def snapshot_differences(warehouse, analytics, tables) -> dict[str, tuple[int, int]]:
+    """The `tables` whose published rows differ from the warehouse's marts: (rows only in the warehouse, rows only
+    in the snapshot), each row counted as often as it occurs."""
+    differences = {}
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        connection.execute(f"attach '{analytics}' as published (read_only)")
+        for table in tables:
+            mart, snapshot = f"warehouse.marts.{table}", f"published.marts.{table}"
+            counts = connection.execute(f"select (select count(*) from (from {mart} except all from {snapshot})), "
+                                        f"(select count(*) from (from {snapshot} except all from {mart}))").fetchone()
+            if counts != (0, 0):
+                differences[table] = counts
+    return differences
