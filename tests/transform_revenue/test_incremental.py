@@ -272,9 +272,11 @@ def test_pipeline_daily_keeps_the_days_before_a_change_and_rebuilds_from_it(nigh
     assert len(set(incremental) - set(refreshed)) == 1 and len(incremental) == len(refreshed)
 
 
-def test_a_repeated_day_of_a_deal_fails_the_build(nights, tmp_path):
-    """The grain test of pipeline_daily (unique_combination_of_columns, which DuckDB runs by hashes first) finds a
-    repeated (date_day, opportunity_id) and names it."""
+def test_a_repeated_day_of_a_deal_fails_the_build_when_its_deal_was_rebuilt(nights, tmp_path):
+    """The grain test of pipeline_daily (unique_combination_of_columns, which DuckDB runs by hashes first) reads only
+    the deals rebuilt since it last passed (where: cg_rebuilt_partitions): a repeated (date_day, opportunity_id)
+    written by hand into a deal no build touched is not read; once a build has logged that deal it is found and
+    named, and the test keeps failing until it passes; a test that last passed a week ago reads the whole table."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nights["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as connection:
@@ -283,10 +285,37 @@ def test_a_repeated_day_of_a_deal_fails_the_build(nights, tmp_path):
         ).fetchall()
         connection.execute("insert into marts.pipeline_daily select * from marts.pipeline_daily "
                            "where opportunity_id = ? and date_day = ?", [opportunity_id, date_day])
-    with pytest.raises(AssertionError, match=r"Failure in test unique_combination_of_columns_pipeline_daily_date_day"):
-        run_dbt(warehouse, tmp_path, ["test", "--select", "pipeline_daily,test_name:unique_combination_of_columns"])
+    grain_test = ["test", "--select", "pipeline_daily,test_name:unique_combination_of_columns"]
+    run_dbt(warehouse, tmp_path, grain_test)  # passes: no build since the second night's pass touched the deal
+
+    with duckdb.connect(str(warehouse)) as connection:  # a build that replaced the deal, logged as dbt logs one
+        connection.execute("insert into publish_log.mart_builds values ('pipeline_daily', 'planted', now(), "
+                           "'scoped', 'opportunity_id', 'date_day')")
+        connection.execute("insert into publish_log.mart_build_scopes values ('pipeline_daily', 'planted', ?, null)",
+                           [opportunity_id])
+    for _ in range(2):
+        with pytest.raises(AssertionError,
+                           match=r"Failure in test unique_combination_of_columns_pipeline_daily_date_day"):
+            run_dbt(warehouse, tmp_path, grain_test)
     [compiled] = (tmp_path / "target" / "compiled").rglob("unique_combination_of_columns_*.sql")  # the one selected
+    assert "mart_build_scopes" in compiled.read_text()
     assert query(warehouse, compiled.read_text()) == [(date_day, opportunity_id, 2)]
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("delete from publish_log.mart_build_scopes where invocation_id = 'planted'")
+        connection.execute("delete from publish_log.mart_builds where invocation_id = 'planted'")
+        connection.execute("update publish_log.passed_tests set passed_at = passed_at - interval 8 days")
+    with pytest.raises(AssertionError, match=r"Failure in test unique_combination_of_columns_pipeline_daily_date_day"):
+        run_dbt(warehouse, tmp_path, grain_test)
+
+
+def test_the_grain_tests_of_the_incremental_marts_recorded_their_passes(nights):
+    """Both nights' builds passed the three grain tests marked cg_rebuilt_partitions, and each pass was recorded."""
+    passes = dict(query(nights["warehouse"], "select split_part(test_id, '.', 3), count(distinct passed_at) "
+                                             "from publish_log.passed_tests group by 1"))
+    assert passes == {"unique_combination_of_columns_pipeline_daily_date_day__opportunity_id": 2,
+                      "unique_combination_of_columns_attribution_opportunity_id__touchpoint_id__attribution_model": 2,
+                      "unique_combination_of_columns_shared_metrics_daily_date_day__metric_name__channel": 2}, passes
 
 
 def test_the_marts_schema_holds_only_the_marts(nights):

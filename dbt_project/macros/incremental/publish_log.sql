@@ -10,6 +10,9 @@
 
     Each build is logged before it changes the table, so a build that fails midway leaves a log naming more than
     changed (publishing then copies a little more), never less. Plain SQL: the same on DuckDB and PostgreSQL.
+
+    publish_log.passed_tests: when each grain test that checks only the rebuilt partitions last passed
+    (macros/tests/rebuilt_partitions.sql).
 -#}
 
 {% macro cg_publish_log_schema() -%}
@@ -25,6 +28,9 @@
     );
     create table if not exists {{ cg_publish_log_schema() }}.mart_build_scopes (
         model varchar, invocation_id varchar, scope_key varchar, replace_from date
+    );
+    create table if not exists {{ cg_publish_log_schema() }}.passed_tests (
+        test_id varchar, passed_at timestamp with time zone
     )
 {%- endmacro %}
 
@@ -36,7 +42,8 @@
     where invocation_id in (
         select invocation_id from {{ cg_publish_log_schema() }}.mart_builds where built_at < {{ oldest }}
     );
-    delete from {{ cg_publish_log_schema() }}.mart_builds where built_at < {{ oldest }}
+    delete from {{ cg_publish_log_schema() }}.mart_builds where built_at < {{ oldest }};
+    delete from {{ cg_publish_log_schema() }}.passed_tests where passed_at < {{ oldest }}
 {%- endmacro %}
 
 {#- Whether `relation` is a published mart (its builds are logged). -#}
