@@ -30,7 +30,7 @@
         model varchar, invocation_id varchar, scope_key varchar, replace_from date
     );
     create table if not exists {{ cg_publish_log_schema() }}.passed_tests (
-        test_id varchar, passed_at timestamp with time zone
+        test_id varchar, passed_at timestamp with time zone, read_whole boolean
     )
 {%- endmacro %}
 
