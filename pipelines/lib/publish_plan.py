@@ -10,7 +10,8 @@ earlier snapshot of it, a full build since, other columns, another e-mail key, a
 Once a week the snapshot starts from a new file instead, every table copied whole.
 
 Every kept or changed table is then counted against the warehouse's: a table that does not match (something
-changed the mart without going through dbt's log) is copied whole, so the snapshot never differs from the marts.
+changed the mart without going through dbt's log) is copied whole. A change outside dbt that keeps the count (an
+update by hand) reaches the snapshot at the next weekly new file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ STATE_TABLE = "common_ground.published_tables"
 
 COPY, REPLAY, KEEP = "copied", "replayed", "kept"
 #: The snapshot is written into a new file, every table copied whole, at least this often, whatever the log says:
-#: the file sheds the space deleted rows leave (it grew 1-2% a night in a trial at scale M), and anything the log
+#: the file sheds the space deleted rows leave (it grew up to 2% a night in a trial at scale M), and anything the log
 #: missed is put right.
 COPY_WHOLE_EVERY = timedelta(days=7)
 
