@@ -82,7 +82,7 @@ def publish_duckdb(
         if afresh is None:
             shutil.copyfile(analytics_path, staging)
         publication = _write_marts(Path(warehouse_path), staging, email_key, {} if afresh else published, now)
-        if afresh and published:
+        if afresh:
             publication.methods.update((table, f"{publish_plan.COPY}: {afresh}") for table in publication.methods)
         if analytics_path.exists() and keep_snapshots > 0:
             _keep_previous(analytics_path, keep_snapshots)

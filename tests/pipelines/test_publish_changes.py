@@ -31,7 +31,7 @@ def published_once(tmp_path):
     warehouse, analytics = Warehouse(tmp_path / "warehouse.duckdb"), tmp_path / "analytics.duckdb"
     warehouse.build("full", FIRST_BUILD)
     first = publish_duckdb(warehouse.path, analytics)
-    assert first.methods["pipeline_daily"].startswith("copied: not in the previous snapshot")
+    assert first.methods["pipeline_daily"] == "copied: no previous snapshot to start from"
     return warehouse, analytics
 
 
