@@ -140,6 +140,9 @@ def test_the_snapshot_starts_from_a_new_file_once_a_week_whatever_the_log_says(p
 
     assert publish_duckdb(warehouse.path, analytics).methods["pipeline_daily"] == \
         "copied: a new file: the oldest whole copy in the previous snapshot is 7 days old"
+    with duckdb.connect(str(analytics), read_only=True) as connection:
+        assert connection.execute("select method from common_ground.published_tables").fetchall() == [
+            ("copied: a new file: the oldest whole copy in the previous snapshot is 7 days old",)]
     warehouse.build("scoped", ["delete from marts.pipeline_daily where opportunity_id = 'o2'"], scopes=("o2",))
     assert publish_duckdb(warehouse.path, analytics).methods["pipeline_daily"].startswith("replayed")
     assert published_rows(analytics) == warehouse.rows()
