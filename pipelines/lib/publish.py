@@ -111,16 +111,18 @@ def _write_marts(warehouse_path: Path, target: Path, email_key: str | None,
             connection.create_function("cg_email_hash", email_hasher(email_key), [VARCHAR], VARCHAR)
         builds, key_check = publish_plan.read_builds(connection, "warehouse"), _email_key_check(email_key)
         connection.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
+        columns = {name: _columns(connection, "warehouse", name) for name in tables}
         steps = {name: publish_plan.Step(publish_plan.COPY, afresh) if afresh else publish_plan.plan(
                      builds.get(name, []), published.get(name), key_check,
-                     _columns(connection, "warehouse", name) == _columns(connection, None, name))
+                     columns[name] == _columns(connection, None, name))
                  for name in tables}
         _drop_tables_copied_whole(connection, steps)
         rows, methods, state = {}, {}, []
         for name, step in steps.items():
-            rows[name], methods[name] = _publish_table(connection, name, step, email_key is not None)
+            rows[name], done = _publish_table(connection, name, columns[name], step, email_key is not None)
+            methods[name] = f"{done.method}: {done.reason}"
             latest = builds[name][-1] if name in builds else None
-            copied_at = now if methods[name].startswith(publish_plan.COPY) else published[name].copied_at
+            copied_at = now if done.method == publish_plan.COPY else published[name].copied_at
             state.append((name, latest.invocation_id if latest else None, latest.built_at if latest else None,
                           key_check, methods[name], rows[name], copied_at, now))
         _record_state(connection, state)
@@ -142,13 +144,14 @@ def _drop_tables_copied_whole(connection: duckdb.DuckDBPyConnection, steps: dict
     connection.execute("checkpoint")
 
 
-def _publish_table(connection: duckdb.DuckDBPyConnection, name: str, step: publish_plan.Step,
-                   hash_emails: bool) -> tuple[int, str]:
-    """Bring table `name` of the snapshot to the warehouse's rows as `step` says; returns its rows and how."""
+def _publish_table(connection: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]],
+                   step: publish_plan.Step, hash_emails: bool) -> tuple[int, publish_plan.Step]:
+    """Bring table `name` (whose warehouse `columns` are names and types) of the snapshot to the warehouse's rows
+    as `step` says; returns its rows and the step taken (a whole copy when the count did not match)."""
     published, source = f'{PUBLISHED_SCHEMA}."{name}"', f'warehouse.{PUBLISHED_SCHEMA}."{name}"'
     select = ", ".join(
         f'cg_email_hash("{column}") as "{column}"' if hash_emails and data_type == "VARCHAR" and EMAIL_COLUMN.search(
-            column) else f'"{column}"' for column, data_type in _columns(connection, "warehouse", name))
+            column) else f'"{column}"' for column, data_type in columns)
     if step.method == publish_plan.REPLAY:
         condition, parameters = publish_plan.replay_scope(step, "warehouse", name)
         connection.execute(f"delete from {published} where {condition}", parameters)
@@ -157,11 +160,11 @@ def _publish_table(connection: duckdb.DuckDBPyConnection, name: str, step: publi
         expected, held = (connection.execute(f"select count(*) from {table}").fetchone()[0]
                           for table in (source, published))
         if expected == held:
-            return held, f"{step.method}: {step.reason}"
+            return held, step
         step = publish_plan.Step(publish_plan.COPY, f"{step.method} gave {held:,} rows, the warehouse has "
                                                     f"{expected:,}: copied whole instead")
     connection.execute(f"create or replace table {published} as select {select} from {source}")
-    return connection.execute(f"select count(*) from {published}").fetchone()[0], f"{step.method}: {step.reason}"
+    return connection.execute(f"select count(*) from {published}").fetchone()[0], step
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, database: str | None, table: str) -> list[tuple[str, str]]:
