@@ -16,13 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.publish import publish_duckdb
-from tests.support.publish_log import FIRST_BUILD, Warehouse
-
-
-def published_rows(analytics, table: str = "pipeline_daily") -> list[tuple]:
-    with duckdb.connect(str(analytics), read_only=True) as connection:
-        return sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
-
+from tests.support.publish_log import FIRST_BUILD, Warehouse, mart_rows
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ def test_a_scoped_build_is_published_by_replacing_its_partitions_and_window(publ
     publication = publish_duckdb(warehouse.path, analytics)
 
     assert publication.methods["pipeline_daily"].startswith("replayed")
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()
     assert publication.rows["pipeline_daily"] == len(warehouse.rows()) == 4 * 31  # o3 gone, the others to Oct 31
     with duckdb.connect(str(analytics), read_only=True) as connection:
         assert connection.execute("select table_name, invocation_id, method like 'replayed%' "
@@ -66,7 +60,7 @@ def test_builds_of_nights_that_were_not_published_are_replayed_together(publishe
     publication = publish_duckdb(warehouse.path, analytics)
 
     assert publication.methods["pipeline_daily"] == "replayed: 2 incremental build(s) since the previous snapshot"
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()
 
 
 def test_a_table_not_rebuilt_is_kept_and_a_full_build_is_copied(published_once):
@@ -78,7 +72,7 @@ def test_a_table_not_rebuilt_is_kept_and_a_full_build_is_copied(published_once):
     publication = publish_duckdb(warehouse.path, analytics)
 
     assert publication.methods["pipeline_daily"] == "copied: rebuilt whole since the previous snapshot"
-    assert published_rows(analytics) == warehouse.rows() == [("o9", date(2026, 11, 1), 1, None)]
+    assert mart_rows(analytics) == warehouse.rows() == [("o9", date(2026, 11, 1), 1, None)]
 
 
 def test_a_change_the_log_does_not_name_is_caught_by_the_count_and_copied(published_once):
@@ -90,7 +84,7 @@ def test_a_change_the_log_does_not_name_is_caught_by_the_count_and_copied(publis
 
     assert publication.methods["pipeline_daily"] == \
         "copied: replayed gave 120 rows, the warehouse has 90: copied whole instead"
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()
 
 
 def test_new_columns_and_tables_are_copied_and_dropped_tables_leave(published_once):
@@ -100,7 +94,7 @@ def test_new_columns_and_tables_are_copied_and_dropped_tables_leave(published_on
     publication = publish_duckdb(warehouse.path, analytics)
     assert publication.methods == {"accounts": "copied: not in the previous snapshot",
                                    "pipeline_daily": "copied: its columns changed"}
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()
 
     with warehouse.connect() as connection:
         connection.execute("drop table marts.accounts")
@@ -119,7 +113,7 @@ def test_replayed_rows_are_hashed_and_a_new_key_copies_everything(tmp_path):
 
     assert publish_duckdb(warehouse.path, analytics, email_key="first-key").methods["pipeline_daily"].startswith(
         "replayed")
-    hashed = {email for _, _, _, email in published_rows(analytics)}
+    hashed = {email for _, _, _, email in mart_rows(analytics)}
     assert hashed == {hmac.new(b"first-key", email.encode(), hashlib.sha256).hexdigest()
                       for email in ["changed@example.com", *(f"deal{deal}@example.com" for deal in range(2, 6))]}
 
@@ -145,11 +139,11 @@ def test_the_snapshot_starts_from_a_new_file_once_a_week_whatever_the_log_says(p
             ("copied: a new file: the oldest whole copy in the previous snapshot is 7 days old",)]
     warehouse.build("scoped", ["delete from marts.pipeline_daily where opportunity_id = 'o2'"], scopes=("o2",))
     assert publish_duckdb(warehouse.path, analytics).methods["pipeline_daily"].startswith("replayed")
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()
 
 
 def test_a_previous_snapshot_duckdb_cannot_open_is_replaced_by_a_new_file(published_once):
     warehouse, analytics = published_once
     analytics.write_bytes(b"not a database")
     assert publish_duckdb(warehouse.path, analytics).methods["pipeline_daily"].startswith("copied")
-    assert published_rows(analytics) == warehouse.rows()
+    assert mart_rows(analytics) == warehouse.rows()

@@ -50,8 +50,13 @@ class Warehouse:
                 connection.execute(statement)
 
     def rows(self, table: str = "pipeline_daily") -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as connection:
-            return sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
+        return mart_rows(self.path, table)
+
+
+def mart_rows(database, table: str = "pipeline_daily") -> list[tuple]:
+    """Every row of ``marts.<table>`` in the DuckDB file `database` (a warehouse or a snapshot), sorted."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
 
 
 #: The first (full) build: five deals, o1..o5, thirty days each from 2026-10-01, an owner e-mail per deal.
