@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 
 NIGHT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+#: The log dbt creates (dbt_project/macros/incremental/publish_log.sql; test_incremental.py checks they agree).
 LOG_DDL = [
     "create schema if not exists publish_log",
     "create table if not exists publish_log.mart_builds (model varchar, invocation_id varchar, "

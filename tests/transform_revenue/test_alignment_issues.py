@@ -107,7 +107,17 @@ def nights(tmp_path_factory):
             company_record("A3", "salesforce", "001C3", domain="gamma.com", rule="domain"),
         ])
     run_dbt(warehouse, folder, ["build", "--select", "alignment_issues"])
-    return {"first": first, "second": issues(warehouse), "warehouse": warehouse}
+    return {"first": first, "second": issues(warehouse), "written": issues_written_by_last_build(warehouse),
+            "warehouse": warehouse}
+
+
+def issues_written_by_last_build(warehouse) -> set[str]:
+    """The issue ids the last build of alignment_issues replaced, added or removed (its publish log)."""
+    return {key for (key,) in query(warehouse, """
+        select scope_key from publish_log.mart_build_scopes
+        where model = 'alignment_issues' and invocation_id = (
+            select invocation_id from publish_log.mart_builds where model = 'alignment_issues'
+            order by built_at desc limit 1)""")}
 
 
 def test_every_rule_fires(nights):
@@ -149,6 +159,28 @@ def test_issues_keep_their_first_detection_and_resolved_ones_disappear(nights):
     new = set(second) - set(first)
     assert new == {("A3", "duplicate_record", "001C3", None)}
     assert second[("A3", "duplicate_record", "001C3", None)][2] > max(value[2] for value in first.values())
+
+
+def test_a_night_writes_only_the_issues_that_are_new_changed_or_gone(nights):
+    first = {issue_id: (severity, detail) for issue_id, severity, _, detail in nights["first"].values()}
+    second = {issue_id: (severity, detail) for issue_id, severity, _, detail in nights["second"].values()}
+    differing = {issue for issue in first.keys() | second.keys() if first.get(issue) != second.get(issue)}
+    assert len(differing) < len(first.keys() | second.keys())  # the night left some issues as they were
+    assert nights["written"] == differing
+
+
+def test_a_column_the_model_no_longer_returns_is_dropped(nights, tmp_path):
+    """A warehouse built when alignment_issues still had last_detected_at: the next night drops the column, as a
+    full build would, and keeps every issue and its first detection."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(nights["warehouse"], copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("alter table marts.alignment_issues add column last_detected_at timestamp")
+    run_dbt(copy, tmp_path, ["run", "--select", "alignment_issues"])
+    columns = [name for (name,) in query(copy, "select column_name from information_schema.columns "
+                                               "where table_name = 'alignment_issues'")]
+    assert "last_detected_at" not in columns
+    assert issues(copy) == nights["second"]
 
 
 def test_full_refresh_starts_the_detection_history_over(nights, tmp_path):

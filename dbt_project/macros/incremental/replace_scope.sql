@@ -10,7 +10,8 @@
     on every row) and every target row with cg_window_column >= cg_replace_from is deleted too: the trailing
     lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
     A column the query returns that the target lacks (a model that gained one) is added to the target first,
-    null in the rows this run does not replace. Plain DDL, DELETE and INSERT: the same on DuckDB and PostgreSQL.
+    null in the rows this run does not replace; a column the target has that the query no longer returns (a
+    model that lost one) is dropped, as a full build would. Plain DDL, DELETE and INSERT: the same on DuckDB and PostgreSQL.
     A published mart logs what it replaces first (macros/incremental/publish_log.sql).
 -#}
 {% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
@@ -22,18 +23,26 @@
         {{ exceptions.raise_compiler_error('cg_replace_scope: model ' ~ this ~ ' has no config cg_scope_key') }}
     {%- endif -%}
     {%- set target_names = arg_dict['dest_columns'] | map(attribute='name') | map('lower') | list -%}
-    {%- set added = [] -%}
-    {%- for column in adapter.get_columns_in_relation(source) -%}
+    {%- set source_columns = adapter.get_columns_in_relation(source) -%}
+    {%- set source_names = source_columns | map(attribute='name') | map('lower') | list -%}
+    {%- set added, kept, dropped = [], [], [] -%}
+    {%- for column in source_columns -%}
         {%- if column.name | lower not in target_names and column.name | lower not in ['cg_scope_key', 'cg_replace_from'] -%}
             {%- do added.append(column) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set columns = get_quoted_csv((arg_dict['dest_columns'] + added) | map(attribute='name')) -%}
+    {%- for column in arg_dict['dest_columns'] -%}
+        {%- do (kept if column.name | lower in source_names else dropped).append(column) -%}
+    {%- endfor -%}
+    {%- set columns = get_quoted_csv((kept + added) | map(attribute='name')) -%}
     {% if cg_is_published(target) -%}
     {{ cg_log_build_scopes(target, source, key, window_column) }};
     {% endif -%}
     {% for column in added -%}
     alter table {{ target }} add column {{ adapter.quote(column.name) }} {{ column.data_type }};
+    {% endfor -%}
+    {% for column in dropped -%}
+    alter table {{ target }} drop column {{ adapter.quote(column.name) }};
     {% endfor -%}
     delete from {{ target }}
     where {{ key }} in (select cg_scope_key from {{ source }} where cg_scope_key is not null);

@@ -1,10 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='issue_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        post_hook=["delete from {{ this }} where last_detected_at < {{ cg_run_started_at() }}"],
+        incremental_strategy='cg_replace_scope',
+        cg_scope_key='issue_id',
     )
 }}
 {#-
@@ -37,10 +35,12 @@
     issue_id: a hash of the issue type and the SOURCE record ids involved (these never change), so an issue
     keeps its id from one night to the next even when identity resolution renumbers the account or person.
 
-    Incremental (delete+insert on issue_id): first_detected_at is kept from the previous night's row,
-    last_detected_at is this run's start; the post-hook then deletes every row this run did not detect
-    again, so an issue that disappeared is closed by removal, and if it comes back it is a new detection.
-    A --full-refresh forgets the detection history (every first_detected_at becomes the run's start).
+    Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql): every run detects all issues
+    and writes only the ones whose row differs from the stored one: a new issue (first_detected_at is this run's
+    start), a changed one (its detail, severity or entity moved; it keeps its first_detected_at), and one no
+    longer detected, which is removed (a tombstone row), so that if it comes back it is a new detection. The
+    rest of the table is not touched. A --full-refresh forgets the detection history (every first_detected_at
+    becomes the run's start).
 -#}
 
 with accounts as (
@@ -464,22 +464,27 @@ identified as (
     from current_issues
 )
 
+{%- if is_incremental() %}
+{%- set columns = 'issue_id, entity_type, entity_id, issue_type, severity, detail, salesforce_record_id, '
+                  ~ 'hubspot_record_id' %}
+,
+
+{#- issues new, changed or no longer detected: the only rows this run writes #}
+changed as (
+    {{ cg_changed_keys('identified', 'issue_id', columns) }}
+)
+
+{#- an issue no longer detected is named by a tombstone row (all data columns null) #}
 select
-    identified.issue_id,
-    identified.entity_type,
-    identified.entity_id,
-    identified.issue_type,
-    identified.severity,
-    identified.detail,
-    identified.salesforce_record_id,
-    identified.hubspot_record_id,
-    {% if is_incremental() -%}
-    coalesce(previous.first_detected_at, {{ cg_run_started_at() }})
-    {%- else -%}
-    {{ cg_run_started_at() }}
-    {%- endif %} as first_detected_at,
-    {{ cg_run_started_at() }} as last_detected_at
-from identified
-{% if is_incremental() -%}
+    identified.*,
+    case when identified.issue_id is not null
+        then coalesce(previous.first_detected_at, {{ cg_run_started_at() }}) end as first_detected_at,
+    changed.issue_id as cg_scope_key
+from changed
+left join identified on identified.issue_id = changed.issue_id
 left join {{ this }} as previous on previous.issue_id = identified.issue_id
+{%- else %}
+
+select identified.*, {{ cg_run_started_at() }} as first_detected_at
+from identified
 {%- endif %}
