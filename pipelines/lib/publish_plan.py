@@ -67,10 +67,7 @@ class Step:
 
 def read_builds(connection: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[Build]]:
     """The logged builds of every mart of the attached warehouse `database`, oldest first ({} without a log)."""
-    exists = connection.execute(
-        "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? "
-        "and table_name = 'mart_builds'", [database, LOG_SCHEMA]).fetchone()[0]
-    if not exists:
+    if not _has_table(connection, LOG_SCHEMA, "mart_builds", database):
         return {}
     builds: dict[str, list[Build]] = {}
     for model, *fields in connection.execute(
@@ -84,16 +81,20 @@ def read_published(snapshot: Path) -> dict[str, PublishedTable]:
     """What the snapshot file records of its tables ({} for no file, one DuckDB cannot open, or an older snapshot)."""
     try:
         with duckdb.connect(str(snapshot), read_only=True) as connection:
-            exists = connection.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'common_ground' "
-                "and table_name = 'published_tables'").fetchone()[0]
-            if not exists:
+            if not _has_table(connection, *STATE_TABLE.split(".")):
                 return {}
             return {name: PublishedTable(*fields) for name, *fields in connection.execute(
                 f"select table_name, invocation_id, built_at, email_key_check, copied_at from {STATE_TABLE}"
             ).fetchall()}
     except duckdb.Error:
         return {}
+
+
+def _has_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None) -> bool:
+    """Whether `schema.table` exists (in the attached `database`, when given)."""
+    return connection.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
+                              "and database_name = coalesce(?, database_name)", [schema, table, database]
+                              ).fetchone()[0] > 0
 
 
 def start_afresh(published: dict[str, PublishedTable], now: datetime) -> str | None:
