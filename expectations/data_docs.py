@@ -1,9 +1,9 @@
 """great-expectations Data Docs for one night: every suite's validation result, as static HTML.
 
-Each suite runs in its own ephemeral GX context, and such a context builds Data Docs only from the
-results it holds. So every check saves its result as JSON (``results/<run id>/<suite>.json``), and
-the site is rebuilt from all of the night's JSON files in one ephemeral context with a filesystem
-Data Docs site: ``<folder>/index.html`` lists every suite's result of the newest night.
+Suites run in an ephemeral GX context without being saved in it (``expectations/runner.py``), and a context
+builds Data Docs only from the results it holds. So every check saves its result as JSON
+(``results/<run id>/<suite>.json``), and the site is rebuilt from all of the night's JSON files in one ephemeral
+context with a filesystem Data Docs site: ``<folder>/index.html`` lists every suite's result of the newest night.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The runner: what a failure reports, and the GX work it leaves out."""
 
+import gc
+
 import great_expectations as gx
 import pandas as pd
 from great_expectations.execution_engine import pandas_execution_engine
@@ -62,3 +64,24 @@ def test_only_failed_expectations_are_asked_for_their_rows():
     assert sorted(failure.unexpected_keys) == sorted(f"p{number}" for number in range(0, 50, 5))
     assert [r["result"].keys() & {"partial_unexpected_index_list", "partial_unexpected_counts",
                                   "unexpected_index_query"} for r in outcome.result["results"]] == [set(), set()]
+
+
+def test_one_context_serves_every_validation(monkeypatch):
+    # A context, its data source and asset cost about as much as validating a small table: they are made once.
+    validate(_people(20, missing_every=7), "people", lambda: _not_null("id"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a new GX context for one validation")
+
+    monkeypatch.setattr(gx, "get_context", refuse)
+    first = validate(_people(40, missing_every=4), "people", lambda: _not_null("email"), key_columns=["id"])
+    second = validate(_people(30, missing_every=10), "contacts", lambda: _not_null("email"), key_columns=["id"])
+    assert [first.failed[0].unexpected_count, second.failed[0].unexpected_count] == [10, 3]
+    assert (first.result["suite_name"], second.result["suite_name"]) == ("people", "contacts")
+
+
+def test_the_shared_context_keeps_no_frame_after_a_validation():
+    rows = 4321  # a length no other frame of the test session has
+    validate(_people(rows, missing_every=7), "people", lambda: _not_null("id"))
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) == rows]
