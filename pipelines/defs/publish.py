@@ -1,5 +1,7 @@
 """The BI snapshot: the marts, published only after every blocking check passed."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import dagster as dg
 
 from pipelines.defs.quality.gate import raw_tables_behind_the_marts
@@ -29,18 +31,23 @@ def published_snapshot(
     so a failed check leaves the previous snapshot in place. The metadata carries the night's quality
     report (checks run, passed, failed, with failing rows) and the path of its great-expectations Data Docs.
     """
-    published = warehouse.publish_marts()
-    context.log.info(f"published {len(published.rows)} marts to {warehouse.published_location}")
-    for table, method in published.methods.items():
-        context.log.debug(f"{table}: {method}")
-    return dg.MaterializeResult(
-        metadata={
-            "location": dg.MetadataValue.text(warehouse.published_location),
-            "tables": dg.MetadataValue.json(published.rows),
-            "how": dg.MetadataValue.json(published.methods),
-            **report_metadata(context.instance, context.run.run_id, quality.report_path, context.log),
-        }
-    )
+    # The report (mostly Python: GX's Data Docs) is built while DuckDB writes the snapshot, which leaves the
+    # interpreter free: about 1 s of the step at scale M.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-report") as background:
+        report = background.submit(report_metadata, context.instance, context.run.run_id, quality.report_path,
+                                   context.log)
+        published = warehouse.publish_marts()
+        context.log.info(f"published {len(published.rows)} marts to {warehouse.published_location}")
+        for table, method in published.methods.items():
+            context.log.debug(f"{table}: {method}")
+        return dg.MaterializeResult(
+            metadata={
+                "location": dg.MetadataValue.text(warehouse.published_location),
+                "tables": dg.MetadataValue.json(published.rows),
+                "how": dg.MetadataValue.json(published.methods),
+                **report.result(),
+            }
+        )
 
 
 @dg.definitions
