@@ -11,7 +11,8 @@
     lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
     A column the query returns that the target lacks (a model that gained one) is added to the target first,
     null in the rows this run does not replace; a column the target has that the query no longer returns (a
-    model that lost one) is dropped, as a full build would. Plain DDL, DELETE and INSERT: the same on DuckDB and PostgreSQL.
+    model that lost one) is dropped, as a full build would. Plain DDL, DELETE and INSERT: the same on DuckDB and
+    PostgreSQL.
     A published mart logs what it replaces first (macros/incremental/publish_log.sql).
 -#}
 {% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
