@@ -64,17 +64,21 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._initialized_dbs.add(shard)
         self._engines[key] = engine
         while len(self._engines) > OPEN_DATABASES:
-            _, oldest = self._engines.popitem(last=False)
-            oldest.dispose()
+            _close(*self._engines.popitem(last=False))
         return engine
 
     def dispose(self) -> None:
         """Close every open connection, then Dagster's own clean-up (its file watcher)."""
         with self._db_lock:
             while self._engines:
-                _, engine = self._engines.popitem()
-                engine.dispose()
+                _close(*self._engines.popitem())
         super().dispose()
+
+
+def _close(key: tuple[int, str], engine: sa.Engine) -> None:
+    """Close the engine's connections; an engine a forked process inherited is only forgotten (SQLite's connections
+    must not be closed across a fork: the parent still uses them)."""
+    engine.dispose(close=key[0] == os.getpid())
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):

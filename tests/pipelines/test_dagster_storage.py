@@ -98,3 +98,16 @@ def test_another_process_loads_the_dagster_home(dagster_home):
                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "event_log_storage: PooledSqliteEventLogStorage" in result.stdout, result.stdout
+
+
+def test_a_forked_process_leaves_its_parents_connections_open(tmp_path, monkeypatch):
+    storage = PooledSqliteEventLogStorage(str(tmp_path / "runs"))
+    opened = []
+    with storage.run_connection("run_a") as connection:
+        opened.append(connection.connection.dbapi_connection)
+    parent = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # as in a forked child
+    storage.dispose()
+    assert opened[0].execute("select 1").fetchone() == (1,)  # the parent's connection is still usable
+    monkeypatch.undo()
+    storage.dispose()
