@@ -128,8 +128,8 @@ def _frames():
     """The batch definition every frame is validated through: a whole pandas DataFrame, in an ephemeral context.
 
     Made once per process: a context, its data source and asset cost about as much as validating a small table, and
-    a night validates some 135 (at scale S a night's checks went from 5.7 s to 4.3 s). Suites are not saved in it either:
-    `Batch.validate` runs them as given, without the suite and validation-definition stores.
+    a night validates some 135 (at scale S a night's checks went from 5.7 s to 4.3 s). Suites are not saved in it
+    either: `Batch.validate` runs them as given, without the suite and validation-definition stores.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
