@@ -14,6 +14,8 @@
         again (the replicas are made again from the new raw tables, so every copy sees the same 1% change),
         then time the incremental `dbt build` and the ratio incremental / full. The marts are published after
         each build, as the nightly job does, and timed too: the second publish takes only what dbt rebuilt.
+        Last, one more build with nothing changed: the floor of an incremental build (finding that nothing
+        changed, the models rebuilt whole, the tests, dbt's own cost per node), which no change set goes below.
 
 Per build: wall and CPU seconds and the slowest models and tests (dbt's run_results.json).
 
@@ -197,11 +199,16 @@ class BuildTiming:
 def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> BuildTiming:
     """One `dbt build` of the CRM marts (or of the whole project) against `warehouse`. CPU time is the robust
     number on a shared machine: wall time grows with other load. dbt's memory is sampled while it runs (its
-    ``ru_maxrss`` would start at this process's, which holds the replicas' counts and the sandbox client)."""
+    ``ru_maxrss`` would start at this process's, which holds the replicas' counts and the sandbox client).
+
+    The project is parsed first, untimed, into the build's target folder: the nightly job's builds start from the
+    parse made when its definitions load (pipelines/local.py, prepare_dbt_manifest), so they only check it."""
     from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
            "DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+    subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--target-path", str(work / "target"), "--log-path",
+                    str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, check=True)
     started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     selection = [] if everything else [
         "--select", *(f"+{mart}" for mart in CRM_MARTS), "--indirect-selection", "cautious"]
@@ -262,9 +269,13 @@ def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
         sync_crm(sandbox.url)
     if args.factor > 1:
         replace_raw(loaded, warehouse, args.factor)
+    if args.keep:
+        shutil.copy(warehouse, work / "synced_before_incremental.duckdb")
     timings["incremental"] = time_dbt_build(warehouse, work / "incremental", args.all)
     timings["incremental_slowest"] = slowest_nodes(work / "incremental")
     timings["publish_incremental"] = time_publish(warehouse, work / "analytics.duckdb")
+    timings["unchanged"] = time_dbt_build(warehouse, work / "unchanged", args.all)
+    timings["unchanged_slowest"] = slowest_nodes(work / "unchanged")
     return {"raw_rows": counts, "advanced": advanced.get("changes", advanced), "timings": timings,
             "mart_rows": _mart_rows(warehouse)}
 
@@ -282,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --scale: after the full build, advance the sandbox a day, sync and time the "
                              "incremental build")
     parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (with --incremental: raw_before.duckdb and built_before.duckdb, "
-                             "the warehouse before the full build and after it) and print its path")
+                        help="keep the work folder (with --incremental: raw_before.duckdb, built_before.duckdb and "
+                             "synced_before_incremental.duckdb, the warehouse before the full build, after it and "
+                             "after the next day's sync) and print its path")
     parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
     parser.add_argument("--memory-limit", help="DuckDB's memory limit for dbt (WAREHOUSE_DUCKDB_MEMORY_LIMIT), e.g. "
                                                "2GB; the result file's name says it")
@@ -305,13 +317,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.incremental:
             label = f"sandbox_{args.scale}" + (f"_x{args.factor}" if args.factor > 1 else "") + "_incremental"
             night = _incremental_night(args, work)
-            full, incremental = night["timings"]["full"], night["timings"]["incremental"]
+            full, incremental, unchanged = (night["timings"][build] for build in ("full", "incremental", "unchanged"))
             result = {"label": label, "selection": selection, **common, "change_rate": args.change_rate,
                       **full.fields("dbt_build"), **incremental.fields("incremental_build"),
                       "incremental_share_of_full": round(incremental.seconds / full.seconds, 3),
                       "incremental_cpu_share_of_full": round(incremental.cpu_seconds / full.cpu_seconds, 3),
+                      **unchanged.fields("unchanged_build"),
+                      "unchanged_share_of_full": round(unchanged.seconds / full.seconds, 3),
                       "full_slowest": night["timings"]["full_slowest"],
                       "incremental_slowest": night["timings"]["incremental_slowest"],
+                      "unchanged_slowest": night["timings"]["unchanged_slowest"],
                       "publish_after_full": night["timings"]["publish_full"],
                       "publish_after_incremental": night["timings"]["publish_incremental"],
                       "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}

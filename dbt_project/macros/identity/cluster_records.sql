@@ -24,9 +24,11 @@
     stored cluster), so the components of the scope are the components of the whole graph there, and every
     other stored row stays right as it is. This needs node_id kept per record from build to build (cluster_id
     is the smallest node_id of a cluster); a table without the links state, or lacking a column of `records`,
-    is clustered whole.
+    is clustered whole. With `written_at`, a column of `records` saying when its row was last written, the records
+    changed since the last build are those written since the newest stored `written_at` (the rows carry it);
+    without it, every column of every record is compared with the stored row.
 -#}
-{% macro cg_cluster_records(records, links, id_prefix, links_state=none) -%}
+{% macro cg_cluster_records(records, links, id_prefix, links_state=none, written_at=none) -%}
 {#- the oldest member first (ties: source system, id); a record's strongest link first (ties: rule, other record) -#}
 {%- set member_order = ["coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", 'source_system', 'source_record_id'] -%}
 {%- set strongest_order = ['-1 * match_confidence', 'match_rule', 'other_record_key'] -%}
@@ -40,6 +42,7 @@
     {%- set record_columns = adapter.get_columns_in_relation(records) | map(attribute='name') | map('lower') | list -%}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- set whole = saved_links is none or (record_columns | reject('in', stored_columns) | list) -%}
+    {%- set stamped = written_at is not none and written_at in record_columns -%}
     {%- set quoted = [] -%}
     {%- for column in record_columns -%}{%- do quoted.append(adapter.quote(column)) -%}{%- endfor -%}
     {%- set compared = quoted | join(', ') -%}
@@ -47,10 +50,14 @@
 with
 {%- if incremental %}
 
-{# records new or changed since the last build (every column counts: the rows carry them all), and records gone -#}
+{# records new or changed since the last build (written since, or else any column differs: the rows carry them all),
+   and records gone -#}
 changed_records as (
     {%- if whole %}
     select record_key from {{ records }}
+    {%- elif stamped %}
+    select record_key from {{ records }}
+    where not coalesce({{ written_at }} <= (select max({{ written_at }}) from {{ this }}), false)
     {%- else %}
     select record_key from (
         select {{ compared }} from {{ records }}

@@ -13,10 +13,10 @@
     Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
     a touch's row depends on identity resolution (prospect and account ids move when records merge,
     whatever the touch's date), so every run resolves all touches and replaces the touches whose row
-    differs from the stored one (new, edited, re-resolved, gone), plus every touch of the trailing var
-    incremental_lookback_days days. Only the changed rows are written.
+    differs from the stored one (new, edited, re-resolved, gone). Only those rows are written. That is the
+    lookback with no fixed length: a touch restated on any day is rewritten, and an unchanged one in the
+    last var incremental_lookback_days days is not (rewriting them cost a sixth of the table every night).
 -#}
--- depends_on: {{ ref('int_reporting_dates') }}
 with touches as (
     select * from {{ ref('int_touchpoints_unioned') }}
 ),
@@ -103,15 +103,9 @@ touchpoint_rows as (
                   ~ 'channel, utm_source, utm_medium, utm_campaign, page_url, source_system, source_touchpoint_id' %}
 ,
 
-lookback as (
-    select {{ cg_incremental_window_start('as_of_date') }} as first_day from {{ ref('int_reporting_dates') }}
-),
-
-{#- touches whose row differs from the stored one (in either direction), and the trailing window #}
+{#- touches whose row differs from the stored one (in either direction) #}
 changed as (
     {{ cg_changed_keys('touchpoint_rows', 'touchpoint_id', columns) }}
-    union
-    select touchpoint_id from touchpoint_rows cross join lookback where occurred_date >= lookback.first_day
 )
 
 {#- a touch that is gone is named by a tombstone row (all data columns null) #}

@@ -10,11 +10,13 @@
     carries to another (source merge, lead conversion, HubSpot's synced Salesforce ids).
 
     Incremental (strategy cg_replace_scope), equal to a full build but for node_id (a handle for the
-    connected-components passes only: a record keeps its own, new records get the next numbers). A row
+    connected-components passes only: a record keeps its own, new records get the next numbers) and
+    unioned_at (when the row was last written: the start of that dbt run). A row
     depends on its own source record, its owner's name and, for a HubSpot contact, on the records
     that list it as merged; a run rebuilds the records loaded since the newest stored loaded_at, the
     HubSpot records a reloaded record lists or listed as merged, the records whose owner's name changed,
-    and removes records no longer in staging (a table from before loaded_at was stored is rebuilt whole).
+    and removes records no longer in staging (a table from before loaded_at or unioned_at was stored is
+    rebuilt whole). int_person_records_clustered takes the rows written since its own last build.
     After changing the seed channel_mapping, run --full-refresh.
 -#}
 with leads as (
@@ -39,7 +41,7 @@ hubspot_owners as (
 
 {%- if is_incremental() %}
 {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-{%- set stamped = 'loaded_at' in stored_columns and 'owner_id' in stored_columns %}
+{%- set stamped = 'loaded_at' in stored_columns and 'owner_id' in stored_columns and 'unioned_at' in stored_columns %}
 built as (
     select
         {{ 'max(loaded_at)' if stamped else 'cast(null as timestamp with time zone)' }} as loaded_at,
@@ -250,7 +252,8 @@ person_rows as (
         {{ email_domain('unioned.email') }} as email_domain,
         {{ is_personal_email_domain(email_domain('unioned.email')) }} as is_personal_email,
         {{ is_role_email('unioned.email') }} as is_role_email,
-        {{ normalize_person_name('unioned.first_name', 'unioned.last_name') }} as name_key
+        {{ normalize_person_name('unioned.first_name', 'unioned.last_name') }} as name_key,
+        {{ cg_run_started_at() }} as unioned_at
     from unioned
 )
 {%- if is_incremental() %}
