@@ -68,8 +68,7 @@
     whole, or last did a week ago or more, or a build since its last pass was not incremental. -#}
 {% macro cg_reads_whole_table(test_id, model_name) -%}
     (
-        {{ cg_last_pass(test_id, whole=true) }} is null
-        or {{ cg_last_pass(test_id, whole=true) }} < {{ cg_add_days(cg_run_started_at(), -7) }}
+        not coalesce({{ cg_last_pass(test_id, whole=true) }} >= {{ cg_add_days(cg_run_started_at(), -7) }}, false)
         or exists (select 1 from {{ cg_publish_log_schema() }}.mart_builds
                    where model = '{{ model_name }}' and kind <> 'scoped' and built_at > {{ cg_last_pass(test_id) }})
     )
