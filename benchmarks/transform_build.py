@@ -90,24 +90,28 @@ def _replica_expression(column: str, kind: str | None, copy: int) -> str:
 
 def replicate(source: Path, target: Path, factor: int) -> dict[str, int]:
     """Copy the CRM raw tables of `source` into `target` `factor` times; returns rows per table."""
-    counts = {}
     shutil.copyfile(source, target)
     with duckdb.connect(str(target)) as connection:
-        for table, kinds in REPLICATED.items():
-            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
-            connection.execute(f"create temp table original as select * from {table}")
-            for copy in range(1, factor):
-                select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
-                connection.execute(f"insert into {table} select {select} from original")
-            connection.execute("drop table original")
-            counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
+        return _replicate_in_place(connection, factor)
+
+
+def _replicate_in_place(connection: duckdb.DuckDBPyConnection, factor: int) -> dict[str, int]:
+    """Append `factor` - 1 copies of each CRM raw table to itself (see REPLICATED); returns rows per table."""
+    counts = {}
+    for table, kinds in REPLICATED.items():
+        columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+        connection.execute(f"create temp table original as select * from {table}")
+        for copy in range(1, factor):
+            select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
+            connection.execute(f"insert into {table} select {select} from original")
+        connection.execute("drop table original")
+        counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
     return counts
 
 
 def replace_raw(source: Path, target: Path, factor: int) -> dict[str, int]:
     """Replace every raw table of `target` (schemas raw*) with those of `source`, the CRM ones replicated
     `factor` times as `replicate` does; the transformed tables of `target` stay. Returns rows per table."""
-    counts = {}
     with duckdb.connect(str(target)) as connection:
         connection.execute(f"attach '{source}' as source_warehouse (read_only)")
         tables = connection.execute(
@@ -118,15 +122,7 @@ def replace_raw(source: Path, target: Path, factor: int) -> dict[str, int]:
             connection.execute(f'create or replace table "{schema}"."{table}" as '
                                f'select * from source_warehouse."{schema}"."{table}"')
         connection.execute("detach source_warehouse")
-        for table, kinds in REPLICATED.items():
-            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
-            connection.execute(f"create temp table original as select * from {table}")
-            for copy in range(1, factor):
-                select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
-                connection.execute(f"insert into {table} select {select} from original")
-            connection.execute("drop table original")
-            counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
-    return counts
+        return _replicate_in_place(connection, factor)
 
 
 def sync_crm(url: str) -> None:
