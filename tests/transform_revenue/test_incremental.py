@@ -201,8 +201,8 @@ def test_second_night_ran_incrementally(nights, model):
     if model in STATE_TABLES:
         selected = next((nights["folder"] / "target" / "compiled").rglob(f"{model}.sql")).read_text()
         assert STATE_TABLES[model] in selected, "built whole, not from the changes since the last build"
-    if model == "int_person_records_clustered":
-        assert "max(unioned_at)" in selected, "changed records found by comparing every column, not by unioned_at"
+        if model == "int_person_records_clustered":
+            assert "max(unioned_at)" in selected, "changed records found by comparing every column, not unioned_at"
 
 
 def test_the_second_night_is_published_from_the_partitions_dbt_logged(nights):
