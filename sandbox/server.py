@@ -39,8 +39,10 @@ def build_app(state: SandboxState) -> Starlette:
     from sandbox.apis import emulators
 
     apis = emulators(state)
+    for api in apis:
+        api.prepare()
     routes = [route for api in apis for route in api.routes()]
-    routes += _admin_routes(state)
+    routes += _admin_routes(state, apis)
     return Starlette(routes=routes, middleware=[Middleware(_FaultMiddleware, state=state, apis=apis)])
 
 
@@ -84,7 +86,7 @@ async def _dropped_mid_body(response: Response) -> Response:
     return StreamingResponse(half_then_fail(), status_code=response.status_code, headers=headers)
 
 
-def _admin_routes(state: SandboxState) -> list[Route]:
+def _admin_routes(state: SandboxState, apis: list) -> list[Route]:
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "clock": state.dataset.clock.isoformat()})
 
@@ -121,6 +123,8 @@ def _admin_routes(state: SandboxState) -> list[Route]:
         days = int(request.query_params.get("days", "1"))
         change_rate = float(request.query_params.get("change_rate", "0.01"))
         summary = advance_dataset(state.dataset, days=days, change_rate=change_rate)
+        for api in apis:
+            api.prepare()
         return JSONResponse({"clock": state.dataset.clock.isoformat(), "changes": summary})
 
     return [
@@ -143,8 +147,9 @@ def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> None:
     sock.bind((host, port))
     sock.listen(128)
     state.url = f"http://{host}:{sock.getsockname()[1]}"
+    app = build_app(state)
     print(f"sandbox listening on {state.url}", flush=True)
-    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -1,4 +1,6 @@
-"""The emulated APIs. Each emulator has a `name`, `path_prefixes`, `routes()` and `fault_response(rule)`."""
+"""The emulated APIs. Each emulator has a `name`, `path_prefixes`, `routes()`, `fault_response(rule)` and
+`prepare()`, which builds the views its endpoints read for the current data (the server calls it at start and
+after every time-travel advance)."""
 
 from __future__ import annotations
 

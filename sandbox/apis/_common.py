@@ -46,6 +46,10 @@ class DateIndex:
         high = len(dates) if until is None else bisect.bisect_right(dates, until)
         return [table[position] for position in positions[low:high]]
 
+    def prepare(self, table: list[dict]) -> None:
+        """Build the index of `table` now, rather than in the first ``rows`` call after the table changed."""
+        self._index(table)
+
     def _index(self, table: list[dict]) -> dict[Hashable, tuple[list[str], list[int]]]:
         signature = table_signature(table)
         if signature != self._signature:

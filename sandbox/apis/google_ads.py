@@ -138,9 +138,16 @@ class GoogleAdsEmulator:
         self.state = state
         self._issued: set[str] = set()
         self._answers: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._index = DateIndex(
-            lambda row: str(row.get("customer.id")), lambda row: row.get("segments.date") or ""
-        )
+        # One index per metric table: a shared one would be rebuilt whenever a query reads the other table.
+        self._indexes = {
+            table: DateIndex(lambda row: str(row.get("customer.id")), lambda row: row.get("segments.date") or "")
+            for table in set(METRIC_TABLE.values())
+        }
+
+    def prepare(self) -> None:
+        """Index the metric tables by customer and date now, not in the first query after the data changed."""
+        for table, index in self._indexes.items():
+            index.prepare(self._table(table))
 
     def routes(self) -> list[Route]:
         """Token, account discovery, search and searchStream."""
@@ -449,7 +456,7 @@ class GoogleAdsEmulator:
         table = self._table(METRIC_TABLE[resource])
         rows = [
             row
-            for row in self._index.rows(table, cid, since, until)
+            for row in self._indexes[METRIC_TABLE[resource]].rows(table, cid, since, until)
             if _int(row.get("metrics.impressions")) > 0
             and all(c.matches(row.get("segments.date")) for c in conditions)
         ]

@@ -171,6 +171,12 @@ class ObjectIndex:
         """Archived (soft-deleted) records, in id order."""
         return _id_ordered([r for r in self._records if r.get("archived")])
 
+    def prepare(self, sorted_by: tuple[str, ...] = ()) -> None:
+        """Build the live and archived views, and the views sorted by `sorted_by`, now rather than on first use."""
+        _ = self.live, self.archived  # cached properties: reading them builds them
+        for name in sorted_by:
+            self.sorted_by(name)
+
     def find(self, record_id: str, archived: bool) -> dict | None:
         """One record by id among the live (or the archived) records."""
         if not record_id.isdigit():

@@ -124,6 +124,10 @@ class LinkedInAdsEmulator:
         self._issued: set[str] = set()
         self._index = DateIndex(lambda row: (row.get("pivotValues") or [""])[0], _row_date)
 
+    def prepare(self) -> None:
+        """Index the ad_analytics rows by account and date now, not in the first query after the data changed."""
+        self._index.prepare(self._table("ad_analytics"))
+
     def routes(self) -> list[Route]:
         """Token refresh, adAnalytics, ad accounts, campaign groups and campaigns."""
         return [

@@ -173,6 +173,10 @@ class MetaAdsEmulator:
         self._run_ids = itertools.count(6023941178812)
         self._results: OrderedDict[tuple, list[dict]] = OrderedDict()
 
+    def prepare(self) -> None:
+        """Index the adset_insights rows by account and date now, not in the first query after the data changed."""
+        self._index.prepare(self._table("adset_insights"))
+
     def routes(self) -> list[Route]:
         """Token exchange, ad accounts, campaigns, ad sets, insights and report runs."""
         return [

@@ -83,6 +83,9 @@ class SalesforceEmulator:
         self._cursor_lock = threading.Lock()
         self._locator_ids = itertools.count(1)
 
+    def prepare(self) -> None:
+        """Nothing to build: queries read the tables as they are."""
+
     def routes(self) -> list[Route]:
         """Token, query, queryAll, next page, sobjects, describe and limits."""
         return [
