@@ -43,11 +43,9 @@ def prepare_dbt_manifest(environment: Mapping[str, str] | None = None) -> Path:
     only when the profile renders the same, warehouse path included; otherwise every night parses the whole
     project again (about 3 s).
     """
-    from dagster_dbt import DbtCliResource
+    from pipelines.defs.transform.project import dbt_cli, dbt_project
 
-    from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
-
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt = dbt_cli()
     with _environment(local_environment() if environment is None else environment):
         dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path

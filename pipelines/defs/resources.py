@@ -1,11 +1,10 @@
 """Resources of the code location, configured from the environment (see `.env.example`)."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.defs.alerts import alerts_from_environment
 from pipelines.defs.quality.settings import quality_from_environment
-from pipelines.defs.transform.project import DBT_EXECUTABLE, dbt_project
+from pipelines.defs.transform.project import dbt_cli
 from pipelines.lib.sources import (
     GoogleAdsResource,
     HubSpotResource,
@@ -27,7 +26,7 @@ def defs() -> dg.Definitions:
             "warehouse": warehouse_from_environment(),
             "quality": quality_from_environment(),
             "alerts": alerts_from_environment(),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": dbt_cli(),
             "salesforce": SalesforceResource.from_environment(),
             "hubspot": HubSpotResource.from_environment(),
             "google_ads": GoogleAdsResource.from_environment(),
