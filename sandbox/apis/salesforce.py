@@ -12,6 +12,7 @@ import itertools
 import secrets
 import threading
 import time
+from bisect import bisect_left, bisect_right
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,9 @@ from sandbox.faults import FaultRule
 API_PREFIX = "/services/data/v{version:str}"
 DEFAULT_BATCH = 2000
 MAX_OPEN_CURSORS = 200
+#: The field a range condition narrows a query by, through an index instead of a scan of the whole table, as
+#: Salesforce indexes SystemModstamp (and not LastModifiedDate: hence the advice to filter on SystemModstamp).
+INDEXED_FIELD = "SystemModstamp"
 DAILY_LIMIT = 100_000
 KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
@@ -82,9 +86,12 @@ class SalesforceEmulator:
         self._cursors: dict[str, tuple[list[dict], list[str], str, int]] = {}
         self._cursor_lock = threading.Lock()
         self._locator_ids = itertools.count(1)
+        self._indexes: dict[str, tuple[tuple, tuple[list[str], list[int]]]] = {}
 
     def prepare(self) -> None:
-        """Nothing to build: queries read the tables as they are."""
+        """Index every object by SystemModstamp now, not in the first query after the data changed."""
+        for object_name in KEY_PREFIXES:
+            self._index(object_name)
 
     def routes(self) -> list[Route]:
         """Token, query, queryAll, next page, sobjects, describe and limits."""
@@ -209,13 +216,44 @@ class SalesforceEmulator:
                 raise SoqlError("INVALID_FIELD", f"\n{field}\n^\nERROR at Row:1:Column:8\n"
                                 f"No such column '{field}' on entity '{query.object}'.")
         rows = [
-            record for record in self.state.dataset.table(self.name, query.object)
+            record for record in self._candidates(query)
             if (include_deleted or not record.get("IsDeleted")) and all(c.matches(record) for c in query.conditions)
         ]
         if query.order_by:
             key = query.order_by
             rows.sort(key=lambda r: (r.get(key) is None, r.get(key) or ""), reverse=query.descending)
         return rows[: query.limit] if query.limit is not None else rows
+
+    def _candidates(self, query) -> list[dict]:
+        """The records within the query's range conditions on SystemModstamp, in table order, or the whole table.
+
+        The conditions are still checked on every candidate, so the index only spares the scan of the records
+        no condition could match (a record without a SystemModstamp matches no range condition on it).
+        """
+        table = self.state.dataset.table(self.name, query.object)
+        bounds = [c for c in query.conditions
+                  if c.field == INDEXED_FIELD and c.op in (">", ">=", "<", "<=") and isinstance(c.value, str)]
+        if not bounds:
+            return table
+        values, positions = self._index(query.object)
+        low = max((bisect_left(values, c.value) for c in bounds if c.op in (">", ">=")), default=0)
+        high = min((bisect_right(values, c.value) for c in bounds if c.op in ("<", "<=")), default=len(values))
+        return [table[position] for position in sorted(positions[low:max(low, high)])]
+
+    def _index(self, object_name: str) -> tuple[list[str], list[int]]:
+        """The object's SystemModstamp values in order, and the table positions of their records.
+
+        Rebuilt when the table changes: another list or length, a time-travel advance (the clock) or an upsert
+        (the data version), since both change records in place.
+        """
+        table = self.state.dataset.table(self.name, object_name)
+        stamp = (id(table), len(table), self.state.dataset.clock, getattr(self.state, "data_version", 0))
+        cached = self._indexes.get(object_name)
+        if cached is None or cached[0] != stamp:
+            ordered = sorted((value, position) for position, record in enumerate(table)
+                             if isinstance(value := record.get(INDEXED_FIELD), str))
+            cached = self._indexes[object_name] = (stamp, ([v for v, _ in ordered], [p for _, p in ordered]))
+        return cached[1]
 
     def _page(self, request, query_id, rows, fields, object_name, offset, batch) -> Response:
         chunk = rows[offset : offset + batch]

@@ -3,7 +3,7 @@
 A real API answers the first request after its data changed as fast as the next one. Before the views were built
 in the advance, the first sync after it built them (HubSpot's search indexes, association maps and property
 definitions, the ad platforms' date indexes): about 5 s at scale M that the benchmark's first incremental night
-paid and the next ones did not.
+paid and the next ones did not. Salesforce's SystemModstamp index is built there too.
 """
 
 import socket
@@ -20,8 +20,10 @@ from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.streams import STREAMS as HUBSPOT_STREAMS
 from connectors.linkedin_ads.streams import STREAMS as LINKEDIN_ADS_STREAMS
 from connectors.meta_ads.streams import STREAMS as META_ADS_STREAMS
+from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 from sandbox import auth
-from sandbox.apis import _common, hubspot, hubspot_search
+from sandbox.apis import _common, hubspot, hubspot_search, salesforce
 from sandbox.auth import TokenStore
 from sandbox.generate import generate
 from sandbox.server import SandboxState, build_app
@@ -72,6 +74,16 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             built.append(f"date index of {len(table)} rows")
         return date_index(self, table)
 
+    salesforce_index = salesforce.SalesforceEmulator._index
+
+    def counted_salesforce_index(self, object_name):
+        before = self._indexes.get(object_name)
+        index = salesforce_index(self, object_name)
+        if self._indexes.get(object_name) is not before:
+            built.append(f"salesforce {object_name} index")
+        return index
+
+    monkeypatch.setattr(salesforce.SalesforceEmulator, "_index", counted_salesforce_index)
     monkeypatch.setattr(hubspot.HubSpotEmulator, "_view", counted_view)
     monkeypatch.setattr(hubspot_search.ObjectIndex, "_build_sorted", counted_sorted_view)
     monkeypatch.setattr(_common.DateIndex, "_index", counted_date_index)
@@ -79,11 +91,13 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _read_a_night(url: str, clock: datetime) -> dict[str, int]:
-    """Rows per stream of what a night reads from HubSpot and the ad platforms: the day before `clock`."""
+    """Rows per stream of what a night reads from the CRMs and the ad platforms: the day before `clock`."""
     since = clock - timedelta(days=1)
     hubspot_client = HubSpotClient(base_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
                                    refresh_token=auth.REFRESH_TOKEN)
-    sources = [(hubspot_client, HUBSPOT_STREAMS)] + [
+    salesforce_client = SalesforceClient(login_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
+                                         refresh_token=auth.REFRESH_TOKEN)
+    sources = [(hubspot_client, HUBSPOT_STREAMS), (salesforce_client, SALESFORCE_STREAMS)] + [
         (factory(url, clock=lambda: clock), streams)
         for factory, streams in ((google_client, GOOGLE_ADS_STREAMS), (meta_client, META_ADS_STREAMS),
                                  (linkedin_client, LINKEDIN_ADS_STREAMS))]
@@ -99,7 +113,7 @@ def test_a_night_after_an_advance_builds_no_view(served: SandboxState, builds: l
 
     rows = _read_a_night(served.url, datetime.fromisoformat(advanced.json()["clock"]))
 
-    assert rows["contacts"] and rows["deals"], rows  # the reads found the day's changes
+    assert rows["contacts"] and rows["deals"] and rows["opportunity"] and rows["lead"], rows  # the day's changes
     assert rows["campaign_daily_metrics"] and rows["adset_daily_insights"] and rows["campaign_daily_analytics"], rows
     assert builds == []
 
