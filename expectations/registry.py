@@ -13,7 +13,8 @@ Every table has two suites:
 Windows come from the environment: ``QUALITY_LOAD_MAX_AGE_HOURS`` (newest ``_loaded_at``, default 26),
 ``QUALITY_RECORD_MAX_AGE_HOURS`` (newest source change / event / day, default 72) and
 ``QUALITY_MAX_ROW_DROP_PCT`` (default 20); the tolerance around a source's total is
-``QUALITY_SOURCE_TOTAL_TOLERANCE_PCT`` (default 1).
+``QUALITY_SOURCE_TOTAL_TOLERANCE_PCT`` (default 1). Ages are judged now, or at ``QUALITY_FRESHNESS_AS_OF``
+(expectations/table_facts.py).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ The same SQL runs on DuckDB, PostgreSQL, and (in tests) DuckDB over a pandas fra
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from datetime import UTC, datetime
 import great_expectations.expectations as gxe
 
 ROW_COUNT = "table_row_count"
+#: The moment the newest records' age is judged at, when it is not now (ISO 8601): for sources frozen at a known
+#: moment, like the sandbox at its clock, or a night replayed later.
+AS_OF_VARIABLE = "QUALITY_FRESHNESS_AS_OF"
 #: The rows compared with the source's total: all of them, or those not flagged deleted when the total omits those.
 SOURCE_COMPARED = "rows_compared_with_source_total"
 
@@ -61,7 +65,7 @@ def fact_expectations(spec, previous_rows: int | None, now: datetime | None = No
                       source_total: SourceTotal | None = None) -> list:
     """Newest records within their window; the row count within the tolerance of the source's own total
     where there is one, else no fewer rows than the previous count minus the tolerated drop."""
-    now = now or datetime.now(UTC)
+    now = now or freshness_as_of()
     rules = [gxe.ExpectColumnMaxToBeBetween(column=f.column, min_value=now - f.max_age) for f in spec.freshness]
     if source_total is not None and spec.source_total_tolerance is not None:
         allowed = source_total.allowed_difference(spec.source_total_tolerance)
@@ -71,3 +75,15 @@ def fact_expectations(spec, previous_rows: int | None, now: datetime | None = No
         floor = math.ceil(previous_rows * (1 - spec.max_row_drop))
         rules.append(gxe.ExpectColumnValuesToBeBetween(column=ROW_COUNT, min_value=floor))
     return rules
+
+
+def freshness_as_of() -> datetime:
+    """``QUALITY_FRESHNESS_AS_OF`` when it is set (a moment without a zone is UTC), else now."""
+    value = os.environ.get(AS_OF_VARIABLE)
+    if not value:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{AS_OF_VARIABLE} is not an ISO 8601 moment: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

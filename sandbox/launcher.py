@@ -56,8 +56,14 @@ class RunningSandbox:
 
 
 def connector_env(url: str) -> dict[str, str]:
-    """Environment variables that point every connector at a sandbox served at `url`."""
+    """Environment variables that point every connector at a sandbox served at `url`.
+
+    They also have the quality checks judge the age of the newest records at the sandbox's clock: its data stops
+    there, and judged against the wall clock days later every source would look silent.
+    """
+    clock = requests.get(f"{url}/_sandbox/health", timeout=30).json()["clock"]
     return {
+        "QUALITY_FRESHNESS_AS_OF": clock,
         "SALESFORCE_LOGIN_URL": url,
         "SALESFORCE_CLIENT_ID": auth.CLIENT_ID,
         "SALESFORCE_CLIENT_SECRET": auth.CLIENT_SECRET,

@@ -54,7 +54,9 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env
     assert companies[1] < companies[0] <= accounts_in_source + hubspot_companies
     checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
     assert checks["accounts_suite"] is True
-    assert all(checks.values()), checks  # warnings too: the sandbox's clean night trips no health suite
+    # Warnings too: the sandbox's clean night trips no health suite, whatever the date (freshness is judged at the
+    # sandbox's clock).
+    assert [name for name, passed in checks.items() if not passed] == []
 
     # A second night over unchanged sources reads only the newest records again and gives the same marts.
     marts_before = _rows(analytics, "select * from marts.accounts order by account_id")

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
+import pytest
 
 from expectations.registry import suites_for
 from expectations.runner import validate
@@ -43,3 +44,21 @@ def test_a_stale_load_a_silent_source_and_a_drop_in_rows_each_warn():
 def test_the_first_night_has_no_row_count_to_compare_with():
     rules = fact_expectations(HEALTH, previous_rows=None, now=NOW)
     assert [type(rule).__name__ for rule in rules] == ["ExpectColumnMaxToBeBetween"] * 2
+
+
+def test_ages_are_judged_at_the_moment_the_environment_names(monkeypatch):
+    """A source frozen at a known moment (the sandbox at its clock): its newest records are as old as that moment
+    says. Four days before now is stale; judged at a day after the newest change, it is fresh."""
+    facts = _facts(rows=95, loaded_hours_ago=2, modified_hours_ago=24 * 4)
+    monkeypatch.setenv("QUALITY_FRESHNESS_AS_OF", (NOW - timedelta(days=3)).isoformat())
+    assert validate(facts, HEALTH.name, lambda: fact_expectations(HEALTH, 100)).failed == []
+
+    monkeypatch.delenv("QUALITY_FRESHNESS_AS_OF")
+    assert {o.label for o in validate(facts, HEALTH.name, lambda: fact_expectations(HEALTH, 100)).failed} == {
+        "expect_column_max_to_be_between(system_modstamp)"}
+
+
+def test_a_moment_that_is_not_one_is_named(monkeypatch):
+    monkeypatch.setenv("QUALITY_FRESHNESS_AS_OF", "last tuesday")
+    with pytest.raises(ValueError, match="QUALITY_FRESHNESS_AS_OF is not an ISO 8601 moment: 'last tuesday'"):
+        fact_expectations(HEALTH, 100)
