@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -77,6 +78,28 @@ class PathAwareResponse(Response):
 
     async def __call__(self, scope, receive, send) -> None:
         await self._render(Request(scope, receive))(scope, receive, send)
+
+
+class DerivedViews:
+    """Views derived from the dataset's tables (indexes, sorted copies), each rebuilt only when its table changes.
+
+    "Changed" means: another list object, another length, another dataset clock (time advanced), or another
+    ``state.data_version`` (bumped by ``upsert_records``, which can replace records in place). Checking these is
+    O(1) per request, so the first request after a change pays for the rebuild (unless the emulator's ``prepare``
+    built the view first) and every request after it is served from the view.
+    """
+
+    def __init__(self, state) -> None:
+        self._state = state
+        self._views: dict[Hashable, tuple[tuple, Any]] = {}
+
+    def get(self, key: Hashable, table: list[dict], build: Callable[[list[dict]], Any]) -> Any:
+        """The view `key` of `table`, built by `build(table)` when missing or out of date."""
+        stamp = (id(table), len(table), self._state.dataset.clock, getattr(self._state, "data_version", 0))
+        cached = self._views.get(key)
+        if cached is None or cached[0] != stamp:
+            cached = self._views[key] = (stamp, build(table))
+        return cached[1]
 
 
 def table_signature(*tables: list[dict]) -> tuple:

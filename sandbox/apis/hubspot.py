@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Match, Route
 
+from sandbox.apis._common import DerivedViews
 from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
     DEFAULT_PROPERTIES,
@@ -133,7 +134,7 @@ class HubSpotEmulator:
         self.state = state
         # access token -> wall-clock issue time, to tell an expired token from an unknown one
         self._issued: dict[str, float] = {}
-        self._views: dict[tuple[str, str], tuple[tuple, Any]] = {}
+        self._views = DerivedViews(state)
         self._searches: OrderedDict[tuple, tuple[ObjectIndex, list[dict]]] = OrderedDict()
         self._calls: deque[float] = deque()
         self._routes: list[Route] | None = None
@@ -467,19 +468,8 @@ class HubSpotEmulator:
         return self.state.page_size or limit
 
     def _view(self, obj: str, kind: str, build: Callable[[list[dict]], Any], variant: str = "") -> Any:
-        """A derived view of one table, rebuilt only when the table changes.
-
-        "Changed" means: another list object, another length, another dataset clock (time advanced), or
-        another ``state.data_version`` (bumped by ``upsert_records``, which can replace records in place).
-        Checking these is O(1) per request, so the first request after a change pays for the rebuild and
-        every page after it is served from the view.
-        """
-        table = self.state.dataset.table(self.name, obj)
-        stamp = (id(table), len(table), self.state.dataset.clock, getattr(self.state, "data_version", 0))
-        cached = self._views.get((obj, kind + variant))
-        if cached is None or cached[0] != stamp:
-            cached = self._views[(obj, kind + variant)] = (stamp, build(table))
-        return cached[1]
+        """A derived view of one table, rebuilt only when the table changes (see DerivedViews)."""
+        return self._views.get((obj, kind + variant), self.state.dataset.table(self.name, obj), build)
 
     def prepare(self) -> None:
         """Build every view the endpoints read, for the current data.

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.apis._common import DerivedViews
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import bearer_token, credentials_match, form_fields
 from sandbox.faults import FaultRule
@@ -86,7 +87,7 @@ class SalesforceEmulator:
         self._cursors: dict[str, tuple[list[dict], list[str], str, int]] = {}
         self._cursor_lock = threading.Lock()
         self._locator_ids = itertools.count(1)
-        self._indexes: dict[str, tuple[tuple, tuple[list[str], list[int]]]] = {}
+        self._indexes = DerivedViews(state)
 
     def prepare(self) -> None:
         """Index every object by SystemModstamp now, not in the first query after the data changed."""
@@ -241,19 +242,9 @@ class SalesforceEmulator:
         return [table[position] for position in sorted(positions[low:max(low, high)])]
 
     def _index(self, object_name: str) -> tuple[list[str], list[int]]:
-        """The object's SystemModstamp values in order, and the table positions of their records.
-
-        Rebuilt when the table changes: another list or length, a time-travel advance (the clock) or an upsert
-        (the data version), since both change records in place.
-        """
-        table = self.state.dataset.table(self.name, object_name)
-        stamp = (id(table), len(table), self.state.dataset.clock, getattr(self.state, "data_version", 0))
-        cached = self._indexes.get(object_name)
-        if cached is None or cached[0] != stamp:
-            ordered = sorted((value, position) for position, record in enumerate(table)
-                             if isinstance(value := record.get(INDEXED_FIELD), str))
-            cached = self._indexes[object_name] = (stamp, ([v for v, _ in ordered], [p for _, p in ordered]))
-        return cached[1]
+        """The object's SystemModstamp values in order, and the table positions of their records (rebuilt when
+        the table changes, see DerivedViews: an advance or an upsert changes records in place)."""
+        return self._indexes.get(object_name, self.state.dataset.table(self.name, object_name), _modstamp_index)
 
     def _page(self, request, query_id, rows, fields, object_name, offset, batch) -> Response:
         chunk = rows[offset : offset + batch]
@@ -301,3 +292,10 @@ def _batch_size(header: str | None, configured: int | None) -> int:
 
 def _error(status: int, code: str, message: str) -> Response:
     return JSONResponse([{"message": message, "errorCode": code}], status_code=status)
+
+
+def _modstamp_index(table: list[dict]) -> tuple[list[str], list[int]]:
+    """SystemModstamp values in order and the positions of their records; records without one are left out."""
+    ordered = sorted((value, position) for position, record in enumerate(table)
+                     if isinstance(value := record.get(INDEXED_FIELD), str))
+    return [value for value, _ in ordered], [position for _, position in ordered]

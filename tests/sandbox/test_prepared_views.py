@@ -23,7 +23,7 @@ from connectors.meta_ads.streams import STREAMS as META_ADS_STREAMS
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 from sandbox import auth
-from sandbox.apis import _common, hubspot, hubspot_search, salesforce
+from sandbox.apis import _common, hubspot_search
 from sandbox.auth import TokenStore
 from sandbox.generate import generate
 from sandbox.server import SandboxState, build_app
@@ -53,13 +53,13 @@ def served():
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the views the sandbox builds from now on."""
     built: list[str] = []
-    view = hubspot.HubSpotEmulator._view
+    derived_view = _common.DerivedViews.get
 
-    def counted_view(self, obj, kind, build, variant=""):
+    def counted_derived_view(self, key, table, build):
         def counted(rows):
-            built.append(f"hubspot {obj} {kind}{variant}")
+            built.append(f"view {key}")
             return build(rows)
-        return view(self, obj, kind, counted, variant)
+        return derived_view(self, key, table, counted)
 
     sorted_view = hubspot_search.ObjectIndex._build_sorted
 
@@ -74,17 +74,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             built.append(f"date index of {len(table)} rows")
         return date_index(self, table)
 
-    salesforce_index = salesforce.SalesforceEmulator._index
-
-    def counted_salesforce_index(self, object_name):
-        before = self._indexes.get(object_name)
-        index = salesforce_index(self, object_name)
-        if self._indexes.get(object_name) is not before:
-            built.append(f"salesforce {object_name} index")
-        return index
-
-    monkeypatch.setattr(salesforce.SalesforceEmulator, "_index", counted_salesforce_index)
-    monkeypatch.setattr(hubspot.HubSpotEmulator, "_view", counted_view)
+    monkeypatch.setattr(_common.DerivedViews, "get", counted_derived_view)
     monkeypatch.setattr(hubspot_search.ObjectIndex, "_build_sorted", counted_sorted_view)
     monkeypatch.setattr(_common.DateIndex, "_index", counted_date_index)
     return built
@@ -132,4 +122,4 @@ def test_a_change_outside_an_advance_is_still_seen(served: SandboxState, builds:
     read = [record["id"] for page in client.read_pages(contacts) for record in page]
 
     assert "99999001" in read
-    assert "hubspot contacts index" in builds
+    assert "view ('contacts', 'index')" in builds
