@@ -2,10 +2,12 @@
 
 Ad platforms restate past days for weeks (late conversions, spend corrections) and report each
 day in the ad account's own time zone. So every run re-reads a trailing window that ends *today
-in the account's time zone*, and the loader replaces whatever that window covers; the first run
-(no cursor yet) backfills a longer history instead, and a run after a long pause resumes at the
-cursor. Chunks are read oldest first and every account's rows of a chunk are handed over
-together: a run that stops early (a spent quota) never loads half a chunk, so the cursor (the
+in the account's time zone*, by the platform's clock (the ``Date`` its answers carry, see
+:meth:`connectors.http.HttpClient.server_now`): a machine whose clock is off, or an emulator whose
+data stops at its own moment, still gets the days that exist. The loader replaces whatever that
+window covers; the first run (no cursor yet) backfills a longer history instead, and a run after
+a long pause resumes at the cursor. Chunks are read oldest first and every account's rows of a
+chunk are handed over together: a run that stops early (a spent quota) never loads half a chunk, so the cursor (the
 newest date loaded) only ever passes complete chunks and the next run resumes where it should.
 
 The window is planned per account: each account keeps its own newest complete day (see
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -34,11 +36,6 @@ from connectors.schema import Field, Stream
 Clock = Callable[[], datetime]
 #: (account, first day, last day) of one read; a chunk is a list of them, one per account.
 Span = tuple[Hashable, date, date]
-
-
-def utc_now() -> datetime:
-    """The real current time in UTC (the default clock of every ad client)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ A source plugs in a *classifier* that reads a response and says what to do with 
 cleanly (a daily quota is spent), or fail. Connection errors, timeouts and bodies cut off
 mid-way are always retried. Everything that leaves this module is redacted.
 
+Every answer's ``Date`` header is kept (:meth:`HttpClient.server_now`): a platform that counts days
+by its own clock can be asked for "today" by that clock rather than by this machine's.
+
 A paging reader may name the request it will most likely send next (`guess_next`): it is sent
 while this page's body is decoded and handed over, so the API serves the next page meanwhile;
 a chained guess keeps a few pages coming (see :mod:`connectors.read_ahead`). The guess is only
@@ -20,7 +23,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from enum import Enum
 
 import requests
@@ -120,6 +125,15 @@ def string_after_key(body: bytes, key: str, last: bool = False) -> str | None:
 _VALUE_AFTER_KEY = re.compile(rb'\s*:\s*(?:"((?:[^"\\]|\\/)*)"|(-?\d+)[\s,}])')
 
 
+def sent_at(response: requests.Response) -> datetime | None:
+    """When the server says it sent `response` (its ``Date`` header, in UTC); None if absent or unreadable."""
+    try:
+        moment = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @dataclass
 class RetryPolicy:
     """How hard to try: attempts per request, exponential backoff bounds, and timeouts."""
@@ -166,6 +180,7 @@ class HttpClient:
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     _count_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _ahead: ReadAhead = field(init=False, repr=False, compare=False)
+    _server_time: datetime | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._ahead = ReadAhead(self.source, self._send_planned,
@@ -175,6 +190,10 @@ class HttpClient:
                  chain: bool = False, **kwargs) -> object:
         """GET `url` and decode its JSON body; `guess_next`, `decode` and `chain` as for `request_json`."""
         return self.request_json("GET", url, guess_next, decode, chain, **kwargs)
+
+    def server_now(self) -> datetime:
+        """The current time by the server's clock: the ``Date`` of its newest good answer, else this machine's."""
+        return self._server_time or datetime.now(UTC)
 
     def request_json(self, method: str, url: str, guess_next: GuessNext | None = None, decode: Decode = exact_json,
                      chain: bool = False, **kwargs) -> object:
@@ -209,6 +228,7 @@ class HttpClient:
                     response = self._send(method, url, base_headers, kwargs)
                 verdict = self.classify(response)
                 if verdict.action is Action.OK:
+                    self._server_time = sent_at(response) or self._server_time
                     if guess_next is not None and not guessed:
                         self._send_ahead(guess_next(response.content), guess_next if chain else None)
                     return decode(response.content)

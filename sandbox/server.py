@@ -7,6 +7,7 @@ import json
 import socket
 import sys
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 
 import uvicorn
 from starlette.applications import Starlette
@@ -43,7 +44,39 @@ def build_app(state: SandboxState) -> Starlette:
         api.prepare()
     routes = [route for api in apis for route in api.routes()]
     routes += _admin_routes(state, apis)
-    return Starlette(routes=routes, middleware=[Middleware(_FaultMiddleware, state=state, apis=apis)])
+    return Starlette(routes=routes, middleware=[Middleware(_SandboxDate, state=state),
+                                                Middleware(_FaultMiddleware, state=state, apis=apis)])
+
+
+def server_config(app: Starlette) -> uvicorn.Config:
+    """How uvicorn serves the sandbox: quietly, and without its own ``Date`` header (the app sets the sandbox's)."""
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False)
+
+
+class _SandboxDate:
+    """Dates every answer at the sandbox's clock, as a real API's answers carry its own time.
+
+    The data stops at that clock, so a client that counts "today" by the platform's clock (the ad
+    platforms' restatement windows) reads the days the sandbox has, whatever the date on this machine.
+    """
+
+    def __init__(self, app, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_dated(message) -> None:
+            if message["type"] == "http.response.start":
+                stamp = format_datetime(self.state.dataset.clock, usegmt=True).encode()
+                headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", stamp)]}
+            await send(message)
+
+        await self.app(scope, receive, send_dated)
 
 
 class _FaultMiddleware(BaseHTTPMiddleware):
@@ -149,9 +182,8 @@ def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> None:
     state.url = f"http://{host}:{sock.getsockname()[1]}"
     app = build_app(state)
     print(f"sandbox listening on {state.url}", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.Server(server_config(app)).run(sockets=[sock])
     finally:
         sock.close()
         sys.stdout.flush()

@@ -22,7 +22,6 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    utc_now,
 )
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
@@ -131,7 +130,7 @@ class GoogleAdsClient:
     login_customer_id: str = ""
     customer_ids: tuple[str, ...] = ()
     window: MetricWindow = field(default_factory=MetricWindow)
-    clock: Clock = utc_now
+    clock: Clock | None = None  # None: the platform's own clock (see HttpClient.server_now)
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] = time.sleep
 
@@ -218,7 +217,7 @@ class GoogleAdsClient:
                 yield self.search_stream(customer_id, query, guess)
             return
         todays = {
-            customer_id: local_today(self.clock, row["customer"].get("timeZone") or "UTC")
+            customer_id: local_today(self.clock or self.http.server_now, row["customer"].get("timeZone") or "UTC")
             for customer_id, row in self.customers().items()
             if not row["customer"].get("manager")  # a manager has no metrics of its own (REQUESTED_METRICS_FOR_MANAGER)
         }

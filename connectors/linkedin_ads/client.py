@@ -26,7 +26,6 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    utc_now,
 )
 from connectors.auth import OAuthRefreshToken
 from connectors.errors import SourceError
@@ -118,7 +117,7 @@ class LinkedInAdsClient:
     window: MetricWindow = field(default_factory=MetricWindow)
     analytics_cap: int = ANALYTICS_CAP
     page_size: int = PAGE_SIZE
-    clock: Clock = utc_now
+    clock: Clock | None = None  # None: the platform's own clock (see HttpClient.server_now)
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] = time.sleep
 
@@ -217,8 +216,9 @@ class LinkedInAdsClient:
 
     def _analytics(self, stream: Stream, since: datetime | None, state: MutableMapping | None,
                    ) -> Iterator[list[dict]]:
-        today = local_today(self.clock, REPORTING_TIME_ZONE)
-        chunks, cursors = plan_reads(self.window, dict.fromkeys(self.accounts(), today), since, state)
+        accounts = self.accounts()  # asked first: its answer's Date is the platform's clock
+        today = local_today(self.clock or self.http.server_now, REPORTING_TIME_ZONE)
+        chunks, cursors = plan_reads(self.window, dict.fromkeys(accounts, today), since, state)
         guess = planned_sequence([PlannedRequest("GET", self._analytics_url(account, start, end))
                                   for chunk in chunks for account, first, last in chunk
                                   for start, end in self._date_slices(account, first, last)])

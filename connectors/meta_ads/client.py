@@ -27,7 +27,6 @@ from connectors.ad_metrics import (
     local_today,
     plan_reads,
     read_in_chunks,
-    utc_now,
 )
 from connectors.errors import SourceError, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, string_after_key
@@ -121,7 +120,7 @@ class MetaAdsClient:
     report_poll_seconds: float = 2.0
     report_timeout_seconds: float = 3600.0
     page_limit: int = PAGE_LIMIT
-    clock: Clock = utc_now
+    clock: Clock | None = None  # None: the platform's own clock (see HttpClient.server_now)
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] = time.sleep
 
@@ -226,7 +225,7 @@ class MetaAdsClient:
                                    list_decoder(stream))
 
     def _insights(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[Page]:
-        todays = {account: local_today(self.clock, row.get("timezone_name") or "UTC")
+        todays = {account: local_today(self.clock or self.http.server_now, row.get("timezone_name") or "UTC")
                   for account, row in self.accounts().items()}
         chunks, cursors = plan_reads(self.window, todays, since, state)
         level = stream.options["level"]

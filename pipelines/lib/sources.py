@@ -109,7 +109,8 @@ class AdPlatformResource(SourceResource):
     base_url: str = ""  # each platform defaults it to its real API
     account_ids: str = Field(default="", description="Comma-separated accounts to read; empty: every accessible one.")
     api_version: str = ""
-    lookback_days: int = Field(default=28, description="Days every run re-reads and replaces, ending today.")
+    lookback_days: int = Field(default=28, description="Days every run re-reads and replaces, ending today "
+                                                       "by the platform's clock.")
     history_days: int = Field(default=365, description="Days the first run (no cursor yet) backfills.")
     chunk_days: int = Field(default=30, description="Days one metrics request covers at most.")
 

@@ -6,14 +6,10 @@ definitions, the ad platforms' date indexes): about 5 s at scale M that the benc
 paid and the next ones did not. Salesforce's SystemModstamp index is built there too.
 """
 
-import socket
-import threading
-import time
 from datetime import datetime, timedelta
 
 import pytest
 import requests
-import uvicorn
 
 from connectors.google_ads.streams import STREAMS as GOOGLE_ADS_STREAMS
 from connectors.hubspot.client import HubSpotClient
@@ -26,27 +22,16 @@ from sandbox import auth
 from sandbox.apis import _common, hubspot_search
 from sandbox.auth import TokenStore
 from sandbox.generate import generate
-from sandbox.server import SandboxState, build_app
+from sandbox.server import SandboxState
 from tests.ads_fixtures import google_client, linkedin_client, meta_client
+from tests.support.served import served_in_thread
 
 
 @pytest.fixture
 def served():
     """A scale-S sandbox served from a thread of this process, so that its view builds can be counted."""
-    state = SandboxState(dataset=generate(scale="S"), tokens=TokenStore(1800.0))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    state.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(build_app(state), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield state
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(SandboxState(dataset=generate(scale="S"), tokens=TokenStore(1800.0))) as state:
+        yield state
 
 
 @pytest.fixture
