@@ -7,8 +7,9 @@ in the account's time zone*, by the platform's clock (the ``Date`` its answers c
 data stops at its own moment, still gets the days that exist. The loader replaces whatever that
 window covers; the first run (no cursor yet) backfills a longer history instead, and a run after
 a long pause resumes at the cursor. Chunks are read oldest first and every account's rows of a
-chunk are handed over together: a run that stops early (a spent quota) never loads half a chunk, so the cursor (the
-newest date loaded) only ever passes complete chunks and the next run resumes where it should.
+chunk are handed over together: a run that stops early (a spent quota) never loads half a chunk,
+so the cursor (the newest date loaded) only ever passes complete chunks and the next run resumes
+where it should.
 
 The window is planned per account: each account keeps its own newest complete day (see
 :class:`AccountCursors`), so an account that appears after the first sync gets the full history

@@ -7,6 +7,7 @@ import json
 import socket
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import format_datetime
 
 import uvicorn
@@ -71,7 +72,7 @@ class _SandboxDate:
 
         async def send_dated(message) -> None:
             if message["type"] == "http.response.start":
-                stamp = format_datetime(self.state.dataset.clock, usegmt=True).encode()
+                stamp = format_datetime(self.state.dataset.clock.astimezone(UTC), usegmt=True).encode()
                 headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"date"]
                 message = {**message, "headers": [*headers, (b"date", stamp)]}
             await send(message)

@@ -7,6 +7,7 @@ a client whose machine clock is off still asks for the days that exist.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -98,6 +99,9 @@ def test_the_sandbox_dates_every_answer_at_its_clock(served_state: SandboxState)
         assert answer.headers["Date"] == "Mon, 15 Jun 2026 08:00:00 GMT", path
         assert "," not in answer.headers["Date"][5:], "one Date header, not uvicorn's as well"
     served_state.dataset.clock += timedelta(days=1)  # what an advance does
+    assert requests.get(served_state.url + "/_sandbox/health", timeout=10).headers["Date"] == \
+        "Tue, 16 Jun 2026 08:00:00 GMT"
+    served_state.dataset.clock = datetime(2026, 6, 16, 10, tzinfo=ZoneInfo("Europe/Berlin"))  # any zone: in GMT
     assert requests.get(served_state.url + "/_sandbox/health", timeout=10).headers["Date"] == \
         "Tue, 16 Jun 2026 08:00:00 GMT"
 
