@@ -34,7 +34,7 @@ def sf_lead(record_id: str, first: str, last: str, email: str | None, day: int, 
             "system_modstamp": _at(day), "_loaded_at": LOADED, **fields}
 
 
-def sf_contact(record_id: str, first: str, last: str, email: str | None, day: int, **fields) -> dict:
+def sf_contact(record_id: str, first: str | None, last: str, email: str | None, day: int, **fields) -> dict:
     return {"id": record_id, "is_deleted": False, "first_name": first, "last_name": last, "email": email,
             "created_date": _at(day), "system_modstamp": _at(day), "_loaded_at": LOADED, **fields}
 
@@ -88,6 +88,8 @@ LEADS = [
 CONTACTS = [
     sf_contact("003CONV", "Carla", "Diaz", "carla.diaz@starkindustries.com", 20, account_id="001STARK1"),
     sf_contact("003GMAIL", "Peter", "Parker", "peter.parker@gmail.com", 6, account_id="001UMBRELLA"),
+    # Synced contacts: Salesforce (the name's survivor) knows only the last name; HubSpot knows both.
+    sf_contact("003NGUYEN", None, "Nguyen", "linh.nguyen@initech.io", 7),
 ]
 HUBSPOT_CONTACTS = [
     hs_contact("201", "John", "Doe", " john.doe+NEWS@example.com ", 3, lifecyclestage="marketingqualifiedlead",
@@ -99,6 +101,7 @@ HUBSPOT_CONTACTS = [
     # A HubSpot merge: 206 absorbed 207 (its list also names itself and a record never synced).
     hs_contact("206", "Miles", "Morales", "miles@brooklynvisions.com", 8, hs_merged_object_ids="207; 206;299"),
     hs_contact("207", "Miles", "Morales", "miles.m@brooklynvisions.com", 2),
+    hs_contact("208", "Linh", "Nguyen", "linh.nguyen@initech.io", 9, salesforcecontactid="003NGUYEN"),
 ]
 OPPORTUNITIES = [
     {"id": "006STARK", "is_deleted": False, "account_id": "001STARK1", "name": "Stark - Platform",
@@ -283,6 +286,14 @@ def test_every_link_records_its_rule_and_ids_come_from_the_oldest_record(warehou
     (stark_id,) = rows(warehouse, "select account_id from marts.accounts where salesforce_account_id = '001STARK1'")[0]
     (expected,) = rows(warehouse, "select md5('account|salesforce|001STARK1')")[0]
     assert stark_id == expected
+
+
+def test_a_name_survives_whole_from_one_record(warehouse):
+    """First and last name come from the same record (Salesforce's here), never one from each system."""
+    prospect = _prospect_of(warehouse, "salesforce_contact", "003NGUYEN")
+    assert prospect == _prospect_of(warehouse, "hubspot_contact", "208")
+    assert rows(warehouse, f"select first_name, last_name from marts.prospects where prospect_id = '{prospect}'") \
+        == [(None, "Nguyen")]
 
 
 def test_money_keeps_its_currency_and_converts_at_the_close_date(warehouse):

@@ -42,8 +42,10 @@
 
 {#-
     Aggregate (use with GROUP BY): the value of `expression` on the row that sorts first by the list of
-    ascending `order_by` expressions, among the rows where `condition` holds (null when none does).
-    DuckDB: arg_min with a row key; PostgreSQL: the first element of an ordered array_agg.
+    ascending `order_by` expressions, among the rows where `condition` holds (null when none does), even
+    when that value is null. DuckDB: arg_min_null with a row key (arg_min would skip the rows whose value is
+    null, so a pair such as first and last name could come from two records); PostgreSQL: the first element
+    of an ordered array_agg.
 -#}
 {% macro cg_first_by(expression, order_by, condition=none) -%}
     {{ return(adapter.dispatch('cg_first_by', 'common_ground')(expression, order_by, condition)) }}
@@ -54,7 +56,7 @@
 {%- endmacro %}
 
 {% macro duckdb__cg_first_by(expression, order_by, condition) -%}
-    arg_min({{ expression }}, ({{ order_by | join(', ') }}{% if order_by | length == 1 %}, 0{% endif %})){% if condition %} filter (where {{ condition }}){% endif %}
+    arg_min_null({{ expression }}, ({{ order_by | join(', ') }}{% if order_by | length == 1 %}, 0{% endif %})){% if condition %} filter (where {{ condition }}){% endif %}
 {%- endmacro %}
 
 {#- Seconds since 1970 of a timestamp (for sort keys). -#}
