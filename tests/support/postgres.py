@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -40,8 +41,11 @@ def postgres_server(port: int = 55433) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new database on the server at `server_url` (its user may create databases), dropped after the block."""
+def fresh_database(server_url: str, locale: str | None = None) -> Iterator[str]:
+    """A new database on the server at `server_url` (its user may create databases), dropped after the block.
+
+    `locale` (e.g. "C") sets its collation and character classes instead of the server's default.
+    """
     import psycopg2
 
     name = f"cg_test_{uuid.uuid4().hex[:12]}"
@@ -49,7 +53,8 @@ def fresh_database(server_url: str) -> Iterator[str]:
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f"create database {name}")
+            options = f" template template0 encoding 'UTF8' locale '{locale}'" if locale else ""
+            cursor.execute(f"create database {name}{options}")
         yield urlunparse(urlparse(server_url)._replace(path=f"/{name}"))
     finally:
         with admin.cursor() as cursor:
@@ -68,3 +73,26 @@ def postgres_environment(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": parts.password or "",
         "POSTGRES_DB": parts.path.lstrip("/"),
     }
+
+
+#: PostgreSQL's names for the DuckDB column types of the raw contract (others are spelled the same in both).
+POSTGRES_TYPES = {"VARCHAR": "text", "TIMESTAMP WITH TIME ZONE": "timestamptz", "DECIMAL(38,9)": "numeric(38, 9)",
+                  "DOUBLE": "double precision"}
+
+
+def create_raw_tables(cursor, tables: dict[str, list[tuple[str, str]]]) -> None:
+    """Create the raw tables `tables` (``schema.table`` -> [(column, DuckDB type)]), empty, on PostgreSQL."""
+    for name, columns in tables.items():
+        schema, table = name.split(".")
+        cursor.execute(f"create schema if not exists {schema}")
+        column_sql = ", ".join(f'"{column}" {POSTGRES_TYPES.get(kind, kind)}' for column, kind in columns)
+        cursor.execute(f'create table {schema}."{table}" ({column_sql})')
+
+
+def insert_rows(cursor, table: str, rows: list[dict]) -> None:
+    """Insert hand-written rows into ``schema.table``; lists and dicts are written as JSON text."""
+    schema, name = table.split(".")
+    for row in rows:
+        values = [json.dumps(value) if isinstance(value, list | dict) else value for value in row.values()]
+        columns = ", ".join(f'"{column}"' for column in row)
+        cursor.execute(f'insert into {schema}."{name}" ({columns}) values ({", ".join(["%s"] * len(row))})', values)

@@ -54,17 +54,20 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterabl
         connection.execute(f'insert into {schema}."{name}" ({columns}) values ({marks})', list(row.values()))
 
 
-def run_dbt(warehouse: Path, args: list[str], work_dir: Path) -> subprocess.CompletedProcess:
-    """Run dbt on the project against the DuckDB file ``warehouse``; target and logs stay in ``work_dir``."""
-    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-           "DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+def run_dbt(warehouse: Path | dict[str, str], args: list[str], work_dir: Path) -> subprocess.CompletedProcess:
+    """Run dbt on the project against the DuckDB file ``warehouse`` (or the warehouse a dict of environment
+    settings names, such as :func:`tests.support.postgres.postgres_environment`'s); target and logs stay in
+    ``work_dir``."""
+    settings = warehouse if isinstance(warehouse, dict) else {"WAREHOUSE_DUCKDB_PATH": str(warehouse),
+                                                              "DBT_TARGET": "duckdb"}
+    env = {**os.environ, **settings, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
     command = [DBT_EXECUTABLE, *args, "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
 
 
-def dbt_build(warehouse: Path, work_dir: Path, extra: list[str] | None = None) -> float:
-    """``dbt build`` of the CRM marts and everything upstream (models, seeds and tests); returns the seconds it
-    took, raises with dbt's output on failure."""
+def dbt_build(warehouse: Path | dict[str, str], work_dir: Path, extra: list[str] | None = None) -> float:
+    """``dbt build`` of the CRM marts and everything upstream (models, seeds and tests) on `warehouse` (as for
+    :func:`run_dbt`); returns the seconds it took, raises with dbt's output on failure."""
     started = time.monotonic()
     result = run_dbt(warehouse, ["build", *CRM_SELECTION, *(extra or [])], work_dir)
     seconds = time.monotonic() - started

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import psycopg2
 import pytest
 
-from tests.transform.helpers import create_raw_tables, dbt_build, insert_rows, rows
+from tests.support import postgres
+from tests.transform.helpers import create_raw_tables, dbt_build, insert_rows, raw_tables, rows
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 
@@ -65,6 +68,8 @@ ACCOUNTS = [
     sf_account("001ACMEINC", "ACME, Inc.", None, 11, billing_country="Canada"),
     # Synced to Wayne but name AND domain disagree: a broken sync, not a merge.
     sf_account("001GLOBEX", "Globex", "globex.com", 12),
+    # Capital accented letters fold like small ones, on every warehouse: "ÉCOLE DUPONT SA" = "Ecole Dupont".
+    sf_account("001ECOLE", "ÉCOLE DUPONT SA", None, 13, billing_country="France"),
 ]
 COMPANIES = [
     hs_company("101", "ACME Analytics", "acme.com", 2),
@@ -75,6 +80,7 @@ COMPANIES = [
     hs_company("106", "Acme Incorporated", None, 12, country="Canada"),
     hs_company("107", "Soylent", "soylent.com", 13, salesforceaccountid="001GLOBEX"),
     hs_company("108", "Stark Industries", "starkindustries.com", 14),
+    hs_company("109", "Ecole Dupont", None, 15, country="France"),
 ]
 LEADS = [
     sf_lead("00QJOHN", "John", "Doe", "John.Doe+news@Example.com", 1),
@@ -129,6 +135,14 @@ STAGES = [
 ]
 
 
+RAW = {
+    "raw_salesforce.account": ACCOUNTS, "raw_hubspot.companies": COMPANIES, "raw_salesforce.lead": LEADS,
+    "raw_salesforce.contact": CONTACTS, "raw_hubspot.contacts": HUBSPOT_CONTACTS,
+    "raw_salesforce.opportunity": OPPORTUNITIES, "raw_salesforce.opportunity_history": HISTORY,
+    "raw_hubspot.deals": DEALS, "raw_hubspot.deal_pipeline_stages": STAGES,
+}
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
@@ -136,12 +150,7 @@ def warehouse(tmp_path_factory) -> Path:
     path = folder / "warehouse.duckdb"
     with duckdb.connect(str(path)) as connection:
         create_raw_tables(connection)
-        for table, table_rows in {
-            "raw_salesforce.account": ACCOUNTS, "raw_hubspot.companies": COMPANIES, "raw_salesforce.lead": LEADS,
-            "raw_salesforce.contact": CONTACTS, "raw_hubspot.contacts": HUBSPOT_CONTACTS,
-            "raw_salesforce.opportunity": OPPORTUNITIES, "raw_salesforce.opportunity_history": HISTORY,
-            "raw_hubspot.deals": DEALS, "raw_hubspot.deal_pipeline_stages": STAGES,
-        }.items():
+        for table, table_rows in RAW.items():
             insert_rows(connection, table, table_rows)
     dbt_build(path, folder)
     return path
@@ -171,6 +180,10 @@ def test_www_and_path_variants_of_a_domain_are_one_company(warehouse):
     (domain,) = rows(warehouse, f"select primary_domain from marts.accounts where account_id = "
                                 f"'{_account_of(warehouse, 'salesforce', '001ACME')}'")[0]
     assert domain == "acme.com"
+
+
+def test_capital_accented_letters_fold_like_small_ones(warehouse):
+    assert _account_of(warehouse, "salesforce", "001ECOLE") == _account_of(warehouse, "hubspot", "109")
 
 
 def test_a_co_uk_domain_is_another_company_even_with_the_same_name(warehouse):
@@ -321,3 +334,58 @@ def test_stage_history_and_daily_pipeline_follow_the_history(warehouse):
                             "join marts.opportunities o using (opportunity_id) "
                             "where o.source_opportunity_id = '006STARK'")
     assert daily == [(date(2026, 1, 20), date(2026, 2, 10), 22, 21)]
+
+
+#: The CRM marts whose every row and column must be the same on both warehouses, each with its sort key.
+PORTABLE_MARTS = {
+    "accounts": "account_id",
+    "account_source_records": "source_system, source_record_id",
+    "prospects": "prospect_id",
+    "prospect_source_records": "source_system, source_record_id",
+    "opportunities": "opportunity_id",
+}
+
+
+def _comparable(value: object) -> object:
+    if isinstance(value, Decimal | float):
+        return round(float(value), 6)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
+@pytest.fixture(scope="module")
+def postgres_traps(tmp_path_factory):
+    """The same raw rows built by dbt on a PostgreSQL database: an open connection to it.
+
+    The database has the C locale, whose lower() folds ASCII letters only: the strictest a server may be set up.
+    """
+    folder = tmp_path_factory.mktemp("traps_postgres")
+    with postgres.postgres_server(port=55449) as server, postgres.fresh_database(server, locale="C") as url:
+        connection = psycopg2.connect(url)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            postgres.create_raw_tables(cursor, raw_tables())
+            for table, table_rows in RAW.items():
+                postgres.insert_rows(cursor, table, table_rows)
+        dbt_build(postgres.postgres_environment(url), folder)
+        yield connection
+        connection.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("mart", PORTABLE_MARTS)
+def test_postgresql_resolves_the_traps_as_duckdb_does(warehouse, postgres_traps, mart: str):
+    """The dispatched macros (regular expressions, first-by aggregates, dates) give the same clusters, ids and
+    survivors on PostgreSQL: the same raw rows built there give the same marts, row for row."""
+    order = PORTABLE_MARTS[mart]
+    with postgres_traps.cursor() as cursor:
+        cursor.execute(f"select * from marts.{mart} order by {order}")
+        postgres_columns = [column.name for column in cursor.description]
+        postgres_rows = [tuple(map(_comparable, row)) for row in cursor.fetchall()]
+    with duckdb.connect(str(warehouse), read_only=True) as duck:
+        result = duck.execute(f"select * from marts.{mart} order by {order}")
+        duckdb_columns = [column[0] for column in result.description]
+        duckdb_rows = [tuple(map(_comparable, row)) for row in result.fetchall()]
+    assert postgres_columns == duckdb_columns
+    assert postgres_rows and postgres_rows == duckdb_rows

@@ -13,16 +13,12 @@ import psycopg2
 import pytest
 
 from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from tests.support.postgres import postgres_environment, postgres_server
+from tests.support.postgres import create_raw_tables, insert_rows, postgres_environment, postgres_server
 from tests.transform.helpers import raw_tables
 from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM
 from tests.transform_ads.support import ADS_SELECTION, RAW_ADS_SCHEMA
 
 pytestmark = pytest.mark.e2e
-
-TYPES = {"VARCHAR": "text", "TIMESTAMP WITH TIME ZONE": "timestamptz", "DECIMAL(38,9)": "numeric(38, 9)",
-         "DOUBLE": "double precision"}
-
 
 def all_raw_tables() -> dict[str, list[tuple[str, str]]]:
     tables = raw_tables()
@@ -39,17 +35,9 @@ def warehouse(tmp_path_factory):
         connection = psycopg2.connect(url)
         connection.autocommit = True
         with connection.cursor() as cursor:
-            for name, columns in all_raw_tables().items():
-                schema, table = name.split(".")
-                cursor.execute(f"create schema if not exists {schema}")
-                column_sql = ", ".join(f'"{column}" {TYPES.get(kind, kind)}' for column, kind in columns)
-                cursor.execute(f'create table {schema}."{table}" ({column_sql})')
-            for name, rows in RAW.items():
-                schema, table = name.split(".")
-                for row in rows:
-                    values = [json.dumps(value) if isinstance(value, list | dict) else value for value in row.values()]
-                    cursor.execute(f'insert into {schema}."{table}" ({", ".join(row)}) '
-                                   f'values ({", ".join(["%s"] * len(row))})', values)
+            create_raw_tables(cursor, all_raw_tables())
+            for name, table_rows in RAW.items():
+                insert_rows(cursor, name, table_rows)
         env = {**os.environ, **postgres_environment(url), "DBT_TARGET": "postgres",
                "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
         result = subprocess.run(
