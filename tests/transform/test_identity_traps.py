@@ -336,13 +336,16 @@ def test_stage_history_and_daily_pipeline_follow_the_history(warehouse):
     assert daily == [(date(2026, 1, 20), date(2026, 2, 10), 22, 21)]
 
 
-#: The CRM marts whose every row and column must be the same on both warehouses, each with its sort key.
+#: The CRM marts whose every row and column must be the same on both warehouses, each with its sort key (the
+#: traps have no campaigns or touches).
 PORTABLE_MARTS = {
     "accounts": "account_id",
     "account_source_records": "source_system, source_record_id",
     "prospects": "prospect_id",
     "prospect_source_records": "source_system, source_record_id",
     "opportunities": "opportunity_id",
+    "opportunity_stage_history": "opportunity_id, stage_sequence",
+    "pipeline_daily": "opportunity_id, date_day",
 }
 
 
