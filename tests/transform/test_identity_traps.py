@@ -1,4 +1,5 @@
-"""Identity resolution on hand-written raw rows, one case per trap of the issue, through a real `dbt build`."""
+"""Identity resolution on hand-written raw rows, one case per trap of the issue, through a real `dbt build`; and the
+same rows built on PostgreSQL (C locale) give the same CRM marts, row for row."""
 
 from __future__ import annotations
 
