@@ -4,21 +4,19 @@ the same ad_performance_daily and campaign unification as on DuckDB (dispatched 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import date
 from decimal import Decimal
 
 import psycopg2
 import pytest
 
-from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from tests.support.postgres import create_raw_tables, insert_rows, postgres_environment, postgres_server
-from tests.transform.helpers import raw_tables
+from tests.transform.helpers import raw_tables, run_dbt
 from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM
 from tests.transform_ads.support import ADS_SELECTION, RAW_ADS_SCHEMA
 
 pytestmark = pytest.mark.e2e
+
 
 def all_raw_tables() -> dict[str, list[tuple[str, str]]]:
     tables = raw_tables()
@@ -38,12 +36,7 @@ def warehouse(tmp_path_factory):
             create_raw_tables(cursor, all_raw_tables())
             for name, table_rows in RAW.items():
                 insert_rows(cursor, name, table_rows)
-        env = {**os.environ, **postgres_environment(url), "DBT_TARGET": "postgres",
-               "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
-        result = subprocess.run(
-            [DBT_EXECUTABLE, "build", *ADS_SELECTION, "--vars", json.dumps(AS_OF), "--target-path",
-             str(folder / "target"), "--log-path", str(folder / "logs")],
-            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+        result = run_dbt(postgres_environment(url), ["build", *ADS_SELECTION, "--vars", json.dumps(AS_OF)], folder)
         assert result.returncode == 0, result.stdout[-8000:]
         yield connection
         connection.close()
