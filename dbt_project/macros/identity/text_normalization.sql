@@ -18,15 +18,14 @@
         'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe')
 {%- endmacro %}
 
-{#- PostgreSQL's lower() changes ASCII letters only under the C locale: the capitals are folded by the list too.
-    (DuckDB's lower() always handles them, and its translate() costs in proportion to the list's length.) -#}
+{#- PostgreSQL's lower() changes ASCII letters only under the C locale: the capitals lower() left are folded by a
+    second list. (DuckDB's lower() always handles them, and its translate() costs in proportion to the list's
+    length.) -#}
 {% macro postgres__cg_fold_accents(expression) -%}
-    replace(replace(replace(replace(replace(translate(lower({{ expression }}),
-        'àáâãäåāăąçćčďđèéêëēėęěğìíîïīįıñńňòóôõöøōőùúûüūůűųýÿźżžšśşţťłľĺŕřġħķļņ'
-        || 'ÀÁÂÃÄÅĀĂĄÇĆČĎĐÈÉÊËĒĖĘĚĞÌÍÎÏĪĮÑŃŇÒÓÔÕÖØŌŐÙÚÛÜŪŮŰŲÝŸŹŻŽŠŚŞŢŤŁĽĹŔŘĠĦĶĻŅİ',
-        'aaaaaaaaaccddeeeeeeeegiiiiiiinnnoooooooouuuuuuuuyyzzzsssttllllrrghkln'
-        || 'aaaaaaaaaccddeeeeeeeegiiiiiiinnoooooooouuuuuuuuyyzzzsssttllllrrghklni'),
-        'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'Æ', 'ae'), 'Œ', 'oe')
+    replace(replace(translate({{ default__cg_fold_accents(expression) }},
+        'ÀÁÂÃÄÅĀĂĄÇĆČĎĐÈÉÊËĒĖĘĚĞÌÍÎÏĪĮÑŃŇÒÓÔÕÖØŌŐÙÚÛÜŪŮŰŲÝŸŹŻŽŠŚŞŢŤŁĽĹŔŘĠĦĶĻŅİ',
+        'aaaaaaaaaccddeeeeeeeegiiiiiiinnoooooooouuuuuuuuyyzzzsssttllllrrghklni'),
+        'Æ', 'ae'), 'Œ', 'oe')
 {%- endmacro %}
 
 {#-
