@@ -67,6 +67,11 @@ def night_rows(section: dict) -> int | None:
     return sum(sample["raw_rows"].values()) if sample.get("raw_rows") else None
 
 
+#: Slopes in the scaling table that are not held to the linear target: the bare fetch loop measures how the
+#: sandbox serves pages, the peer is the tool compared with.
+REFERENCE_SLOPES = ("extract+load floor", "extract+load peer")
+
+
 def scaling(results: dict) -> list[dict]:
     """Cost elasticity from S to M: ``slope = ln(t_M / t_S) / ln(n_M / n_S)`` (1 = linear, < 1 better)."""
     scales = results.get("scales", {})
@@ -130,6 +135,8 @@ def evaluate_targets(results: dict) -> list[dict]:
             targets.append(_target("incremental night after 1% change < 15% of the full night", scale, share,
                                    lambda v: v < 0.15, "{:.0%} of the full night", True))
     for row in scaling(results):
+        if row["measure"] in REFERENCE_SLOPES:
+            continue  # the cost of the sandbox or of another tool, not of this product
         targets.append(_target(f"linear or better from S to M: {row['measure']}", "S->M", row["slope"],
                                lambda v: v <= 1.0, "slope {:.2f}", True))
     return targets

@@ -197,6 +197,18 @@ def test_targets_are_judged_only_at_the_target_scale():
     assert slope["slope"] == pytest.approx(0.849, abs=0.001)  # 50x the time for 100x the rows
 
 
+def test_only_our_own_costs_are_held_to_the_linear_scaling_target():
+    def extract(rows: int, seconds: float) -> dict:
+        return {"rows_expected": rows, "tools": {tool: {"median": {"seconds": seconds}}
+                                                 for tool in ("floor", "ours", "peer")}}
+
+    results = {"scales": {"S": {"extract": extract(100, 1.0)}, "M": {"extract": extract(10_000, 1000.0)}}}
+    measures = {row["measure"] for row in report.scaling(results)}
+    assert measures == {"extract+load floor", "extract+load ours", "extract+load peer"}
+    judged = {t["target"]: t["verdict"] for t in report.evaluate_targets(results) if t["scale"] == "S->M"}
+    assert judged == {"linear or better from S to M: extract+load ours": "missed"}
+
+
 def test_a_compound_grain_with_a_nullable_column_counts_a_null_as_a_value(tmp_path):
     grain = ["date_day", "platform", "ad_account_id", "platform_campaign_id", "ad_group_id"]
     assert (grain, True) in checks.mart_grains(MARTS_YML)["ad_performance_daily"]
