@@ -202,7 +202,7 @@ def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> Bui
     from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-           "DBT_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+           "WAREHOUSE_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
     subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--target-path", str(work / "target"), "--log-path",
                     str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, check=True)
     started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)

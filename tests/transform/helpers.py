@@ -59,7 +59,7 @@ def run_dbt(warehouse: Path | dict[str, str], args: list[str], work_dir: Path) -
     settings names, such as :func:`tests.support.postgres.postgres_environment`'s); target and logs stay in
     ``work_dir``."""
     settings = warehouse if isinstance(warehouse, dict) else {"WAREHOUSE_DUCKDB_PATH": str(warehouse),
-                                                              "DBT_TARGET": "duckdb"}
+                                                              "WAREHOUSE_TARGET": "duckdb"}
     env = {**os.environ, **settings, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
     command = [DBT_EXECUTABLE, *args, "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)

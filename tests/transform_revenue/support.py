@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.transform.project import DBT_PROJECT_DIR
+from tests.transform.helpers import run_dbt as run_dbt_on
 
 #: The revenue models (issue #7), in no particular order; dbt orders them.
 REVENUE_MODELS = [
@@ -102,10 +102,7 @@ def insert(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dic
 
 def run_dbt(warehouse: Path, work_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
     """dbt on the project against the DuckDB file ``warehouse``; target and logs in ``work_dir``; raises on failure."""
-    env = {**os.environ, "WAREHOUSE_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(warehouse),
-           "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
-    command = [DBT_EXECUTABLE, *args, "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
-    result = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+    result = run_dbt_on(warehouse, args, work_dir)
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}")
     return result
