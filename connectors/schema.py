@@ -240,17 +240,19 @@ def _convert(values: list, type_name: str) -> pa.Array:
         return _decimals([None if v is None else _from_micros(v) for v in values])
     if type_name == "timestamp":
         return _timestamps(values, kinds)
+    if type_name == "date":
+        return _dates(values, kinds)
     if type_name == "string":
         if kinds <= _TEXT:
             return pa.array(values, pa.string())
         return pa.array([v if v is None or isinstance(v, str) else _as_text(v) for v in values], pa.string())
-    if kinds <= _TEXT and type_name in {"int", "float", "bool", "date"}:
+    if kinds <= _TEXT and type_name in {"int", "float", "bool"}:
         return pa.array(values, pa.string()).cast(target)
     try:
         return pa.array(values, target)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         as_text = pa.array([None if v is None else _as_text(v) for v in values], pa.string())
-        if type_name in {"int", "float", "bool", "date"}:
+        if type_name in {"int", "float", "bool"}:
             return as_text.cast(target)
         raise
 
@@ -314,6 +316,25 @@ def _timestamps(values: list, kinds: set[type] | None = None) -> pa.Array:
             raise TypeError(f"{value!r} is not a timestamp")
         text.append(value)
     return pa.array(text, pa.string()).cast(ARROW_TYPES["timestamp"])
+
+
+def _dates(values: list, kinds: set[type]) -> pa.Array:
+    """``YYYY-MM-DD`` strings and epoch milliseconds (ints or digit strings: HubSpot's older date properties,
+    ``"1572480000000"``), which name the UTC midnight of their day."""
+    if kinds <= _TEXT:
+        text = pa.array(values, pa.string())
+        if not pc.any(pc.utf8_is_digit(text)).as_py():
+            return text.cast(ARROW_TYPES["date"])
+    text = []
+    for value in values:
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not a date")
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            value = datetime.fromtimestamp(int(value) / 1000, UTC).date().isoformat()
+        elif value is not None and not isinstance(value, str):
+            raise TypeError(f"{value!r} is not a date")
+        text.append(value)
+    return pa.array(text, pa.string()).cast(ARROW_TYPES["date"])
 
 
 # --- the fast path: the page converted by Arrow in one call, then cast column by column ------------------
@@ -692,8 +713,10 @@ def _json_text_objects(items: pa.StructArray) -> pa.Array | None:
 def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
     if type_name == "string":
         return raw
-    if type_name in {"int", "float", "bool", "date"}:
+    if type_name in {"int", "float", "bool"}:
         return raw.cast(ARROW_TYPES[type_name])
+    if type_name == "date" and not pc.any(pc.utf8_is_digit(raw)).as_py():
+        return raw.cast(ARROW_TYPES["date"])
     if type_name == "decimal":
         exact = _cast_or_none(raw, ARROW_TYPES["decimal"]) if _plain_decimals(raw, MONEY_SCALE) else None
         return exact if exact is not None else _rounded_decimals(raw)

@@ -304,6 +304,23 @@ def test_offsets_and_epoch_milliseconds_become_the_same_utc_instants():
                                                                                     tzinfo=UTC)
 
 
+def test_a_date_given_as_epoch_milliseconds_is_the_utc_day_it_names():
+    # HubSpot's date-type properties come as "YYYY-MM-DD" or, in older portals, as epoch-ms text (source-apis 2.4).
+    stream = Stream(name="days", primary_key="id", fields=(Field("id", "id"), Field("day", "day", "date")))
+    pages = [
+        [{"id": "a", "day": "2019-10-31"}, {"id": "b", "day": "2024-05-01"}, {"id": "c", "day": None}],
+        [{"id": "a", "day": "1572480000000"}, {"id": "b", "day": "2024-05-01"}, {"id": "c", "day": None}],
+        [{"id": "a", "day": 1572480000000}, {"id": "b", "day": "1714521600000"}, {"id": "c", "day": None}],
+    ]
+    for page in pages:
+        conversion = to_arrow(stream, page)
+        assert conversion.rejected == []
+        assert conversion.table.column("day").to_pylist() == [date(2019, 10, 31), date(2024, 5, 1), None]
+        assert_same_conversion(stream, page)
+    bad = to_arrow(stream, [{"id": "a", "day": "31/10/2019"}, {"id": "b", "day": "2024-05-01"}])
+    assert [(r.record["id"], r.reason) for r in bad.rejected] == [("a", "field day: '31/10/2019' is not a valid date")]
+
+
 def test_null_only_and_missing_columns_are_typed_nulls():
     records = [{"Id": "a", "Amount": None, "Modified": None}, {"Id": "b"}]
     conversion = to_arrow(STREAM, records)
