@@ -177,3 +177,21 @@ def test_days_before_the_lookback_window_are_kept_as_built(world, tmp_path):
     dbt(warehouse, tmp_path, ["run", "--select", "ad_performance_daily",
                               "--vars", json.dumps({**AS_OF, "incremental_lookback_days": 1})])
     assert ("meta_ads", "M2", "S2", date(2026, 1, 13)) in performance(warehouse)
+
+
+def test_an_account_connected_with_its_history_reaches_the_mart_on_the_next_incremental_run(world, tmp_path):
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(world["warehouse"], incremental)
+    history = [date(2025, 6, 1), date(2025, 11, 30)]  # long before the lookback window of the newest day built
+    with duckdb.connect(str(incremental)) as connection:
+        insert(connection, "raw_google_ads.campaign_daily_metrics",
+               [{**google_metrics("999", "G9", day, 100, 3, "7.00"), "_loaded_at": datetime(2026, 3, 1, tzinfo=UTC)}
+                for day in history])
+    shutil.copyfile(incremental, full)
+    dbt(incremental, tmp_path / "run", ["run", "--select", "ad_performance_daily", "--vars", json.dumps(AS_OF)])
+    dbt(full, tmp_path / "refresh", ["run", "--select", "ad_performance_daily", "--full-refresh",
+                                     "--vars", json.dumps(AS_OF)])
+    rows = performance(incremental)
+    assert [rows[("google_ads", "G9", None, day)]["spend"] for day in history] == [Decimal("7.00")] * 2
+    sql = "select * exclude (loaded_at) from marts.ad_performance_daily order by ad_performance_key"
+    assert dicts(incremental, sql) == dicts(full, sql)

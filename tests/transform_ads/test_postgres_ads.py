@@ -4,7 +4,8 @@ the same ad_performance_daily and campaign unification as on DuckDB (dispatched 
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg2
@@ -12,7 +13,7 @@ import pytest
 
 from tests.support.postgres import create_raw_tables, insert_rows, postgres_environment, postgres_server
 from tests.transform.helpers import raw_tables, run_dbt
-from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM
+from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM, google_metrics
 from tests.transform_ads.support import ADS_SELECTION, RAW_ADS_SCHEMA
 
 pytestmark = pytest.mark.e2e
@@ -38,12 +39,20 @@ def warehouse(tmp_path_factory):
                 insert_rows(cursor, name, table_rows)
         result = run_dbt(postgres_environment(url), ["build", *ADS_SELECTION, "--vars", json.dumps(AS_OF)], folder)
         assert result.returncode == 0, result.stdout[-8000:]
-        yield connection
+        yield Warehouse(connection, url)
         connection.close()
 
 
-def rows(connection, sql: str) -> list[tuple]:
-    with connection.cursor() as cursor:
+@dataclass
+class Warehouse:
+    """The built PostgreSQL warehouse: an open connection and the URL dbt is pointed at."""
+
+    connection: psycopg2.extensions.connection
+    url: str
+
+
+def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
+    with warehouse.connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchall()
 
@@ -68,3 +77,24 @@ def test_campaigns_unify_on_postgres(warehouse):
     [(promo,)] = rows(warehouse, "select ad_platform_campaign_id from marts.campaigns where salesforce_campaign_id = "
                                  "'701B'")
     assert promo == "21085985229"
+
+
+def test_an_incremental_run_on_postgres_adds_a_backfilled_account_and_keeps_the_rest(warehouse, tmp_path):
+    # The lookback window is computed by a query on the warehouse (cg_lookback_start): it must run on PostgreSQL.
+    before = rows(warehouse, "select ad_performance_key, spend from marts.ad_performance_daily order by 1")
+    backfill = {**google_metrics("999", "G9", date(2025, 6, 1), 100, 3, "7.00"),
+                "_loaded_at": datetime(2026, 3, 1, tzinfo=UTC)}
+    with warehouse.connection.cursor() as cursor:
+        insert_rows(cursor, "raw_google_ads.campaign_daily_metrics", [backfill])
+    try:
+        result = run_dbt(postgres_environment(warehouse.url), ["run", "--select", "ad_performance_daily", "--vars",
+                                                               json.dumps(AS_OF)], tmp_path)
+        assert result.returncode == 0, result.stdout[-8000:]
+        after = rows(warehouse, "select ad_performance_key, spend from marts.ad_performance_daily order by 1")
+        assert set(before) < set(after) and len(after) == len(before) + 1
+        assert rows(warehouse, "select spend from marts.ad_performance_daily where platform_campaign_id = 'G9'") == [
+            (Decimal("7.00"),)]
+    finally:  # the other tests of this module read the warehouse as the fixture built it
+        with warehouse.connection.cursor() as cursor:
+            cursor.execute("delete from raw_google_ads.campaign_daily_metrics where customer_id = '999'")
+            cursor.execute("delete from marts.ad_performance_daily where ad_account_id = '999'")

@@ -60,28 +60,53 @@
 {#-
     Incremental models keyed by a day column: the first day an incremental run rebuilds, as a SQL date
     literal: the newest day already in the model minus var incremental_lookback_days (the days the
-    platforms restate). none when the run is not incremental (first run, --full-refresh) or the model is
-    empty, so everything is built. Queried while the model is compiled, before its pre-hook deletes the
-    window, and again (same answer) when the pre-hook is rendered.
+    platforms restate), or earlier when `sources` (relations with the day column and loaded_at) hold rows
+    loaded since the model's newest loaded_at for an older day: a newly connected account's history, or a
+    connector re-reading more days than the var. none when the run is not incremental (first run,
+    --full-refresh) or the model is empty, so everything is built. Queried while the model is compiled,
+    before its pre-hook deletes the window, and again (same answer) when the pre-hook is rendered.
 -#}
-{% macro cg_lookback_start(day_column) -%}
+{% macro cg_lookback_start(day_column, sources=[]) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set result = run_query('select max(' ~ day_column ~ ') from ' ~ this) -%}
-    {%- set newest = result.columns[0].values()[0] if result and result.rows | length > 0 else none -%}
-    {%- if newest is none -%}
+    {%- set query -%}
+        with built as (
+            select max({{ day_column }}) - {{ var('incremental_lookback_days', 28) | int }} as window_start,
+                max(loaded_at) as loaded_at
+            from {{ this }}
+        ),
+        loaded_since as (
+            select min({{ day_column }}) as oldest_day
+            from (
+                {%- for source in sources %}
+                select {{ day_column }}, loaded_at from {{ source }}
+                {%- if not loop.last %} union all {% endif %}
+                {%- endfor %}
+                {%- if not sources %}
+                select cast(null as date) as {{ day_column }}, cast(null as timestamp) as loaded_at
+                {%- endif %}
+            ) as source_rows
+            where loaded_at > (select loaded_at from built)
+        )
+        select case when loaded_since.oldest_day < built.window_start then loaded_since.oldest_day
+                    else built.window_start end
+        from built cross join loaded_since
+    {%- endset -%}
+    {%- set result = run_query(query) -%}
+    {%- set start = result.columns[0].values()[0] if result and result.rows | length > 0 else none -%}
+    {%- if start is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return("cast('" ~ (newest | string)[:10] ~ "' as date) - " ~ (var('incremental_lookback_days', 28) | int)) }}
+    {{ return("cast('" ~ (start | string)[:10] ~ "' as date)") }}
 {%- endmacro %}
 
 {#-
     Pre-hook of an incremental model keyed by a day: delete the days it rebuilds (see cg_lookback_start), so
     rows the platform no longer reports for a restated day go too; the model then appends the rebuilt days.
 -#}
-{% macro cg_delete_lookback_window(day_column) -%}
-    {%- set start = cg_lookback_start(day_column) -%}
+{% macro cg_delete_lookback_window(day_column, sources=[]) -%}
+    {%- set start = cg_lookback_start(day_column, sources) -%}
     {%- if start is none -%}
         select 1 as nothing_to_delete
     {%- else -%}
@@ -92,4 +117,13 @@
 {#- A LinkedIn id from a URN or a plain id ('urn:li:sponsoredAccount:507' -> '507'). -#}
 {% macro cg_linkedin_id(expression) -%}
     regexp_replace({{ expression }}, '^urn:li:[A-Za-z]+:', '')
+{%- endmacro %}
+
+{#- The daily metric relations ad_performance_daily is built from (each with date_day and loaded_at). -#}
+{% macro cg_ad_metric_relations() -%}
+    {{ return([
+        ref('stg_google_ads__campaign_daily_metrics'), ref('stg_google_ads__ad_group_daily_metrics'),
+        ref('stg_meta_ads__campaign_daily_insights'), ref('stg_meta_ads__adset_daily_insights'),
+        ref('stg_linkedin_ads__campaign_daily_analytics'),
+    ]) }}
 {%- endmacro %}

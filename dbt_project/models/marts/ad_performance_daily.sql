@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ cg_delete_lookback_window('date_day') }}"
+    pre_hook="{{ cg_delete_lookback_window('date_day', cg_ad_metric_relations()) }}"
 ) }}
 {#-
     Paid media per day, ad platform, ad account, platform campaign and ad group (Google Ads ad group, Meta ad
@@ -16,11 +16,13 @@
     - Campaign totals: the platforms report campaign rows and ad-group rows; the ad-group rows are kept, and
       whatever a campaign-day reports beyond its ad groups (Performance Max has none) is one more row with a
       null ad_group_id, so the rows of a day add up to the platform's campaign totals exactly.
-    Incremental: each run deletes and rebuilds the days from the newest day loaded minus var
-    incremental_lookback_days (the days the platforms restate); --full-refresh rebuilds all and gives the
-    same rows. Dimension names are those of the run that built the day.
+    Incremental: each run deletes and rebuilds the days from the newest day built minus var
+    incremental_lookback_days (the days the platforms restate), or from the oldest day among the metric rows
+    loaded since the last build when that is earlier (an account connected with its history, a connector
+    re-reading a longer window); --full-refresh rebuilds all and gives the same rows. Dimension names are those
+    of the run that built the day.
 -#}
-{%- set window_start = cg_lookback_start('date_day') -%}
+{%- set window_start = cg_lookback_start('date_day', cg_ad_metric_relations()) -%}
 
 with google_campaign_days as (
     select * from {{ ref('stg_google_ads__campaign_daily_metrics') }}
