@@ -37,7 +37,7 @@ from connectors.schema import Field, Stream
 
 BASE_URL = "https://googleads.googleapis.com"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
-API_VERSION = "v22"
+API_VERSION = "v26"
 
 
 def classify(response: requests.Response) -> Verdict:

@@ -110,7 +110,7 @@ class AdPlatformResource(SourceResource):
     account_ids: str = Field(default="", description="Comma-separated accounts to read; empty: every accessible one.")
     api_version: str = ""
     lookback_days: int = Field(default=28, description="Days every run re-reads and replaces, ending today "
-                                                       "by the platform's clock.")
+                                                       "by the platform's clock (the days the platform restates).")
     history_days: int = Field(default=365, description="Days the first run (no cursor yet) backfills.")
     chunk_days: int = Field(default=30, description="Days one metrics request covers at most.")
 
@@ -137,7 +137,11 @@ class GoogleAdsResource(AdPlatformResource, OAuthAppResource):
     token_url: str = google_ads_api.TOKEN_URL
     developer_token: str = ""
     login_customer_id: str = ""
-    api_version: str = "v22"
+    api_version: str = google_ads_api.API_VERSION
+    # Conversions are credited to the click's day for the conversion window: 30 days unless an advertiser sets
+    # up to 90 (then raise this).
+    lookback_days: int = Field(default=30, description="Days every run re-reads and replaces, ending today by "
+                                                       "Google's clock: the longest conversion window in use.")
 
     def client(self) -> GoogleAdsClient:
         """A new client for one run."""
@@ -160,7 +164,7 @@ class MetaAdsResource(AdPlatformResource):
     app_id: str = ""
     app_secret: str = ""
     access_token: str = ""
-    api_version: str = "v23.0"
+    api_version: str = meta_ads_api.API_VERSION
     async_after_days: int = Field(default=30, description="Ranges longer than this go through async report runs.")
 
     def client(self) -> MetaAdsClient:
@@ -178,7 +182,11 @@ class LinkedInAdsResource(AdPlatformResource, OAuthAppResource):
 
     base_url: str = linkedin_ads_api.BASE_URL
     auth_url: str = linkedin_ads_api.AUTH_URL
-    api_version: str = Field(default="202606", description="LinkedIn-Version (YYYYMM); each lives 12 months.")
+    api_version: str = Field(default=linkedin_ads_api.API_VERSION,
+                             description="LinkedIn-Version (YYYYMM); each lives 12 months.")
+    lookback_days: int = Field(default=30, description="Days every run re-reads and replaces, ending today by "
+                                                       "LinkedIn's clock: conversions restate for their attribution "
+                                                       "window, up to 90 days.")
 
     def client(self) -> LinkedInAdsClient:
         """A new client for one run."""

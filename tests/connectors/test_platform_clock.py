@@ -94,7 +94,7 @@ def served_state():
 
 
 def test_the_sandbox_dates_every_answer_at_its_clock(served_state: SandboxState):
-    for path in ("/_sandbox/health", "/v22/customers:listAccessibleCustomers", "/no/such/route"):
+    for path in ("/_sandbox/health", "/v26/customers:listAccessibleCustomers", "/no/such/route"):
         answer = requests.get(served_state.url + path, timeout=10)
         assert answer.headers["Date"] == "Mon, 15 Jun 2026 08:00:00 GMT", path
         assert "," not in answer.headers["Date"][5:], "one Date header, not uvicorn's as well"

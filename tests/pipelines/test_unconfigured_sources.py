@@ -69,6 +69,15 @@ def test_api_addresses_default_to_the_real_apis_so_credentials_alone_configure_a
     assert SalesforceResource().login_url == "https://login.salesforce.com"
 
 
+def test_each_ad_platform_rereads_at_least_the_days_it_restates_by_default():
+    # source-apis.md: Google's conversions restate for the conversion window (30 days by default), LinkedIn's for
+    # the attribution window (Panoply re-pulls 30), Meta's attribution for up to 28 days.
+    restated = {GoogleAdsResource: 30, LinkedInAdsResource: 30, MetaAdsResource: 28}
+    for resource, days in restated.items():
+        assert resource().window().lookback_days >= days, resource.__name__
+        assert resource().client().window.lookback_days == resource().lookback_days
+
+
 def test_the_code_location_loads_with_no_credentials_at_all(no_source_env):
     from pipelines.definitions import defs
 
