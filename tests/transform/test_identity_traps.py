@@ -1,5 +1,5 @@
 """Identity resolution on hand-written raw rows, one case per trap of the issue, through a real `dbt build`; and the
-same rows built on PostgreSQL (C locale) give the same CRM marts, row for row."""
+same rows built on PostgreSQL (C and ICU English locales) give the same CRM marts, row for row."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ ACCOUNTS = [
     sf_account("001GLOBEX", "Globex", "globex.com", 12),
     # Capital accented letters fold like small ones, on every warehouse: "ÉCOLE DUPONT SA" = "Ecole Dupont".
     sf_account("001ECOLE", "ÉCOLE DUPONT SA", None, 13, billing_country="France"),
+    # Two duplicates imported in the same second: the tie breaks on the ids' bytes ("B" before "a"), whatever the
+    # warehouse or its locale.
+    sf_account("001TIEa", "Tie Corp", "tiecorp.com", 16),
+    sf_account("001TIEB", "Tie Corp", "tiecorp.com", 16),
 ]
 COMPANIES = [
     hs_company("101", "ACME Analytics", "acme.com", 2),
@@ -302,6 +306,12 @@ def test_every_link_records_its_rule_and_ids_come_from_the_oldest_record(warehou
     assert stark_id == expected
 
 
+def test_a_tie_between_records_created_together_breaks_on_the_ids_bytes(warehouse):
+    assert _account_of(warehouse, "salesforce", "001TIEa") == _account_of(warehouse, "salesforce", "001TIEB")
+    (tie_id,) = rows(warehouse, "select account_id from marts.accounts where salesforce_account_id = '001TIEB'")[0]
+    assert tie_id == rows(warehouse, "select md5('account|salesforce|001TIEB')")[0][0]
+
+
 def test_a_name_survives_whole_from_one_record(warehouse):
     """First and last name come from the same record (Salesforce's here), never one from each system."""
     prospect = _prospect_of(warehouse, "salesforce_contact", "003NGUYEN")
@@ -358,14 +368,17 @@ def _comparable(value: object) -> object:
     return value
 
 
-@pytest.fixture(scope="module")
-def postgres_traps(tmp_path_factory):
-    """The same raw rows built by dbt on a PostgreSQL database: an open connection to it.
+#: The databases the traps are built on: the C locale, whose lower() folds ASCII letters only (the strictest a server
+#: may be set up), and ICU's English, which sorts "001TIEa" before "001TIEB" where bytes put it after.
+DATABASE_LOCALES = {"C": {"locale": "C"}, "icu-en": {"locale": "C.utf8", "icu_locale": "en-US"}}
 
-    The database has the C locale, whose lower() folds ASCII letters only: the strictest a server may be set up.
-    """
+
+@pytest.fixture(scope="module", params=sorted(DATABASE_LOCALES))
+def postgres_traps(request, tmp_path_factory):
+    """The same raw rows built by dbt on a PostgreSQL database of each locale: an open connection to it."""
     folder = tmp_path_factory.mktemp("traps_postgres")
-    with postgres.postgres_server(port=55449) as server, postgres.fresh_database(server, locale="C") as url:
+    with postgres.postgres_server(port=55449) as server, \
+            postgres.fresh_database(server, **DATABASE_LOCALES[request.param]) as url:
         connection = psycopg2.connect(url)
         connection.autocommit = True
         with connection.cursor() as cursor:

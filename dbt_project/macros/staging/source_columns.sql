@@ -27,13 +27,34 @@
     {{ return(names) }}
 {%- endmacro %}
 
-{#- `name` cast to `data_type` when the relation has it, else a null of that type. -#}
+{#- `name` cast to `data_type` when the relation has it, else a null of that type (text: see cg_binary_text). -#}
 {% macro cg_column(columns, name, data_type) -%}
     {%- if columns is none or (name | lower) in columns -%}
-        cast({{ adapter.quote(name) if name | lower in ('values', 'user') else name }} as {{ data_type }})
+        {%- set value = 'cast(' ~ (adapter.quote(name) if name | lower in ('values', 'user') else name) ~ ' as '
+                        ~ data_type ~ ')' -%}
     {%- else -%}
-        cast(null as {{ data_type }})
+        {%- set value = 'cast(null as ' ~ data_type ~ ')' -%}
     {%- endif -%}
+    {{ cg_binary_text(value) if data_type == 'varchar' else value }}
+{%- endmacro %}
+
+{#-
+    Text that compares and sorts by its bytes, as DuckDB's text does. On PostgreSQL a column takes the
+    database's collation: under en_US or ICU "001TIEa" sorts before "001TIEB", under C after it, so the
+    ties broken on Salesforce's mixed-case ids (a cluster's oldest member, a first-by survivor) would pick
+    other records than on DuckDB. Staging text carries the C collation and everything built from it keeps
+    it, so the marts do not depend on how the database was created.
+-#}
+{% macro cg_binary_text(expression) -%}
+    {{ return(adapter.dispatch('cg_binary_text', 'common_ground')(expression)) }}
+{%- endmacro %}
+
+{% macro default__cg_binary_text(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro postgres__cg_binary_text(expression) -%}
+    {{ expression }} collate "C"
 {%- endmacro %}
 
 {#- The relation to select from, or an empty one-row-less stand-in when the raw table is missing. -#}
