@@ -60,7 +60,22 @@ class Stream:
     its table). `window_column` marks a stream whose source restates a trailing window (ad
     metrics): every loaded value of that column replaces all rows that carry it, so restated
     numbers win and nothing is counted twice. `lookback_seconds` re-reads that much before the cursor.
+
+    `cursor_ordered` says the source hands a read's records over in ascending cursor order
+    (Salesforce's ``ORDER BY SystemModstamp ASC``). Only then may a read that stops early (a spent
+    quota) move the cursor, to the last row it read: the rows not read yet come after it. A read
+    in any other order (HubSpot's lists in id order, events newest first) keeps its cursor when it
+    stops early, and the next run reads again from there.
+
+    A read may leave in the loader's state (:mod:`connectors.loader_state`), under
+    `CURSOR_CEILING_KEY`, the latest cursor its load may commit, as ISO-8601 text: the source's
+    time when a long read in no cursor order began. A record read early and modified later in the
+    read can get a stamp older than the newest one read, and a cursor past that stamp would never
+    read its new version. The loader commits the lesser of the ceiling and the newest cursor read,
+    and does not keep the key.
     """
+
+    CURSOR_CEILING_KEY = "cursor_ceiling"  # not annotated: a class constant, not a field
 
     name: str
     primary_key: str
@@ -69,6 +84,7 @@ class Stream:
     lookback_seconds: int = 0
     window_column: str | None = None
     options: dict = field(default_factory=dict)
+    cursor_ordered: bool = False
 
     def __post_init__(self) -> None:
         columns = [f.column for f in self.fields]

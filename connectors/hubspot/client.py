@@ -1,19 +1,25 @@
 """HubSpot client: OAuth refresh, CRM v3 list and search, v4 associations, owners, pipelines, marketing events.
 
-Incremental CRM reads use search on the object's modified-date property, oldest first. Search
-stops at 10,000 results per query, so a read that reaches the cap starts a new query at the
-newest modification it has seen; when 10,000 records share one timestamp it walks that
-timestamp by ``hs_object_id`` instead. Archived records never appear in search: every run
-sweeps the archived listing so deletes arrive as ``archived = true``. Properties the portal has
-beyond the declared ones are discovered through the properties API, requested, and kept as columns.
+Incremental CRM reads use search on the object's modified-date property, oldest first, a page
+at a time, each page a new query from the newest modification read so far (see :class:`_Search`);
+when a page holds one timestamp alone, that timestamp is walked by ``hs_object_id``. Archived
+records never appear in search: every run sweeps the archived listing so deletes arrive as
+``archived = true``. Properties the portal has beyond the declared ones are discovered through the
+properties API, requested, and kept as columns.
+
+No HubSpot read comes in cursor order as a whole (the first read lists records by id, the archived
+sweep follows search, events and submissions come newest first), so its streams are not
+``cursor_ordered``. A first read of a CRM object leaves the time it began by HubSpot's clock as the
+ceiling of its cursor (``Stream.CURSOR_CEILING_KEY`` in the loader's state).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import pyarrow as pa
 import requests
@@ -29,6 +35,7 @@ from connectors.http import (
     retry_after_seconds,
     string_after_key,
 )
+from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pages import PageDecoder
 from connectors.schema import Field, Stream
@@ -36,7 +43,6 @@ from connectors.schema import Field, Stream
 BASE_URL = "https://api.hubapi.com"
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
-SEARCH_CAP = 10_000
 ASSOCIATION_BATCH = 100
 #: HubSpot's ten-second window: without a Retry-After, wait one window out.
 TEN_SECONDLY_WAIT = 10.0
@@ -150,10 +156,17 @@ class HubSpotClient:
         return int(body["total"])
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Sequence[dict]]:
-        """Yield the stream's records page by page (changed since `since` where the stream has a cursor)."""
+        """Yield the stream's records page by page (changed since `since` where the stream has a cursor).
+
+        The loader's state is taken here, when the read is asked for: the pages themselves may be
+        read in another thread, which sees no loader context.
+        """
+        return self._read(stream, since, loader_state())
+
+    def _read(self, stream: Stream, since: datetime | None, state: MutableMapping | None) -> Iterator[Sequence[dict]]:
         kind = stream.options["kind"]
         if kind == "crm_object":
-            yield from self._crm_object(stream, since)
+            yield from self._crm_object(stream, since, state)
         elif kind == "owners":
             for archived in ("false", "true"):
                 yield from self._list(f"{self.base_url}/crm/v3/owners", {"limit": LIST_LIMIT, "archived": archived})
@@ -166,19 +179,36 @@ class HubSpotClient:
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
-    def _crm_object(self, stream: Stream, since: datetime | None) -> Iterator[Sequence[dict]]:
+    def _crm_object(self, stream: Stream, since: datetime | None,
+                    state: MutableMapping | None) -> Iterator[Sequence[dict]]:
         object_type = stream.options["object_type"]
         properties = [f.source.removeprefix("properties.") for f in stream.fields if f.source.startswith("properties.")]
         if since is None:
             url = f"{self.base_url}/crm/v3/objects/{object_type}"
-            pages = self._list(url, {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "false"},
-                               stream)
+            pages = self._with_start_noted(
+                self._list(url, {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "false"},
+                           stream), state)
         else:
-            pages = self._search(stream, properties, epoch_millis(since) - stream.lookback_seconds * 1000)
+            search = _Search(self.http, f"{self.base_url}/crm/v3/objects/{object_type}/search", properties,
+                             stream.options["modified_property"])
+            pages = search.pages(epoch_millis(since) - stream.lookback_seconds * 1000)
         archived = self._list(f"{self.base_url}/crm/v3/objects/{object_type}",
                               {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "true"}, stream)
         for page in itertools.chain(pages, archived):
             yield self._with_associations(object_type, page, stream.options["associations"])
+
+    def _with_start_noted(self, pages: Iterator[Sequence[dict]],
+                          state: MutableMapping | None) -> Iterator[Sequence[dict]]:
+        """`pages` of a list read, the ceiling of its cursor noted in `state` once the first page came.
+
+        A list of a large object takes long to read, in id order: a record listed early and modified
+        before the read ends gets a stamp that records listed later may pass, so the cursor must not
+        pass the moment the read began, the ``Date`` of its first page by HubSpot's clock.
+        """
+        for number, page in enumerate(pages):
+            if number == 0 and state is not None:
+                state[Stream.CURSOR_CEILING_KEY] = self.http.server_now().isoformat()
+            yield page
 
     def _list(self, url: str, params: dict, stream: Stream | None = None) -> Iterator[Sequence[dict]]:
         """A list endpoint's pages; a `stream`'s pages are read by Arrow where they can be (:mod:`connectors.pages`)."""
@@ -200,38 +230,6 @@ class HubSpotClient:
             yield page
             after = ((paging or {}).get("next") or {}).get("after")
             if not after:
-                return
-
-    def _search(self, stream: Stream, properties: list[str], lower_ms: int) -> Iterator[list[dict]]:
-        """Everything modified at or after `lower_ms`, in windows that stay under the 10,000-result cap."""
-        modified = stream.options["modified_property"]
-        url = f"{self.base_url}/crm/v3/objects/{stream.options['object_type']}/search"
-        while True:
-            query = _SearchQuery(self.http, url, properties, modified,
-                                 [{"propertyName": modified, "operator": "GTE", "value": str(lower_ms)}])
-            newest = lower_ms
-            for page in query.pages():
-                newest = max([newest, *(_millis(r["properties"].get(modified)) for r in page)])
-                yield page
-            if not query.capped:
-                return
-            if newest == lower_ms:
-                yield from self._search_one_stamp(url, modified, lower_ms, properties)
-                newest = lower_ms + 1
-            lower_ms = newest
-
-    def _search_one_stamp(self, url: str, modified: str, stamp_ms: int, properties: list[str]) -> Iterator[list[dict]]:
-        """Every record modified exactly at `stamp_ms`, walked by ascending ``hs_object_id``."""
-        last_id = 0
-        while True:
-            query = _SearchQuery(self.http, url, properties, "hs_object_id", [
-                {"propertyName": modified, "operator": "EQ", "value": str(stamp_ms)},
-                {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
-            ])
-            for page in query.pages():
-                last_id = max([last_id, *(int(r["id"]) for r in page)])
-                yield page
-            if not query.capped:
                 return
 
     def _with_associations(self, object_type: str, page: list[dict], to_types: tuple[str, ...]) -> list[dict]:
@@ -288,44 +286,74 @@ class HubSpotClient:
                     break
 
 
+class _Key(NamedTuple):
+    """Where a search page starts: at `stamp_ms` (epoch ms) and later or, walking one stamp, past `after_id`."""
+
+    stamp_ms: int
+    after_id: int | None = None
+
+
 @dataclass
-class _SearchQuery:
-    """One search query, sorted ascending on `sort_property`; `capped` says it stopped at the result cap."""
+class _Search:
+    """The records of one object modified at or after a moment, oldest first, read page by page by key.
+
+    Search pages by offset into a result list sorted on the modified date, and a record modified
+    while the read runs moves from its place to the end: every record after it shifts back by one,
+    so the next offset steps over one record, for good (its stamp is older than the cursor the
+    read commits). So each page is a new query from the first result, from the newest stamp read
+    so far: the records at that stamp are read again, and the loader keeps one row of each key. A
+    page holding one stamp alone cannot move the query on, so that stamp is walked by ascending
+    ``hs_object_id`` (which a modification does not reorder) before the read goes on past it.
+    No query pages past its first results, so none reaches the 10,000-result cap of search.
+    """
 
     http: HttpClient
     url: str
     properties: list[str]
-    sort_property: str
-    filters: list[dict]
-    capped: bool = False
+    modified: str
 
-    def pages(self) -> Iterator[list[dict]]:
-        """The query's pages until its last one, or until the next page would pass the 10,000-result cap."""
-        after = 0
-        while True:
-            body = self.http.request_json("POST", self.url, self._next_page, chain=True, json=self._query(after))
-            yield body.get("results", [])
-            next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if next_after is None:
-                return
-            after = int(next_after)
-            if after >= SEARCH_CAP:
-                self.capped = True
-                return
+    def pages(self, lower_ms: int) -> Iterator[list[dict]]:
+        """The pages of everything modified at or after `lower_ms`."""
+        key: _Key | None = _Key(lower_ms)
+        while key is not None:
+            body = self.http.request_json("POST", self.url, self._guess_next, chain=True, json=self._query(key))
+            page = body.get("results", [])
+            yield page
+            key = self._next_key(key, page, bool((body.get("paging") or {}).get("next")))
 
-    def _query(self, after: int) -> dict:
-        return {
-            "filterGroups": [{"filters": self.filters}],
-            "sorts": [{"propertyName": self.sort_property, "direction": "ASCENDING"}],
-            "properties": self.properties, "limit": SEARCH_LIMIT, "after": str(after),
-        }
+    def _next_key(self, key: _Key, page: list[dict], more: bool) -> _Key | None:
+        """Where the page after `page` (read from `key`) starts; None when the read is over."""
+        if not (page and more):
+            return None if key.after_id is None else _Key(key.stamp_ms + 1)  # a walked stamp is done: go past it
+        if key.after_id is not None:
+            return _Key(key.stamp_ms, max(int(record["id"]) for record in page))
+        stamps = [_millis(record["properties"].get(self.modified)) for record in page]
+        oldest, newest = min(stamps), max(stamps)
+        return _Key(newest, 0) if oldest == newest else _Key(newest)
 
-    def _next_page(self, body: bytes) -> PlannedRequest | None:
-        """The next page's query, guessed from a raw body's trailing ``paging.next.after``; none past the cap."""
-        guess = string_after_key(body, "after", last=True)
-        if guess is None or not guess.isdigit() or int(guess) >= SEARCH_CAP:
+    def _query(self, key: _Key) -> dict:
+        if key.after_id is None:
+            filters = [{"propertyName": self.modified, "operator": "GTE", "value": str(key.stamp_ms)}]
+            sort = self.modified
+        else:
+            filters = [{"propertyName": self.modified, "operator": "EQ", "value": str(key.stamp_ms)},
+                       {"propertyName": "hs_object_id", "operator": "GT", "value": str(key.after_id)}]
+            sort = "hs_object_id"
+        return {"filterGroups": [{"filters": filters}], "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+                "properties": self.properties, "limit": SEARCH_LIMIT, "after": "0"}
+
+    def _guess_next(self, body: bytes) -> PlannedRequest | None:
+        """The next page's query, read from a raw body's first and last modified stamps and its paging.
+
+        A body alone tells the next query only when it spans several stamps and more follow: one
+        stamp alone may come from a walk or start one, which the body does not say (no guess then).
+        """
+        if string_after_key(body, "after", last=True) is None:  # paging comes last in a search body
             return None
-        return PlannedRequest("POST", self.url, {"json": self._query(int(guess))})
+        oldest, newest = string_after_key(body, self.modified), string_after_key(body, self.modified, last=True)
+        if oldest is None or newest is None or _millis(oldest) >= _millis(newest):
+            return None
+        return PlannedRequest("POST", self.url, {"json": self._query(_Key(_millis(newest)))})
 
 
 def _millis(value: str | None) -> int:

@@ -20,6 +20,7 @@ def salesforce_stream(object_name: str, fields: dict[str, str], deletable: bool 
         name=snake_case(object_name),
         primary_key="id",
         cursor="SystemModstamp",
+        cursor_ordered=True,  # queries sort on the cursor: ORDER BY SystemModstamp ASC (client.soql)
         fields=tuple(Field(snake_case(name), name, type_) for name, type_ in typed.items()),
         options={"object": object_name, **({"deleted_flag": "is_deleted"} if deletable else {})},
     )

@@ -16,7 +16,8 @@ forms are listed through marketing v3; a ``limit`` above an endpoint's maximum i
 
 Not emulated: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
 date-versioned ``/crm/objects/2026-03/`` paths, and throttling itself: the rate-limit headers count
-requests, but only an injected ``rate_limit`` fault answers 429.
+requests, but only an injected fault answers 429: ``rate_limit`` with the ten-secondly policy, or
+the emulator's own ``daily_limit`` with the ``DAILY`` policy of a spent daily quota.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from sandbox.apis.hubspot_search import (
 )
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, bearer_token, credentials_match, form_fields
 from sandbox.dataset import hubspot_datetime
-from sandbox.faults import FaultRule
+from sandbox.faults import KINDS, FaultRule
 
 PORTAL_ID = 4815162  # the portal the generator's email events claim to come from
 LIST_LIMIT = (10, 100)  # (default, maximum) per endpoint
@@ -70,6 +71,9 @@ INLINE_ASSOCIATIONS = 100  # entries per association type inlined in a list page
 RATE_WINDOW_MS = 10_000
 RATE_MAX = 190  # Professional / Enterprise burst per 10 s
 SEARCH_CACHE_SIZE = 16
+#: The emulator's own fault kind: the 429 of a spent daily quota. Fault rules are checked against `KINDS`.
+DAILY_LIMIT = "daily_limit"
+KINDS.add(DAILY_LIMIT)
 
 OBJECT_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
@@ -168,14 +172,13 @@ class HubSpotEmulator:
         return self._routes
 
     def fault_response(self, rule: FaultRule) -> Response:
-        """HubSpot's signals: the ten-secondly 429 JSON, an edge's HTML 502, or a page with one bad record."""
+        """HubSpot's signals: the ten-secondly or daily 429 JSON, an edge's HTML 502, or a page with one bad record."""
         if rule.kind == "rate_limit":
-            body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                    "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                    "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
             # HubSpot does not document Retry-After; sent so that connectors honouring it can be tested.
             headers = {**self._rate_headers(remaining=0), "Retry-After": str(rule.retry_after)}
-            return JSONResponse(body, status_code=429, headers=headers)
+            return _rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling", headers)
+        if rule.kind == DAILY_LIMIT:  # nothing to wait for short of the portal's midnight: no Retry-After
+            return _rate_limited("DAILY", "daily", self._rate_headers())
         if rule.kind == "malformed":
             return _MalformedPage(self)
         return HTMLResponse(_EDGE_502, status_code=502)
@@ -927,6 +930,13 @@ def _paged(request: Request, results: list, after_next: str | None) -> dict:
 def _by_id(rows: list[dict], wanted: str) -> dict | None:
     """The row whose ``id`` reads as `wanted`, or None."""
     return next((row for row in rows if str(row.get("id")) == wanted), None)
+
+
+def _rate_limited(policy: str, limit: str, headers: dict[str, str]) -> JSONResponse:
+    """HubSpot's 429 body (reference/source-apis.md 2.7) for the `policy` whose `limit` was reached."""
+    body = {"status": "error", "message": f"You have reached your {limit} limit.", "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()), "policyName": policy, "requestId": str(uuid.uuid4())}
+    return JSONResponse(body, status_code=429, headers=headers)
 
 
 def _error(status: int, message: str, category: str | None = None, **extra: Any) -> JSONResponse:
