@@ -1,6 +1,10 @@
 """Google Ads REST client: OAuth refresh, ``developer-token`` / ``login-customer-id`` headers, GAQL via
 ``searchStream``, and Google's own throttle signal (``quotaErrorDetails.retryDelay``).
 
+Accounts are those ``listAccessibleCustomers`` names (the ones the OAuth user reaches directly) and, under each
+manager (MCC) among them, every enabled client account at any level (``FROM customer_client``): those are read
+with that manager's ``login-customer-id``, without which Google refuses them (``USER_PERMISSION_DENIED``).
+
 ``searchStream`` answers with a JSON array of batches and no pagination: the end of the array is the
 end of the data. A failure mid-stream arrives as an ``error`` element inside that array, possibly
 under HTTP 200, so every answer is checked for one before it is used.
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -38,6 +42,10 @@ from connectors.schema import Field, Stream
 BASE_URL = "https://googleads.googleapis.com"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 API_VERSION = "v26"
+#: The client accounts under a manager, itself included at level 0 (Google's documented account hierarchy query).
+CUSTOMER_CLIENTS = ("SELECT customer_client.id, customer_client.manager, customer_client.status, "
+                    "customer_client.level, customer_client.currency_code, customer_client.time_zone "
+                    "FROM customer_client WHERE customer_client.status = 'ENABLED'")
 
 
 def classify(response: requests.Response) -> Verdict:
@@ -116,8 +124,10 @@ def gaql(stream: Stream, first: date | None = None, last: date | None = None) ->
 class GoogleAdsClient:
     """Reads Google Ads customers page by page; knows nothing of Dagster or the warehouse.
 
-    `customer_ids` limits the sync to those customers (default: every customer the user can
-    access); `login_customer_id` is the manager account to reach them through, if any.
+    `customer_ids` limits the sync to those customers (default: every customer the user can access,
+    directly or through a manager account); `login_customer_id` is the manager account to reach the
+    configured or directly accessible customers through, if any. Clients found under a manager are
+    reached through that manager.
     """
 
     client_id: str
@@ -145,29 +155,63 @@ class GoogleAdsClient:
                                on_auth_failure=self.auth.invalidate, policy=self.policy or RetryPolicy(),
                                sleep=self.sleep)
         self._customers: dict[str, dict] | None = None
+        #: The ``login-customer-id`` of each customer's requests, where it is not `login_customer_id`.
+        self._logins: dict[str, str] = {}
 
     def _authorize(self, headers: dict) -> None:
         headers["Authorization"] = f"Bearer {self.auth.access_token()}"
         headers["developer-token"] = self.developer_token
-        if self.login_customer_id:
-            headers["login-customer-id"] = self.login_customer_id
+
+    def _login_headers(self, customer_id: str | None = None) -> dict:
+        """The ``login-customer-id`` header of a request on `customer_id` (on no customer: the configured one)."""
+        login = self._logins.get(customer_id, self.login_customer_id)
+        return {"login-customer-id": login} if login else {}
 
     def check(self) -> dict:
         """List the accessible customers: a cheap proof that the credentials and developer token work."""
-        return self.http.get_json(f"{self.base_url}/{self.api_version}/customers:listAccessibleCustomers")
+        return self.http.get_json(f"{self.base_url}/{self.api_version}/customers:listAccessibleCustomers",
+                                  headers=self._login_headers())
 
     def customers(self) -> dict[str, dict]:
-        """Every synced customer's row of the ``customers`` stream (currency, time zone), read once per client."""
+        """Every synced customer's row of the ``customers`` stream (currency, time zone), read once per client.
+
+        Without configured `customer_ids`: the directly accessible customers, then the enabled non-manager
+        clients under each manager among them that are not synced already.
+        """
         if self._customers is None:
-            ids = self.customer_ids or tuple(
-                name.rsplit("/", 1)[-1] for name in self.check().get("resourceNames", [])
-            )
-            query = gaql(CUSTOMERS)
             self._customers = {}
-            for customer_id in ids:
-                for row in self.search_stream(customer_id, query):
-                    self._customers[customer_id] = row
+            if self.customer_ids:
+                self._add_customers(self.customer_ids)
+            else:
+                self._discover_customers()
         return self._customers
+
+    def _discover_customers(self) -> None:
+        """The directly accessible customers, then the clients under the managers among them."""
+        self._add_customers([name.rsplit("/", 1)[-1] for name in self.check().get("resourceNames", [])])
+        managers = [cid for cid, row in self._customers.items() if row["customer"].get("manager")]
+        for manager in managers:
+            self._add_customers([cid for cid in self.clients_of(manager) if cid not in self._customers], login=manager)
+
+    def clients_of(self, manager: str) -> list[str]:
+        """The enabled, non-manager client accounts at every level under `manager` (``customer_client``)."""
+        clients = []
+        for row in self.search_stream(manager, CUSTOMER_CLIENTS):
+            client = row.get("customerClient")
+            if not isinstance(client, dict) or not client.get("id"):
+                raise SourceError(f"google_ads: manager {manager}: a customer_client row without an id: {row!r:.200}")
+            if not client.get("manager"):
+                clients.append(str(client["id"]))
+        return clients
+
+    def _add_customers(self, customer_ids: Iterable[str], login: str = "") -> None:
+        """Read the ``customers`` row of each customer, reached through `login` (default: the configured one)."""
+        query = gaql(CUSTOMERS)
+        for customer_id in customer_ids:
+            if login:
+                self._logins[customer_id] = login
+            for row in self.search_stream(customer_id, query):
+                self._customers[customer_id] = row
 
     def discover(self, stream: Stream) -> Stream:
         """The stream with every selectable attribute of its resource that it does not declare yet.
@@ -182,7 +226,7 @@ class GoogleAdsClient:
         query = (f"SELECT name, category, data_type, selectable WHERE name LIKE '{resource}.%' "
                  "AND category = 'ATTRIBUTE'")
         answer = self.http.request_json("POST", f"{self.base_url}/{self.api_version}/googleAdsFields:search",
-                                        json={"query": query})
+                                        json={"query": query}, headers=self._login_headers())
         declared = {gaql_field(spec.source) for spec in stream.fields}
         extra = []
         for entry in answer.get("results", ()):
@@ -249,7 +293,7 @@ class GoogleAdsClient:
 
     def _search_request(self, customer_id: str, query: str) -> PlannedRequest:
         url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:searchStream"
-        return PlannedRequest("POST", url, {"json": {"query": query}})
+        return PlannedRequest("POST", url, {"json": {"query": query}, "headers": self._login_headers(customer_id)})
 
     def _metrics_decoder(self, stream: Stream, customer_id: str) -> PageDecoder:
         """Reads a customer's ``searchStream`` answers of `stream` as stamped pages, by Arrow where the types allow."""

@@ -13,6 +13,15 @@ Follows reference/source-apis.md section 3:
 * Errors are ``google.rpc.Status`` objects with a ``GoogleAdsFailure`` detail — bare for
   ``:search``, wrapped in a JSON array for ``:searchStream``.
 
+Manager accounts (MCC): the optional ``accessible_customers`` object (rows ``{"customer.id": …}``) names
+the customers the OAuth user reaches directly; ``listAccessibleCustomers`` returns only those, and any
+other customer answers 403 ``USER_PERMISSION_DENIED`` unless ``login-customer-id`` names an accessible
+manager above it. The ``customer_client_link`` object (rows ``{"customer.id": manager,
+"customer_client_link.client_customer": "customers/…", "customer_client_link.status": "ACTIVE"}``)
+builds the hierarchy that ``FROM customer_client`` answers (every client at every level, and the
+manager itself at level 0). Without ``accessible_customers`` every customer is directly accessible
+and ``login-customer-id`` is only checked for its form.
+
 Settings: ``--page-size`` (``state.page_size``) shrinks search pages and stream batches for
 tests; ``SANDBOX_GOOGLE_ADS_STREAM_BATCH`` sets the stream batch size alone (default 10,000).
 """
@@ -21,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import date, timedelta
 
 from starlette.requests import Request
@@ -69,6 +78,19 @@ ATTRIBUTES = {
         "bidding_strategy_type",
     ),
     "ad_group": ("id", "name", "status", "type", "resource_name", "campaign", "cpc_bid_micros"),
+    "customer_client": (
+        "client_customer",
+        "currency_code",
+        "descriptive_name",
+        "hidden",
+        "id",
+        "level",
+        "manager",
+        "resource_name",
+        "status",
+        "test_account",
+        "time_zone",
+    ),
 }
 BASE_METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversions_value")
 DERIVED_METRICS = ("ctr", "average_cpc", "average_cpm", "cost_per_conversion")
@@ -81,12 +103,16 @@ INT64_FIELDS = {
     "metrics.clicks",
     "metrics.cost_micros",
     "ad_group.cpc_bid_micros",
+    "customer_client.id",
+    "customer_client.level",
 }
+BOOLEAN_FIELDS = {"customer_client.manager", "customer_client.hidden", "customer_client.test_account"}
 #: Resources each FROM resource may select fields of (besides metrics and segments).
 SELECTABLE = {
     "customer": ("customer",),
     "campaign": ("campaign", "customer"),
     "ad_group": ("ad_group", "campaign", "customer"),
+    "customer_client": ("customer_client", "customer"),
 }
 #: The dataset object that holds the daily metrics of each FROM resource.
 METRIC_TABLE = {
@@ -219,7 +245,7 @@ class GoogleAdsEmulator:
         )
 
     async def list_accessible_customers(self, request: Request) -> Response:
-        """``GET /v{N}/customers:listAccessibleCustomers`` → ``resourceNames`` of every customer."""
+        """``GET /v{N}/customers:listAccessibleCustomers`` → ``resourceNames`` of the directly accessible customers."""
         version = request.path_params["version"]
         if not version.isdigit():
             return _not_found()
@@ -227,7 +253,9 @@ class GoogleAdsEmulator:
             self._check_credentials(request)
         except GoogleAdsError as error:
             return _error_response(error, f"v{version}", stream=False)
-        names = [f"customers/{row['customer.id']}" for row in self._table("customer")]
+        direct = self._directly_accessible()
+        names = [f"customers/{row['customer.id']}" for row in self._table("customer")
+                 if direct is None or str(row["customer.id"]) in direct]
         return _json({"resourceNames": names})
 
     async def search_fields(self, request: Request) -> Response:
@@ -324,7 +352,8 @@ class GoogleAdsEmulator:
             raise GoogleAdsError(
                 400, {"requestError": "INVALID_CUSTOMER_ID"}, f"Invalid customer ID '{cid}'."
             )
-        if not any(str(row.get("customer.id")) == cid for row in self._table("customer")):
+        known = any(str(row.get("customer.id")) == cid for row in self._table("customer"))
+        if not known or not self._may_access(cid, login):
             raise GoogleAdsError(
                 403,
                 {"authorizationError": "USER_PERMISSION_DENIED"},
@@ -346,6 +375,40 @@ class GoogleAdsEmulator:
                 f"of '{PAGE_SIZE}' rows.",
             )
         return body
+
+    def _directly_accessible(self) -> set[str] | None:
+        """The customers the OAuth user reaches directly, or None when the dataset says all of them."""
+        rows = self._table("accessible_customers")
+        return {str(row.get("customer.id")) for row in rows} if rows else None
+
+    def _may_access(self, cid: str, login: str | None) -> bool:
+        """Whether a request on `cid` with this ``login-customer-id`` is allowed (the login defaults to `cid`)."""
+        direct = self._directly_accessible()
+        if direct is None:
+            return True
+        login = login or cid
+        return login in direct and (login == cid or cid in dict(self._hierarchy(login)))
+
+    def _hierarchy(self, manager: str) -> list[tuple[str, int]]:
+        """Every customer under `manager` through active links, with its level (the manager itself at 0)."""
+        children = self._client_links()
+        levels, queue = {manager: 0}, deque([manager])
+        while queue:  # breadth first: a client reachable on two paths takes the shorter one
+            parent = queue.popleft()
+            for child in children.get(parent, ()):
+                if child not in levels:
+                    levels[child] = levels[parent] + 1
+                    queue.append(child)
+        return list(levels.items())
+
+    def _client_links(self) -> dict[str, list[str]]:
+        """Each manager's direct clients, through its ``ACTIVE`` links."""
+        children: dict[str, list[str]] = {}
+        for link in self._table("customer_client_link"):
+            if (link.get("customer_client_link.status") or "ACTIVE") == "ACTIVE":
+                client = str(link.get("customer_client_link.client_customer", "")).rsplit("/", 1)[-1]
+                children.setdefault(str(link.get("customer.id")), []).append(client)
+        return children
 
     def _check_credentials(self, request: Request) -> None:
         token = bearer_token(request.headers)
@@ -404,6 +467,12 @@ class GoogleAdsEmulator:
             prefix = name.split(".", 1)[0]
             if name not in known:
                 raise GaqlError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'.")
+            if prefix in ("metrics", "segments") and query.resource not in METRIC_TABLE:
+                raise GaqlError(
+                    {"metrics": "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                     "segments": "PROHIBITED_SEGMENT_IN_SELECT_OR_WHERE_CLAUSE"}[prefix],
+                    f"Error in query: '{name}' cannot be selected with FROM {query.resource}.",
+                )
             if prefix not in ("metrics", "segments") + SELECTABLE[query.resource]:
                 raise GaqlError(
                     "PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE",
@@ -444,6 +513,8 @@ class GoogleAdsEmulator:
         return Condition(condition.field, "BETWEEN", (start.isoformat(), end.isoformat()))
 
     def _entity_rows(self, cid: str, resource: str) -> list[dict]:
+        if resource == "customer_client":
+            return self._customer_client_rows(cid)
         parents = self._parents()
         rows = []
         for row in self._table(resource):
@@ -464,6 +535,19 @@ class GoogleAdsEmulator:
         if resource != "customer" and segmented:
             return [_joined(row, resource, parents) for row in rows]
         return [_joined(row, resource, parents) for row in _aggregate(rows, ID_FIELD[resource], segmented)]
+
+    def _customer_client_rows(self, cid: str) -> list[dict]:
+        """The ``customer_client`` rows of a manager: itself at level 0 and every client under it; none otherwise."""
+        customers = {str(row.get("customer.id")): row for row in self._table("customer")}
+        manager = customers.get(cid) or {}
+        if not manager.get("customer.manager"):
+            return []
+        rows = []
+        for client_id, level in self._hierarchy(cid):
+            client = customers.get(client_id)
+            if client is not None:
+                rows.append({**manager, **_customer_client(client, level)})
+        return rows
 
     def _parents(self) -> dict[str, dict[str, dict]]:
         return {
@@ -526,6 +610,16 @@ def _joined(row: dict, resource: str, parents: dict[str, dict[str, dict]]) -> di
     return flat
 
 
+def _customer_client(client: dict, level: int) -> dict:
+    """The ``customer_client`` fields of a client customer row at `level` (a customer without status is enabled)."""
+    fields = {f"customer_client.{name}": client.get(f"customer.{name}")
+              for name in ("id", "descriptive_name", "currency_code", "time_zone")}
+    return {**fields, "customer_client.client_customer": f"customers/{client.get('customer.id')}",
+            "customer_client.level": level, "customer_client.manager": bool(client.get("customer.manager")),
+            "customer_client.status": client.get("customer.status") or "ENABLED",
+            "customer_client.hidden": False, "customer_client.test_account": False}
+
+
 def _aggregate(rows: list[dict], id_field: str, by_date: bool) -> list[dict]:
     """Metric rows summed per entity (and per day when `by_date`), keeping the first row's attributes."""
     groups: dict[tuple, dict] = {}
@@ -567,6 +661,8 @@ def _resource_name(row: dict, resource: str) -> str:
         return f"customers/{cid}"
     if resource == "campaign":
         return f"customers/{cid}/campaigns/{row.get('campaign.id')}"
+    if resource == "customer_client":
+        return f"customers/{cid}/customerClients/{row.get('customer_client.id')}"
     return f"customers/{cid}/adGroups/{row.get('ad_group.id')}"
 
 
@@ -604,7 +700,7 @@ def _data_type(name: str, sample: object) -> str:
         return "DOUBLE"
     if name == "segments.date" or name.endswith(("_date", ".start_date", ".end_date")):
         return "DATE"
-    if isinstance(sample, bool):
+    if name in BOOLEAN_FIELDS or isinstance(sample, bool):
         return "BOOLEAN"
     if isinstance(sample, int):
         return "INT64"

@@ -150,8 +150,9 @@ def test_a_row_the_platform_no_longer_reports_leaves_the_window(ads_sandbox, war
     assert _query(path, day) == [(c,) for c in sorted(G_CAMPAIGNS) if c != "222"]
 
 
-MALFORMED = {  # the request whose answer the sandbox garbles: Google's first metrics query comes after 3 customers
-    "google_ads": (google_client, CAMPAIGN_DAILY_METRICS, ":searchStream", 3, "field metrics.impressions"),
+MALFORMED = {  # the request whose answer the sandbox garbles: Google's first metrics query comes after the 3
+    # customers' rows and the client list of the manager among them
+    "google_ads": (google_client, CAMPAIGN_DAILY_METRICS, ":searchStream", 4, "field metrics.impressions"),
     "meta_ads": (meta_client, ADSET_DAILY_INSIGHTS, "/insights", 0, "field impressions"),
     "linkedin_ads": (linkedin_client, CAMPAIGN_DAILY_ANALYTICS, "/rest/adAnalytics", 0, "field impressions"),
 }

@@ -1,0 +1,162 @@
+"""Google Ads accounts reached through a manager account (MCC): the OAuth user can reach only the manager
+directly, so ``listAccessibleCustomers`` names only it; the client accounts under it are found with
+``FROM customer_client`` on the manager and read with the manager's ``login-customer-id``."""
+
+from collections import defaultdict
+
+import pytest
+import requests
+
+from connectors.errors import SourceError
+from connectors.google_ads.streams import CAMPAIGN_DAILY_METRICS, CUSTOMERS
+from sandbox import auth
+from sandbox.apis.google_ads import DEVELOPER_TOKEN
+from sandbox.launcher import running_sandbox
+from tests.ads_fixtures import DAYS, SANDBOX_CLOCK, google_client, rows_of
+from tests.conftest import write_dataset
+
+MCC, SUB, OTHER_MCC = "5555555555", "4444444444", "6666666666"
+DE, US, DIRECT, CANCELED, STRANGER = "1234567890", "9876543210", "2222222222", "1111111111", "3333333333"
+#: Customers with their currency and time zone; the three managers and the canceled client have no metrics read.
+CUSTOMER_ROWS = {
+    MCC: ("USD", "America/New_York", {"customer.manager": True}),
+    SUB: ("USD", "America/New_York", {"customer.manager": True}),
+    OTHER_MCC: ("EUR", "Europe/Berlin", {"customer.manager": True}),
+    DE: ("EUR", "Europe/Berlin", {"customer.status": "ENABLED"}),
+    US: ("USD", "America/Los_Angeles", {}),
+    DIRECT: ("GBP", "Europe/London", {"customer.status": "ENABLED"}),
+    CANCELED: ("EUR", "Europe/Berlin", {"customer.status": "CANCELED"}),
+    STRANGER: ("USD", "America/Chicago", {}),
+}
+#: MCC → DE, CANCELED, DIRECT and SUB → US (level 2); OTHER_MCC → DE too; STRANGER belongs to nobody.
+LINKS = [(MCC, DE), (MCC, CANCELED), (MCC, DIRECT), (MCC, SUB), (SUB, US), (OTHER_MCC, DE)]
+ACCESSIBLE = (MCC, DIRECT, OTHER_MCC)
+CLIENTS = "SELECT customer_client.id, customer_client.level, customer_client.manager, customer_client.status FROM " \
+          "customer_client"
+
+
+def _dataset() -> dict:
+    customers = [{"customer.id": cid, "customer.descriptive_name": f"Account {cid}", "customer.currency_code": currency,
+                  "customer.time_zone": zone, **extra} for cid, (currency, zone, extra) in CUSTOMER_ROWS.items()]
+    campaigns = {cid: str(n) * 3 for n, cid in enumerate((DE, US, DIRECT, CANCELED, STRANGER), start=1)}
+    metrics = [{"customer.id": cid, "campaign.id": campaign, "campaign.name": f"Campaign {campaign}",
+                "campaign.status": "ENABLED", "segments.date": day.isoformat(), "metrics.impressions": "100",
+                "metrics.clicks": "5", "metrics.cost_micros": "2500000", "metrics.conversions": 1.0,
+                "metrics.conversions_value": 10.0} for cid, campaign in campaigns.items() for day in DAYS]
+    links = [{"customer.id": manager, "customer_client_link.client_customer": f"customers/{client}",
+              "customer_client_link.status": "ACTIVE"} for manager, client in LINKS]
+    links.append({"customer.id": OTHER_MCC, "customer_client_link.client_customer": f"customers/{STRANGER}",
+                  "customer_client_link.status": "INACTIVE"})
+    return {("google_ads", "customer"): customers,
+            ("google_ads", "campaign"): [{k: v for k, v in row.items() if not k.startswith(("segments", "metrics"))}
+                                         for row in metrics[::len(DAYS)]],
+            ("google_ads", "campaign_metrics"): metrics,
+            ("google_ads", "customer_client_link"): links,
+            ("google_ads", "accessible_customers"): [{"customer.id": cid} for cid in ACCESSIBLE]}
+
+
+@pytest.fixture(scope="module")
+def google(tmp_path_factory):
+    folder = write_dataset(tmp_path_factory.mktemp("mcc"), _dataset())
+    (folder / "clock.txt").write_text(SANDBOX_CLOCK + "\n")
+    with running_sandbox(dataset=folder, extra_args=("--page-size", "7")) as running:
+        yield running
+
+
+def _sent(client) -> list[tuple[str, str | None, str]]:
+    """Record every query the client sends: (customer, its login-customer-id header, the resource it reads)."""
+    seen, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        if "/customers/" in url:
+            query = (kwargs.get("json") or {}).get("query", "")
+            resource = query.split(" FROM ")[1].split()[0]
+            seen.append((url.split("/customers/")[1].split("/")[0], kwargs["headers"].get("login-customer-id"),
+                         resource))
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    return seen
+
+
+def _logins(sent) -> dict[str, set]:
+    by_customer = defaultdict(set)
+    for customer, login, _ in sent:
+        by_customer[customer].add(login)
+    return dict(by_customer)
+
+
+def test_clients_reached_only_through_a_manager_are_synced_with_the_managers_login_customer_id(google):
+    client = google_client(google.url)
+    sent = _sent(client)
+    rows = rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    by_customer = defaultdict(list)
+    for row in rows:
+        by_customer[row["customer"]["id"]].append(row)
+    # Both clients of the manager, one of them two levels down; the canceled one and the stranger are not read.
+    assert sorted(by_customer) == sorted((DE, US, DIRECT))
+    assert all(len(rows) == len(DAYS) for rows in by_customer.values())  # each account once, though reachable twice
+    assert {cid: {(r["_currency_code"], r["_account_time_zone"]) for r in rows} for cid, rows in by_customer.items()} \
+        == {DE: {("EUR", "Europe/Berlin")}, US: {("USD", "America/Los_Angeles")}, DIRECT: {("GBP", "Europe/London")}}
+    # Clients found under a manager carry its id; the accounts the user reaches directly need none.
+    assert _logins(sent) == {MCC: {None}, OTHER_MCC: {None}, DIRECT: {None}, DE: {MCC}, US: {MCC}}
+    assert sorted(customer for customer, _, resource in sent if resource == "customer_client") == [MCC, OTHER_MCC]
+
+
+def test_the_customers_stream_holds_the_direct_accounts_and_the_enabled_clients_under_them(google):
+    rows = rows_of(google_client(google.url).read_pages(CUSTOMERS))
+    assert sorted(row["customer"]["id"] for row in rows) == sorted((MCC, OTHER_MCC, DIRECT, DE, US))
+    assert {row["customer"]["id"]: row["customer"]["currencyCode"] for row in rows}[US] == "USD"
+
+
+def test_configured_customer_ids_are_read_as_configured(google):
+    client = google_client(google.url, customer_ids=("123-456-7890",), login_customer_id="555-555-5555")
+    sent = _sent(client)
+    rows = rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    assert {row["customer"]["id"] for row in rows} == {DE} and len(rows) == len(DAYS)
+    assert {(customer, login) for customer, login, _ in sent} == {(DE, MCC)}  # no discovery, the configured login
+    with pytest.raises(SourceError, match="USER_PERMISSION_DENIED"):  # a client without its manager's id
+        google_client(google.url, customer_ids=(DE,)).customers()
+
+
+def _headers(base: str, login: str | None = None) -> dict:
+    token = requests.post(f"{base}/token", data={"grant_type": "refresh_token", "client_id": auth.CLIENT_ID,
+                                                 "client_secret": auth.CLIENT_SECRET,
+                                                 "refresh_token": auth.REFRESH_TOKEN}, timeout=10).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}", "developer-token": DEVELOPER_TOKEN}
+    return {**headers, "login-customer-id": login} if login else headers
+
+
+def _search(base: str, cid: str, query: str, login: str | None = None) -> requests.Response:
+    return requests.post(f"{base}/v26/customers/{cid}/googleAds:search", json={"query": query},
+                         headers=_headers(base, login), timeout=30)
+
+
+def test_the_sandbox_lets_the_user_reach_clients_only_through_an_accessible_manager(google):
+    listed = requests.get(f"{google.url}/v26/customers:listAccessibleCustomers", headers=_headers(google.url),
+                          timeout=10).json()
+    assert sorted(listed["resourceNames"]) == sorted(f"customers/{cid}" for cid in ACCESSIBLE)
+    query = "SELECT customer.id FROM customer"
+    allowed = [(DE, MCC), (DE, OTHER_MCC), (US, MCC), (MCC, None), (MCC, MCC), (DIRECT, None), (DIRECT, MCC)]
+    refused = [(DE, None), (DE, DIRECT), (US, SUB), (US, OTHER_MCC), (STRANGER, MCC), (STRANGER, OTHER_MCC),
+               (OTHER_MCC, MCC)]
+    assert [_search(google.url, cid, query, login).status_code for cid, login in allowed] == [200] * len(allowed)
+    for cid, login in refused:
+        answer = _search(google.url, cid, query, login)
+        assert answer.status_code == 403, (cid, login)
+        assert answer.json()["error"]["details"][0]["errors"][0]["errorCode"] == {
+            "authorizationError": "USER_PERMISSION_DENIED"}
+
+
+def test_the_sandbox_answers_customer_client_with_the_whole_hierarchy_of_a_manager(google):
+    answer = _search(google.url, MCC, CLIENTS).json()
+    clients = {row["customerClient"]["id"]: row["customerClient"] for row in answer["results"]}
+    assert {cid: (c["level"], c["manager"], c["status"]) for cid, c in clients.items()} == {
+        MCC: ("0", True, "ENABLED"), SUB: ("1", True, "ENABLED"), DE: ("1", False, "ENABLED"),
+        CANCELED: ("1", False, "CANCELED"), DIRECT: ("1", False, "ENABLED"), US: ("2", False, "ENABLED")}
+    assert clients[US]["resourceName"] == f"customers/{MCC}/customerClients/{US}"
+    enabled = _search(google.url, MCC, f"{CLIENTS} WHERE customer_client.status = 'ENABLED'").json()["results"]
+    assert CANCELED not in {row["customerClient"]["id"] for row in enabled}
+    assert "results" not in _search(google.url, DE, CLIENTS, MCC).json()  # only managers have clients
+    metrics = _search(google.url, MCC, "SELECT customer_client.id, metrics.clicks FROM customer_client")
+    assert metrics.status_code == 400 and "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE" in metrics.text
