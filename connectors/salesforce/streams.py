@@ -21,6 +21,10 @@ def salesforce_stream(object_name: str, fields: dict[str, str], deletable: bool 
         primary_key="id",
         cursor="SystemModstamp",
         cursor_ordered=True,  # queries sort on the cursor: ORDER BY SystemModstamp ASC (client.soql)
+        # A transaction stamps its records when it starts and commits later: a record may appear after the cursor
+        # passed its stamp. Five minutes are read again every run (as Airbyte's LOOKBACK_SECONDS); the merge on Id
+        # keeps one row of each.
+        lookback_seconds=300,
         fields=tuple(Field(snake_case(name), name, type_) for name, type_ in typed.items()),
         options={"object": object_name, **({"deleted_flag": "is_deleted"} if deletable else {})},
     )

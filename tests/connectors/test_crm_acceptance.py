@@ -3,7 +3,7 @@
 Everything runs for real: the sandbox over HTTP, the connectors, dlt into DuckDB.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
@@ -134,7 +134,11 @@ def test_incremental_second_read_takes_only_what_changed_and_a_quiet_night_keeps
     first = warehouse.load("salesforce", [ACCOUNT], salesforce_client(crm.url))["account"]
     assert first.rows == 3000
     quiet = warehouse.load("salesforce", [ACCOUNT], salesforce_client(crm.url))["account"]
-    assert quiet.rows == 1  # only the record at the cursor itself: the read is start-inclusive
+    # Only the records of the lookback (the five minutes up to the cursor, start-inclusive) are read again.
+    lookback_start = datetime.fromisoformat(first.cursor_after) - timedelta(seconds=ACCOUNT.lookback_seconds)
+    [(in_lookback,)] = warehouse.rows(f"select count(*) from raw_salesforce.account "
+                                      f"where system_modstamp >= '{lookback_start.isoformat()}'")
+    assert quiet.rows == in_lookback and 1 <= in_lookback < first.rows
     assert quiet.cursor_after == quiet.cursor_before == first.cursor_after
 
     crm.upsert("salesforce", "Account", [salesforce_account(n, Name=f"Changed {n}",

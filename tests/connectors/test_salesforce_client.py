@@ -47,6 +47,18 @@ def test_incremental_read_starts_at_the_cursor(salesforce):
     assert len(stamps) == sum(1 for n in range(ACCOUNTS) if 1 + n % 28 == 28)
 
 
+def test_an_incremental_read_reads_the_last_five_minutes_before_the_cursor_again(tmp_path):
+    # Records a transaction stamped before the cursor but committed after the last run had read past them.
+    stamps = {"late": "2026-01-27T23:56:00.000+0000", "older": "2026-01-27T23:54:59.000+0000",
+              "new": "2026-01-28T00:00:00.000+0000"}
+    records = [salesforce_account(n, Id=f"001LATE{name}", SystemModstamp=stamp)
+               for n, (name, stamp) in enumerate(stamps.items())]
+    folder = write_dataset(tmp_path / "dataset", {("salesforce", "Account"): records})
+    with running_sandbox(dataset=folder) as sandbox:
+        ids = _ids(_client(sandbox.url).read_pages(ACCOUNT, datetime(2026, 1, 28, tzinfo=UTC)))
+    assert ids == ["001LATElate", "001LATEnew"]
+
+
 def test_server_errors_and_a_dropped_connection_are_retried_without_duplicates(salesforce):
     salesforce.inject(api="salesforce", kind="server_error", path_contains="/query/", times=2)
     salesforce.inject(api="salesforce", kind="drop", path_contains="/query/", skip=1, times=1)
