@@ -138,11 +138,25 @@ CASES = {
         Broken("first_detected_at", FUTURE, f"{BETWEEN}(first_detected_at)"),
     ]),
     "shared_metrics_daily": ("metric_name", [
-        {"date_day": DAY, "metric_name": "pipeline_created", "value": 10.0},
+        {"date_day": DAY, "metric_name": "pipeline_created", "metric_type": "simple", "value": 10.0,
+         "numerator": None, "denominator": None},
+        # a day of spend without MQLs: no cost per MQL of its own, but its spend counts in the month's
+        {"date_day": DAY, "metric_name": "cost_per_mql", "metric_type": "ratio", "value": None, "numerator": 100.0,
+         "denominator": 0.0},
+        {"date_day": DAY, "metric_name": "cost_per_mql", "metric_type": "ratio", "value": 25.0, "numerator": 100.0,
+         "denominator": 4.0},
     ], [
         Broken("value", None, f"{NOT_NULL}(value)"),
+        Broken("metric_type", None, f"{NOT_NULL}(metric_type)"),
     ]),
 }
+
+
+def test_a_ratio_with_a_denominator_must_have_its_value():
+    suite = next(s for s in suites_for("marts", "shared_metrics_daily") if s.blocking)
+    good = [{"date_day": DAY, "metric_name": "cac", "metric_type": "ratio", "value": 3.0, "numerator": 6.0,
+             "denominator": 2.0}]
+    assert_suite(suite, good, "metric_name", [Broken("value", None, f"{NOT_NULL}(value)")])
 
 
 @pytest.mark.parametrize("table", sorted(CASES))

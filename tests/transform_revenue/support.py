@@ -22,7 +22,8 @@ from tests.transform.helpers import run_dbt as run_dbt_on
 #: The revenue models (issue #7), in no particular order; dbt orders them.
 REVENUE_MODELS = [
     "metricflow_time_spine", "sem_opportunities", "sem_ad_spend_daily", "prospect_funnel", "attribution",
-    "funnel_monthly", "customer_retention", "channel_performance_monthly", "alignment_issues", "shared_metrics_daily",
+    "sem_attributed_results", "funnel_monthly", "customer_retention", "channel_performance_monthly",
+    "alignment_issues", "shared_metrics_daily",
 ]
 
 #: The inputs of the revenue models: table -> {column: type}. Only the columns the models read.
@@ -131,7 +132,8 @@ def semantic_layer_values(warehouse: Path, manifest_path: Path, until: date) -> 
     """What the semantic layer defines, computed straight from ``semantic_manifest.json`` (as MetricFlow reads it):
     (metric, day, channel) -> value for simple and ratio metrics, grouped by each measure's agg_time_dimension
     and the semantic model's ``channel`` entity ('all' without one); null values and days after ``until`` left
-    out. A ratio is numerator / denominator where both have data and the denominator is not 0."""
+    out. A ratio has a value wherever its numerator or denominator is not 0 (the side without data 0, as
+    fill_nulls_with: 0 says): numerator / denominator, None when the denominator is 0."""
     manifest = json.loads(manifest_path.read_text())
     measures = {}
     for model in manifest["semantic_models"]:
@@ -163,9 +165,10 @@ def semantic_layer_values(warehouse: Path, manifest_path: Path, until: date) -> 
         elif metric["type"] == "ratio":
             numerator = simple[metric["type_params"]["numerator"]["name"]]
             denominator = simple[metric["type_params"]["denominator"]["name"]]
-            for key, below in denominator.items():
-                if below and key in numerator:
-                    values[(metric["name"], *key)] = numerator[key] / below
+            for key in numerator.keys() | denominator.keys():
+                above, below = numerator.get(key, 0.0), denominator.get(key, 0.0)
+                if above or below:
+                    values[(metric["name"], *key)] = above / below if below else None
         else:
             raise AssertionError(f"metric {metric['name']} is {metric['type']}: extend the reference")
     return {key: value for key, value in values.items() if key[1] <= until}
@@ -182,5 +185,6 @@ def assert_same_metrics(expected: dict, actual: dict, tolerance: float = 1e-6) -
     missing, extra = sorted(set(expected) - set(actual))[:10], sorted(set(actual) - set(expected))[:10]
     assert not missing and not extra, f"only in the semantic layer: {missing}; only in the table: {extra}"
     different = [(key, expected[key], actual[key]) for key in expected
-                 if abs(expected[key] - actual[key]) > tolerance * max(1.0, abs(expected[key]))]
+                 if (expected[key] is None) != (actual[key] is None) or expected[key] is not None
+                 and abs(expected[key] - actual[key]) > tolerance * max(1.0, abs(expected[key]))]
     assert not different, f"{len(different)} values differ, e.g. {different[:10]}"

@@ -256,17 +256,18 @@ def test_channel_performance_joins_spend_people_and_credit_without_fanning_out(w
     # O4 (T1, 0.5) credited: 1.5 deals, 4,000 + 1,000 pipeline; cost per MQL 1,000; no customer; ROAS 0.
     assert channel_row(warehouse, date(2026, 1, 1), "paid_search", "CAMP_G") == (
         1000, 1500, 75, 2, 1, 1, 1.5, 5000, 0, 0, 1000, None, 0)
-    # January, paid search without campaign: P2 (touched after becoming a lead: original channel), O4's T2.
+    # January, paid search without campaign: P2 (touched after becoming a lead: original channel), O4's T2; an MQL
+    # without spend costs 0 (cost per MQL = spend / MQLs, null only without MQLs, as in shared_metrics_daily).
     assert channel_row(warehouse, date(2026, 1, 1), "paid_search", None) == (
-        0, 0, 0, 1, 1, 1, 0.5, 1000, 0, 0, None, None, None)
+        0, 0, 0, 1, 1, 1, 0.5, 1000, 0, 0, 0, None, None)
     # February: O1 created (T1 0.4, T2 0.2, T3 0.4); CAMP_G spent 300.
     assert channel_row(warehouse, date(2026, 2, 1), "paid_search", "CAMP_G") == (
         300, 300, 10, 0, 0, 0, 0.4, 4000, 0, 0, None, None, 0)
     assert channel_row(warehouse, date(2026, 2, 1), "email", "CAMP_E")[6:8] == (0.4, 4000)
     assert channel_row(warehouse, date(2026, 2, 1), "unattributed", None)[6:8] == (2, 1200)  # O3 and O9
-    # March: O1 won (10,000), ACC1's first win: 40% to CAMP_G; no March spend, so no CAC or ROAS.
+    # March: O1 won (10,000), ACC1's first win: 40% to CAMP_G; no March spend: CAC 0, no ROAS.
     march = channel_row(warehouse, date(2026, 3, 1), "paid_search", "CAMP_G")
-    assert march[8:] == (4000, 0.4, None, None, None)
+    assert march[8:] == (4000, 0.4, None, 0, None)
 
 
 def test_channel_performance_totals_equal_the_sources(world):

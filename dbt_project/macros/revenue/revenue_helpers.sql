@@ -133,3 +133,51 @@
     from {{ ref('touchpoints') }} as touches
     left join {{ ref('campaigns') }} as campaigns on campaigns.campaign_id = touches.campaign_id
 {%- endmacro %}
+
+{#-
+    The results of the default attribution model (var attribution_default_model), every deal in full: one row per
+    credited touch of a deal (its channel, platform and campaign, the credit and the credited pipeline, won revenue
+    and new customer), and one row per deal without a credited touch, counted in full (credit 1) under channel
+    'unattributed'. The one definition of attributed opportunities, pipeline, revenue and new customers:
+    sem_attributed_results (the semantic layer, so shared_metrics_daily) and channel_performance_monthly both read
+    it, so per channel they agree and over all channels they add up to every deal.
+-#}
+{% macro cg_default_attribution_results() -%}
+    {%- set default_model = var('attribution_default_model', 'position_based') -%}
+    select
+        opportunity_id,
+        touchpoint_id,
+        channel,
+        platform,
+        campaign_id,
+        credit,
+        attributed_pipeline_reporting,
+        attributed_revenue_reporting,
+        cast(attributed_new_customers as double precision) as attributed_new_customers,
+        opportunity_created_date,
+        opportunity_closed_date,
+        is_won
+    from {{ ref('attribution') }}
+    where attribution_model = '{{ default_model }}'
+
+    union all
+
+    select
+        deals.opportunity_id,
+        cast(null as {{ dbt.type_string() }}),
+        'unattributed',
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(1 as double precision),
+        {{ cg_money_share('deals.amount_reporting') }},
+        {{ cg_money_share('deals.won_amount_reporting') }},
+        cast(case when deals.is_new_customer then 1 else 0 end as double precision),
+        deals.created_date,
+        deals.closed_date,
+        deals.is_won
+    from {{ ref('sem_opportunities') }} as deals
+    where not exists (
+        select 1 from {{ ref('attribution') }} as credits
+        where credits.opportunity_id = deals.opportunity_id and credits.attribution_model = '{{ default_model }}'
+    )
+{%- endmacro %}

@@ -95,8 +95,9 @@
 
 {#-
     The union of every metric of the semantic layer per day and channel (shared_metrics_daily's rows).
-    A ratio has a row where both its numerator and its denominator have data and the denominator is not 0
-    (no cost per MQL is claimed for a day without spend data).
+    A ratio has a row where its numerator or its denominator is not 0, the side without data counting 0, and a
+    null value where the denominator is 0: summing numerator and denominator over a period and dividing must see
+    every day (spend on a day without MQLs still counts in the month's cost per MQL).
 -#}
 {% macro cg_shared_metrics_sql() -%}
     {%- if not execute -%}
@@ -128,12 +129,12 @@
     {%- set numerator = cg_simple_metric_measure(definitions, metric.type_params.numerator.name) %}
     {%- set denominator = cg_simple_metric_measure(definitions, metric.type_params.denominator.name) %}
     select
-        numerator.date_day,
+        coalesce(numerator.date_day, denominator.date_day) as date_day,
         '{{ metric.name }}' as metric_name,
-        numerator.channel,
-        numerator.value / denominator.value as value,
-        numerator.value as numerator,
-        denominator.value as denominator,
+        coalesce(numerator.channel, denominator.channel) as channel,
+        {{ cg_divide('coalesce(numerator.value, 0)', 'coalesce(denominator.value, 0)') }} as value,
+        coalesce(numerator.value, 0) as numerator,
+        coalesce(denominator.value, 0) as denominator,
         'ratio' as metric_type,
         '{{ metric.type_params.numerator.name }}' as numerator_metric,
         '{{ metric.type_params.denominator.name }}' as denominator_metric,
@@ -141,9 +142,9 @@
         '{{ meta.get("unit", "") }}' as unit,
         cast(null as {{ dbt.type_string() }}) as semantic_model
     from ({{ cg_simple_metric_sql(numerator) }}) as numerator
-    inner join ({{ cg_simple_metric_sql(denominator) }}) as denominator
+    full outer join ({{ cg_simple_metric_sql(denominator) }}) as denominator
         on denominator.date_day = numerator.date_day and denominator.channel = numerator.channel
-    where denominator.value <> 0
+    where coalesce(numerator.value, 0) <> 0 or coalesce(denominator.value, 0) <> 0
     {%- else %}
         {{ exceptions.raise_compiler_error('shared metrics: ' ~ metric.name ~ ' is ' ~ metric.type ~ ', not simple or ratio') }}
     {%- endif %}

@@ -2,7 +2,9 @@
     One row per deal: Salesforce opportunities and HubSpot deals (not deleted, archived or merged
     away). The two CRMs share no synced deal id in the raw data, so a deal entered in both stays two
     rows told apart by source_system. Amounts keep their currency; amount_reporting converts them
-    with the rate of the close date (the latest rate for future close dates).
+    with the rate of the close date (else the creation date), clamped to the rate calendar
+    (int_currency_rates_daily): a date before its first day takes the first day's rate, a date after its
+    last day the last day's.
 -#}
 with opportunities as (
     select * from {{ ref('int_opportunities_unioned') }}
@@ -23,6 +25,10 @@ campaign_records as (
 
 rates as (
     select * from {{ ref('int_currency_rates_daily') }}
+),
+
+calendar as (
+    select min(date_day) as first_day, max(date_day) as last_day from rates
 ),
 
 final as (
@@ -71,11 +77,12 @@ final as (
     left join campaign_records
         on campaign_records.source_system = 'salesforce'
         and campaign_records.source_campaign_id = opportunities.salesforce_campaign_id
+    cross join calendar
     left join rates
         on rates.currency_code = opportunities.currency_code
-        and rates.date_day = least(
+        and rates.date_day = greatest(least(
             coalesce(opportunities.close_date, {{ cg_reporting_date('opportunities.created_at') }}),
-            cast('2030-12-31' as date))
+            calendar.last_day), calendar.first_day)
 )
 
 select * from final

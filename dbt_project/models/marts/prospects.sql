@@ -133,8 +133,11 @@ survived as (
         min(coalesce(hubspot_became_lead_at,
             case when source_system in ('salesforce_lead', 'salesforce_contact') then created_at end)) as lead_at,
         min(hubspot_became_mql_at) as mql_at,
+        -- Salesforce keeps only the date of a conversion: a lead converted the day it was created converted after
+        -- it was created, not at that day's midnight
         min(coalesce(hubspot_became_sql_at,
-            case when is_converted then {{ cg_date_start_timestamp('converted_date') }} end)) as sql_at,
+            case when is_converted then greatest({{ cg_date_start_timestamp('converted_date') }}, created_at) end))
+            as sql_at,
         min(hubspot_became_opportunity_at) as opportunity_at,
         min(hubspot_became_customer_at) as customer_at,
         min(case when is_deleted then 1 else 0 end) as all_deleted,

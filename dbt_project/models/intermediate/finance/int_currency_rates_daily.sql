@@ -1,10 +1,14 @@
 {{ config(materialized='table') }}
 {#-
-    One row per day and currency from 2020-01-01 to 2030-12-31 with the rate to the reporting
+    One row per day and currency of the calendar, 2000-01-01 to 2030-12-31, with the rate to the reporting
     currency (var reporting_currency): each seed rate holds until the next one (days before the
     first rate take the first one), so weekly, monthly or daily seeds all work. Converting:
-    amount_reporting = amount * rate_to_reporting of the amount's currency on the chosen day.
+    amount_reporting = amount * rate_to_reporting of the amount's currency on the chosen day; a day outside
+    the calendar has no row, so a model converting at arbitrary dates (a deal's close date) clamps them to
+    the calendar's first and last day.
 -#}
+{%- set first_day = "cast('2000-01-01' as date)" %}
+{%- set last_day = "cast('2030-12-31' as date)" %}
 with seed_rates as (
     select cast(date as date) as rate_date, upper(currency_code) as currency_code, cast(rate_to_usd as double precision) as rate_to_usd
     from {{ ref('currency_rates_daily') }}
@@ -16,13 +20,13 @@ validity as (
         currency_code,
         rate_to_usd,
         case when row_number() over (partition by currency_code order by rate_date) = 1
-            then cast('2000-01-01' as date) else rate_date end as valid_from,
+            then least(rate_date, {{ first_day }}) else rate_date end as valid_from,
         coalesce(lead(rate_date) over (partition by currency_code order by rate_date), cast('2100-01-01' as date)) as valid_to
     from seed_rates
 ),
 
 days as (
-    {{ cg_date_series("cast('2020-01-01' as date)", "cast('2030-12-31' as date)") }}
+    {{ cg_date_series(first_day, last_day) }}
 ),
 
 daily as (

@@ -3,16 +3,18 @@
     attribution model (var attribution_default_model, default position_based). Every source is aggregated
     to the grain on its own and the pieces are then unioned and summed, so no join fans out:
     - spend, impressions, clicks: sem_ad_spend_daily (ad_performance_daily) by day's month;
-    - leads, mqls, sqls: people by the month they entered the stage, under their sourcing touch's channel,
-      platform and campaign (prospect_funnel; no touch: their original channel, no platform or campaign);
+    - leads, mqls, sqls: people by the month they entered the stage, under their sourcing channel, platform
+      and campaign (prospect_funnel.sourcing_*; no touch: their original channel, no platform or campaign);
     - opportunities, attributed pipeline: the default model's credits by the deal's creation month
       (opportunities is a sum of credits: 0.4 = 40% of one deal); attributed revenue and new customers:
       by the won deal's close month. Deals with no touch in the lookback window count in full under
-      channel 'unattributed'.
-    Ratios, null when the denominator is 0 or there was no spend (organic rows have no cost per MQL, CAC or
-    ROAS): cost_per_mql = spend / mqls, cac = spend / new customers (attributed: a sum of credits of the
-    accounts' first won deals), roas = attributed revenue / spend. Months after the as-of month are left
-    out. The same campaign can appear under several channels when its touches carry different UTM mediums.
+      channel 'unattributed' (macro cg_default_attribution_results, the semantic layer's definition too).
+    Ratios, null when the denominator is 0: cost_per_mql = spend / mqls, cac = spend / new customers
+    (attributed: a sum of credits of the accounts' first won deals), roas = attributed revenue / spend; MQLs or
+    customers without spend give a cost of 0 (no paid media), as the shared metrics do. Every measure is the
+    shared metric of the same meaning (shared_metrics_daily, the semantic layer) summed per month. Months after
+    the as-of month are left out. The same campaign can appear under several channels when its touches carry
+    different UTM mediums.
 -#}
 {%- set default_model = var('attribution_default_model', 'position_based') -%}
 {%- set measures = ['spend_reporting', 'impressions', 'clicks', 'leads', 'mqls', 'sqls', 'opportunities',
@@ -26,13 +28,8 @@ people as (
     select * from {{ ref('prospect_funnel') }}
 ),
 
-opportunities as (
-    select * from {{ ref('sem_opportunities') }}
-),
-
-credits as (
-    select * from {{ ref('attribution') }}
-    where attribution_model = '{{ default_model }}'
+results as (
+    {{ cg_default_attribution_results() }}
 ),
 
 spend as (
@@ -63,12 +60,6 @@ spend as (
 ),
 {%- endfor %}
 
-unattributed as (
-    select opportunities.*
-    from opportunities
-    where not exists (select 1 from credits where credits.opportunity_id = opportunities.opportunity_id)
-),
-
 created as (
     select
         {{ cg_month('opportunity_created_date') }} as month,
@@ -77,20 +68,8 @@ created as (
         campaign_id,
         sum(credit) as opportunities,
         sum(attributed_pipeline_reporting) as attributed_pipeline_reporting
-    from credits
+    from results
     group by 1, 2, 3, 4
-
-    union all
-
-    select
-        {{ cg_month('created_date') }},
-        'unattributed',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        count(*),
-        sum(amount_reporting)
-    from unattributed
-    group by 1
 ),
 
 won as (
@@ -101,22 +80,9 @@ won as (
         campaign_id,
         sum(attributed_revenue_reporting) as attributed_revenue_reporting,
         sum(attributed_new_customers) as new_customers
-    from credits
+    from results
     where is_won
     group by 1, 2, 3, 4
-
-    union all
-
-    select
-        {{ cg_month('closed_date') }},
-        'unattributed',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        sum(won_amount_reporting),
-        sum(case when is_new_customer then 1 else 0 end)
-    from unattributed
-    where is_won
-    group by 1
 ),
 
 {%- set parts = {
@@ -178,8 +144,8 @@ select
     attributed_pipeline_reporting,
     attributed_revenue_reporting,
     new_customers,
-    case when spend_reporting > 0 then {{ cg_money(cg_divide('spend_reporting', 'mqls')) }} end as cost_per_mql,
-    case when spend_reporting > 0 then {{ cg_money(cg_divide('spend_reporting', 'new_customers')) }} end as cac,
+    {{ cg_money(cg_divide('spend_reporting', 'mqls')) }} as cost_per_mql,
+    {{ cg_money(cg_divide('spend_reporting', 'new_customers')) }} as cac,
     {{ cg_divide('attributed_revenue_reporting', 'spend_reporting') }} as roas,
     '{{ default_model }}' as attribution_model,
     '{{ var("reporting_currency", "USD") | upper }}' as reporting_currency

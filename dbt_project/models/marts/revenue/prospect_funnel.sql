@@ -12,8 +12,11 @@
     set when neither of the two stages was skipped (so the medians of funnel_monthly leave skips out).
 
     Sourcing touch: the person's first touchpoint on or before the day they became a lead (ties: the
-    touchpoint id); it decides the channel, platform and campaign their lead, MQL and SQL are counted
-    under in channel_performance_monthly (none: their original channel, no campaign).
+    touchpoint id); it decides the platform and campaign their lead, MQL and SQL are counted under, and the
+    channel: sourcing_channel = the sourcing touch's channel, else (no touch, or a touch whose channel is
+    'unknown') their original channel, else 'unknown'. The channel of the people metrics in
+    channel_performance_monthly and in the semantic layer (so shared_metrics_daily); `channel` (the original
+    channel) is funnel_monthly's.
 -#}
 {%- set stages = cg_funnel_stages() -%}
 
@@ -75,7 +78,8 @@ final as (
         end as days_{{ stage.name }}_to_{{ next_stage.name }},
         {%- endfor %}
         sourcing_touches.touchpoint_id as sourcing_touchpoint_id,
-        coalesce(sourcing_touches.channel, prospects.original_channel, 'unknown') as sourcing_channel,
+        -- a touch naming no channel says 'unknown' (never null), which must not hide the original channel
+        coalesce(nullif(sourcing_touches.channel, 'unknown'), prospects.original_channel, 'unknown') as sourcing_channel,
         campaigns.platform as sourcing_platform,
         sourcing_touches.campaign_id as sourcing_campaign_id
     from prospects

@@ -2,9 +2,10 @@
     The shared KPIs per day and channel for BI tools that cannot query the semantic layer, generated from
     the semantic layer's own metric definitions (models/semantic/*.yml, macro cg_shared_metrics_sql): one
     row per metric, day (the first of the month for monthly metrics, grain = month) and channel where the
-    metric has data. Simple metrics: value. Ratio metrics: value = numerator / denominator, rows only where
-    the denominator is not 0; over a longer period, sum numerator and denominator (or the metrics named in
-    numerator_metric / denominator_metric) and divide - never average the daily values.
+    metric has data. Simple metrics: value. Ratio metrics: a row wherever the numerator or the denominator is not
+    0 (the other side 0 when it has no data that day), value = numerator / denominator, null where the denominator
+    is 0; over a longer period, sum numerator and denominator (or the metrics named in numerator_metric /
+    denominator_metric) and divide - never average the daily values.
 
     Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
     identity merges and restated deals move first-stage and close dates arbitrarily far back, so a plain
@@ -20,7 +21,7 @@
 -- depends_on: {{ ref('prospect_funnel') }}
 -- depends_on: {{ ref('sem_opportunities') }}
 -- depends_on: {{ ref('sem_ad_spend_daily') }}
--- depends_on: {{ ref('attribution') }}
+-- depends_on: {{ ref('sem_attributed_results') }}
 -- depends_on: {{ ref('customer_retention') }}
 -- depends_on: {{ ref('metricflow_time_spine') }}
 
