@@ -8,8 +8,10 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -99,3 +101,34 @@ def insert_rows(cursor, table: str, rows: list[dict]) -> None:
         values = [json.dumps(value) if isinstance(value, list | dict) else value for value in row.values()]
         columns = ", ".join(f'"{column}"' for column in row)
         cursor.execute(f'insert into {schema}."{name}" ({columns}) values ({", ".join(["%s"] * len(row))})', values)
+
+
+@contextmanager
+def built_warehouse(raw: dict[str, list[dict]], tables: dict, build: Callable[[dict[str, str]], object],
+                    port: int, **database) -> Iterator:
+    """Hand-written raw rows (`raw`: table -> rows) in the raw `tables` of a new PostgreSQL database (its locale set
+    by `database`, see :func:`fresh_database`), built by `build` (given the warehouse's environment): an open
+    connection to it."""
+    import psycopg2
+
+    with postgres_server(port=port) as server, fresh_database(server, **database) as url:
+        connection = psycopg2.connect(url)
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                create_raw_tables(cursor, tables)
+                for table, table_rows in raw.items():
+                    insert_rows(cursor, table, table_rows)
+            build(postgres_environment(url))
+            yield connection
+        finally:
+            connection.close()
+
+
+def comparable(value: object) -> object:
+    """A value as DuckDB and PostgreSQL both give it: numbers to 6 places, instants in UTC."""
+    if isinstance(value, Decimal | float):
+        return round(float(value), 6)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value

@@ -4,11 +4,9 @@ same rows built on PostgreSQL (C and ICU English locales) give the same CRM mart
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 
 from tests.support import postgres
@@ -360,14 +358,6 @@ PORTABLE_MARTS = {
 }
 
 
-def _comparable(value: object) -> object:
-    if isinstance(value, Decimal | float):
-        return round(float(value), 6)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    return value
-
-
 #: The databases the traps are built on: the C locale, whose lower() folds ASCII letters only (the strictest a server
 #: may be set up), and ICU's English, which sorts "001TIEa" before "001TIEB" where bytes put it after.
 DATABASE_LOCALES = {"C": {"locale": "C"}, "icu-en": {"locale": "C.utf8", "icu_locale": "en-US"}}
@@ -377,17 +367,9 @@ DATABASE_LOCALES = {"C": {"locale": "C"}, "icu-en": {"locale": "C.utf8", "icu_lo
 def postgres_traps(request, tmp_path_factory):
     """The same raw rows built by dbt on a PostgreSQL database of each locale: an open connection to it."""
     folder = tmp_path_factory.mktemp("traps_postgres")
-    with postgres.postgres_server(port=55449) as server, \
-            postgres.fresh_database(server, **DATABASE_LOCALES[request.param]) as url:
-        connection = psycopg2.connect(url)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            postgres.create_raw_tables(cursor, raw_tables())
-            for table, table_rows in RAW.items():
-                postgres.insert_rows(cursor, table, table_rows)
-        dbt_build(postgres.postgres_environment(url), folder)
+    with postgres.built_warehouse(RAW, raw_tables(), lambda environment: dbt_build(environment, folder), port=55449,
+                                  **DATABASE_LOCALES[request.param]) as connection:
         yield connection
-        connection.close()
 
 
 @pytest.mark.e2e
@@ -399,10 +381,10 @@ def test_postgresql_resolves_the_traps_as_duckdb_does(warehouse, postgres_traps,
     with postgres_traps.cursor() as cursor:
         cursor.execute(f"select * from marts.{mart} order by {order}")
         postgres_columns = [column.name for column in cursor.description]
-        postgres_rows = [tuple(map(_comparable, row)) for row in cursor.fetchall()]
+        postgres_rows = [tuple(map(postgres.comparable, row)) for row in cursor.fetchall()]
     with duckdb.connect(str(warehouse), read_only=True) as duck:
         result = duck.execute(f"select * from marts.{mart} order by {order}")
         duckdb_columns = [column[0] for column in result.description]
-        duckdb_rows = [tuple(map(_comparable, row)) for row in result.fetchall()]
+        duckdb_rows = [tuple(map(postgres.comparable, row)) for row in result.fetchall()]
     assert postgres_columns == duckdb_columns
     assert postgres_rows and postgres_rows == duckdb_rows
