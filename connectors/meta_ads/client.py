@@ -44,6 +44,8 @@ PAGE_LIMIT = 500
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TOKEN_REFUSED = 190
 TOO_MUCH_DATA = "reduce the amount of data"
+#: (code, subcode) of a sync request Meta gave up on ("Request Timed Out"): read through a report run, as too much data.
+TIMED_OUT = (100, 1504018)
 MAX_POLL_SECONDS = 30.0
 #: ``paging`` beside a list's ``data``: the cursors, and the URLs of the pages around this one.
 PAGING = pa.struct([("cursors", pa.struct([("before", pa.string()), ("after", pa.string())])),
@@ -62,11 +64,17 @@ def classify(response: requests.Response) -> Verdict:
         return Verdict(Action.RETRY, wait=regain_access_seconds(response), reason=reason)
     if code == TOKEN_REFUSED or status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
-    if TOO_MUCH_DATA in message.lower():
-        return Verdict(Action.FAIL, reason=reason)
+    if TOO_MUCH_DATA in message.lower() or (code, error.get("error_subcode")) == TIMED_OUT:
+        return Verdict(Action.FAIL, reason=reason)  # asking again the same way fails the same way
     if status >= 500 or code in (1, 2) or error.get("is_transient"):
         return Verdict(Action.RETRY, reason=reason)
     return Verdict(Action.FAIL, reason=reason)
+
+
+def _wants_a_report_run(error: SourceError) -> bool:
+    """Whether Meta refused a sync request as too big or gave up on it (source-apis 4.3): a report run reads it."""
+    text = str(error)
+    return TOO_MUCH_DATA in text.lower() or f"code {TIMED_OUT[0]}/{TIMED_OUT[1]}" in text
 
 
 def _error_of(response: requests.Response) -> dict:
@@ -266,7 +274,7 @@ class MetaAdsClient:
             # whole, so a fallback never follows pages already handed over
             return list(self._pages(url, params, decode, then))
         except SourceError as exc:
-            if TOO_MUCH_DATA not in str(exc).lower():
+            if not _wants_a_report_run(exc):
                 raise
         return self._report_run(url, params, decode)
 

@@ -20,6 +20,9 @@ Follows reference/source-apis.md section 4:
   ``x-business-use-case-usage`` whose ``estimated_time_to_regain_access`` (minutes) is the
   fault rule's ``retry_after``; usage headers are sent on every ad-account response.
 
+The emulator's own fault kind ``insights_timeout`` answers a sync request as Meta does when it gives
+up on one: HTTP 400, code 100, subcode 1504018, "Request Timed Out".
+
 Settings: ``SANDBOX_META_REPORT_POLLS`` (status polls answered "Job Running" before "Job
 Completed", default 2); ``SANDBOX_META_SYNC_ROW_LIMIT`` (sync insights results larger than
 this fail with "Please reduce the amount of data…", default 100,000).
@@ -52,9 +55,12 @@ from sandbox.apis._common import (
     to_decimal,
 )
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, form_fields
-from sandbox.faults import FaultRule
+from sandbox.faults import KINDS, FaultRule
 
 DEFAULT_LIMIT = 25
+#: The emulator's own fault kind: a sync request Meta gave up on. Fault rules are checked against `KINDS`.
+INSIGHTS_TIMEOUT = "insights_timeout"
+KINDS.add(INSIGHTS_TIMEOUT)
 HIDDEN_STATUSES = ("DELETED", "ARCHIVED")
 RATE_LIMIT_DOCS = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
 #: Insights fields that name or place a row; every other numeric string is a summable metric.
@@ -192,7 +198,8 @@ class MetaAdsEmulator:
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
-        """Throttle (HTTP 400, code 80000/80004/17 + usage headers), 500 code 1/99 or 2, or a bad metric."""
+        """Throttle (HTTP 400, code 80000/80004/17 + usage headers), a timed-out request (400, code 100/1504018),
+        500 code 1/99 or 2, or a bad metric."""
 
         def render(request: Request) -> Response:
             path = request.url.path
@@ -200,6 +207,9 @@ class MetaAdsEmulator:
             insights = path.endswith("/insights")
             if rule.kind == "rate_limit":
                 return self._throttled(account, insights, rule.retry_after)
+            if rule.kind == INSIGHTS_TIMEOUT:
+                error = MetaError(400, 100, "Request Timed Out", subcode=1504018)
+                return JSONResponse(error.body(), status_code=error.status)
             if rule.kind == "malformed":
                 if insights:
                     row = {

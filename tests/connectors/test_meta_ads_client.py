@@ -280,3 +280,15 @@ def test_a_sync_request_meta_finds_too_big_falls_back_to_a_report_run(small_sync
     rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
     assert len(set(_keys(rows))) == len(rows) == ADSET_ROWS
     assert client.sleep  # report runs were polled
+
+
+def test_a_sync_request_meta_gives_up_on_falls_back_to_a_report_run(meta):
+    expected = sorted(_keys(rows_of(meta_client(meta.url, async_after_days=400).read_pages(ADSET_DAILY_INSIGHTS))))
+    meta.inject(api="meta_ads", kind="insights_timeout", path_contains="/insights")  # code 100 / 1504018, once
+    try:
+        client = meta_client(meta.url, async_after_days=400)
+        rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    finally:
+        meta.clear_faults()
+    assert sorted(_keys(rows)) == expected
+    assert client.sleep  # a report run was polled
