@@ -254,10 +254,8 @@ def _convert(values: list, type_name: str) -> pa.Array:
         return _decimals(values)
     if type_name == "micros":
         return _decimals([None if v is None else _from_micros(v) for v in values])
-    if type_name == "timestamp":
-        return _timestamps(values, kinds)
-    if type_name == "date":
-        return _dates(values, kinds)
+    if type_name in {"timestamp", "date"}:
+        return _instants(values, kinds, type_name)
     if type_name == "string":
         if kinds <= _TEXT:
             return pa.array(values, pa.string())
@@ -316,46 +314,30 @@ def _from_micros(value: object) -> str:
     return f"{'-' if micros < 0 else ''}{units}.{fraction:06d}"
 
 
-def _timestamps(values: list, kinds: set[type] | None = None) -> pa.Array:
-    """ISO-8601 strings (any offset, ``+0000`` included) and epoch milliseconds (ints or digit strings)."""
-    if (kinds if kinds is not None else set(map(type, values))) <= _TEXT:
-        text = pa.array(values, pa.string())
-        if not pc.any(pc.utf8_is_digit(text)).as_py():
-            return text.cast(ARROW_TYPES["timestamp"])
-    text = []
-    for value in values:
-        if isinstance(value, bool):
-            raise TypeError("a boolean is not a timestamp")
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            value = datetime.fromtimestamp(int(value) / 1000, UTC).isoformat()
-        elif value is not None and not isinstance(value, str):
-            raise TypeError(f"{value!r} is not a timestamp")
-        text.append(value)
-    return pa.array(text, pa.string()).cast(ARROW_TYPES["timestamp"])
-
-
-def _dates(values: list, kinds: set[type]) -> pa.Array:
-    """``YYYY-MM-DD`` strings and epoch milliseconds (ints or digit strings: HubSpot's older date properties,
-    ``"1572480000000"``), which name the UTC midnight of their day."""
+def _instants(values: list, kinds: set[type], type_name: str) -> pa.Array:
+    """A timestamp or date column from ISO-8601 text (timestamps at any offset, ``+0000`` included; dates
+    ``YYYY-MM-DD``) and epoch milliseconds (ints or digit strings, HubSpot's older date properties among them:
+    ``"1572480000000"``); a date given as an instant is that instant's UTC day."""
     if kinds <= _TEXT:
         text = pa.array(values, pa.string())
         if not pc.any(pc.utf8_is_digit(text)).as_py():
-            return text.cast(ARROW_TYPES["date"])
+            return text.cast(ARROW_TYPES[type_name])
     text = []
     for value in values:
         if isinstance(value, bool):
-            raise TypeError("a boolean is not a date")
+            raise TypeError(f"a boolean is not a {type_name}")
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            value = datetime.fromtimestamp(int(value) / 1000, UTC).date().isoformat()
+            instant = datetime.fromtimestamp(int(value) / 1000, UTC)
+            value = (instant if type_name == "timestamp" else instant.date()).isoformat()
         elif value is not None and not isinstance(value, str):
-            raise TypeError(f"{value!r} is not a date")
+            raise TypeError(f"{value!r} is not a {type_name}")
         text.append(value)
-    return pa.array(text, pa.string()).cast(ARROW_TYPES["date"])
+    return pa.array(text, pa.string()).cast(ARROW_TYPES[type_name])
 
 
 # --- the fast path: the page converted by Arrow in one call, then cast column by column ------------------
 
-# Below this (the year 2242) the float seconds _timestamps computes round back to the exact millisecond.
+# Below this (the year 2242) the float seconds _instants computes round back to the exact millisecond.
 _MAX_EPOCH_MILLIS = 2**33 * 1000
 
 
@@ -731,13 +713,11 @@ def _from_text(raw: pa.Array, type_name: str) -> pa.Array | None:
         return raw
     if type_name in {"int", "float", "bool"}:
         return raw.cast(ARROW_TYPES[type_name])
-    if type_name == "date" and not pc.any(pc.utf8_is_digit(raw)).as_py():
-        return raw.cast(ARROW_TYPES["date"])
+    if type_name in {"timestamp", "date"} and not pc.any(pc.utf8_is_digit(raw)).as_py():
+        return raw.cast(ARROW_TYPES[type_name])
     if type_name == "decimal":
         exact = _cast_or_none(raw, ARROW_TYPES["decimal"]) if _plain_decimals(raw, MONEY_SCALE) else None
         return exact if exact is not None else _rounded_decimals(raw)
-    if type_name == "timestamp" and not pc.any(pc.utf8_is_digit(raw)).as_py():
-        return raw.cast(ARROW_TYPES["timestamp"])
     if type_name == "micros":
         return _micros_from_text(raw)
     return None  # epoch milliseconds as text, json: _convert's per-value readings
@@ -786,7 +766,7 @@ def _from_integers(raw: pa.Array, type_name: str) -> pa.Array | None:
 
 
 def _from_epoch_millis(raw: pa.Array) -> pa.Array | None:
-    """Epoch milliseconds as timestamps, as :func:`_timestamps` reads them; None outside the range where they agree."""
+    """Epoch milliseconds as timestamps, as :func:`_instants` reads them; None outside the range where they agree."""
     bounds = pc.min_max(raw).as_py()
     if bounds["min"] is None:
         return pa.nulls(len(raw), ARROW_TYPES["timestamp"])
