@@ -33,21 +33,17 @@ import duckdb
 import pytest
 
 from tests.transform_revenue.support import (
-    REVENUE_MODELS,
     assert_same_metrics,
-    create_inputs,
+    build_marts,
+    build_world,
     insert,
     query,
-    run_dbt,
     semantic_layer_values,
     shared_metrics,
-    vars_arg,
 )
 
 AS_OF = date(2026, 4, 15)
 MARCH = date(2026, 3, 1)
-MODELS = [model for model in REVENUE_MODELS if model != "alignment_issues"]
-SPEND = {"ad_performance_daily_relation": "marts.ad_performance_daily"}
 
 #: Shared metric -> channel_performance_monthly column of the same meaning.
 SHARED_COLUMNS = {
@@ -123,16 +119,9 @@ AD_PERFORMANCE = [ad_day(date(2026, 3, 1), 100), ad_day(date(2026, 3, 2), 100)]
 
 
 def build(folder):
-    warehouse = folder / "warehouse.duckdb"
-    create_inputs(warehouse, AS_OF)
-    with duckdb.connect(str(warehouse)) as connection:
-        insert(connection, "marts.prospects", PROSPECTS)
-        insert(connection, "marts.touchpoints", TOUCHPOINTS)
-        insert(connection, "marts.opportunities", OPPORTUNITIES)
-        insert(connection, "marts.campaigns", CAMPAIGNS)
-        insert(connection, "marts.ad_performance_daily", AD_PERFORMANCE)
-    run_dbt(warehouse, folder, ["build", "--select", *MODELS, *vars_arg(SPEND)])
-    return warehouse
+    inputs = {"marts.prospects": PROSPECTS, "marts.touchpoints": TOUCHPOINTS, "marts.opportunities": OPPORTUNITIES,
+              "marts.campaigns": CAMPAIGNS, "marts.ad_performance_daily": AD_PERFORMANCE}
+    return build_world(folder, AS_OF, inputs)
 
 
 @pytest.fixture(scope="module")
@@ -256,10 +245,10 @@ def test_an_incremental_run_after_new_spend_equals_a_full_refresh(world, tmp_pat
     shutil.copyfile(world["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as connection:
         insert(connection, "marts.ad_performance_daily", [ad_day(date(2026, 3, 5), 50)])
-    run_dbt(warehouse, tmp_path, ["build", "--select", *MODELS, *vars_arg(SPEND)])
+    build_marts(warehouse, tmp_path)
     incremental = shared_metrics(warehouse)
     # 2026-03-05 now has spend and Q5's email MQL: two rows of cost_per_mql, paid_search and email.
     assert incremental[("cost_per_mql", date(2026, 3, 5), "paid_search")] is None
     assert incremental[("cost_per_mql", date(2026, 3, 5), "email")] == 0
-    run_dbt(warehouse, tmp_path, ["build", "--select", *MODELS, "--full-refresh", *vars_arg(SPEND)])
+    build_marts(warehouse, tmp_path, "--full-refresh")
     assert_same_metrics(shared_metrics(warehouse), incremental)

@@ -23,24 +23,18 @@ import math
 import shutil
 from datetime import UTC, date, datetime
 
-import duckdb
 import pytest
 
+from tests.transform_revenue import support
 from tests.transform_revenue.support import (
-    REVENUE_MODELS,
     assert_same_metrics,
-    create_inputs,
-    insert,
+    build_marts,
     query,
-    run_dbt,
     semantic_layer_values,
     shared_metrics,
-    vars_arg,
 )
 
 AS_OF = date(2026, 4, 15)
-MODELS = [model for model in REVENUE_MODELS if model != "alignment_issues"]
-SPEND = {"ad_performance_daily_relation": "marts.ad_performance_daily"}
 
 
 def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
@@ -118,16 +112,9 @@ AD_PERFORMANCE = [
 
 
 def build_world(folder, extra_vars: dict | None = None):
-    warehouse = folder / "warehouse.duckdb"
-    create_inputs(warehouse, AS_OF)
-    with duckdb.connect(str(warehouse)) as connection:
-        insert(connection, "marts.prospects", PROSPECTS)
-        insert(connection, "marts.touchpoints", TOUCHPOINTS)
-        insert(connection, "marts.opportunities", OPPORTUNITIES)
-        insert(connection, "marts.campaigns", CAMPAIGNS)
-        insert(connection, "marts.ad_performance_daily", AD_PERFORMANCE)
-    run_dbt(warehouse, folder, ["build", "--select", *MODELS, *vars_arg({**SPEND, **(extra_vars or {})})])
-    return warehouse
+    inputs = {"marts.prospects": PROSPECTS, "marts.touchpoints": TOUCHPOINTS, "marts.opportunities": OPPORTUNITIES,
+              "marts.campaigns": CAMPAIGNS, "marts.ad_performance_daily": AD_PERFORMANCE}
+    return support.build_world(folder, AS_OF, inputs, extra_vars)
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +311,7 @@ def test_full_rebuild_is_identical(world, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(world["warehouse"], copy)
     before = shared_metrics(copy)
-    run_dbt(copy, tmp_path, ["build", "--select", *MODELS, "--full-refresh", *vars_arg(SPEND)])
+    build_marts(copy, tmp_path, "--full-refresh")
     assert_same_metrics(before, shared_metrics(copy))
 
 
