@@ -60,13 +60,13 @@
 {#-
     Incremental models keyed by a day column: the first day an incremental run rebuilds, as a SQL date
     literal: the newest day already in the model minus var incremental_lookback_days (the days the
-    platforms restate), or earlier when `sources` (relations with the day column and loaded_at) hold rows
+    platforms restate), or earlier when `sources` (the model's inputs, with the day column and loaded_at) hold rows
     loaded since the model's newest loaded_at for an older day: a newly connected account's history, or a
     connector re-reading more days than the var. none when the run is not incremental (first run,
     --full-refresh) or the model is empty, so everything is built. Queried while the model is compiled,
     before its pre-hook deletes the window, and again (same answer) when the pre-hook is rendered.
 -#}
-{% macro cg_lookback_start(day_column, sources=[]) -%}
+{% macro cg_lookback_start(day_column, sources) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
@@ -83,9 +83,6 @@
                 select {{ day_column }}, loaded_at from {{ source }}
                 {%- if not loop.last %} union all {% endif %}
                 {%- endfor %}
-                {%- if not sources %}
-                select cast(null as date) as {{ day_column }}, cast(null as timestamp) as loaded_at
-                {%- endif %}
             ) as source_rows
             where loaded_at > (select loaded_at from built)
         )
@@ -105,7 +102,7 @@
     Pre-hook of an incremental model keyed by a day: delete the days it rebuilds (see cg_lookback_start), so
     rows the platform no longer reports for a restated day go too; the model then appends the rebuilt days.
 -#}
-{% macro cg_delete_lookback_window(day_column, sources=[]) -%}
+{% macro cg_delete_lookback_window(day_column, sources) -%}
     {%- set start = cg_lookback_start(day_column, sources) -%}
     {%- if start is none -%}
         select 1 as nothing_to_delete
