@@ -54,6 +54,15 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterabl
         connection.execute(f'insert into {schema}."{name}" ({columns}) values ({marks})', list(row.values()))
 
 
+def raw_warehouse(path: Path, raw: dict[str, list[dict]]) -> Path:
+    """A DuckDB warehouse at `path` with every raw table, empty but for the hand-written `raw` (table -> rows)."""
+    with duckdb.connect(str(path)) as connection:
+        create_raw_tables(connection)
+        for table, table_rows in raw.items():
+            insert_rows(connection, table, table_rows)
+    return path
+
+
 def run_dbt(warehouse: Path | dict[str, str], args: list[str], work_dir: Path) -> subprocess.CompletedProcess:
     """Run dbt on the project against the DuckDB file ``warehouse`` (or the warehouse a dict of environment
     settings names, such as :func:`tests.support.postgres.postgres_environment`'s); target and logs stay in

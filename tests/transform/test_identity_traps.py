@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import create_raw_tables, dbt_build, insert_rows, raw_tables, rows
+from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 
@@ -150,11 +150,7 @@ RAW = {
 def warehouse(tmp_path_factory) -> Path:
     """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
     folder = tmp_path_factory.mktemp("traps")
-    path = folder / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        create_raw_tables(connection)
-        for table, table_rows in RAW.items():
-            insert_rows(connection, table, table_rows)
+    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
     dbt_build(path, folder)
     return path
 

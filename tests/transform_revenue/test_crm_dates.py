@@ -23,7 +23,7 @@ import pytest
 
 from pipelines.defs.transform.project import DBT_PROJECT_DIR
 from tests.support import postgres
-from tests.transform.helpers import create_raw_tables, dbt_build, insert_rows, raw_tables, rows
+from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
 from tests.transform.helpers import run_dbt as run_dbt_on
 from tests.transform_revenue.support import REVENUE_MODELS
 
@@ -125,11 +125,7 @@ def build(warehouse: Path | dict[str, str], folder: Path) -> None:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("crm_dates")
-    path = folder / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        create_raw_tables(connection)
-        for table, table_rows in RAW.items():
-            insert_rows(connection, table, table_rows)
+    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
     build(path, folder)
     return path
 
