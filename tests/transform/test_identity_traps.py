@@ -69,6 +69,8 @@ ACCOUNTS = [
     sf_account("001GLOBEX", "Globex", "globex.com", 12),
     # Capital accented letters fold like small ones, on every warehouse: "ÉCOLE DUPONT SA" = "Ecole Dupont".
     sf_account("001ECOLE", "ÉCOLE DUPONT SA", None, 13, billing_country="France"),
+    # Every accented letter folds, not only those of a list: Vietnamese "ễ" and "ạ" (two marks each), "Ǎ".
+    sf_account("001NGUYEN", "Nguyễn Phạt Ǎrt Co", None, 14, billing_country="Vietnam"),
     # Two duplicates imported in the same second: the tie breaks on the ids' bytes ("B" before "a"), whatever the
     # warehouse or its locale.
     sf_account("001TIEa", "Tie Corp", "tiecorp.com", 16),
@@ -84,6 +86,7 @@ COMPANIES = [
     hs_company("107", "Soylent", "soylent.com", 13, salesforceaccountid="001GLOBEX"),
     hs_company("108", "Stark Industries", "starkindustries.com", 14),
     hs_company("109", "Ecole Dupont", None, 15, country="France"),
+    hs_company("110", "NGUYEN PHAT ART COMPANY", None, 15, country="Vietnam"),
 ]
 LEADS = [
     sf_lead("00QJOHN", "John", "Doe", "John.Doe+news@Example.com", 1),
@@ -183,6 +186,11 @@ def test_www_and_path_variants_of_a_domain_are_one_company(warehouse):
 
 def test_capital_accented_letters_fold_like_small_ones(warehouse):
     assert _account_of(warehouse, "salesforce", "001ECOLE") == _account_of(warehouse, "hubspot", "109")
+
+
+def test_letters_with_any_marks_fold(warehouse):
+    assert _account_of(warehouse, "salesforce", "001NGUYEN") == _account_of(warehouse, "hubspot", "110")
+    assert _rule(warehouse, "account_source_records", "hubspot", "110") == "name_without_domain"
 
 
 def test_a_co_uk_domain_is_another_company_even_with_the_same_name(warehouse):

@@ -4,28 +4,33 @@
 -#}
 
 {#-
-    Lower-case ASCII folding of accented Latin letters ("Müller" -> "muller", "Straße" -> "strasse",
-    "ÉCOLE" -> "ecole").
+    Lower-case folding of accented Latin letters to ASCII ("Müller" -> "muller", "Straße" -> "strasse",
+    "ÉCOLE" -> "ecole", "Nguyễn" -> "nguyen"): each letter is decomposed (Unicode NFD) and its combining marks
+    dropped, so every accented letter folds, not only those of a list. The letters that do not decompose (ø, đ,
+    ł, ß, æ, ...) are folded by a short list after. Callers keep only ASCII of the result, so the two warehouses
+    may differ in the marks they drop from non-Latin letters, never in what is kept.
 -#}
 {% macro cg_fold_accents(expression) -%}
     {{ return(adapter.dispatch('cg_fold_accents', 'common_ground')(expression)) }}
 {%- endmacro %}
 
-{% macro default__cg_fold_accents(expression) -%}
-    replace(replace(replace(translate(lower({{ expression }}),
-        'àáâãäåāăąçćčďđèéêëēėęěğìíîïīįıñńňòóôõöøōőùúûüūůűųýÿźżžšśşţťłľĺŕřġħķļņ',
-        'aaaaaaaaaccddeeeeeeeegiiiiiiinnnoooooooouuuuuuuuyyzzzsssttllllrrghkln'),
-        'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe')
+{#- The letters no decomposition turns into ASCII, lower-case, folded after the marks are gone. -#}
+{% macro cg_fold_undecomposed_letters(expression) -%}
+    replace(replace(replace(replace(replace(translate({{ expression }}, 'øđðłħıŧŀ', 'oddlhitl'),
+        'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'), 'ĳ', 'ij')
 {%- endmacro %}
 
-{#- PostgreSQL's lower() changes ASCII letters only under the C locale: the capitals lower() left are folded by a
-    second list. (DuckDB's lower() always handles them, and its translate() costs in proportion to the list's
-    length.) -#}
+{% macro default__cg_fold_accents(expression) -%}
+    {{ cg_fold_undecomposed_letters('strip_accents(lower(' ~ expression ~ '))') }}
+{%- endmacro %}
+
+{#- PostgreSQL (13+, a UTF8 database) has normalize() but no strip_accents(): the marks are the combining blocks'
+    characters. Its lower() changes ASCII letters only under the C locale, so it runs after the marks are gone
+    ("É" -> "E" -> "e") and the capitals that do not decompose are lowered by the list. -#}
 {% macro postgres__cg_fold_accents(expression) -%}
-    replace(replace(translate({{ default__cg_fold_accents(expression) }},
-        'ÀÁÂÃÄÅĀĂĄÇĆČĎĐÈÉÊËĒĖĘĚĞÌÍÎÏĪĮÑŃŇÒÓÔÕÖØŌŐÙÚÛÜŪŮŰŲÝŸŹŻŽŠŚŞŢŤŁĽĹŔŘĠĦĶĻŅİ',
-        'aaaaaaaaaccddeeeeeeeegiiiiiiinnoooooooouuuuuuuuyyzzzsssttllllrrghklni'),
-        'Æ', 'ae'), 'Œ', 'oe')
+    {%- set without_marks = "regexp_replace(normalize(" ~ expression ~ ", NFD), "
+        ~ "'[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g')" -%}
+    {{ cg_fold_undecomposed_letters("translate(lower(" ~ without_marks ~ "), 'ØĐÐŁĦŦĿẞÆŒÞĲ', 'øđðłħŧŀßæœþĳ')") }}
 {%- endmacro %}
 
 {#-
