@@ -25,6 +25,7 @@ import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
+from connectors.errors import SourceError
 from connectors.http import (
     OK,
     Action,
@@ -38,6 +39,7 @@ from connectors.http import (
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pages import PageDecoder
+from connectors.redact import redact
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://api.hubapi.com"
@@ -242,15 +244,24 @@ class HubSpotClient:
         return page
 
     def _association_ids(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
-        """The distinct associated ids of each record (labelled and unlabelled links are one link)."""
+        """The distinct associated ids of each record, every page of them (labelled and unlabelled links are one).
+
+        A batch read gives each record one page of its associations; a record with more carries its own
+        ``paging.next.after``, which goes back in its input. Those records are read again, together, until
+        none has more: a read where no record has more takes no request beyond its batches.
+        """
         url = f"{self.base_url}/crm/v4/associations/{from_type}/{to_type}/batch/read"
+        direction = f"{from_type} -> {to_type}"
         linked: dict[str, list[str]] = {}
-        for start in range(0, len(ids), ASSOCIATION_BATCH):
-            batch = [{"id": record_id} for record_id in ids[start : start + ASSOCIATION_BATCH]]
-            body = self.http.request_json("POST", url, json={"inputs": batch})
-            for result in body.get("results", []):
-                targets = dict.fromkeys(str(t["toObjectId"]) for t in result.get("to", []))
-                linked.setdefault(str(result["from"]["id"]), []).extend(targets)
+        inputs: list[dict] = [{"id": record_id} for record_id in ids]
+        while inputs:
+            more: list[dict] = []
+            for start in range(0, len(inputs), ASSOCIATION_BATCH):
+                batch = inputs[start : start + ASSOCIATION_BATCH]
+                body = self.http.request_json("POST", url, json={"inputs": batch})
+                _check_association_errors(body, direction)
+                more += _read_association_results(body, batch, linked, direction)
+            inputs = more
         return {key: sorted(set(values), key=int) for key, values in linked.items()}
 
     def _pipeline_stages(self) -> list[dict]:
@@ -284,6 +295,50 @@ class HubSpotClient:
                 yield [{**s, "formGuid": guid} for s in fresh]
                 if len(fresh) < len(page):
                     break
+
+
+#: The error of a batch-read input whose record has no associations: it has none, nothing was lost.
+NO_ASSOCIATIONS = "crm.associations.NO_ASSOCIATIONS_FOUND"
+
+
+def _check_association_errors(body: dict, direction: str) -> None:
+    """Fail on a batch read's errors (a 207) other than a record without associations.
+
+    An input that failed is missing from ``results`` as a record without associations is; taking it
+    for one would load an empty list where the associations are unknown.
+    """
+    failed = [error for error in body.get("errors") or () if error.get("subCategory") != NO_ASSOCIATIONS]
+    if failed:
+        described = "; ".join(_describe_error(error) for error in failed[:5])
+        message = f"hubspot: associations {direction}: {len(failed)} record(s) not read: {described}"
+        raise SourceError(redact(message)[:1000])
+
+
+def _describe_error(error: dict) -> str:
+    """A batch-read error as ``<record ids>: <category>: <message>``."""
+    ids = (error.get("context") or {}).get("fromObjectId") or ["?"]
+    return f"{','.join(map(str, ids))}: {error.get('category')}: {error.get('message')}"
+
+
+def _read_association_results(body: dict, batch: list[dict], linked: dict[str, list[str]],
+                              direction: str) -> list[dict]:
+    """Add a batch read's associated ids to `linked`; the inputs of the records with more to read.
+
+    A record whose next page starts where the page it got started would be read forever: that fails.
+    """
+    asked = {str(item["id"]): item.get("after") for item in batch}
+    more = []
+    for result in body.get("results", []):
+        record_id = str(result["from"]["id"])
+        linked.setdefault(record_id, []).extend(str(target["toObjectId"]) for target in result.get("to", []))
+        after = (((result.get("paging") or {}).get("next")) or {}).get("after")
+        if not after:
+            continue
+        if after == asked.get(record_id):
+            raise SourceError(f"hubspot: associations {direction} of {record_id}: paging does not move on "
+                              f"(after {after!r} again)")
+        more.append({"id": record_id, "after": after})
+    return more
 
 
 class _Key(NamedTuple):

@@ -7,17 +7,23 @@ cursor is opaque and ``paging`` is absent on the last page; ``archived=true`` li
 records; inline associations repeat a company once per label (``contact_to_company`` and
 ``contact_to_company_unlabeled``); search pages by numeric offset, caps at 10,000 results (400 for
 ``after`` >= 10000) and never returns archived records; ``X-HubSpot-RateLimit-*`` headers on every
-endpoint except search; a 401 ``EXPIRED_AUTHENTICATION`` once a token outlives ``expires_in``.
+endpoint except search; a 401 ``EXPIRED_AUTHENTICATION`` once a token outlives ``expires_in``; a v4
+batch read gives each record at most one page of associations, with its own ``paging`` when more
+follow, whose ``after`` goes back in that record's input.
 
 Where the reference is silent the emulator chooses (unverified against the real API): the list
 cursor is the id of the next record; an inline association list stops at 100 entries per type and
-links to the v4 endpoint for the rest; ids without associations come back in a 207's ``errors``;
-forms are listed through marketing v3; a ``limit`` above an endpoint's maximum is a 400.
+links to the v4 endpoint for the rest; a v4 page holds 500 associations (``--page-size`` forces
+fewer), and a batch read's per-record ``paging.next.link`` is the per-record v4 GET; ids without
+associations come back in a 207's ``errors``; forms are listed through marketing v3; a ``limit``
+above an endpoint's maximum is a 400.
 
 Not emulated: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
 date-versioned ``/crm/objects/2026-03/`` paths, and throttling itself: the rate-limit headers count
 requests, but only an injected fault answers 429: ``rate_limit`` with the ten-secondly policy, or
-the emulator's own ``daily_limit`` with the ``DAILY`` policy of a spent daily quota.
+the emulator's own ``daily_limit`` with the ``DAILY`` policy of a spent daily quota. The emulator's
+own ``failed_input`` fault has a batch read fail its first input: a 207 with that input's result
+moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's choosing).
 """
 
 from __future__ import annotations
@@ -73,7 +79,9 @@ RATE_MAX = 190  # Professional / Enterprise burst per 10 s
 SEARCH_CACHE_SIZE = 16
 #: The emulator's own fault kind: the 429 of a spent daily quota. Fault rules are checked against `KINDS`.
 DAILY_LIMIT = "daily_limit"
-KINDS.add(DAILY_LIMIT)
+#: The emulator's own fault kind: a batch read whose first input fails (see :class:`_FailedFirstInput`).
+FAILED_INPUT = "failed_input"
+KINDS.update({DAILY_LIMIT, FAILED_INPUT})
 
 OBJECT_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
@@ -181,6 +189,8 @@ class HubSpotEmulator:
             return _rate_limited("DAILY", "daily", self._rate_headers())
         if rule.kind == "malformed":
             return _MalformedPage(self)
+        if rule.kind == FAILED_INPUT:
+            return _FailedFirstInput(self)
         return HTMLResponse(_EDGE_502, status_code=502)
 
     # --- OAuth -------------------------------------------------------------------------------------
@@ -319,7 +329,11 @@ class HubSpotEmulator:
 
     @_endpoint()
     async def associations_batch_read(self, request: Request) -> Response | dict:
-        """``POST /crm/v4/associations/{from}/{to}/batch/read``; 207 and ``errors`` for unassociated ids."""
+        """``POST /crm/v4/associations/{from}/{to}/batch/read``; 207 and ``errors`` for unassociated ids.
+
+        Each record gets one page of its associations from its input's ``after`` on; a record with more
+        carries ``paging.next`` (``after`` for its next input, ``link`` to the per-record GET).
+        """
         from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
         inputs = _batch_inputs(await _json_body(request))
         started = _now_text()
@@ -330,11 +344,13 @@ class HubSpotEmulator:
             if not targets:
                 errors.append(_no_associations_error(from_type, to_type, record_id))
                 continue
-            page, after_next = _page_of(targets, _offset_cursor(item.get("after")), ASSOCIATIONS_LIMIT[1])
+            page, after_next = _page_of(targets, _offset_cursor(item.get("after")),
+                                        self._page_size(ASSOCIATIONS_LIMIT[1]))
             result: dict[str, Any] = {"from": {"id": record_id},
                                       "to": [_v4_target(from_type, to_type, t) for t in page]}
             if after_next is not None:
-                result["paging"] = {"next": {"after": after_next}}
+                link = _record_associations_link(request, from_type, record_id, to_type, after_next)
+                result["paging"] = {"next": {"after": after_next, "link": link}}
             results.append(result)
         body: dict[str, Any] = {"status": "COMPLETE", "results": results}
         if errors:
@@ -349,7 +365,7 @@ class HubSpotEmulator:
         limit = _int_param(request, "limit", *ASSOCIATIONS_LIMIT)
         start = _offset_cursor(request.query_params.get("after"))
         targets = self._association_targets(from_type, request.path_params["record_id"], to_type)
-        page, after_next = _page_of(targets, start, limit)
+        page, after_next = _page_of(targets, start, self._page_size(limit))
         return _paged(request, [_v4_target(from_type, to_type, t) for t in page], after_next)
 
     # --- marketing ---------------------------------------------------------------------------------
@@ -564,16 +580,16 @@ class HubSpotEmulator:
         return _error(404, "Not found", "OBJECT_NOT_FOUND")
 
 
-class _MalformedPage(Response):
-    """The page the request would have got, with its first record broken and everything else intact.
-
-    The paging stays valid, so a connector that quarantines the broken record and carries on still
-    reads every other record; one that trusts the shape crashes.
-    """
+class _Rewritten(Response):
+    """The JSON answer the request would have got, changed by :meth:`rewrite`; other answers go out as they are."""
 
     def __init__(self, emulator: HubSpotEmulator) -> None:
         super().__init__(status_code=200)
         self.emulator = emulator
+
+    def rewrite(self, body: dict, status: int) -> int:
+        """Change `body` in place; the status the changed answer is sent with."""
+        raise NotImplementedError
 
     async def __call__(self, scope, receive, send) -> None:
         response = await self.emulator.dispatch(scope, receive)
@@ -581,9 +597,42 @@ class _MalformedPage(Response):
             await response(scope, receive, send)
             return
         body = json.loads(response.body)
-        _break_first_record(body)
+        status = self.rewrite(body, response.status_code)
         headers = {k: v for k, v in response.headers.items() if k.lower().startswith("x-hubspot")}
-        await JSONResponse(body, headers=headers)(scope, receive, send)
+        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+
+
+class _MalformedPage(_Rewritten):
+    """The page the request would have got, with its first record broken and everything else intact.
+
+    The paging stays valid, so a connector that quarantines the broken record and carries on still
+    reads every other record; one that trusts the shape crashes.
+    """
+
+    def rewrite(self, body: dict, status: int) -> int:
+        """Break the first record; the page is sent as a 200."""
+        _break_first_record(body)
+        return 200
+
+
+class _FailedFirstInput(_Rewritten):
+    """A v4 batch read whose first input failed: its result moves to ``errors`` of a 207, the others stay.
+
+    A connector that reads only ``results`` takes that record for one without associations.
+    """
+
+    def rewrite(self, body: dict, status: int) -> int:
+        """Move the first result to ``errors``; a body without batch results is left as it is."""
+        results = body.get("results")
+        if "completedAt" not in body or not isinstance(results, list) or not results:
+            return status
+        failed = results.pop(0)
+        record_id = str(failed["from"]["id"])
+        error = {"status": "error", "category": "INTERNAL_ERROR", "context": {"fromObjectId": [record_id]},
+                 "message": f"The associations of {record_id} could not be read.", "errors": []}
+        errors = [error, *body.get("errors", [])]
+        body.update(numErrors=len(errors), errors=errors)
+        return 207
 
 
 def _break_first_record(body: dict) -> None:
@@ -917,6 +966,12 @@ def _next_link(request: Request, after: str) -> str:
     params = [(key, value) for key, value in request.query_params.multi_items() if key != "after"]
     params.append(("after", after))
     return f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params)}"
+
+
+def _record_associations_link(request: Request, from_type: str, record_id: str, to_type: str, after: str) -> str:
+    """The absolute URL of the per-record v4 GET that reads one record's associations from `after` on."""
+    path = f"/crm/v4/objects/{from_type}/{record_id}/associations/{to_type}"
+    return f"{str(request.base_url).rstrip('/')}{path}?{urlencode({'after': after})}"
 
 
 def _paged(request: Request, results: list, after_next: str | None) -> dict:

@@ -18,6 +18,7 @@ ARCHIVED = 7
 COMPANIES = 20
 DEALS = 10
 CROWDED_COMPANY = 20  # company number whose contact list is too long to inline in full
+PACKED_COMPANY = 19  # company number with more contacts than one v4 page holds (500)
 EVENT_MS0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 EVENTS = 2_500
 SUBMISSIONS = 120
@@ -43,6 +44,8 @@ def company_of(n: int) -> int | None:
         return 1 + n % COMPANIES
     if 100 <= n < 160:
         return CROWDED_COMPANY
+    if 200 <= n < 800:
+        return PACKED_COMPANY
     return None
 
 
@@ -311,6 +314,42 @@ def test_v4_batch_read_gives_type_ids_and_errors_for_unassociated_ids(hubspot):
         {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}]
     too_many = session.post(url, json={"inputs": [{"id": str(i)} for i in range(1001)]}, timeout=10)
     assert too_many.status_code == 400
+
+
+def test_v4_batch_read_pages_a_record_by_the_after_of_its_input_and_links_the_rest(hubspot):
+    session = _session(hubspot.url)
+    url = f"{hubspot.url}/crm/v4/associations/companies/contacts/batch/read"
+    packed, small = str(5000 + PACKED_COMPANY), "5001"
+    first = session.post(url, json={"inputs": [{"id": packed}, {"id": small}]}, timeout=10).json()
+    by_id = {result["from"]["id"]: result for result in first["results"]}
+    assert len(by_id[packed]["to"]) == 500
+    assert "paging" not in by_id[small]
+    following = by_id[packed]["paging"]["next"]
+    rest = session.post(url, json={"inputs": [{"id": packed, "after": following["after"]}]}, timeout=10).json()
+    [last] = rest["results"]
+    assert "paging" not in last
+    ids = [str(target["toObjectId"]) for target in by_id[packed]["to"] + last["to"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {contact_id(n) for n in range(CONTACTS) if company_of(n) == PACKED_COMPANY}
+    linked = session.get(following["link"], timeout=10).json()
+    assert linked["results"] == last["to"] and "paging" not in linked
+
+
+def test_injected_failed_input_moves_the_first_result_of_a_batch_read_to_errors(hubspot):
+    session = _session(hubspot.url)
+    url = f"{hubspot.url}/crm/v4/associations/contacts/companies/batch/read"
+    inputs = {"inputs": [{"id": contact_id(1)}, {"id": contact_id(2)}, {"id": contact_id(60)}]}
+    hubspot.inject(api="hubspot", kind="failed_input", path_contains="/batch/read")
+    response = session.post(url, json=inputs, timeout=10)
+    assert response.status_code == 207
+    body = response.json()
+    assert [result["from"]["id"] for result in body["results"]] == [contact_id(2)]
+    assert body["numErrors"] == 2
+    assert [error["context"] for error in body["errors"]] == [{"fromObjectId": [contact_id(1)]},
+                                                            {"fromObjectId": [contact_id(60)]}]
+    assert body["errors"][0]["category"] == "INTERNAL_ERROR"
+    assert body["errors"][1]["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
+    assert len(session.post(url, json=inputs, timeout=10).json()["results"]) == 2  # the fault fired once
 
 
 def test_unknown_record_is_404_and_unknown_object_type_400(hubspot):

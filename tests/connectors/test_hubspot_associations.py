@@ -1,0 +1,68 @@
+"""HubSpot v4 association reads lose no associated id: every record's pages are followed, every error is heard.
+
+Everything runs for real: the sandbox over HTTP (one association page holds three ids), the connector, dlt into DuckDB.
+"""
+
+import json
+
+import pytest
+
+from connectors.errors import SourceError
+from connectors.hubspot.streams import DEALS
+from sandbox.launcher import running_sandbox
+from tests.conftest import write_dataset
+from tests.connectors.test_crm_acceptance import Warehouse, hubspot_client
+
+PAGE_SIZE = 3  # list pages and association pages alike
+#: Deal number -> how many contacts it is associated with: two deals of the first list page have more
+#: than one association page (read again together), the second list page has none that does.
+CONTACTS_OF_DEAL = {1: 7, 2: 4, 3: 0, 4: PAGE_SIZE, 5: 1}
+MODIFIED = "2026-01-01T00:00:00.000Z"
+
+
+def _deal(number: int) -> dict:
+    record_id = str(7000 + number)
+    properties = {"dealname": f"Deal {number}", "amount": "1000.50", "dealstage": "appointmentscheduled",
+                  "pipeline": "default", "createdate": MODIFIED, "hs_lastmodifieddate": MODIFIED,
+                  "hs_object_id": record_id}
+    return {"id": record_id, "properties": properties, "createdAt": MODIFIED, "updatedAt": MODIFIED,
+            "archived": False}
+
+
+def _contact_ids(deal: int) -> list[str]:
+    return [str(100 * deal + k) for k in range(CONTACTS_OF_DEAL[deal])]
+
+
+def _associations() -> list[dict]:
+    rows = [{"from_type": "deals", "from_id": str(7000 + deal), "to_type": "contacts", "to_id": contact,
+             "type": "deal_to_contact"} for deal in CONTACTS_OF_DEAL for contact in _contact_ids(deal)]
+    rows += [{"from_type": "deals", "from_id": str(7000 + deal), "to_type": "companies", "to_id": str(5000 + deal),
+              "type": "deal_to_company"} for deal in CONTACTS_OF_DEAL if deal != 3]
+    return rows
+
+
+@pytest.fixture
+def hubspot(tmp_path):
+    folder = write_dataset(tmp_path / "dataset", {("hubspot", "deals"): [_deal(n) for n in CONTACTS_OF_DEAL],
+                                                  ("hubspot", "associations"): _associations()})
+    with running_sandbox(dataset=folder, extra_args=("--page-size", str(PAGE_SIZE))) as running:
+        yield running
+
+
+def test_a_deal_with_more_contacts_than_one_page_holds_is_loaded_with_all_of_them(hubspot, tmp_path):
+    warehouse = Warehouse(tmp_path)
+    client = hubspot_client(hubspot.url)
+    warehouse.load("hubspot", [DEALS], client)
+    loaded = warehouse.rows("select id, associated_contacts_ids, associated_companies_ids from raw_hubspot.deals "
+                            "order by id")
+    assert [(deal_id, json.loads(contacts), json.loads(companies)) for deal_id, contacts, companies in loaded] == [
+        (str(7000 + deal), _contact_ids(deal), [] if deal == 3 else [str(5000 + deal)]) for deal in CONTACTS_OF_DEAL]
+    # properties, two list pages, the archived sweep, a batch read per page and direction, and two more for the
+    # contacts of deals 1 and 2 (deal 4 fills its one page exactly: nothing follows it)
+    assert client.http.stats.requests == 1 + 2 + 1 + 2 * 2 + 2
+
+
+def test_a_batch_read_input_that_failed_stops_the_read_naming_the_record(hubspot):
+    hubspot.inject(api="hubspot", kind="failed_input", path_contains="/crm/v4/associations/deals/contacts/")
+    with pytest.raises(SourceError, match=r"deals -> contacts: 1 record\(s\) not read: 7001: INTERNAL_ERROR"):
+        list(hubspot_client(hubspot.url).read_pages(DEALS))
