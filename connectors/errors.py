@@ -2,7 +2,15 @@
 
 
 class SourceError(Exception):
-    """A source API refused a request in a way retrying cannot fix (bad query, missing permission)."""
+    """A source API refused a request in a way retrying cannot fix (bad query, missing permission).
+
+    `kind` names the cause as the source's classifier saw it (see ``connectors.http.Verdict``), for code that
+    decides by the cause rather than by the wording of the message; empty when the classifier named none.
+    """
+
+    def __init__(self, *args: object, kind: str = "") -> None:
+        super().__init__(*args)
+        self.kind = kind
 
 
 class AuthenticationError(SourceError):
@@ -10,7 +18,8 @@ class AuthenticationError(SourceError):
 
 
 class SourceLimitReached(SourceError):
-    """The source's daily quota is spent: end the stream cleanly, keep what was read, resume next run."""
+    """The source's daily quota is spent, or it throttles longer than a run waits: end the stream cleanly, keep
+    what was read, resume next run."""
 
 
 class SourceUnavailable(SourceError):

@@ -49,11 +49,18 @@ class Action(Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """A classifier's decision; `wait` is the server's advertised delay in seconds, if it gave one."""
+    """A classifier's decision; `wait` is the server's advertised delay in seconds, if it gave one.
+
+    `kind` names the cause for code that decides by it: the error raised for this verdict carries it. A
+    `throttle` is a retry the source asked for by throttling, not a fault: when the retries run out, the
+    stream ends cleanly (:class:`SourceLimitReached`, the next run resumes) instead of failing the run.
+    """
 
     action: Action
     wait: float | None = None
     reason: str = ""
+    kind: str = ""
+    throttle: bool = False
 
 
 OK = Verdict(Action.OK)
@@ -247,14 +254,22 @@ class HttpClient:
             if verdict.action is Action.REFRESH_AUTH:
                 raise AuthenticationError(redact(f"{self.source}: credentials refused at {url}: {verdict.reason}"))
             if verdict.action is Action.STOP:
-                raise SourceLimitReached(redact(f"{self.source}: {verdict.reason}"))
+                raise SourceLimitReached(redact(f"{self.source}: {verdict.reason}"), kind=verdict.kind)
             if verdict.action is Action.FAIL:
-                raise SourceError(redact(f"{self.source}: {method} {url} failed: {verdict.reason}"))
+                raise SourceError(redact(f"{self.source}: {method} {url} failed: {verdict.reason}"), kind=verdict.kind)
             if attempt >= self.policy.max_attempts:
-                raise SourceUnavailable(
-                    redact(f"{self.source}: {method} {url} still failing after {attempt} attempts: {verdict.reason}")
-                )
+                raise self._retries_spent(method, url, attempt, verdict)
             self._wait(verdict, attempt, url)
+
+    def _retries_spent(self, method: str, url: str, attempt: int, verdict: Verdict) -> SourceError:
+        """The error once `verdict` was still the answer after every attempt: a throttle ends the stream."""
+        if verdict.throttle:
+            return SourceLimitReached(redact(f"{self.source}: {method} {url} still throttled after {attempt} attempts "
+                                             f"({verdict.reason}); ending the stream, the next run resumes"),
+                                      kind=verdict.kind)
+        return SourceUnavailable(
+            redact(f"{self.source}: {method} {url} still failing after {attempt} attempts: {verdict.reason}"),
+            kind=verdict.kind)
 
     def _send(self, method: str, url: str, base_headers: dict, kwargs: dict) -> requests.Response:
         return self._send_planned(PlannedRequest(method, url, {**kwargs, "headers": base_headers}),
@@ -285,7 +300,7 @@ class HttpClient:
         delay = verdict.wait if verdict.wait is not None else self.policy.backoff(attempt)
         if delay > self.policy.max_wait:
             raise SourceLimitReached(redact(f"{self.source}: asked to wait {delay:.0f}s ({verdict.reason}); "
-                                            "ending the stream, the next run resumes"))
+                                            "ending the stream, the next run resumes"), kind=verdict.kind)
         log.warning(redact(f"{self.source}: retrying {url} in {delay:.1f}s ({verdict.reason})"))
         self.stats.retries += 1
         self.stats.wait_seconds += delay

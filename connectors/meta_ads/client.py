@@ -6,6 +6,10 @@ and sent as a header instead, so it never lands in a log line and a refreshed to
 The last page is the one without ``paging.next`` (pages may be short, or empty, and still
 carry one). Ranges longer than `async_after_days` (the default chunks never are), and sync
 requests Meta finds too big, go through an async report run, polled at growing intervals.
+
+A throttle waits as long as the usage headers say (a minute when they say nothing) and asks again; one
+that outlasts the retries, or asks for a longer wait than allowed, ends the stream cleanly: what was read
+is kept, and the next run resumes from the stream's cursor.
 """
 
 from __future__ import annotations
@@ -42,10 +46,20 @@ API_VERSION = "v23.0"
 PAGE_LIMIT = 500
 #: Rate-limit error codes: app (4), user (17), API (613), and the business-use-case limits (80000-80014).
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+#: Seconds to wait on a throttle whose usage headers give no time (codes 4/17/613 often come so): Meta blocks a
+#: throttled ad account for about a minute (five on the development tier), far longer than a backoff's first steps.
+UNESTIMATED_THROTTLE_SECONDS = 60.0
+#: The usage headers that give the share of a quota used, and their fields that are such percentages.
+USAGE_PERCENTAGES = {
+    "x-app-usage": ("call_count", "total_cputime", "total_time"),
+    "x-ad-account-usage": ("acc_id_util_pct",),
+}
 TOKEN_REFUSED = 190
 TOO_MUCH_DATA = "reduce the amount of data"
 #: (code, subcode) of a sync request Meta gave up on ("Request Timed Out"): read through a report run, as too much data.
 TIMED_OUT = (100, 1504018)
+#: The `kind` of the error Meta answers a sync Insights request it finds too big or gave up on: a report run reads it.
+TOO_BIG_FOR_SYNC = "too_big_for_sync"
 MAX_POLL_SECONDS = 30.0
 #: ``paging`` beside a list's ``data``: the cursors, and the URLs of the pages around this one.
 PAGING = pa.struct([("cursors", pa.struct([("before", pa.string()), ("after", pa.string())])),
@@ -53,7 +67,8 @@ PAGING = pa.struct([("cursors", pa.struct([("before", pa.string()), ("after", pa
 
 
 def classify(response: requests.Response) -> Verdict:
-    """Meta's signals: throttle codes wait for the usage headers' estimate, 190 re-exchanges the token."""
+    """Meta's signals: throttle codes wait for the usage headers' estimate, 190 re-exchanges the token, a sync
+    request too big for Meta fails as `TOO_BIG_FOR_SYNC`."""
     status = response.status_code
     if status < 300:
         return OK
@@ -61,20 +76,37 @@ def classify(response: requests.Response) -> Verdict:
     code, message = error.get("code"), str(error.get("message", ""))[:300]
     reason = f"HTTP {status} code {code}/{error.get('error_subcode', '-')}: {message}"
     if code in THROTTLE_CODES:
-        return Verdict(Action.RETRY, wait=regain_access_seconds(response), reason=reason)
+        return _throttled(response, reason)
     if code == TOKEN_REFUSED or status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
-    if TOO_MUCH_DATA in message.lower() or (code, error.get("error_subcode")) == TIMED_OUT:
-        return Verdict(Action.FAIL, reason=reason)  # asking again the same way fails the same way
+    if _too_big_for_sync(error):  # asking again the same way fails the same way
+        return Verdict(Action.FAIL, reason=reason, kind=TOO_BIG_FOR_SYNC)
     if status >= 500 or code in (1, 2) or error.get("is_transient"):
         return Verdict(Action.RETRY, reason=reason)
     return Verdict(Action.FAIL, reason=reason)
 
 
+def _throttled(response: requests.Response, reason: str) -> Verdict:
+    """Wait as long as the usage headers say, else `UNESTIMATED_THROTTLE_SECONDS`, and ask again; a throttle that
+    outlasts the retries (or asks for a longer wait than allowed) ends the stream cleanly, never the run."""
+    wait = regain_access_seconds(response)
+    usage = usage_percentages(response)
+    if usage:
+        reason += "; usage " + ", ".join(f"{header} {percent:g}%" for header, percent in usage.items())
+    return Verdict(Action.RETRY, wait=UNESTIMATED_THROTTLE_SECONDS if wait is None else wait, reason=reason,
+                   throttle=True)
+
+
+def _too_big_for_sync(error: dict) -> bool:
+    """Whether Meta refused a sync request as too big or gave up on it (source-apis 4.3). "Too much data" comes as
+    code 1, which is also Meta's unknown error: only its message tells them apart."""
+    return (error.get("code"), error.get("error_subcode")) == TIMED_OUT or (
+        TOO_MUCH_DATA in str(error.get("message", "")).lower())
+
+
 def _wants_a_report_run(error: SourceError) -> bool:
-    """Whether Meta refused a sync request as too big or gave up on it (source-apis 4.3): a report run reads it."""
-    text = str(error)
-    return TOO_MUCH_DATA in text.lower() or f"code {TIMED_OUT[0]}/{TIMED_OUT[1]}" in text
+    """Whether a failed sync request is read through a report run instead: the classifier found it too big."""
+    return error.kind == TOO_BIG_FOR_SYNC
 
 
 def _error_of(response: requests.Response) -> dict:
@@ -87,19 +119,46 @@ def _error_of(response: requests.Response) -> dict:
 
 
 def regain_access_seconds(response: requests.Response) -> float | None:
-    """Seconds until access returns: the largest ``estimated_time_to_regain_access`` (minutes) in
-    ``x-business-use-case-usage``, or None when the headers give no estimate."""
-    try:
-        usage = json.loads(response.headers.get("x-business-use-case-usage") or "{}")
-    except ValueError:
-        return None
+    """Seconds until access returns, or None when the headers give no estimate: the largest
+    ``estimated_time_to_regain_access`` (minutes) in ``x-business-use-case-usage``, else the
+    ``reset_time_duration`` (seconds) of ``x-ad-account-usage``."""
     minutes = [
-        float(entry.get("estimated_time_to_regain_access") or 0)
-        for entries in (usage.values() if isinstance(usage, dict) else ())
+        _number(entry.get("estimated_time_to_regain_access"))
+        for entries in _json_header(response, "x-business-use-case-usage").values()
         for entry in (entries if isinstance(entries, list) else ()) if isinstance(entry, dict)
     ]
     longest = max(minutes, default=0.0)
-    return longest * 60 if longest > 0 else None
+    if longest > 0:
+        return longest * 60
+    reset = _number(_json_header(response, "x-ad-account-usage").get("reset_time_duration"))
+    return reset if reset > 0 else None
+
+
+def usage_percentages(response: requests.Response) -> dict[str, float]:
+    """The highest percentage of its quota each usage header reports, for the headers the response carries."""
+    found = {}
+    for header, fields in USAGE_PERCENTAGES.items():
+        usage = _json_header(response, header)
+        if any(name in usage for name in fields):
+            found[header] = max(_number(usage.get(name)) for name in fields)
+    return found
+
+
+def _json_header(response: requests.Response, name: str) -> dict:
+    """A header holding a JSON object, or an empty one when it is absent or not such an object."""
+    try:
+        value = json.loads(response.headers.get(name) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> float:
+    """A header field as a number; 0 when absent or not a number."""
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def without_token(url: str) -> str:

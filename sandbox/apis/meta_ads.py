@@ -20,8 +20,12 @@ Follows reference/source-apis.md section 4:
   ``x-business-use-case-usage`` whose ``estimated_time_to_regain_access`` (minutes) is the
   fault rule's ``retry_after``; usage headers are sent on every ad-account response.
 
-The emulator's own fault kind ``insights_timeout`` answers a sync request as Meta does when it gives
-up on one: HTTP 400, code 100, subcode 1504018, "Request Timed Out".
+The emulator's own fault kinds: ``insights_timeout`` answers a sync request as Meta does when it gives
+up on one: HTTP 400, code 100, subcode 1504018, "Request Timed Out". Two throttles come without
+``x-business-use-case-usage``, as codes 4 and 613 often do: ``app_rate_limit`` (code 4, subcode
+1504022, only ``x-app-usage``, the app's quota spent: no time to regain access anywhere) and
+``account_rate_limit`` (code 613, subcode 1487742, only ``x-ad-account-usage``, whose
+``reset_time_duration`` is the rule's ``retry_after`` in seconds; 0 gives no estimate).
 
 Settings: ``SANDBOX_META_REPORT_POLLS`` (status polls answered "Job Running" before "Job
 Completed", default 2); ``SANDBOX_META_SYNC_ROW_LIMIT`` (sync insights results larger than
@@ -60,7 +64,10 @@ from sandbox.faults import KINDS, FaultRule
 DEFAULT_LIMIT = 25
 #: The emulator's own fault kind: a sync request Meta gave up on. Fault rules are checked against `KINDS`.
 INSIGHTS_TIMEOUT = "insights_timeout"
-KINDS.add(INSIGHTS_TIMEOUT)
+#: The emulator's own throttles without a business-use-case header (see the module docstring).
+APP_RATE_LIMIT = "app_rate_limit"
+ACCOUNT_RATE_LIMIT = "account_rate_limit"
+KINDS.update({INSIGHTS_TIMEOUT, APP_RATE_LIMIT, ACCOUNT_RATE_LIMIT})
 HIDDEN_STATUSES = ("DELETED", "ARCHIVED")
 RATE_LIMIT_DOCS = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
 #: Insights fields that name or place a row; every other numeric string is a summable metric.
@@ -198,8 +205,8 @@ class MetaAdsEmulator:
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
-        """Throttle (HTTP 400, code 80000/80004/17 + usage headers), a timed-out request (400, code 100/1504018),
-        500 code 1/99 or 2, or a bad metric."""
+        """Throttle (HTTP 400, code 80000/80004/17 + usage headers; code 4 or 613 without the business-use-case
+        header), a timed-out request (400, code 100/1504018), 500 code 1/99 or 2, or a bad metric."""
 
         def render(request: Request) -> Response:
             path = request.url.path
@@ -207,6 +214,10 @@ class MetaAdsEmulator:
             insights = path.endswith("/insights")
             if rule.kind == "rate_limit":
                 return self._throttled(account, insights, rule.retry_after)
+            if rule.kind == APP_RATE_LIMIT:
+                return _app_throttled()
+            if rule.kind == ACCOUNT_RATE_LIMIT:
+                return _account_throttled(rule.retry_after)
             if rule.kind == INSIGHTS_TIMEOUT:
                 error = MetaError(400, 100, "Request Timed Out", subcode=1504018)
                 return JSONResponse(error.body(), status_code=error.status)
@@ -867,6 +878,23 @@ def _set_usage_headers(response: Response, account: str, usage: dict, percent: i
         response.headers["x-fb-ads-insights-throttle"] = json.dumps(
             {"app_id_util_pct": percent, "acc_id_util_pct": percent, "ads_api_access_tier": "standard_access"}
         )
+
+
+def _app_throttled() -> Response:
+    """Code 4, the app's own limit: only ``x-app-usage`` (the app's hour spent) and no time to regain access."""
+    response = _error(MetaError(400, 4, "(#4) Application request limit reached", subcode=1504022, transient=True))
+    response.headers["x-app-usage"] = json.dumps({"call_count": 100, "total_cputime": 41, "total_time": 57})
+    return response
+
+
+def _account_throttled(reset_seconds: int) -> Response:
+    """Code 613, the ad account's API limit: only ``x-ad-account-usage``, reset in `reset_seconds` (0: no estimate)."""
+    error = MetaError(400, 613, "(#613) Calls to this api have exceeded the rate limit.", subcode=1487742,
+                      transient=True)
+    response = _error(error)
+    response.headers["x-ad-account-usage"] = json.dumps(
+        {"acc_id_util_pct": 100, "reset_time_duration": reset_seconds, "ads_api_access_tier": "standard_access"})
+    return response
 
 
 def _missing_object(node: str) -> MetaError:

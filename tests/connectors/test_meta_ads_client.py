@@ -12,12 +12,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import requests
 
 from connectors import schema
 from connectors.ad_metrics import MetricWindow
-from connectors.errors import AuthenticationError, SourceLimitReached
-from connectors.http import RetryPolicy
-from connectors.meta_ads.client import list_decoder
+from connectors.errors import AuthenticationError, SourceError, SourceLimitReached
+from connectors.http import Action, RetryPolicy
+from connectors.meta_ads.client import (
+    TOO_BIG_FOR_SYNC,
+    UNESTIMATED_THROTTLE_SECONDS,
+    _wants_a_report_run,
+    classify,
+    list_decoder,
+)
 from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, ADSET_DAILY_INSIGHTS, ADSETS, CAMPAIGN_DAILY_INSIGHTS, CAMPAIGNS
 from connectors.schema import to_arrow
@@ -35,6 +42,7 @@ from tests.ads_fixtures import (
     rows_of,
     write_ads_dataset,
 )
+from tests.connectors.test_ads_acceptance import Warehouse
 from tests.connectors.test_pages import _read_as_the_loader_does
 
 INSIGHTS = "/insights"
@@ -239,6 +247,40 @@ def test_a_throttle_longer_than_allowed_ends_the_stream_cleanly(meta):
     assert client.sleep == []
 
 
+def test_a_throttle_without_a_business_use_case_estimate_waits_the_accounts_reset_time_else_a_minute(meta):
+    clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
+    meta.inject(api="meta_ads", kind="app_rate_limit", path_contains=INSIGHTS, skip=1, times=2)  # no time anywhere
+    meta.inject(api="meta_ads", kind="account_rate_limit", path_contains="/adsets", retry_after=45)  # reset in 45 s
+    client = meta_client(meta.url)
+    assert _keys(rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))) == clean
+    assert len(rows_of(client.read_pages(ADSETS))) == len(M_ADSETS)
+    assert client.sleep == [UNESTIMATED_THROTTLE_SECONDS] * 2 + [45.0]
+
+
+def test_a_throttle_that_outlasts_the_retries_stops_its_stream_and_the_next_sync_resumes(meta, tmp_path):
+    window = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)  # several chunks, each a cursor step
+    clean = _keys(rows_of(meta_client(meta.url, window=window).read_pages(ADSET_DAILY_INSIGHTS)))
+    warehouse = Warehouse(tmp_path)
+    meta.inject(api="meta_ads", kind="app_rate_limit", path_contains=INSIGHTS, skip=8, times=1000)
+    client = meta_client(meta.url, window=window)
+    stopped = warehouse.load("meta_ads", [ADSET_DAILY_INSIGHTS, CAMPAIGNS], client)
+    meta.clear_faults()
+    insights = stopped[ADSET_DAILY_INSIGHTS.name]
+    assert "still throttled after 6 attempts" in insights.stopped_early and "code 4/1504022" in insights.stopped_early
+    assert "x-app-usage 100%" in insights.stopped_early  # the run reports which quota is spent
+    assert client.sleep == [UNESTIMATED_THROTTLE_SECONDS] * 5
+    assert 0 < insights.rows < len(clean) and insights.cursor_after < DAYS[-1].isoformat()
+    assert stopped[CAMPAIGNS.name].stopped_early is None  # the next stream was still read and loaded
+    assert warehouse.rows("select count(*) from raw_meta_ads.campaigns") == [(len(M_CAMPAIGNS),)]
+
+    resumed = warehouse.load("meta_ads", [ADSET_DAILY_INSIGHTS], meta_client(meta.url, window=window))
+    resumed = resumed[ADSET_DAILY_INSIGHTS.name]
+    assert resumed.cursor_before == insights.cursor_after and resumed.stopped_early is None
+    assert resumed.rows < len(clean)  # the chunks loaded before the throttle were not read again
+    loaded = warehouse.rows("select row_key from raw_meta_ads.adset_daily_insights order by 1")
+    assert [key for (key,) in loaded] == clean
+
+
 def test_an_expired_token_mid_sync_is_exchanged_again(meta):
     client = meta_client(meta.url)
     meta.inject(api="meta_ads", kind="expire_token", path_contains=INSIGHTS, skip=2)
@@ -292,3 +334,23 @@ def test_a_sync_request_meta_gives_up_on_falls_back_to_a_report_run(meta):
         meta.clear_faults()
     assert sorted(_keys(rows)) == expected
     assert client.sleep  # a report run was polled
+
+
+def _error_response(status: int, code: int, subcode: int, message: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps({"error": {"message": message, "code": code, "error_subcode": subcode}}).encode()
+    return response
+
+
+def test_a_report_run_is_chosen_by_the_cause_meta_signals_not_by_the_wording_of_the_error():
+    reworded = classify(_error_response(400, 100, 1504018, "The request took too long. Try a smaller date range."))
+    too_much = classify(_error_response(500, 1, 99, "Please reduce the amount of data you're asking for, then retry "
+                                                    "your request"))
+    unknown = classify(_error_response(500, 1, 99, "An unknown error occurred"))
+    assert (reworded.action, reworded.kind) == (too_much.action, too_much.kind) == (Action.FAIL, TOO_BIG_FOR_SYNC)
+    assert (unknown.action, unknown.kind) == (Action.RETRY, "")
+    # The fallback reads the cause the error carries, never its text: text alike without the cause is not one.
+    assert _wants_a_report_run(SourceError("meta_ads: the request took too long", kind=TOO_BIG_FOR_SYNC))
+    assert not _wants_a_report_run(SourceError("meta_ads: GET /v23.0/act_1/insights failed: HTTP 400 code 100/1504018: "
+                                               "(#100) please reduce the amount of data"))

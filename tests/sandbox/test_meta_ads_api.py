@@ -361,6 +361,24 @@ def test_usage_headers_and_throttling_as_http_400(meta, token):
     assert _get(meta, f"/act_{ACCOUNT}/campaigns", token).json()["error"]["code"] == 80004
 
 
+def test_app_and_account_throttles_come_without_a_business_use_case_header(meta, token):
+    meta.inject(api="meta_ads", kind="app_rate_limit", path_contains="/insights")
+    app = _insights(meta, token)
+    error = app.json()["error"]
+    assert (app.status_code, error["code"], error["error_subcode"], error["is_transient"]) == (400, 4, 1504022, True)
+    assert json.loads(app.headers["x-app-usage"])["call_count"] == 100
+    assert "x-business-use-case-usage" not in app.headers and "x-ad-account-usage" not in app.headers
+
+    meta.inject(api="meta_ads", kind="account_rate_limit", path_contains="/campaigns", retry_after=90)
+    account = _get(meta, f"/act_{ACCOUNT}/campaigns", token)
+    error = account.json()["error"]
+    assert (account.status_code, error["code"], error["error_subcode"]) == (400, 613, 1487742)
+    usage = json.loads(account.headers["x-ad-account-usage"])
+    assert (usage["acc_id_util_pct"], usage["reset_time_duration"]) == (100, 90)  # seconds, unlike the BUC minutes
+    assert "x-business-use-case-usage" not in account.headers and "x-app-usage" not in account.headers
+    assert _insights(meta, token).status_code == 200  # each rule fired once
+
+
 def test_expired_token_server_errors_and_bad_fields(meta):
     token = _exchange(meta.url).json()["access_token"]
     meta.inject(api="meta_ads", kind="server_error", path_contains="/campaigns", times=2)
