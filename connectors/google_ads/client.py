@@ -5,6 +5,11 @@ Accounts are those ``listAccessibleCustomers`` names (the ones the OAuth user re
 manager (MCC) among them, every enabled client account at any level (``FROM customer_client``): those are read
 with that manager's ``login-customer-id``, without which Google refuses them (``USER_PERMISSION_DENIED``).
 
+An account that is not enabled (canceled, suspended, closed) is still listed by ``listAccessibleCustomers``,
+but Google refuses every query on it, its ``customer`` row included, with ``CUSTOMER_NOT_ENABLED``. That refusal
+of the first query on an account (its ``customers`` row) skips the account with a warning; any other error, or
+that one on a later query, still fails the read.
+
 ``searchStream`` answers with a JSON array of batches and no pagination: the end of the array is the
 end of the data. A failure mid-stream arrives as an ``error`` element inside that array, possibly
 under HTTP 200, so every answer is checked for one before it is used.
@@ -36,16 +41,20 @@ from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder
 from connectors.read_ahead import GuessNext, planned_sequence
-from connectors.redact import register_secret
+from connectors.redact import get_logger, register_secret
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://googleads.googleapis.com"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 API_VERSION = "v26"
+#: The `kind` of the error Google answers any query on a customer that is not enabled (canceled, suspended, closed).
+CUSTOMER_NOT_ENABLED = "customer_not_enabled"
 #: The client accounts under a manager, itself included at level 0 (Google's documented account hierarchy query).
 CUSTOMER_CLIENTS = ("SELECT customer_client.id, customer_client.manager, customer_client.status, "
                     "customer_client.level, customer_client.currency_code, customer_client.time_zone "
                     "FROM customer_client WHERE customer_client.status = 'ENABLED'")
+
+log = get_logger("connectors.google_ads")
 
 
 def classify(response: requests.Response) -> Verdict:
@@ -61,7 +70,13 @@ def classify(response: requests.Response) -> Verdict:
         return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason)
     if status >= 500:
         return Verdict(Action.RETRY, reason=reason)
-    return Verdict(Action.FAIL, reason=reason)
+    return Verdict(Action.FAIL, reason=reason, kind=_failure_kind(error))
+
+
+def _failure_kind(error: dict) -> str:
+    """`CUSTOMER_NOT_ENABLED` when that refusal is the error's only failure, else no kind."""
+    codes = [failure.get("errorCode") for failure in _failures(error)]
+    return CUSTOMER_NOT_ENABLED if codes == [{"authorizationError": "CUSTOMER_NOT_ENABLED"}] else ""
 
 
 def _error_of(response: requests.Response) -> dict | None:
@@ -176,7 +191,8 @@ class GoogleAdsClient:
         """Every synced customer's row of the ``customers`` stream (currency, time zone), read once per client.
 
         Without configured `customer_ids`: the directly accessible customers, then the enabled non-manager
-        clients under each manager among them that are not synced already.
+        clients under each manager among them that are not synced already. A customer Google refuses as not
+        enabled is left out, with a warning naming it.
         """
         if self._customers is None:
             self._customers = {}
@@ -205,13 +221,34 @@ class GoogleAdsClient:
         return clients
 
     def _add_customers(self, customer_ids: Iterable[str], login: str = "") -> None:
-        """Read the ``customers`` row of each customer, reached through `login` (default: the configured one)."""
+        """Read the ``customers`` row of each customer, reached through `login` (default: the configured one);
+        skip each one that is not enabled."""
         query = gaql(CUSTOMERS)
         for customer_id in customer_ids:
             if login:
                 self._logins[customer_id] = login
-            for row in self.search_stream(customer_id, query):
+            try:
+                rows = self.search_stream(customer_id, query)
+            except SourceError as error:
+                if error.kind != CUSTOMER_NOT_ENABLED:
+                    raise
+                self._skip_not_enabled(customer_id)
+                continue
+            for row in rows:
                 self._customers[customer_id] = row
+
+    def _skip_not_enabled(self, customer_id: str) -> None:
+        """Warn that `customer_id` is skipped because Google refuses it as not enabled.
+
+        A warning, not an info line: the sync goes on without the account, and nothing else says so.
+        """
+        self._logins.pop(customer_id, None)
+        reason = "its status is not ENABLED (Google answers CUSTOMER_NOT_ENABLED: canceled, suspended or closed)"
+        if customer_id in self.customer_ids:
+            log.warning(f"google_ads: configured customer {customer_id} skipped: {reason}; nothing is read from it "
+                        "until it is enabled again or removed from customer_ids")
+        else:
+            log.warning(f"google_ads: customer {customer_id} skipped: {reason}")
 
     def discover(self, stream: Stream) -> Stream:
         """The stream with every selectable attribute of its resource that it does not declare yet.

@@ -22,6 +22,12 @@ builds the hierarchy that ``FROM customer_client`` answers (every client at ever
 manager itself at level 0). Without ``accessible_customers`` every customer is directly accessible
 and ``login-customer-id`` is only checked for its form.
 
+Accounts that are not enabled: a customer row whose ``customer.status`` is not ``ENABLED`` (CANCELED, SUSPENDED,
+CLOSED) is still listed by ``listAccessibleCustomers`` and in its managers' ``customer_client`` rows, with its
+status, but every query on it, ``FROM customer`` included, answers 403 ``PERMISSION_DENIED`` with
+``authorizationError: CUSTOMER_NOT_ENABLED``, as Google answers for a canceled account. A customer the user
+cannot reach answers ``USER_PERMISSION_DENIED`` whatever its status. A customer row without a status is enabled.
+
 Settings: ``--page-size`` (``state.page_size``) shrinks search pages and stream batches for
 tests; ``SANDBOX_GOOGLE_ADS_STREAM_BATCH`` sets the stream batch size alone (default 10,000).
 """
@@ -352,14 +358,20 @@ class GoogleAdsEmulator:
             raise GoogleAdsError(
                 400, {"requestError": "INVALID_CUSTOMER_ID"}, f"Invalid customer ID '{cid}'."
             )
-        known = any(str(row.get("customer.id")) == cid for row in self._table("customer"))
-        if not known or not self._may_access(cid, login):
+        customer = next((row for row in self._table("customer") if str(row.get("customer.id")) == cid), None)
+        if customer is None or not self._may_access(cid, login):
             raise GoogleAdsError(
                 403,
                 {"authorizationError": "USER_PERMISSION_DENIED"},
                 "User doesn't have permission to access customer. Note: If you're accessing a client "
                 "customer, the manager's customer id must be set in the 'login-customer-id' header. See "
                 "https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid",
+            )
+        if _status_of(customer) != "ENABLED":  # checked after access, so a stranger's status stays hidden
+            raise GoogleAdsError(
+                403,
+                {"authorizationError": "CUSTOMER_NOT_ENABLED"},
+                "The customer can't be used because it isn't enabled.",
             )
         try:
             body = await request.json()
@@ -610,13 +622,18 @@ def _joined(row: dict, resource: str, parents: dict[str, dict[str, dict]]) -> di
     return flat
 
 
+def _status_of(customer: dict) -> str:
+    """A customer row's ``customer.status`` (ENABLED, CANCELED, SUSPENDED, CLOSED); one without a status is enabled."""
+    return customer.get("customer.status") or "ENABLED"
+
+
 def _customer_client(client: dict, level: int) -> dict:
-    """The ``customer_client`` fields of a client customer row at `level` (a customer without status is enabled)."""
+    """The ``customer_client`` fields of a client customer row at `level`."""
     fields = {f"customer_client.{name}": client.get(f"customer.{name}")
               for name in ("id", "descriptive_name", "currency_code", "time_zone")}
     return {**fields, "customer_client.client_customer": f"customers/{client.get('customer.id')}",
             "customer_client.level": level, "customer_client.manager": bool(client.get("customer.manager")),
-            "customer_client.status": client.get("customer.status") or "ENABLED",
+            "customer_client.status": _status_of(client),
             "customer_client.hidden": False, "customer_client.test_account": False}
 
 

@@ -14,7 +14,7 @@ import requests
 from connectors import schema
 from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceLimitReached
-from connectors.google_ads.client import classify
+from connectors.google_ads.client import CUSTOMER_NOT_ENABLED, classify
 from connectors.google_ads.stamps import MetricStamp
 from connectors.google_ads.streams import (
     AD_GROUP_DAILY_METRICS,
@@ -278,6 +278,21 @@ def test_an_error_inside_a_successful_stream_is_classified_not_read_as_data():
     assert (verdict.action, verdict.wait) == (Action.RETRY, 37.0)
     assert classify(_response(200, [{"error": {"code": 503, "status": "UNAVAILABLE"}}])).action is Action.RETRY
     assert classify(_response(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}})).action is Action.FAIL
+
+
+def _refusal(*codes: str) -> dict:
+    failures = [{"errorCode": {"authorizationError": code}, "message": code.lower()} for code in codes]
+    return {"error": {"code": 403, "status": "PERMISSION_DENIED", "details": [{"errors": failures}]}}
+
+
+def test_only_a_refusal_of_a_customer_that_is_not_enabled_alone_is_told_apart_from_other_failures():
+    for body in (_refusal("CUSTOMER_NOT_ENABLED"), [_refusal("CUSTOMER_NOT_ENABLED")]):  # bare, or in a stream
+        verdict = classify(_response(403, body))
+        assert (verdict.action, verdict.kind) == (Action.FAIL, CUSTOMER_NOT_ENABLED)
+    for other in (_refusal("USER_PERMISSION_DENIED"), _refusal("CUSTOMER_NOT_ENABLED", "USER_PERMISSION_DENIED"),
+                  {"error": {"code": 403, "status": "PERMISSION_DENIED"}}):
+        verdict = classify(_response(403, other))
+        assert (verdict.action, verdict.kind) == (Action.FAIL, "")
 
 
 def test_no_secret_reaches_logs_or_errors(google, caplog):

@@ -10,7 +10,7 @@ from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
 
-CUSTOMER, OTHER = "1234567890", "9876543210"
+CUSTOMER, OTHER, CANCELED = "1234567890", "9876543210", "1111111111"
 PAGE = 7
 DAYS = [(date(2026, 3, 1) + timedelta(days=n)).isoformat() for n in range(30)]
 CAMPAIGNS = [
@@ -52,6 +52,13 @@ def _dataset() -> dict:
             "customer.currency_code": "USD",
             "customer.time_zone": "America/New_York",
         },
+        {
+            "customer.id": CANCELED,
+            "customer.descriptive_name": "Acme FR (closed down)",
+            "customer.currency_code": "EUR",
+            "customer.time_zone": "Europe/Paris",
+            "customer.status": "CANCELED",
+        },
     ]
     campaigns = [
         {
@@ -74,6 +81,9 @@ def _dataset() -> dict:
     )
     metrics = [_metric_row(CUSTOMER, c, d) for d in range(30) for c in CAMPAIGNS]
     metrics += [_metric_row(OTHER, ("444", "US Search", "ENABLED", "SEARCH"), d) for d in range(30)]
+    campaigns.append({"customer.id": CANCELED, "campaign.id": "555", "campaign.name": "FR Search",
+                      "campaign.status": "ENABLED", "campaign.advertising_channel_type": "SEARCH"})
+    metrics += [_metric_row(CANCELED, ("555", "FR Search", "ENABLED", "SEARCH"), d) for d in range(30)]
     ad_groups = [
         {
             "customer.id": CUSTOMER,
@@ -166,7 +176,8 @@ def test_list_accessible_customers(google):
     response = requests.get(
         f"{google.url}/v17/customers:listAccessibleCustomers", headers=_headers(google.url), timeout=10
     )
-    assert response.json() == {"resourceNames": [f"customers/{CUSTOMER}", f"customers/{OTHER}"]}
+    # An account that is not enabled is still listed: only querying it is refused.
+    assert response.json() == {"resourceNames": [f"customers/{c}" for c in (CUSTOMER, OTHER, CANCELED)]}
     assert response.headers["request-id"]
 
 
@@ -413,6 +424,23 @@ def test_required_headers(google):
     assert stranger.json()["error"]["details"][0]["errors"][0]["errorCode"] == {
         "authorizationError": "USER_PERMISSION_DENIED"
     }
+
+
+def test_every_query_on_a_customer_that_is_not_enabled_is_refused_as_customer_not_enabled(google):
+    queries = ("SELECT customer.id, customer.status FROM customer", "SELECT campaign.id FROM campaign", METRICS_QUERY)
+    for query in queries:
+        for method in ("search", "searchStream"):
+            answer = _call(google.url, query, method, cid=CANCELED)
+            assert answer.status_code == 403, (query, method)
+            body = answer.json()
+            assert isinstance(body, list) == (method == "searchStream")  # bare for search, array for the stream
+            error = (body[0] if method == "searchStream" else body)["error"]
+            assert (error["code"], error["status"]) == (403, "PERMISSION_DENIED")
+            failure = error["details"][0]["errors"][0]
+            assert failure == {"errorCode": {"authorizationError": "CUSTOMER_NOT_ENABLED"},
+                               "message": "The customer can't be used because it isn't enabled."}
+    enabled = _stream_rows(_call(google.url, "SELECT customer.id, customer.status FROM customer", cid=OTHER))
+    assert [row["customer"]["id"] for row in enabled] == [OTHER]
 
 
 def test_rate_limit_is_resource_exhausted_with_retry_delay_bare_or_array_wrapped(google):
