@@ -99,6 +99,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "rows_loaded": dg.MetadataValue.int(result.rows),
         "rows_inserted": dg.MetadataValue.int(result.inserted),
         "rows_updated": dg.MetadataValue.int(result.updated),
+        "rows_unchanged": dg.MetadataValue.int(result.unchanged),
         "rows_deleted": dg.MetadataValue.int(result.deleted),
         "pages": dg.MetadataValue.int(result.pages),
         "quarantined": dg.MetadataValue.int(result.quarantined),

@@ -32,6 +32,7 @@ from connectors.loader_state import reading_with
 from connectors.pages import to_arrow
 from connectors.redact import get_logger
 from connectors.schema import Rejected, Stream
+from pipelines.lib.merge_changes import ChangeCountingDuckDb, ChangeCountingPostgres, change_hints, merge_changes
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -57,12 +58,20 @@ LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("
 
 @dataclass
 class StreamLoad:
-    """What one stream's sync did, reported as Dagster materialization metadata."""
+    """What one stream's sync did, reported as Dagster materialization metadata.
+
+    Of the rows a merge took, `inserted` had a key new to the table, `updated` the key of a stored row
+    whose content they changed, `unchanged` the key of a stored row with the same content (re-read by a
+    lookback, a restated window or a read's overlap); the load stamps (``_loaded_at``, ``_run_id``,
+    ``_dlt_load_id``) do not count as content. A key read twice in one load counts once. A full refresh
+    replaces its table without comparing: its rows beyond the new keys all count as updated.
+    """
 
     stream: str
     rows: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     deleted: int = 0
     pages: int = 0
     quarantined: int = 0
@@ -86,14 +95,16 @@ def open_destination(warehouse: str) -> Iterator[Destination]:
     each) and checkpoints it on closing. It gets a memory limit: by default DuckDB takes most of
     the machine's memory for the merge of a large load (2 GB at scale M), while with a limit it
     spills to disk and keeps the loader small.
+
+    Either destination's merges count what they change (see :mod:`pipelines.lib.merge_changes`).
     """
     if warehouse.startswith(("postgresql://", "postgres://")):
-        yield dlt.destinations.postgres(credentials=warehouse)
+        yield ChangeCountingPostgres(credentials=warehouse)
         return
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(warehouse, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     try:
-        yield dlt.destinations.duckdb(credentials=connection)
+        yield ChangeCountingDuckDb(credentials=connection)
     finally:
         connection.close()
 
@@ -147,10 +158,11 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
                         continue  # stopped early: the partial read must not replace the table, so it is left out
                 resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at,
                                            empty=rows_before[stream.name] == 0))
+            load_ids = []
             if resources:
-                pipeline.run(resources, loader_file_format=file_format)
+                load_ids = pipeline.run(resources, loader_file_format=file_format).loads_ids
             for stream in group:
-                _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id)
+                _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id, load_ids)
     rejected = [(name, r) for name, result in results.items() for r in result.rejected]
     if rejected:
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
@@ -434,12 +446,25 @@ def _row_count(pipeline, table: str) -> int:
         return 0
 
 
-def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: int, run_id: str) -> None:
-    """Split the rows a load wrote into inserted and updated, and count the deletes it brought."""
+def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: int, run_id: str,
+                   load_ids: Sequence[str]) -> None:
+    """Split the rows a load wrote into inserted, updated and unchanged, and count the deletes it brought.
+
+    A merge counted what it changed (see :mod:`pipelines.lib.merge_changes`). A load into an empty table
+    inserted every row; a full refresh is split by the row counts, its rows beyond the new ones all
+    counted as updated.
+    """
     if result.rows == 0:
         return
-    result.inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
-    result.updated = max(result.rows - result.inserted, 0)
+    merged = merge_changes(pipeline, stream.name, load_ids)
+    if merged is not None:
+        result.inserted, result.updated, result.unchanged = merged.inserted, merged.updated, merged.unchanged
+    else:
+        if _merges(stream, rows_before == 0):
+            log.warning(f"{stream.name}: the merge left no count of what it changed; its rows that were not new "
+                        "are reported as updated")
+        result.inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
+        result.updated = max(result.rows - result.inserted, 0)
     flag = stream.options.get("deleted_flag")
     if flag:
         with pipeline.sql_client() as client:
@@ -464,15 +489,24 @@ def _write_hints(stream: Stream, empty: bool = False) -> dict:
     A stream with a cursor merges on its key. A read may hand over a key twice (HubSpot's search reads
     the records at each page's newest stamp again, and a record modified during a read comes again
     later): of the rows of one key in a load, the one with the newest cursor is kept.
+
+    A merge counts its changes by the stream's key, leaving out the load stamps (:func:`change_hints`).
     """
+    counted_by_key = change_hints(stream.primary_key, (column.name for column in LOAD_COLUMNS))
     if stream.window_column:
         disposition = "append" if empty else {"disposition": "merge", "strategy": "delete-insert"}
-        return {"merge_key": stream.window_column, "columns": {stream.primary_key: {"primary_key": False}},
-                "write_disposition": disposition}
+        columns = {**counted_by_key, stream.primary_key: {**counted_by_key[stream.primary_key], "primary_key": False}}
+        return {"merge_key": stream.window_column, "columns": columns, "write_disposition": disposition}
     if stream.cursor:
         return {"primary_key": stream.primary_key, "write_disposition": "merge",
-                "columns": {stream.cursor_column: {"dedup_sort": "desc"}}}
+                "columns": {**counted_by_key, stream.cursor_column: {"dedup_sort": "desc"}}}
     return {"primary_key": stream.primary_key, "write_disposition": "replace"}
+
+
+def _merges(stream: Stream, empty: bool) -> bool:
+    """Whether a load of `stream` into its table (`empty` or not) merges into it."""
+    disposition = _write_hints(stream, empty)["write_disposition"]
+    return disposition == "merge" or isinstance(disposition, dict) and disposition["disposition"] == "merge"
 
 
 def _with_load_columns(table: pa.Table, run_id: str, loaded_at: datetime) -> pa.Table:

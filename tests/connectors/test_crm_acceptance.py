@@ -139,6 +139,8 @@ def test_incremental_second_read_takes_only_what_changed_and_a_quiet_night_keeps
     [(in_lookback,)] = warehouse.rows(f"select count(*) from raw_salesforce.account "
                                       f"where system_modstamp >= '{lookback_start.isoformat()}'")
     assert quiet.rows == in_lookback and 1 <= in_lookback < first.rows
+    # Nothing changed at the source: the records read again are stored as they are, none of them updated.
+    assert (quiet.inserted, quiet.updated, quiet.unchanged) == (0, 0, in_lookback)
     assert quiet.cursor_after == quiet.cursor_before == first.cursor_after
 
     crm.upsert("salesforce", "Account", [salesforce_account(n, Name=f"Changed {n}",

@@ -1,0 +1,169 @@
+"""What a merge into a raw table changes: keys it adds, keys whose content it changes, keys it re-reads unchanged.
+
+dlt merges a load into its raw table from a staging copy of the load's rows, in one SQL job. The
+destinations :class:`ChangeCountingDuckDb` and :class:`ChangeCountingPostgres` put one statement in
+front of that job's statements, in its transaction: a join of the staging rows with the stored rows
+on the stream's key, comparing every column but the loader's own, whose three counts it writes to
+`CHANGES_TABLE` in the staging dataset. :func:`merge_changes` reads them once the load is committed.
+At scale M the statements of a night's merges take about 0.3 s together (DuckDB, 2 cores): reading
+the stored rows' columns is most of it, so comparing a hash of them instead would not be cheaper.
+
+The columns compared are the table's columns but for the key, dlt's (``_dlt_load_id``) and the ones
+the loader stamps on every row of a load (``_loaded_at``, ``_run_id``): those change with every load.
+Which columns are the key and the stamps, the loader says with the column hints of :func:`change_hints`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dlt
+from dlt.common.destination import DestinationReference, PreparedTableSchema
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
+from dlt.common.schema.utils import get_columns_names_with_prop, get_dedup_sort_tuple
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.impl.duckdb.duck import DuckDbClient
+from dlt.destinations.impl.postgres.postgres import PostgresClient
+from dlt.destinations.sql_client import SqlClientBase
+from dlt.destinations.sql_jobs import SqlMergeFollowupJob
+
+#: The staging dataset's table of what the last merge into each raw table changed.
+CHANGES_TABLE = "_merge_changes"
+#: Column hints: the column that identifies a row, and the columns every load stamps anew.
+CHANGE_KEY_HINT = "x-change-key"
+LOAD_STAMP_HINT = "x-load-stamp"
+DLT_COLUMN_PREFIX = "_dlt_"
+
+
+@dataclass(frozen=True)
+class MergeChanges:
+    """The keys of a merge's rows: new ones, stored ones whose content differs, stored ones with the same content."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def change_hints(key: str, load_stamps: Iterable[str]) -> dict[str, dict]:
+    """The dlt column hints that mark `key` as the column a merge's changes are counted by, and `load_stamps` as
+    columns left out of the comparison."""
+    return {key: {CHANGE_KEY_HINT: True}, **{column: {LOAD_STAMP_HINT: True} for column in load_stamps}}
+
+
+def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load_id: str) -> list[str]:
+    """The statements that write to `CHANGES_TABLE` what merging the staging rows of `table` in load `load_id`
+    changes.
+
+    Of the staging rows of one key, the merge keeps one (the newest by the table's ``dedup_sort``
+    column) when the table has a primary key, and all of them otherwise: the count takes the same ones.
+    A table without the change-key hint gets no statements.
+    """
+    keys = get_columns_names_with_prop(table, CHANGE_KEY_HINT)
+    if not keys:
+        return []
+    escape, literal = sql_client.escape_column_name, sql_client.capabilities.escape_literal
+    key = escape(keys[0])
+    stored, staged = sql_client.get_qualified_table_names(table["name"])
+    with sql_client.with_staging_dataset():
+        changes = sql_client.make_qualified_table_name(CHANGES_TABLE)
+    changed = " OR ".join(f"s.{column} IS DISTINCT FROM d.{column}" for column in map(escape, _compared_columns(
+        table, keys[0]))) or "FALSE"
+    name = literal(table["name"])
+    return [
+        f"CREATE TABLE IF NOT EXISTS {changes} (table_name VARCHAR, load_id VARCHAR, inserted BIGINT, "
+        "updated BIGINT, unchanged BIGINT)",
+        f"DELETE FROM {changes} WHERE table_name = {name}",
+        f"INSERT INTO {changes} SELECT {name}, {literal(load_id)}, "
+        f"COUNT(*) FILTER (WHERE d.{key} IS NULL), "
+        f"COUNT(*) FILTER (WHERE d.{key} IS NOT NULL AND ({changed})), "
+        f"COUNT(*) FILTER (WHERE d.{key} IS NOT NULL AND NOT ({changed})) "
+        f"FROM ({_merged_rows(table, staged, sql_client)}) AS s LEFT JOIN {stored} AS d ON d.{key} = s.{key}",
+    ]
+
+
+def _compared_columns(table: PreparedTableSchema, key: str) -> list[str]:
+    """The columns whose values make a row's content: all but the key, dlt's and the load stamps."""
+    stamps = set(get_columns_names_with_prop(table, LOAD_STAMP_HINT))
+    return [column for column in get_columns_names_with_prop(table, "name")
+            if column != key and column not in stamps and not column.startswith(DLT_COLUMN_PREFIX)]
+
+
+def _merged_rows(table: PreparedTableSchema, staged: str, sql_client: SqlClientBase) -> str:
+    """The staging rows the merge takes: one per primary key when the table has one, the newest by ``dedup_sort``."""
+    primary_keys = [sql_client.escape_column_name(c) for c in get_columns_names_with_prop(table, "primary_key")]
+    if not primary_keys or table.get("x-stage-data-deduplicated", False):
+        return f"SELECT * FROM {staged}"
+    dedup_sort = get_dedup_sort_tuple(table)
+    if dedup_sort is not None:
+        dedup_sort = (sql_client.escape_column_name(dedup_sort[0]), dedup_sort[1])
+    columns = [sql_client.escape_column_name(c) for c in get_columns_names_with_prop(table, "name")]
+    return SqlMergeFollowupJob.gen_select_from_dedup_sql(staged, primary_keys, columns, dedup_sort)
+
+
+def merge_changes(pipeline: dlt.Pipeline, table: str, load_ids: Iterable[str]) -> MergeChanges | None:
+    """What the merge of `table` in one of the loads `load_ids` changed, or None when none of them merged it."""
+    try:
+        with pipeline.sql_client() as client:
+            with client.with_staging_dataset():
+                changes = client.make_qualified_table_name(CHANGES_TABLE)
+            rows = client.execute_sql(
+                f"select load_id, inserted, updated, unchanged from {changes} where table_name = %s", table)
+    except (DatabaseUndefinedRelation, DestinationUndefinedEntity):
+        return None
+    counts = [row[1:] for row in rows or [] if row[0] in set(load_ids)]
+    return MergeChanges(*counts[0]) if counts else None
+
+
+class _ChangeCountingMergeJob(SqlMergeFollowupJob):
+    """dlt's merge job, which first counts what it changes (see :func:`change_count_sql`)."""
+
+    @classmethod
+    def _gen_table_setup_clauses(cls, table_chain, sql_client) -> list[str]:
+        return [*super()._gen_table_setup_clauses(table_chain, sql_client),
+                *change_count_sql(table_chain[0], sql_client, dlt.current.load_package_state()["load_id"])]
+
+
+class _ChangeCountingMerges:
+    """For a dlt SQL job client: its merges count what they change."""
+
+    def _create_merge_followup_jobs(self, table_chain):
+        return [_ChangeCountingMergeJob.from_table_chain(table_chain, self.sql_client)]
+
+
+class _ChangeCountingDuckDbClient(_ChangeCountingMerges, DuckDbClient):
+    pass
+
+
+class _ChangeCountingPostgresClient(_ChangeCountingMerges, PostgresClient):
+    pass
+
+
+class ChangeCountingDuckDb(dlt.destinations.duckdb):
+    """The DuckDB destination, counting what its merges change.
+
+    To dlt it is the same destination type as DuckDB's: dlt keeps the type in a pipeline's state and
+    reads the destination's settings from the configuration section named after it.
+    """
+
+    @property
+    def destination_type(self) -> str:
+        return DestinationReference.normalize_type("duckdb")
+
+    @property
+    def client_class(self) -> type[DuckDbClient]:
+        return _ChangeCountingDuckDbClient
+
+
+class ChangeCountingPostgres(dlt.destinations.postgres):
+    """The PostgreSQL destination, counting what its merges change; to dlt the same type as PostgreSQL's (see
+    :class:`ChangeCountingDuckDb`)."""
+
+    @property
+    def destination_type(self) -> str:
+        return DestinationReference.normalize_type("postgres")
+
+    @property
+    def client_class(self) -> type[PostgresClient]:
+        return _ChangeCountingPostgresClient
+
