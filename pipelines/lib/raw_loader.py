@@ -137,11 +137,14 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
           run_id: str, discover: Discoverer | None) -> dict[str, StreamLoad]:
     """The sync of :func:`load_streams` through `pipeline`, whose destination is open."""
     pipeline.sync_destination()  # the cursors are read before the first load: take them from the warehouse
-    streams = [discover(stream) if discover else stream for stream in streams]
+    streams, undiscovered = _discovered(streams, discover)
     states = {stream.name: _stored_state(pipeline, stream.name) for stream in streams}
     loaded_at = datetime.now(UTC)
     results = {stream.name: StreamLoad(stream.name, cursor_before=states[stream.name].get("cursor"))
                for stream in streams}
+    for name, left_out in undiscovered.items():
+        left_out.cursor_before = left_out.cursor_after = _stored_state(pipeline, name).get("cursor")
+        results[name] = left_out
     with _SourceReader(streams, read_pages, states, results) as reader:
         waiting = list(streams)
         while waiting:
@@ -168,6 +171,25 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
                      write_disposition="append")
     return results
+
+
+def _discovered(streams: Sequence[Stream], discover: Discoverer | None) -> tuple[list[Stream], dict[str, StreamLoad]]:
+    """Each stream with the fields the source reports beyond the declared ones, and the streams left out.
+
+    A stream whose discovery the source refused for its quota or a throttle (`SourceLimitReached`) is not
+    read this run: read without its discovered fields, it would blank them in the rows it merges. It is
+    reported as stopped early, with its cursor kept, and the next run reads it.
+    """
+    if discover is None:
+        return list(streams), {}
+    discovered, left_out = [], {}
+    for stream in streams:
+        try:
+            discovered.append(discover(stream))
+        except SourceLimitReached as exc:
+            left_out[stream.name] = StreamLoad(stream.name, stopped_early=str(exc))
+            log.warning(f"{stream.name}: {exc}; its fields could not be discovered, so it is not read this run")
+    return discovered, left_out
 
 
 def _stored_state(pipeline, stream: str) -> dict:

@@ -180,6 +180,36 @@ def test_a_full_refresh_stopped_early_keeps_the_previous_table_and_other_streams
     assert _query(warehouse, "select count(*), min(_run_id) from raw_crm.owners") == [(4, "run-3")]
 
 
+def test_a_stream_whose_discovery_is_throttled_is_not_read_and_keeps_its_cursor_while_the_others_load(warehouse):
+    from connectors.schema import Field, Stream
+
+    owners = Stream(name="owners", primary_key="id", fields=(Field("id", "id"), Field("email", "email")))
+    path, pipelines_dir = warehouse
+    records = [salesforce_account(n) for n in range(3)]
+    first = _load(records, warehouse)["account"]
+
+    def discover(stream):  # the source throttles the description of accounts, not of owners
+        if stream.name == "account":
+            raise SourceLimitReached("salesforce: still throttled after 6 attempts; ending the stream")
+        return stream
+
+    def both(stream, since):
+        if stream.name == "owners":
+            return _full_refresh_reader([{"id": "1", "email": "owner1@example.com"}])(stream, since)
+        return _pages_from(records)(stream, since)
+
+    loads = load_streams("salesforce", [ACCOUNT, owners], both, str(path), pipelines_dir, "run-2", discover=discover)
+    left_out = loads["account"]
+    assert "throttled" in left_out.stopped_early
+    assert (left_out.rows, left_out.cursor_before, left_out.cursor_after) == (0, first.cursor_after, first.cursor_after)
+    assert _query(warehouse, "select count(*), min(_run_id), max(_run_id) from raw_salesforce.account") == [
+        (3, "run-1", "run-1")]
+    assert (loads["owners"].rows, loads["owners"].stopped_early) == (1, None)
+
+    resumed = load_streams("salesforce", [ACCOUNT], both, str(path), pipelines_dir, "run-3", discover=lambda s: s)
+    assert resumed["account"].cursor_before == first.cursor_after and resumed["account"].stopped_early is None
+
+
 def test_pages_are_loaded_in_batches_larger_than_a_page_with_every_row_and_the_newest_cursor(warehouse, monkeypatch):
     from pipelines.lib import raw_loader
 
