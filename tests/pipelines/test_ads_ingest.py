@@ -1,6 +1,7 @@
 """Ad-platform syncs into DuckDB: restated days replace old numbers without double counting, older days stay,
 a run stopped by a throttle resumes at whole chunks, and the Dagster assets load what the sandbox serves."""
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -300,3 +301,30 @@ def test_dagster_materializes_every_ad_asset_with_what_the_sandbox_serves(sandbo
         assert {key: int(cents.quantize(Decimal(1))) for key, cents in in_cents.items()} == truth[platform], table
         if platform != "linkedin_ads":  # micros and Meta's strings carry whole cents: the sums are exact
             assert all(cents == cents.to_integral_value() for cents in in_cents.values()), table
+
+
+def test_a_connectors_warnings_reach_the_runs_event_log_with_no_secret(ads_sandbox, pipeline_env):
+    env = pipeline_env(ads_sandbox)
+    clock = datetime.fromisoformat(requests.get(f"{ads_sandbox.url}/_sandbox/health", timeout=10).json()["clock"])
+    url = ads_sandbox.url
+    resources = {
+        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
+                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
+                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+        "linkedin_ads": LinkedInAdsResource(base_url=url, auth_url=url, client_id=auth.CLIENT_ID,
+                                            client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN,
+                                            history_days=_history_days(clock)),
+    }
+    ads_sandbox.inject(api="linkedin_ads", kind="server_error", path_contains="adAnalytics", times=1)
+    try:
+        with dg.DagsterInstance.get() as instance:  # the Dagster home of `pipeline_env`, with the project's settings
+            result = dg.materialize([linkedin_ads_raw], resources=resources, instance=instance)
+            logged = [entry for entry in instance.all_logs(result.run_id) if entry.dagster_event is None]
+    finally:
+        ads_sandbox.clear_faults()
+    assert result.success
+    retries = [entry for entry in logged if "retrying" in entry.user_message]
+    assert retries and all(entry.level == logging.WARNING and entry.step_key for entry in retries), logged
+    for entry in logged:
+        for secret in (auth.CLIENT_SECRET, auth.REFRESH_TOKEN):
+            assert secret not in entry.user_message
