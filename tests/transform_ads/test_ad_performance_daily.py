@@ -29,6 +29,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from pipelines.lib.publish import publish_duckdb
+from tests.support.publish_log import snapshot_differences
 from tests.transform_ads.ad_world import AS_OF, DAY, RAW, UTM, build, google_metrics
 from tests.transform_ads.support import cents, dbt, dicts, insert, seed_rate_to_usd
 
@@ -195,3 +197,45 @@ def test_an_account_connected_with_its_history_reaches_the_mart_on_the_next_incr
     assert [rows[("google_ads", "G9", None, day)]["spend"] for day in history] == [Decimal("7.00")] * 2
     sql = "select * exclude (loaded_at) from marts.ad_performance_daily order by ad_performance_key"
     assert dicts(incremental, sql) == dicts(full, sql)
+
+
+def test_days_before_the_window_follow_a_campaign_whose_utm_key_changed(world, tmp_path):
+    """Google renames G1 "2026q1_webinar_dataops_emea | Search | NA" (it now runs the EMEA campaign with G3) and G2
+    "brand_search_us | ..." (brand_search_na, its campaign of its own, is gone). The next incremental run rebuilds
+    only 2026-01-15 (a lookback of 0 days from the newest day built), yet the 2026-01-14 rows of G1 and G2 move to
+    their new unified campaigns: the mart equals a full refresh, its relationship to campaigns holds, and the
+    snapshot BI reads gets the moved rows."""
+    incremental, full, analytics = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb", tmp_path / "bi.duckdb"
+    shutil.copyfile(world["warehouse"], incremental)
+    publish_duckdb(incremental, analytics)
+    with duckdb.connect(str(incremental)) as connection:
+        connection.execute("update raw_google_ads.campaigns set name = '2026q1_webinar_dataops_emea | Search | NA' "
+                           "where campaign_id = 'G1'")
+        connection.execute("update raw_google_ads.campaigns set name = 'brand_search_us | Performance Max | NA' "
+                           "where campaign_id = 'G2'")
+    shutil.copyfile(incremental, full)
+    with duckdb.connect(str(incremental)) as connection:  # marks the rows the run must not rebuild
+        connection.execute("update marts.ad_performance_daily set ad_account_name = 'as built' where date_day < ?",
+                           [date(2026, 1, 15)])
+    models = ["int_campaign_source_records", "campaigns", "ad_performance_daily"]
+    no_lookback = json.dumps({**AS_OF, "incremental_lookback_days": 0})
+    dbt(incremental, tmp_path / "run", ["run", "--select", *models, "--vars", no_lookback])
+    dbt(full, tmp_path / "refresh", ["run", "--select", *models, "--full-refresh", "--vars", no_lookback])
+
+    campaigns = {row["utm_campaign"]: row["campaign_id"] for row in dicts(
+        incremental, "select utm_campaign, campaign_id from marts.campaigns")}
+    assert "brand_search_na" not in campaigns
+    rows = performance(incremental)
+    assert {key[2]: (row["campaign_id"], row["utm_campaign"], row["ad_account_name"]) for key, row in rows.items()
+            if key[1] in ("G1", "G2")} == {
+        "AG1": (campaigns["2026q1_webinar_dataops_emea"], "2026q1_webinar_dataops_emea", "as built"),
+        "AG2": (campaigns["2026q1_webinar_dataops_emea"], "2026q1_webinar_dataops_emea", "as built"),
+        None: (campaigns["brand_search_us"], "brand_search_us", "as built"),
+    }
+    sql = "select * exclude (loaded_at, ad_account_name) from marts.ad_performance_daily order by ad_performance_key"
+    assert dicts(incremental, sql) == dicts(full, sql)
+    dbt(incremental, tmp_path / "test", ["test", "--select", "ad_performance_daily", "--vars", no_lookback])
+
+    publication = publish_duckdb(incremental, analytics)
+    assert publication.methods["ad_performance_daily"] == "copied: rebuilt whole since the previous snapshot"
+    assert snapshot_differences(incremental, analytics, ["ad_performance_daily", "campaigns"]) == {}

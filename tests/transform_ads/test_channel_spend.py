@@ -4,8 +4,8 @@ The ad world of test_ad_performance_daily (January 2026 spend on the unified cam
 Google 30.50 USD, Meta 12.34 USD, LinkedIn 100.00 EUR; Google's brand campaign 55.123456 USD), built from raw rows,
 plus hand-written CRM marts:
 
-- P1 (account A1) touched by a paid-search click on U on 2026-01-10, lead that day, MQL on 2026-01-12;
-- P2 (account A2) touched by a paid-search click on U on 2026-01-11, lead that day, MQL on 2026-01-13;
+- P1 (account A1) touched by a paid-search click (Google Ads) on U on 2026-01-10, lead that day, MQL on 2026-01-12;
+- P2 (account A2) touched by a paid-search click (Google Ads) on U on 2026-01-11, lead that day, MQL on 2026-01-13;
 - O1 (A1, primary person P1) created 2026-01-20, won 2026-01-30 for 1,000 USD: A1's first win, one touch (T1).
 
 Right answers for January, paid_search, google_ads, U (position-based: one touch gets the whole deal):
@@ -60,9 +60,11 @@ def report(tmp_path_factory):
         ])
         insert(connection, "marts.touchpoints", [
             {"touchpoint_id": "T1", "prospect_id": "P1", "account_id": "A1", "occurred_at": at(10, 8),
-             "touchpoint_type": "form_submission", "channel": "paid_search", "campaign_id": campaign_id},
+             "touchpoint_type": "form_submission", "channel": "paid_search", "campaign_id": campaign_id,
+             "platform": "google_ads"},
             {"touchpoint_id": "T2", "prospect_id": "P2", "account_id": "A2", "occurred_at": at(11, 8),
-             "touchpoint_type": "form_submission", "channel": "paid_search", "campaign_id": campaign_id},
+             "touchpoint_type": "form_submission", "channel": "paid_search", "campaign_id": campaign_id,
+             "platform": "google_ads"},
         ])
         insert(connection, "marts.opportunities", [
             {"opportunity_id": "O1", "source_system": "salesforce", "source_opportunity_id": "006A",

@@ -74,6 +74,8 @@ def test_campaigns_unify_on_postgres(warehouse):
     [(count, salesforce_id)] = rows(warehouse, f"select source_campaign_count, salesforce_campaign_id "
                                                f"from marts.campaigns where utm_campaign = '{UTM}'")
     assert (count, salesforce_id) == (4, "701A")
+    assert rows(warehouse, f"select platform, platforms from marts.campaigns where utm_campaign = '{UTM}'") == [
+        ("multiple", "google_ads,linkedin_ads,meta_ads")]
     [(promo,)] = rows(warehouse, "select ad_platform_campaign_id from marts.campaigns where salesforce_campaign_id = "
                                  "'701B'")
     assert promo == "21085985229"
@@ -98,3 +100,29 @@ def test_an_incremental_run_on_postgres_adds_a_backfilled_account_and_keeps_the_
         with warehouse.connection.cursor() as cursor:
             cursor.execute("delete from raw_google_ads.campaign_daily_metrics where customer_id = '999'")
             cursor.execute("delete from marts.ad_performance_daily where ad_account_id = '999'")
+
+
+def _rename_google_campaign(warehouse: Warehouse, campaign_id: str, name: str, work_dir) -> None:
+    """Rename a Google campaign in raw and rebuild its campaign mapping and ad_performance_daily incrementally, with
+    a lookback of 0 days (only the newest day built, 2026-01-15, is rebuilt)."""
+    with warehouse.connection.cursor() as cursor:
+        cursor.execute("update raw_google_ads.campaigns set name = %s where campaign_id = %s", [name, campaign_id])
+    models = ["int_campaign_source_records", "campaigns", "ad_performance_daily"]
+    result = run_dbt(postgres_environment(warehouse.url), ["run", "--select", *models, "--vars", json.dumps(
+        {**AS_OF, "incremental_lookback_days": 0})], work_dir)
+    assert result.returncode == 0, result.stdout[-8000:]
+
+
+def test_an_incremental_run_on_postgres_moves_old_days_to_a_campaigns_new_utm_key(warehouse, tmp_path):
+    # The remap of the days before the window is an UPDATE ... FROM (cg_remap_ad_campaigns): it must run on PostgreSQL.
+    mapping = """
+        select performance.campaign_id = campaigns.campaign_id, campaigns.utm_campaign
+        from marts.ad_performance_daily as performance
+        left join marts.campaigns on campaigns.campaign_id = performance.campaign_id
+        where performance.platform_campaign_id = 'G2'"""
+    try:
+        _rename_google_campaign(warehouse, "G2", "brand_search_us | Performance Max | NA", tmp_path / "renamed")
+        assert rows(warehouse, mapping) == [(True, "brand_search_us")]
+    finally:  # the other tests of this module read the warehouse as the fixture built it
+        _rename_google_campaign(warehouse, "G2", "brand_search_na | Performance Max | NA", tmp_path / "restored")
+    assert rows(warehouse, mapping) == [(True, "brand_search_na")]

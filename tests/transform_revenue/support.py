@@ -49,9 +49,9 @@ INPUT_TABLES: dict[str, dict[str, str]] = {
     },
     "marts.touchpoints": {
         "touchpoint_id": "varchar", "prospect_id": "varchar", "account_id": "varchar", "occurred_at": "timestamptz",
-        "touchpoint_type": "varchar", "channel": "varchar", "campaign_id": "varchar",
+        "touchpoint_type": "varchar", "channel": "varchar", "campaign_id": "varchar", "platform": "varchar",
     },
-    "marts.campaigns": {"campaign_id": "varchar", "channel": "varchar", "platform": "varchar"},
+    "marts.campaigns": {"campaign_id": "varchar"},
     "marts.ad_performance_daily": {
         "date_day": "date", "reporting_date_day": "date", "platform": "varchar", "ad_account_id": "varchar",
         "platform_campaign_id": "varchar",

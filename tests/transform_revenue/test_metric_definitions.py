@@ -70,9 +70,10 @@ def person(prospect_id: str, account_id: str, channel: str | None, lead: datetim
 
 
 def touch(touchpoint_id: str, prospect_id: str, account_id: str, occurred: datetime, channel: str,
-          campaign_id: str | None = None) -> dict:
+          campaign_id: str | None = None, platform: str | None = None) -> dict:
     return {"touchpoint_id": touchpoint_id, "prospect_id": prospect_id, "account_id": account_id,
-            "occurred_at": occurred, "touchpoint_type": "ad_click", "channel": channel, "campaign_id": campaign_id}
+            "occurred_at": occurred, "touchpoint_type": "ad_click", "channel": channel, "campaign_id": campaign_id,
+            "platform": platform}
 
 
 def deal(opportunity_id: str, account_id: str, prospect_id: str | None, created: datetime, amount: float,
@@ -95,10 +96,10 @@ PROSPECTS = [
     person("Q6", "A6", "organic_search", at(6), at(6, 15)),
 ]
 TOUCHPOINTS = [
-    touch("K1", "Q1", "A1", at(1, 9), "paid_search", "CAMP_G"),
-    touch("K2", "Q2", "A2", at(1, 10), "paid_search", "CAMP_G"),
-    touch("K3", "Q3", "A3", at(2, 7), "paid_search", "CAMP_G"),
-    touch("K4", "Q4", "A4", at(2, 8), "paid_search", "CAMP_G"),
+    touch("K1", "Q1", "A1", at(1, 9), "paid_search", "CAMP_G", "google_ads"),
+    touch("K2", "Q2", "A2", at(1, 10), "paid_search", "CAMP_G", "google_ads"),
+    touch("K3", "Q3", "A3", at(2, 7), "paid_search", "CAMP_G", "google_ads"),
+    touch("K4", "Q4", "A4", at(2, 8), "paid_search", "CAMP_G", "google_ads"),
     touch("K5", "Q5", "A5", at(3, 9), "unknown"),
 ]
 OPPORTUNITIES = [
@@ -106,7 +107,7 @@ OPPORTUNITIES = [
     deal("D2", "A9", None, at(12, 12), 500, "Paid Search", won=at(25, 12)),
     deal("D3", "A5", "Q5", at(15, 12), 300, "Email"),
 ]
-CAMPAIGNS = [{"campaign_id": "CAMP_G", "channel": "paid_search", "platform": "google_ads"}]
+CAMPAIGNS = [{"campaign_id": "CAMP_G"}]
 
 
 def ad_day(day: date, spend: float) -> dict:
@@ -193,8 +194,9 @@ def test_ratio_rows_keep_the_days_only_one_side_has(world):
     assert numerator / denominator == 50
 
 
-def test_shared_metrics_equal_channel_performance_per_month_and_channel(world):
-    warehouse = world["warehouse"]
+def assert_report_equals_shared_metrics(warehouse) -> tuple[dict, dict, dict]:
+    """channel_performance_monthly and shared_metrics_daily agree on every metric they share, per month and channel;
+    returns shared_by_month and report_by_month's two results."""
     shared = shared_by_month(warehouse)
     report, single_rows = report_by_month(warehouse)
     pairs = {(month, channel) for _, month, channel in shared} | {(month, channel) for _, month, channel in report}
@@ -214,6 +216,11 @@ def test_shared_metrics_equal_channel_performance_per_month_and_channel(world):
                     assert value == pytest.approx(numerator / denominator, abs=0.005), (metric, month, channel)
                 else:
                     assert value is None, (metric, month, channel)
+    return shared, report, single_rows
+
+
+def test_shared_metrics_equal_channel_performance_per_month_and_channel(world):
+    shared, report, single_rows = assert_report_equals_shared_metrics(world["warehouse"])
     # by hand
     assert shared[("mqls", MARCH, "paid_search")] == (4, 0)
     assert report[("mqls", MARCH, "organic_search")] == 1 and ("mqls", MARCH, "unknown") not in shared
@@ -224,6 +231,41 @@ def test_shared_metrics_equal_channel_performance_per_month_and_channel(world):
     assert (unattributed["opportunities"], unattributed["attributed_pipeline_reporting"],
             unattributed["attributed_revenue_reporting"], unattributed["new_customers"]) == (1, 500, 500, 1)
     assert single_rows[(MARCH, "unknown")]["attributed_pipeline_reporting"] == 300  # D3's only touch K5
+
+
+#: The as-of date in the middle of March: D1's and D2's wins (2026-03-20, 2026-03-25) fall after it.
+MID_MARCH = date(2026, 3, 15)
+#: After the as-of date, in its month: 50 more spend, D4 created (Q5's account, only touch K5), Q7 becomes a lead.
+AFTER_MID_MARCH = {
+    "marts.ad_performance_daily": [ad_day(date(2026, 3, 20), 50)],
+    "marts.opportunities": [deal("D4", "A5", "Q5", at(20, 12), 700, "Email")],
+    "marts.prospects": [person("Q7", "A7", "organic_search", at(16, 10), at(18))],
+}
+
+
+def test_events_after_the_as_of_date_count_in_neither_mart(tmp_path):
+    """As of 2026-03-15, March holds its first fifteen days only, in channel_performance_monthly as in
+    shared_metrics_daily. By hand: paid_search spend 200 (not 250), 4 MQLs -> cost per MQL 50; D1 created
+    (1,000 credited to K1) but not yet won: no revenue, no new customer; D2 created, not won: 500 under
+    unattributed; D3's 300 under unknown, D4 (created 2026-03-20) nowhere; Q6's lead and MQL under organic_search,
+    Q7's (2026-03-16, 2026-03-18) nowhere. The build's singular test assert_channel_performance_pipeline_is_complete
+    expects the deals created up to the as-of date (D1, D2, D3), not D4 of the same month."""
+    inputs = {"marts.prospects": PROSPECTS, "marts.touchpoints": TOUCHPOINTS, "marts.opportunities": OPPORTUNITIES,
+              "marts.campaigns": CAMPAIGNS, "marts.ad_performance_daily": AD_PERFORMANCE}
+    for table, rows in AFTER_MID_MARCH.items():
+        inputs[table] = [*inputs[table], *rows]
+    warehouse = build_world(tmp_path, MID_MARCH, inputs)
+    _, report, single_rows = assert_report_equals_shared_metrics(warehouse)
+    assert {month for _, month, _ in report} == {MARCH}
+    paid = single_rows[(MARCH, "paid_search")]
+    assert (paid["spend_reporting"], paid["mqls"], paid["cost_per_mql"], paid["opportunities"],
+            paid["attributed_pipeline_reporting"], paid["attributed_revenue_reporting"], paid["new_customers"],
+            paid["cac"], paid["roas"]) == (200, 4, 50, 1, 1000, 0, 0, None, 0)
+    unattributed = single_rows[(MARCH, "unattributed")]
+    assert (unattributed["opportunities"], unattributed["attributed_pipeline_reporting"],
+            unattributed["attributed_revenue_reporting"], unattributed["new_customers"]) == (1, 500, 0, 0)
+    assert single_rows[(MARCH, "unknown")]["attributed_pipeline_reporting"] == 300
+    assert (report[("leads", MARCH, "organic_search")], report[("mqls", MARCH, "organic_search")]) == (1, 1)
 
 
 def test_new_customers_follow_attribution_and_first_won_deals_the_lead_source(world):

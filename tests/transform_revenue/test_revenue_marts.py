@@ -49,10 +49,10 @@ def person(prospect_id: str, account_id: str, channel: str | None, lead: datetim
 
 
 def touch(touchpoint_id: str, prospect_id: str, account_id: str, occurred: datetime, channel: str,
-          campaign_id: str | None = None) -> dict:
+          campaign_id: str | None = None, platform: str | None = None) -> dict:
     return {"touchpoint_id": touchpoint_id, "prospect_id": prospect_id, "account_id": account_id,
             "occurred_at": occurred, "touchpoint_type": "form_submission", "channel": channel,
-            "campaign_id": campaign_id}
+            "campaign_id": campaign_id, "platform": platform}
 
 
 def deal(opportunity_id: str, account_id: str, prospect_id: str | None, created: datetime, amount: float,
@@ -78,12 +78,12 @@ PROSPECTS = [
     person("P6", "ACC4", None, at(2026, 1, 2)),
 ]
 TOUCHPOINTS = [
-    touch("T1", "P1", "ACC1", at(2026, 1, 4, 8), "paid_search", "CAMP_G"),
+    touch("T1", "P1", "ACC1", at(2026, 1, 4, 8), "paid_search", "CAMP_G", "google_ads"),
     touch("T2", "P2", "ACC1", at(2026, 1, 8), "paid_search"),
     touch("T3", "P1", "ACC1", at(2026, 1, 25), "email", "CAMP_E"),
-    touch("T4", "P3", "ACC2", at(2026, 1, 19), "paid_search", "CAMP_G"),
+    touch("T4", "P3", "ACC2", at(2026, 1, 19), "paid_search", "CAMP_G", "google_ads"),
     touch("T5", "P1", "ACC1", at(2026, 3, 1), "email", "CAMP_E"),
-    touch("T6", "P1", "ACC1", at(2025, 9, 1), "paid_search", "CAMP_G"),
+    touch("T6", "P1", "ACC1", at(2025, 9, 1), "paid_search", "CAMP_G", "google_ads"),
 ]
 OPPORTUNITIES = [
     deal("O1", "ACC1", "P1", at(2026, 2, 1, 12), 10000, won=at(2026, 3, 1, 12)),
@@ -97,10 +97,7 @@ OPPORTUNITIES = [
     deal("O9", "ACC7", None, at(2026, 2, 15), 700, kind="renewal"),
     deal("O10", "ACC8", "P1", at(2026, 3, 10), 1000),
 ]
-CAMPAIGNS = [
-    {"campaign_id": "CAMP_G", "channel": "paid_other", "platform": "google_ads"},
-    {"campaign_id": "CAMP_E", "channel": "email", "platform": None},
-]
+CAMPAIGNS = [{"campaign_id": "CAMP_G"}, {"campaign_id": "CAMP_E"}]
 AD_PERFORMANCE = [
     {"date_day": day, "reporting_date_day": day, "platform": "google_ads", "ad_account_id": "1",
      "platform_campaign_id": "g1", "ad_group_id": "a1",

@@ -1,5 +1,6 @@
 {#-
-    Helpers of the ad-platform models (staging google_ads / meta_ads / linkedin_ads, ad_performance_daily).
+    Helpers of the ad-platform models (staging google_ads / meta_ads / linkedin_ads, ad_performance_daily) and of
+    the touches that name an ad platform (touchpoints).
     Portable SQL for DuckDB and PostgreSQL; dispatched where the dialects differ.
 -#}
 
@@ -123,4 +124,39 @@
         ref('stg_meta_ads__campaign_daily_insights'), ref('stg_meta_ads__adset_daily_insights'),
         ref('stg_linkedin_ads__campaign_daily_analytics'),
     ]) }}
+{%- endmacro %}
+
+{#-
+    The ad platform a touch's utm_source (lower-case) names: google_ads, meta_ads or linkedin_ads; null for any
+    other source (e-mail, partners, organic referrers) and for none.
+-#}
+{% macro cg_utm_source_platform(utm_source_expression) -%}
+    case
+        when {{ utm_source_expression }} in ('google', 'adwords', 'googleads', 'google_ads') then 'google_ads'
+        when {{ utm_source_expression }} in ('facebook', 'fb', 'instagram', 'ig', 'meta', 'meta_ads') then 'meta_ads'
+        when {{ utm_source_expression }} in ('linkedin', 'lnkd', 'linkedin_ads') then 'linkedin_ads'
+    end
+{%- endmacro %}
+
+{#-
+    Post-hook of ad_performance_daily: the stored rows of a platform campaign whose unified campaign changed (its
+    UTM key moved it to another one) or was renamed take the current mapping (int_campaign_source_records), so days
+    older than the rebuilt window never point at a campaign that is gone. One update, of the differing rows only;
+    nothing to do on a full build. The build is logged 'full' (not cg_replace_scope), so publishing copies the
+    table whole and the snapshot gets these rows too.
+-#}
+{% macro cg_remap_ad_campaigns(campaign_records) -%}
+    {%- if not is_incremental() -%}
+        select 1 as nothing_to_remap
+    {%- else -%}
+        update {{ this }} as performance
+        set campaign_id = records.campaign_id, campaign_name = records.campaign_name,
+            utm_campaign = records.utm_campaign
+        from {{ campaign_records }} as records
+        where records.source_system = performance.platform
+            and records.source_campaign_id = performance.platform_campaign_id
+            and (records.campaign_id is distinct from performance.campaign_id
+                 or records.campaign_name is distinct from performance.campaign_name
+                 or records.utm_campaign is distinct from performance.utm_campaign)
+    {%- endif -%}
 {%- endmacro %}

@@ -117,8 +117,8 @@
 {%- endmacro %}
 
 {#-
-    The touches attribution credits, with the platform of their campaign: one definition for the model
-    attribution and for the copy of its input that its incremental runs compare against.
+    The touches attribution credits, with the ad platform of each touch (touchpoints.platform): one definition for
+    the model attribution and for the copy of its input that its incremental runs compare against.
 -#}
 {% macro cg_attribution_touches() -%}
     select
@@ -129,9 +129,8 @@
         touches.touchpoint_type,
         touches.channel,
         touches.campaign_id,
-        campaigns.platform
+        touches.platform
     from {{ ref('touchpoints') }} as touches
-    left join {{ ref('campaigns') }} as campaigns on campaigns.campaign_id = touches.campaign_id
 {%- endmacro %}
 
 {#-

@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ cg_delete_lookback_window('date_day', cg_ad_metric_relations()) }}"
+    pre_hook="{{ cg_delete_lookback_window('date_day', cg_ad_metric_relations()) }}",
+    post_hook="{{ cg_remap_ad_campaigns(ref('int_campaign_source_records')) }}"
 ) }}
 {#-
     Paid media per day, ad platform, ad account, platform campaign and ad group (Google Ads ad group, Meta ad
@@ -19,8 +20,10 @@
     Incremental: each run deletes and rebuilds the days from the newest day built minus var
     incremental_lookback_days (the days the platforms restate), or from the oldest day among the metric rows
     loaded since the last build when that is earlier (an account connected with its history, a connector
-    re-reading a longer window); --full-refresh rebuilds all and gives the same rows. Dimension names are those
-    of the run that built the day.
+    re-reading a longer window); --full-refresh rebuilds all and gives the same rows. The campaign columns
+    (campaign_id, campaign_name, utm_campaign) of the days before the window follow their platform campaign's
+    current mapping (post-hook cg_remap_ad_campaigns: a campaign whose UTM key changed moves to its new unified
+    campaign on every day); the other dimension names are those of the run that built the day.
 -#}
 {%- set window_start = cg_lookback_start('date_day', cg_ad_metric_relations()) -%}
 

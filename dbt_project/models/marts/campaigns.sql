@@ -4,6 +4,9 @@
     the name) and HubSpot marketing e-mails. Ad-platform campaigns join through the same UTM key
     when they are unioned into int_campaign_source_records. Costs are summed in the reporting
     currency only (each converted with the rate of its campaign's start date).
+    platform: the ad platform running the campaign, 'multiple' when several do (platforms lists them, e.g.
+    'google_ads,meta_ads'), null when none does. A campaign's spend, leads and results are reported per
+    platform elsewhere (ad_performance_daily, touchpoints.platform), never under this column.
 -#}
 with records as (
     select * from {{ ref('int_campaign_source_records') }}
@@ -36,7 +39,8 @@ aggregated as (
         min(case when source_system = 'salesforce' then source_campaign_id end) as salesforce_campaign_id,
         min(case when source_system = 'hubspot' then source_campaign_id end) as hubspot_campaign_id,
         min(case when source_system not in ('salesforce', 'hubspot') then source_campaign_id end) as ad_platform_campaign_id,
-        min(platform) as platform,
+        case when count(distinct platform) > 1 then 'multiple' else min(platform) end as platform,
+        string_agg(distinct platform, ',' order by platform) as platforms,
         min(start_date) as start_date,
         max(end_date) as end_date,
         {{ cg_money('sum(budgeted_cost_reporting)') }} as budgeted_cost_reporting,
@@ -52,6 +56,7 @@ select
     ranked.campaign_name,
     ranked.channel,
     aggregated.platform,
+    aggregated.platforms,
     aggregated.utm_campaign,
     aggregated.salesforce_campaign_id,
     aggregated.hubspot_campaign_id,

@@ -9,6 +9,12 @@
     prospect's account and the unified campaign (by Salesforce campaign id, HubSpot e-mail id or
     UTM campaign key). channel: from utm_medium (seed channel_mapping), else the source's own
     channel (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
+    platform: the ad platform the touch came through, from the touch itself: the one its utm_source names
+    (google -> google_ads, facebook / instagram -> meta_ads, linkedin -> linkedin_ads); none when its
+    utm_source names another source; without a utm_source, the platform of the CRM campaign it responded to
+    (a CRM campaign naming an ad campaign's id) or of its unified campaign when that runs on one platform only.
+    Never the unified campaign's pick among several platforms: a campaign run on Google Ads and Meta files a
+    Meta click under meta_ads, where Meta's spend is.
 
     Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
     a touch's row depends on identity resolution (prospect and account ids move when records merge,
@@ -16,6 +22,7 @@
     differs from the stored one (new, edited, re-resolved, gone). Only those rows are written. That is the
     lookback with no fixed length: a touch restated on any day is rewritten, and an unchanged one in the
     last var incremental_lookback_days days is not (rewriting them cost a sixth of the table every night).
+    A stored table that lacks one of the compared columns (built before the column existed) is rewritten whole.
 -#}
 with touches as (
     select * from {{ ref('int_touchpoints_unioned') }}
@@ -51,6 +58,14 @@ campaigns_by_key as (
     group by campaign_key
 ),
 
+{#- the ad platform of each unified campaign that runs on exactly one #}
+campaign_platforms as (
+    select campaign_id, min(platform) as platform
+    from campaign_records
+    group by campaign_id
+    having count(distinct platform) = 1
+),
+
 channel_mapping as (
     select * from {{ ref('channel_mapping') }} where source_type = 'utm_medium'
 ),
@@ -63,6 +78,7 @@ resolved as (
         coalesce(person_records.entity_id, person_emails.prospect_id) as prospect_id,
         coalesce(salesforce_campaign.campaign_id, hubspot_campaign.campaign_id, utm_campaign.campaign_id) as campaign_id,
         coalesce(salesforce_campaign.channel, hubspot_campaign.channel, utm_campaign.channel) as campaign_channel,
+        coalesce(salesforce_campaign.platform, hubspot_campaign.platform) as responded_campaign_platform,
         channel_mapping.channel as utm_channel
     from touches
     left join person_records on person_records.record_key = touches.person_record_key
@@ -93,19 +109,33 @@ touchpoint_rows as (
         resolved.utm_campaign,
         resolved.page_url,
         resolved.source_system,
-        resolved.source_touchpoint_id
+        resolved.source_touchpoint_id,
+        case
+            when resolved.utm_source is not null then {{ cg_utm_source_platform('resolved.utm_source') }}
+            else coalesce(resolved.responded_campaign_platform, campaign_platforms.platform)
+        end as platform
     from resolved
     left join prospects on prospects.prospect_id = resolved.prospect_id
+    left join campaign_platforms on campaign_platforms.campaign_id = resolved.campaign_id
 )
 
 {%- if is_incremental() %}
 {%- set columns = 'touchpoint_id, prospect_id, account_id, occurred_at, occurred_date, touchpoint_type, campaign_id, '
-                  ~ 'channel, utm_source, utm_medium, utm_campaign, page_url, source_system, source_touchpoint_id' %}
+                  ~ 'channel, utm_source, utm_medium, utm_campaign, page_url, source_system, source_touchpoint_id, '
+                  ~ 'platform' %}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+{%- set missing_columns = columns.split(', ') | reject('in', stored_columns) | list %}
 ,
 
-{#- touches whose row differs from the stored one (in either direction) #}
+{#- touches whose row differs from the stored one (in either direction); every touch when a column is new #}
 changed as (
+    {%- if missing_columns %}
+    select touchpoint_id from touchpoint_rows
+    union
+    select touchpoint_id from {{ this }}
+    {%- else %}
     {{ cg_changed_keys('touchpoint_rows', 'touchpoint_id', columns) }}
+    {%- endif %}
 )
 
 {#- a touch that is gone is named by a tombstone row (all data columns null) #}

@@ -1,7 +1,8 @@
 {#-
     Fails when channel_performance_monthly's pipeline (attributed + unattributed) or deal count differs
-    from the opportunities created up to the as-of month: every deal counts exactly once, nothing fans out
-    (each row's pipeline is rounded to the cent, hence half a cent of slack per row).
+    from the opportunities created up to the as-of date (the report's cut, as shared_metrics_daily's): every deal
+    counts exactly once, nothing fans out (each row's pipeline is rounded to the cent, hence half a cent of slack
+    per row).
 -#}
 with as_of as (
     select as_of_date from {{ ref('int_reporting_dates') }}
@@ -16,7 +17,7 @@ expected as (
     select sum(coalesce(opportunities.amount_reporting, 0)) as pipeline, count(*) as opportunities
     from {{ ref('sem_opportunities') }} as opportunities
     cross join as_of
-    where {{ cg_month('opportunities.created_date') }} <= as_of.as_of_date
+    where opportunities.created_date <= as_of.as_of_date
 )
 
 select reported.*, expected.pipeline as expected_pipeline, expected.opportunities as expected_opportunities

@@ -13,7 +13,7 @@ with loads as (
 
 select
     {% if var('as_of_date', none) %}
-    cast('{{ var("as_of_date") }}' as date) as as_of_date
+    max(cast('{{ var("as_of_date") }}' as date)) as as_of_date
     {% else %}
     coalesce(max({{ cg_reporting_date('loaded_at') }}), cast('2000-01-01' as date)) as as_of_date
     {% endif %}

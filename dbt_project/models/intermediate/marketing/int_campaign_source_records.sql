@@ -7,6 +7,9 @@
     campaign that runs only on an ad platform is a campaign of its own.
     A CRM campaign without a UTM key that stores an ad platform's campaign id in its name (a number of
     six digits or more, e.g. "Google Ads 21085985229") joins that platform campaign's unified campaign.
+    platform: the ad platform running the source campaign: its own for an ad-platform campaign, the platform of
+    the campaign a CRM campaign names by id (when the ids it names are all on one platform), else null. A
+    touch of such a CRM campaign counts under that platform even when its unified campaign runs on several.
     A table: marts and tests read it several times a night.
 -#}
 {{ config(materialized='table') }}
@@ -54,7 +57,8 @@ id_matches as (
         crm.source_system,
         crm.source_campaign_id,
         min(case when ads.utm_campaign is not null then 'utm:' || lower(ads.utm_campaign)
-            else ads.source_system || ':' || ads.source_campaign_id end) as matched_key
+            else ads.source_system || ':' || ads.source_campaign_id end) as matched_key,
+        case when count(distinct ads.source_system) = 1 then min(ads.source_system) end as matched_platform
     from crm_name_numbers as crm
     inner join ad_campaigns as ads on ads.source_campaign_id = crm.name_number
     group by crm.source_system, crm.source_campaign_id
@@ -63,7 +67,8 @@ id_matches as (
 keyed as (
     select
         own_keys.*,
-        coalesce(id_matches.matched_key, own_keys.own_key) as campaign_key
+        coalesce(id_matches.matched_key, own_keys.own_key) as campaign_key,
+        coalesce(own_keys.platform, id_matches.matched_platform) as running_platform
     from own_keys
     left join id_matches
         on id_matches.source_system = own_keys.source_system
@@ -74,7 +79,7 @@ select
     {%- for column in ['source_system', 'source_campaign_id', 'campaign_name', 'utm_campaign', 'channel', 'platform',
                        'campaign_type', 'campaign_status', 'start_date', 'end_date', 'budgeted_cost', 'actual_cost',
                        'currency_code', 'is_deleted', 'created_at'] %}
-    {{ column }},
+    {{ 'running_platform as platform' if column == 'platform' else column }},
     {%- endfor %}
     campaign_key,
     {{ surrogate_key(["'campaign'", "campaign_key"]) }} as campaign_id

@@ -4,7 +4,8 @@
     to the grain on its own and the pieces are then unioned and summed, so no join fans out:
     - spend, impressions, clicks: sem_ad_spend_daily (ad_performance_daily) by day's month;
     - leads, mqls, sqls: people by the month they entered the stage, under their sourcing channel, platform
-      and campaign (prospect_funnel.sourcing_*; no touch: their original channel, no platform or campaign);
+      and campaign (prospect_funnel.sourcing_*: the sourcing touch's own ad platform, so a campaign run on
+      several platforms meets each platform's spend; no touch: their original channel, no platform or campaign);
     - opportunities, attributed pipeline: the default model's credits by the deal's creation month
       (opportunities is a sum of credits: 0.4 = 40% of one deal); attributed revenue and new customers:
       by the won deal's close month. Deals with no touch in the lookback window count in full under
@@ -12,9 +13,10 @@
     Ratios, null when the denominator is 0: cost_per_mql = spend / mqls, cac = spend / new customers
     (attributed: a sum of credits of the accounts' first won deals), roas = attributed revenue / spend; MQLs or
     customers without spend give a cost of 0 (no paid media), as the shared metrics do. Every measure is the
-    shared metric of the same meaning (shared_metrics_daily, the semantic layer) summed per month. Months after
-    the as-of month are left out. The same campaign can appear under several channels when its touches carry
-    different UTM mediums.
+    shared metric of the same meaning (shared_metrics_daily, the semantic layer) summed per month. Events after
+    the as-of date are left out, as shared_metrics_daily leaves them out (the as-of month holds its days up to
+    the as-of date). The same campaign can appear under several channels when its touches carry different UTM
+    mediums.
 -#}
 {%- set default_model = var('attribution_default_model', 'position_based') -%}
 {%- set measures = ['spend_reporting', 'impressions', 'clicks', 'leads', 'mqls', 'sqls', 'opportunities',
@@ -34,14 +36,16 @@ results as (
 
 spend as (
     select
-        {{ cg_month('date_day') }} as month,
-        channel,
-        platform,
-        campaign_id,
-        sum(spend_reporting) as spend_reporting,
-        sum(impressions) as impressions,
-        sum(clicks) as clicks
-    from {{ ref('sem_ad_spend_daily') }}
+        {{ cg_month('spend.date_day') }} as month,
+        spend.channel,
+        spend.platform,
+        spend.campaign_id,
+        sum(spend.spend_reporting) as spend_reporting,
+        sum(spend.impressions) as impressions,
+        sum(spend.clicks) as clicks
+    from {{ ref('sem_ad_spend_daily') }} as spend
+    cross join as_of
+    where spend.date_day <= as_of.as_of_date
     group by 1, 2, 3, 4
 ),
 
@@ -49,39 +53,43 @@ spend as (
 
 {{ stage }}s as (
     select
-        {{ cg_month(stage ~ '_date') }} as month,
-        sourcing_channel as channel,
-        sourcing_platform as platform,
-        sourcing_campaign_id as campaign_id,
+        {{ cg_month('people.' ~ stage ~ '_date') }} as month,
+        people.sourcing_channel as channel,
+        people.sourcing_platform as platform,
+        people.sourcing_campaign_id as campaign_id,
         count(*) as {{ stage }}s
     from people
-    where {{ stage }}_date is not null
+    cross join as_of
+    where people.{{ stage }}_date <= as_of.as_of_date
     group by 1, 2, 3, 4
 ),
 {%- endfor %}
 
 created as (
     select
-        {{ cg_month('opportunity_created_date') }} as month,
-        channel,
-        platform,
-        campaign_id,
-        sum(credit) as opportunities,
-        sum(attributed_pipeline_reporting) as attributed_pipeline_reporting
+        {{ cg_month('results.opportunity_created_date') }} as month,
+        results.channel,
+        results.platform,
+        results.campaign_id,
+        sum(results.credit) as opportunities,
+        sum(results.attributed_pipeline_reporting) as attributed_pipeline_reporting
     from results
+    cross join as_of
+    where results.opportunity_created_date <= as_of.as_of_date
     group by 1, 2, 3, 4
 ),
 
 won as (
     select
-        {{ cg_month('opportunity_closed_date') }} as month,
-        channel,
-        platform,
-        campaign_id,
-        sum(attributed_revenue_reporting) as attributed_revenue_reporting,
-        sum(attributed_new_customers) as new_customers
+        {{ cg_month('results.opportunity_closed_date') }} as month,
+        results.channel,
+        results.platform,
+        results.campaign_id,
+        sum(results.attributed_revenue_reporting) as attributed_revenue_reporting,
+        sum(results.attributed_new_customers) as new_customers
     from results
-    where is_won
+    cross join as_of
+    where results.is_won and results.opportunity_closed_date <= as_of.as_of_date
     group by 1, 2, 3, 4
 ),
 
@@ -124,8 +132,6 @@ summed as (
         {{ cg_money('coalesce(sum(unioned.attributed_revenue_reporting), 0)') }} as attributed_revenue_reporting,
         coalesce(sum(unioned.new_customers), 0) as new_customers
     from unioned
-    cross join as_of
-    where unioned.month is not null and unioned.month <= as_of.as_of_date
     group by 1, 2, 3, 4
 )
 

@@ -12,11 +12,11 @@
     set when neither of the two stages was skipped (so the medians of funnel_monthly leave skips out).
 
     Sourcing touch: the person's first touchpoint on or before the day they became a lead (ties: the
-    touchpoint id); it decides the platform and campaign their lead, MQL and SQL are counted under, and the
-    channel: sourcing_channel = the sourcing touch's channel, else (no touch, or a touch whose channel is
-    'unknown') their original channel, else 'unknown'. The channel of the people metrics in
-    channel_performance_monthly and in the semantic layer (so shared_metrics_daily); `channel` (the original
-    channel) is funnel_monthly's.
+    touchpoint id); it decides the platform (the touch's own, touchpoints.platform) and campaign their lead, MQL
+    and SQL are counted under, and the channel: sourcing_channel = the sourcing touch's channel, else (no touch,
+    or a touch whose channel is 'unknown') their original channel, else 'unknown'. The channel of the people
+    metrics in channel_performance_monthly and in the semantic layer (so shared_metrics_daily); `channel` (the
+    original channel) is funnel_monthly's.
 -#}
 {%- set stages = cg_funnel_stages() -%}
 
@@ -27,13 +27,9 @@ with prospects as (
 ),
 
 touchpoints as (
-    select touchpoint_id, prospect_id, occurred_at, channel, campaign_id
+    select touchpoint_id, prospect_id, occurred_at, channel, platform, campaign_id
     from {{ ref('touchpoints') }}
     where prospect_id is not null
-),
-
-campaigns as (
-    select campaign_id, platform from {{ ref('campaigns') }}
 ),
 
 sourcing_touches as (
@@ -41,6 +37,7 @@ sourcing_touches as (
         touchpoints.prospect_id,
         touchpoints.touchpoint_id,
         touchpoints.channel,
+        touchpoints.platform,
         touchpoints.campaign_id,
         row_number() over (
             partition by touchpoints.prospect_id
@@ -80,12 +77,11 @@ final as (
         sourcing_touches.touchpoint_id as sourcing_touchpoint_id,
         -- a touch naming no channel says 'unknown' (never null), which must not hide the original channel
         coalesce(nullif(sourcing_touches.channel, 'unknown'), prospects.original_channel, 'unknown') as sourcing_channel,
-        campaigns.platform as sourcing_platform,
+        sourcing_touches.platform as sourcing_platform,
         sourcing_touches.campaign_id as sourcing_campaign_id
     from prospects
     left join sourcing_touches
         on sourcing_touches.prospect_id = prospects.prospect_id and sourcing_touches.touch_order = 1
-    left join campaigns on campaigns.campaign_id = sourcing_touches.campaign_id
 )
 
 select * from final
