@@ -4,7 +4,8 @@ dlt merges a load into its raw table from a staging copy of the load's rows, in 
 destinations :class:`ChangeCountingDuckDb` and :class:`ChangeCountingPostgres` put one statement in
 front of that job's statements, in its transaction: a join of the staging rows with the stored rows
 on the stream's key, comparing every column but the loader's own, whose three counts it writes to
-`CHANGES_TABLE` in the staging dataset. :func:`merge_changes` reads them once the load is committed.
+a table of its own in the staging dataset (:func:`changes_table`). :func:`merge_changes` reads them once the
+load is committed.
 At scale M the statements of a night's merges take about 0.3 s together (DuckDB, 2 cores): reading
 the stored rows' columns is most of it, so comparing a hash of them instead would not be cheaper.
 
@@ -28,8 +29,8 @@ from dlt.destinations.impl.postgres.postgres import PostgresClient
 from dlt.destinations.sql_client import SqlClientBase
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
 
-#: The staging dataset's table of what the last merge into each raw table changed.
-CHANGES_TABLE = "_merge_changes"
+#: The prefix of the staging dataset's tables of what the last merge into each raw table changed.
+CHANGES_TABLE_PREFIX = "_merge_changes__"
 #: Column hints: the column that identifies a row, and the columns every load stamps anew.
 CHANGE_KEY_HINT = "x-change-key"
 LOAD_STAMP_HINT = "x-load-stamp"
@@ -52,8 +53,8 @@ def change_hints(key: str, load_stamps: Iterable[str]) -> dict[str, dict]:
 
 
 def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load_id: str) -> list[str]:
-    """The statements that write to `CHANGES_TABLE` what merging the staging rows of `table` in load `load_id`
-    changes.
+    """The statements that write to its :func:`changes_table` what merging the staging rows of `table` in load
+    `load_id` changes.
 
     Of the staging rows of one key, the merge keeps one (the newest by the table's ``dedup_sort``
     column) when the table has a primary key, and all of them otherwise: the count takes the same ones.
@@ -66,7 +67,7 @@ def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load
     key = escape(keys[0])
     stored, staged = sql_client.get_qualified_table_names(table["name"])
     with sql_client.with_staging_dataset():
-        changes = sql_client.make_qualified_table_name(CHANGES_TABLE)
+        changes = sql_client.make_qualified_table_name(changes_table(table["name"]))
     changed = " OR ".join(f"s.{column} IS DISTINCT FROM d.{column}" for column in map(escape, _compared_columns(
         table, keys[0]))) or "FALSE"
     name = literal(table["name"])
@@ -80,6 +81,15 @@ def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load
         f"COUNT(*) FILTER (WHERE d.{key} IS NOT NULL AND NOT ({changed})) "
         f"FROM ({_merged_rows(table, staged, sql_client)}) AS s LEFT JOIN {stored} AS d ON d.{key} = s.{key}",
     ]
+
+
+def changes_table(table: str) -> str:
+    """The staging table of what the last merge into raw table `table` changed.
+
+    One per raw table: dlt runs a load's merges in parallel, and on PostgreSQL two transactions creating the
+    same table at once collide (``CREATE TABLE IF NOT EXISTS`` is not safe against a concurrent one).
+    """
+    return f"{CHANGES_TABLE_PREFIX}{table}"
 
 
 def _compared_columns(table: PreparedTableSchema, key: str) -> list[str]:
@@ -106,7 +116,7 @@ def merge_changes(pipeline: dlt.Pipeline, table: str, load_ids: Iterable[str]) -
     try:
         with pipeline.sql_client() as client:
             with client.with_staging_dataset():
-                changes = client.make_qualified_table_name(CHANGES_TABLE)
+                changes = client.make_qualified_table_name(changes_table(table))
             rows = client.execute_sql(
                 f"select load_id, inserted, updated, unchanged from {changes} where table_name = %s", table)
     except (DatabaseUndefinedRelation, DestinationUndefinedEntity):

@@ -1,6 +1,8 @@
 """What a load reports it changed, on DuckDB and on PostgreSQL: keys new to the table are inserted, stored rows whose
 content changed are updated, rows re-read as they were stored (a lookback, a restated window) are unchanged."""
 
+from dataclasses import replace
+
 import pytest
 
 from connectors.salesforce.streams import ACCOUNT
@@ -94,3 +96,22 @@ def test_a_key_read_twice_in_one_load_is_counted_once_by_the_version_the_merge_k
     result = _load(warehouse, UNORDERED, lambda _stream, _since: iter(pages), "run-2")
     assert result.rows == 3
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+
+
+def test_streams_merged_in_one_load_each_count_their_own_changes(warehouse):
+    # A load's merges run at once: on PostgreSQL they must not create one shared table of counts together. The
+    # full refresh loads first, alone and without a merge, so the merges after it are the first ones of the source.
+    owners = Stream(name="owners", primary_key="id", fields=(Field("id", "id"),))
+    accounts = [replace(ACCOUNT, name=f"account_{number}") for number in range(12)]
+    records = [salesforce_account(n) for n in range(300)]
+
+    def read_pages(stream, since):
+        return iter([[{"id": "1"}]]) if stream.name == "owners" else _pages_from(records)(stream, since)
+
+    target, pipelines_dir = warehouse
+    first = load_streams("test", [owners, *accounts], read_pages, target, pipelines_dir, "run-1")
+    assert {name: load.inserted for name, load in first.items()} == {"owners": 1, **{s.name: 300 for s in accounts}}
+    records[5] = salesforce_account(5, Name="Renamed Ltd", SystemModstamp=MODIFIED)
+    loads = load_streams("test", accounts, read_pages, target, pipelines_dir, "run-2")
+    counts = {name: (load.inserted, load.updated, load.unchanged + 1 == load.rows) for name, load in loads.items()}
+    assert counts == {stream.name: (0, 1, True) for stream in accounts}
