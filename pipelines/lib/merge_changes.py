@@ -70,12 +70,10 @@ def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load
         changes = sql_client.make_qualified_table_name(changes_table(table["name"]))
     changed = " OR ".join(f"s.{column} IS DISTINCT FROM d.{column}" for column in map(escape, _compared_columns(
         table, keys[0]))) or "FALSE"
-    name = literal(table["name"])
     return [
-        f"CREATE TABLE IF NOT EXISTS {changes} (table_name VARCHAR, load_id VARCHAR, inserted BIGINT, "
-        "updated BIGINT, unchanged BIGINT)",
-        f"DELETE FROM {changes} WHERE table_name = {name}",
-        f"INSERT INTO {changes} SELECT {name}, {literal(load_id)}, "
+        f"CREATE TABLE IF NOT EXISTS {changes} (load_id VARCHAR, inserted BIGINT, updated BIGINT, unchanged BIGINT)",
+        f"DELETE FROM {changes}",
+        f"INSERT INTO {changes} (load_id, inserted, updated, unchanged) SELECT {literal(load_id)}, "
         f"COUNT(*) FILTER (WHERE d.{key} IS NULL), "
         f"COUNT(*) FILTER (WHERE d.{key} IS NOT NULL AND ({changed})), "
         f"COUNT(*) FILTER (WHERE d.{key} IS NOT NULL AND NOT ({changed})) "
@@ -117,11 +115,11 @@ def merge_changes(pipeline: dlt.Pipeline, table: str, load_ids: Iterable[str]) -
         with pipeline.sql_client() as client:
             with client.with_staging_dataset():
                 changes = client.make_qualified_table_name(changes_table(table))
-            rows = client.execute_sql(
-                f"select load_id, inserted, updated, unchanged from {changes} where table_name = %s", table)
+            rows = client.execute_sql(f"select load_id, inserted, updated, unchanged from {changes}")
     except (DatabaseUndefinedRelation, DestinationUndefinedEntity):
         return None
-    counts = [row[1:] for row in rows or [] if row[0] in set(load_ids)]
+    loads = set(load_ids)
+    counts = [row[1:] for row in rows or [] if row[0] in loads]
     return MergeChanges(*counts[0]) if counts else None
 
 
