@@ -13,13 +13,17 @@ spring_launch (S) runs on Google and Meta too; Salesforce campaign 701B names th
   500 USD, Bolt's first win; its only touch is Bob's visit (position-based: all the credit).
 - Cat (HubSpot): first visit 2026-01-11 from utm_source=partner, utm_medium=referral on U; lead, MQL 2026-01-13.
 - Dan (Salesforce lead, created 2026-01-12 10:00): responded to 701C ("Advertisement": paid_other) that morning.
+- Eve (HubSpot): first visit 2026-01-11 from an organic LinkedIn post tagged utm_source=linkedin, utm_medium=social
+  on U; lead, MQL 2026-01-13.
 
-Right answers (January): the touches' platforms are google_ads (Ann), meta_ads (Bob), none (Cat: a partner's link)
-and meta_ads (Dan: 701C names a Meta campaign), whatever platform comes first by name among U's or S's.
+Right answers (January): the touches' platforms are google_ads (Ann), meta_ads (Bob), none (Cat: a partner's link),
+meta_ads (Dan: 701C names a Meta campaign) and none (Eve: no ad runs in organic social, whatever utm_source says),
+whatever platform comes first by name among U's or S's.
 (paid_search, google_ads, U): spend 30.50, 1 lead, 1 MQL -> cost per MQL 30.50.
 (paid_social, meta_ads, U): spend 12.34, 1 lead, 1 MQL -> cost per MQL 12.34; 1 deal, 500 pipeline and revenue,
-1 new customer -> CAC 12.34, ROAS 500 / 12.34. (referral, none, U): Cat's lead and MQL. (paid_other, meta_ads, S):
-Dan's lead. No leads, MQLs or revenue under (paid_social, google_ads, U), where no spend is.
+1 new customer -> CAC 12.34, ROAS 500 / 12.34. (referral, none, U): Cat's lead and MQL. (organic_social, none, U):
+Eve's lead and MQL, none under linkedin_ads. (paid_other, meta_ads, S): Dan's lead. No leads, MQLs or revenue under
+(paid_social, google_ads, U), where no spend is.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def world_raw() -> dict[str, list[dict]]:
             hubspot_contact("H1", "ann@acme.com", "google", "cpc", at(10, 9), at(12, 9)),
             hubspot_contact("H2", "bob@bolt.io", "facebook", "paid_social", at(11, 9), at(13, 9)),
             hubspot_contact("H3", "cat@core.dev", "partner", "referral", at(11, 9), at(13, 9)),
+            hubspot_contact("H4", "eve@elm.org", "linkedin", "social", at(11, 9), at(13, 9)),
         ],
         "raw_salesforce.account": [
             {"id": "001BOLT", "is_deleted": False, "name": "Bolt", "website": "bolt.io", "currency_iso_code": "USD",
@@ -131,7 +136,7 @@ def test_a_touch_comes_through_the_platform_it_names_or_the_campaign_it_responde
     platforms = {(row["source_system"], row["source_touchpoint_id"]): row["platform"] for row in dicts(
         warehouse, "select source_system, source_touchpoint_id, platform from marts.touchpoints")}
     assert platforms == {("hubspot", "H1"): "google_ads", ("hubspot", "H2"): "meta_ads", ("hubspot", "H3"): None,
-                         ("salesforce", "00VDAN"): "meta_ads"}
+                         ("hubspot", "H4"): None, ("salesforce", "00VDAN"): "meta_ads"}
 
 
 def test_each_platforms_spend_meets_the_leads_and_revenue_of_its_own_clicks(warehouse):
@@ -148,6 +153,9 @@ def test_each_platforms_spend_meets_the_leads_and_revenue_of_its_own_clicks(ware
             meta["new_customers"], meta["cac"]) == (1, Decimal("500"), Decimal("500"), 1, Decimal("12.34"))
     assert meta["roas"] == pytest.approx(500 / 12.34)
     assert (rows[("referral", None, ids[UTM])]["leads"], rows[("referral", None, ids[UTM])]["mqls"]) == (1, 1)
+    organic = rows[("organic_social", None, ids[UTM])]
+    assert (organic["leads"], organic["mqls"]) == (1, 1)
+    assert ("organic_social", "linkedin_ads", ids[UTM]) not in rows
     assert rows[("paid_other", "meta_ads", ids[SPRING])]["leads"] == 1
     assert ("paid_social", "google_ads", ids[UTM]) not in rows
     [credit] = dicts(warehouse, "select channel, platform, campaign_id, credit from marts.attribution "

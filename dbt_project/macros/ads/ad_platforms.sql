@@ -130,6 +130,14 @@
     The ad platform a touch's utm_source (lower-case) names: google_ads, meta_ads or linkedin_ads; null for any
     other source (e-mail, partners, organic referrers) and for none.
 -#}
+{#-
+    The channels (seed channel_mapping) no ad platform's spend runs in: a touch in one of them never came through
+    an ad, whatever its utm_source says (an organic LinkedIn post tagged utm_source=linkedin, a newsletter link).
+-#}
+{% macro cg_channels_without_ads() -%}
+    {{ return(['organic_search', 'organic_social', 'email', 'direct', 'referral']) }}
+{%- endmacro %}
+
 {% macro cg_utm_source_platform(utm_source_expression) -%}
     case
         when {{ utm_source_expression }} in ('google', 'adwords', 'googleads', 'google_ads') then 'google_ads'

@@ -11,7 +11,8 @@
     channel (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
     platform: the ad platform the touch came through, from the touch itself: the one its utm_source names
     (google -> google_ads, facebook / instagram -> meta_ads, linkedin -> linkedin_ads); none when its
-    utm_source names another source; without a utm_source, the platform of the CRM campaign it responded to
+    utm_source names another source, and none when its channel is one no ad runs in (an organic post, an
+    e-mail or a referral tagged utm_source=linkedin is not a LinkedIn Ads click); without a utm_source, the platform of the CRM campaign it responded to
     (a CRM campaign naming an ad campaign's id) or of its unified campaign when that runs on one platform only.
     Never the unified campaign's pick among several platforms: a campaign run on Google Ads and Meta files a
     Meta click under meta_ads, where Meta's spend is.
@@ -94,6 +95,7 @@ resolved as (
 )
 ,
 
+{%- set channel = "coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown')" %}
 touchpoint_rows as (
     select
         resolved.touchpoint_id,
@@ -103,7 +105,7 @@ touchpoint_rows as (
         {{ cg_reporting_date('resolved.occurred_at') }} as occurred_date,
         resolved.touchpoint_type,
         resolved.campaign_id,
-        coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown') as channel,
+        {{ channel }} as channel,
         resolved.utm_source,
         resolved.utm_medium,
         resolved.utm_campaign,
@@ -111,6 +113,7 @@ touchpoint_rows as (
         resolved.source_system,
         resolved.source_touchpoint_id,
         case
+            when {{ channel }} in ({{ cg_quoted_list(cg_channels_without_ads()) }}) then null
             when resolved.utm_source is not null then {{ cg_utm_source_platform('resolved.utm_source') }}
             else coalesce(resolved.responded_campaign_platform, campaign_platforms.platform)
         end as platform
