@@ -19,7 +19,16 @@ class AuthenticationError(SourceError):
 
 class SourceLimitReached(SourceError):
     """The source's daily quota is spent, or it throttles longer than a run waits: end the stream cleanly, keep
-    what was read, resume next run."""
+    what was read, resume next run.
+
+    `source_wide` says the limit is the whole source's (the app's, account's, org's or token's quota), not the
+    one stream's or endpoint's: the source's other streams would meet it too, so a loader does not start them
+    this run.
+    """
+
+    def __init__(self, *args: object, kind: str = "", source_wide: bool = False) -> None:
+        super().__init__(*args, kind=kind)
+        self.source_wide = source_wide
 
 
 class SourceUnavailable(SourceError):

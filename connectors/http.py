@@ -54,6 +54,8 @@ class Verdict:
     `kind` names the cause for code that decides by it: the error raised for this verdict carries it. A
     `throttle` is a retry the source asked for by throttling, not a fault: when the retries run out, the
     stream ends cleanly (:class:`SourceLimitReached`, the next run resumes) instead of failing the run.
+    `source_wide` marks a limit of the whole source (app, account, org or token quota) rather than of one
+    endpoint: when it ends a stream, the source's remaining streams are not started this run.
     """
 
     action: Action
@@ -61,6 +63,7 @@ class Verdict:
     reason: str = ""
     kind: str = ""
     throttle: bool = False
+    source_wide: bool = False
 
 
 OK = Verdict(Action.OK)
@@ -254,7 +257,8 @@ class HttpClient:
             if verdict.action is Action.REFRESH_AUTH:
                 raise AuthenticationError(redact(f"{self.source}: credentials refused at {url}: {verdict.reason}"))
             if verdict.action is Action.STOP:
-                raise SourceLimitReached(redact(f"{self.source}: {verdict.reason}"), kind=verdict.kind)
+                raise SourceLimitReached(redact(f"{self.source}: {verdict.reason}"), kind=verdict.kind,
+                                         source_wide=verdict.source_wide)
             if verdict.action is Action.FAIL:
                 raise SourceError(redact(f"{self.source}: {method} {url} failed: {verdict.reason}"), kind=verdict.kind)
             if attempt >= self.policy.max_attempts:
@@ -266,7 +270,7 @@ class HttpClient:
         if verdict.throttle:
             return SourceLimitReached(redact(f"{self.source}: {method} {url} still throttled after {attempt} attempts "
                                              f"({verdict.reason}); ending the stream, the next run resumes"),
-                                      kind=verdict.kind)
+                                      kind=verdict.kind, source_wide=verdict.source_wide)
         return SourceUnavailable(
             redact(f"{self.source}: {method} {url} still failing after {attempt} attempts: {verdict.reason}"),
             kind=verdict.kind)
@@ -300,7 +304,8 @@ class HttpClient:
         delay = verdict.wait if verdict.wait is not None else self.policy.backoff(attempt)
         if delay > self.policy.max_wait:
             raise SourceLimitReached(redact(f"{self.source}: asked to wait {delay:.0f}s ({verdict.reason}); "
-                                            "ending the stream, the next run resumes"), kind=verdict.kind)
+                                            "ending the stream, the next run resumes"), kind=verdict.kind,
+                                     source_wide=verdict.source_wide)
         log.warning(redact(f"{self.source}: retrying {url} in {delay:.1f}s ({verdict.reason})"))
         self.stats.retries += 1
         self.stats.wait_seconds += delay

@@ -7,8 +7,8 @@ with that manager's ``login-customer-id``, without which Google refuses them (``
 
 An account that is not enabled (canceled, suspended, closed) is still listed by ``listAccessibleCustomers``,
 but Google refuses every query on it, its ``customer`` row included, with ``CUSTOMER_NOT_ENABLED``. That refusal
-of the first query on an account (its ``customers`` row) skips the account with a warning; any other error, or
-that one on a later query, still fails the read.
+of the first query on an account (its ``customers`` row) skips the account with a warning and a note (:meth:`notes`,
+shown in the raw assets' metadata); any other error, or that one on a later query, still fails the read.
 
 ``searchStream`` answers with a JSON array of batches and no pagination: the end of the array is the
 end of the data. A failure mid-stream arrives as an ``error`` element inside that array, possibly
@@ -58,7 +58,12 @@ log = get_logger("connectors.google_ads")
 
 
 def classify(response: requests.Response) -> Verdict:
-    """Google's signals, from the HTTP status or from an ``error`` element inside a 200 stream."""
+    """Google's signals, from the HTTP status or from an ``error`` element inside a 200 stream.
+
+    A quota error (429 ``RESOURCE_EXHAUSTED``) is the whole source's: its scope is the developer token or a
+    customer, and every stream reads every customer. When its ``retryDelay`` is longer than a run waits (the
+    daily developer-token quota), it ends the source's remaining streams too.
+    """
     error = _error_of(response)
     if error is None:
         return OK
@@ -67,7 +72,7 @@ def classify(response: requests.Response) -> Verdict:
     if status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
     if status == 429:
-        return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason)
+        return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason, source_wide=True)
     if status >= 500:
         return Verdict(Action.RETRY, reason=reason)
     return Verdict(Action.FAIL, reason=reason, kind=_failure_kind(error))
@@ -172,6 +177,7 @@ class GoogleAdsClient:
         self._customers: dict[str, dict] | None = None
         #: The ``login-customer-id`` of each customer's requests, where it is not `login_customer_id`.
         self._logins: dict[str, str] = {}
+        self._notes: list[str] = []
 
     def _authorize(self, headers: dict) -> None:
         headers["Authorization"] = f"Bearer {self.auth.access_token()}"
@@ -201,6 +207,10 @@ class GoogleAdsClient:
             else:
                 self._discover_customers()
         return self._customers
+
+    def notes(self) -> list[str]:
+        """What the reads so far left out and why, one line each (the accounts skipped as not enabled)."""
+        return list(self._notes)
 
     def _discover_customers(self) -> None:
         """The directly accessible customers, then the clients under the managers among them."""
@@ -244,7 +254,9 @@ class GoogleAdsClient:
         """
         self._logins.pop(customer_id, None)
         reason = "its status is not ENABLED (Google answers CUSTOMER_NOT_ENABLED: canceled, suspended or closed)"
-        if customer_id in self.customer_ids:
+        configured = "configured " if customer_id in self.customer_ids else ""
+        self._notes.append(f"{configured}customer {customer_id} skipped: not ENABLED (CUSTOMER_NOT_ENABLED)")
+        if configured:
             log.warning(f"google_ads: configured customer {customer_id} skipped: {reason}; nothing is read from it "
                         "until it is enabled again or removed from customer_ids")
         else:

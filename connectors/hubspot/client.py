@@ -67,7 +67,8 @@ def column_type(definition: dict) -> str:
 
 
 def classify(response: requests.Response) -> Verdict:
-    """HubSpot's signals: 401 refresh, 429 retry (the daily policy ends the stream), 5xx retry."""
+    """HubSpot's signals: 401 refresh, 429 retry, 5xx retry. The daily policy ends the stream, and the source's
+    remaining streams too: the daily limit is the account's, shared by every app and endpoint."""
     status = response.status_code
     if status < 300:
         return OK
@@ -76,7 +77,7 @@ def classify(response: requests.Response) -> Verdict:
     if status == 429:
         policy = _json_field(response, "policyName")
         if policy == "DAILY":
-            return Verdict(Action.STOP, reason="daily API limit reached (429 DAILY)")
+            return Verdict(Action.STOP, reason="daily API limit reached (429 DAILY)", source_wide=True)
         wait = retry_after_seconds(response)
         return Verdict(Action.RETRY, wait=TEN_SECONDLY_WAIT if wait is None else wait, reason=f"HTTP 429 {policy}")
     if status >= 500:
@@ -259,6 +260,7 @@ class HubSpotClient:
             for start in range(0, len(inputs), ASSOCIATION_BATCH):
                 batch = inputs[start : start + ASSOCIATION_BATCH]
                 body = self.http.request_json("POST", url, json={"inputs": batch})
+                _check_batch_status(body, f"associations {direction}", url.removeprefix(self.base_url), batch)
                 _check_association_errors(body, direction)
                 more += _read_association_results(body, batch, linked, direction)
             inputs = more
@@ -299,6 +301,24 @@ class HubSpotClient:
 
 #: The error of a batch-read input whose record has no associations: it has none, nothing was lost.
 NO_ASSOCIATIONS = "crm.associations.NO_ASSOCIATIONS_FOUND"
+#: The ``status`` of a batch HubSpot finished; PENDING, PROCESSING and CANCELED batches may lack inputs' results.
+BATCH_COMPLETE = "COMPLETE"
+
+
+def _check_batch_status(body: dict, what: str, endpoint: str, batch: list[dict]) -> None:
+    """Fail on a batch read whose ``status`` is not COMPLETE: its ``results`` may leave inputs out.
+
+    Not retried: the reference documents COMPLETE alone for this synchronous read and gives no
+    other status as transient, nor a batch id to poll; failing the stream keeps its cursor where it
+    was, so the next run reads the same records again.
+    """
+    status = body.get("status")
+    if status == BATCH_COMPLETE:
+        return
+    first = batch[0]["id"] if batch else "?"
+    message = (f"hubspot: {what}: batch read POST {endpoint} of {len(batch)} record(s) from {first} answered "
+               f"status {status!r}, not {BATCH_COMPLETE!r}: its results may be partial, nothing of it is loaded")
+    raise SourceError(redact(message)[:1000])
 
 
 def _check_association_errors(body: dict, direction: str) -> None:

@@ -54,7 +54,11 @@ _DAY_THROTTLE = re.compile(r"\bDAY\b")
 
 
 def classify(response: requests.Response) -> Verdict:
-    """LinkedIn's signals: 401 refresh; a DAY throttle (429) ends the stream until tomorrow; 5xx retry."""
+    """LinkedIn's signals: 401 refresh; a DAY throttle (429) ends the stream until tomorrow; 5xx retry.
+
+    A DAY throttle holds calls "to this resource" (the application's or member's quota is per endpoint), and
+    each stream reads a resource of its own: it ends its stream only, and the next streams are still read.
+    """
     status = response.status_code
     if status < 300:
         return OK

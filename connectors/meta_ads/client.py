@@ -9,7 +9,9 @@ requests Meta finds too big, go through an async report run, polled at growing i
 
 A throttle waits as long as the usage headers say (a minute when they say nothing) and asks again; one
 that outlasts the retries, or asks for a longer wait than allowed, ends the stream cleanly: what was read
-is kept, and the next run resumes from the stream's cursor.
+is kept, and the next run resumes from the stream's cursor. The app's, user's or ad account's throttle
+(codes 4, 17, 32, 613) is the whole source's, so the source's remaining streams are left to the next run too;
+a business-use-case throttle (80000-80014) ends its own stream only.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ API_VERSION = "v23.0"
 PAGE_LIMIT = 500
 #: Rate-limit error codes: app (4), user (17), API (613), and the business-use-case limits (80000-80014).
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+#: The throttles that are the whole source's: the app's (4), the user's or token's (17, 32), and the ad account's
+#: own call limit (613), which every stream meets, since each reads every ad account with the one app and token.
+#: A business-use-case throttle (80000-80014) holds one ad account's calls of one use case (insights 80000, ads
+#: management 80004, ...): the streams of another use case are not held, so it ends its own stream only.
+SOURCE_WIDE_THROTTLE_CODES = frozenset({4, 17, 32, 613})
 #: Seconds to wait on a throttle whose usage headers give no time (codes 4/17/613 often come so): Meta blocks a
 #: throttled ad account for about a minute (five on the development tier), far longer than a backoff's first steps.
 UNESTIMATED_THROTTLE_SECONDS = 60.0
@@ -76,7 +83,7 @@ def classify(response: requests.Response) -> Verdict:
     code, message = error.get("code"), str(error.get("message", ""))[:300]
     reason = f"HTTP {status} code {code}/{error.get('error_subcode', '-')}: {message}"
     if code in THROTTLE_CODES:
-        return _throttled(response, reason)
+        return _throttled(response, reason, source_wide=code in SOURCE_WIDE_THROTTLE_CODES)
     if code == TOKEN_REFUSED or status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
     if _too_big_for_sync(error):  # asking again the same way fails the same way
@@ -86,15 +93,16 @@ def classify(response: requests.Response) -> Verdict:
     return Verdict(Action.FAIL, reason=reason)
 
 
-def _throttled(response: requests.Response, reason: str) -> Verdict:
+def _throttled(response: requests.Response, reason: str, source_wide: bool) -> Verdict:
     """Wait as long as the usage headers say, else `UNESTIMATED_THROTTLE_SECONDS`, and ask again; a throttle that
-    outlasts the retries (or asks for a longer wait than allowed) ends the stream cleanly, never the run."""
+    outlasts the retries (or asks for a longer wait than allowed) ends the stream cleanly, never the run, and
+    a `source_wide` one the source's remaining streams too (see `SOURCE_WIDE_THROTTLE_CODES`)."""
     wait = regain_access_seconds(response)
     usage = usage_percentages(response)
     if usage:
         reason += "; usage " + ", ".join(f"{header} {percent:g}%" for header, percent in usage.items())
     return Verdict(Action.RETRY, wait=UNESTIMATED_THROTTLE_SECONDS if wait is None else wait, reason=reason,
-                   throttle=True)
+                   throttle=True, source_wide=source_wide)
 
 
 def _too_big_for_sync(error: dict) -> bool:

@@ -32,29 +32,48 @@ _DESCRIBE_TYPES = {"boolean": "bool", "int": "int", "double": "float", "currency
 _COMPOUND_TYPES = {"address", "location"}
 
 
+#: The message of the REQUEST_LIMIT_EXCEEDED 403 for the org's limit of concurrent long-running requests.
+CONCURRENT_LIMIT = "ConcurrentPerOrgLongTxn"
+
+
 def classify(response: requests.Response) -> Verdict:
-    """Salesforce's signals: 401 means refresh; the daily-limit 403 ends the stream (no retry, no refresh)."""
+    """Salesforce's signals: 401 means refresh; the limit 403 ends the stream (no retry, no refresh).
+
+    The org's daily API limit (``TotalRequests``) is the whole source's: no other stream is read this run. The
+    same code for the org's concurrent long-running requests clears as those finish, so it ends this stream only.
+    """
     status = response.status_code
     if status < 300:
         return OK
     code = _error_code(response)
     if status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=f"HTTP 401 {code}")
+    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED" and CONCURRENT_LIMIT in _error_message(response):
+        return Verdict(Action.STOP, reason="concurrent long-running request limit exceeded (REQUEST_LIMIT_EXCEEDED "
+                                           f"{CONCURRENT_LIMIT})")
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-        return Verdict(Action.STOP, reason="daily API request limit exceeded (REQUEST_LIMIT_EXCEEDED)")
+        return Verdict(Action.STOP, reason="daily API request limit exceeded (REQUEST_LIMIT_EXCEEDED)",
+                       source_wide=True)
     if status in {406, 420, 429} or status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status} {code}")
     return Verdict(Action.FAIL, reason=f"HTTP {status} {code}: {response.text[:500]}")
 
 
 def _error_code(response: requests.Response) -> str:
+    return str(_first_error(response).get("errorCode", ""))
+
+
+def _error_message(response: requests.Response) -> str:
+    return str(_first_error(response).get("message", ""))
+
+
+def _first_error(response: requests.Response) -> dict:
+    """The first error of Salesforce's JSON array of errors; empty when the body is not one."""
     try:
         body = response.json()
     except ValueError:
-        return ""
-    if isinstance(body, list) and body and isinstance(body[0], dict):
-        return str(body[0].get("errorCode", ""))
-    return ""
+        return {}
+    return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
 
 
 def soql_datetime(moment: datetime) -> str:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from connectors.errors import SourceError
+from connectors.redact import redact
 from connectors.schema import Stream
 from pipelines.lib.raw_loader import StreamLoad, load_streams
 from pipelines.lib.raw_tables import ensure_raw_tables
@@ -58,8 +59,10 @@ def build_source_assets(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
             discover=getattr(client, "discover", None),
         )
+        notes = _client_notes(client)
         for stream in selected:
             result = results[stream.name]
+            result.notes.extend(notes)
             if result.stopped_early:
                 context.log.warning(
                     f"{source}.{stream.name} stopped early, the next run resumes: {result.stopped_early}"
@@ -92,8 +95,17 @@ def _skip_unconfigured(context: dg.AssetExecutionContext, source: str, streams: 
         })
 
 
+def _client_notes(client) -> list[str]:
+    """What the client's reads left out and why (``notes()``, where the client has one): every stream's business,
+    since the clients skip an account for all of its streams."""
+    notes = getattr(client, "notes", None)
+    return [redact(note) for note in notes()] if notes is not None else []
+
+
 def _metadata(result: StreamLoad, client) -> dict:
+    """The materialization metadata of one stream's load; ``notes`` only when the read left something out."""
     stats = client.http.stats
+    notes = {"notes": dg.MetadataValue.json(result.notes)} if result.notes else {}
     return {
         "status": dg.MetadataValue.text("stopped early" if result.stopped_early else "synced"),
         "rows_loaded": dg.MetadataValue.int(result.rows),
@@ -109,6 +121,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "retries": dg.MetadataValue.int(stats.retries),
         "seconds_waiting": dg.MetadataValue.float(round(stats.wait_seconds, 3)),
         "stopped_early": dg.MetadataValue.text(result.stopped_early or "no"),
+        **notes,
     }
 
 

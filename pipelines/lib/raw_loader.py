@@ -65,6 +65,7 @@ class StreamLoad:
     lookback, a restated window or a read's overlap); the load stamps (``_loaded_at``, ``_run_id``,
     ``_dlt_load_id``) do not count as content. A key read twice in one load counts once. A full refresh
     replaces its table without comparing: its rows beyond the new keys all count as updated.
+    `notes` say what the source's reads left out and why (a Google Ads account skipped as not enabled).
     """
 
     stream: str
@@ -79,6 +80,7 @@ class StreamLoad:
     cursor_after: str | None = None
     stopped_early: str | None = None
     rejected: list[Rejected] = field(default_factory=list, repr=False)
+    notes: list[str] = field(default_factory=list)
 
 
 def _file_format(warehouse: str) -> str | None:
@@ -154,6 +156,8 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
             rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
             resources = []
             for stream in group:
+                if reader.skipped(stream):
+                    continue  # not read: an earlier stream met a limit of the whole source; its table is left as is
                 result, tables = results[stream.name], reader.tables(stream)
                 if _replaces_table(stream):
                     tables = _read_whole(stream, tables, result)
@@ -178,7 +182,9 @@ def _discovered(streams: Sequence[Stream], discover: Discoverer | None) -> tuple
 
     A stream whose discovery the source refused for its quota or a throttle (`SourceLimitReached`) is not
     read this run: read without its discovered fields, it would blank them in the rows it merges. It is
-    reported as stopped early, with its cursor kept, and the next run reads it.
+    reported as stopped early, with its cursor kept, and the next run reads it. When that limit is the whole
+    source's (`SourceLimitReached.source_wide`), no other stream is discovered or read this run either: each
+    would meet the same limit, and pay its wait again.
     """
     if discover is None:
         return list(streams), {}
@@ -189,7 +195,26 @@ def _discovered(streams: Sequence[Stream], discover: Discoverer | None) -> tuple
         except SourceLimitReached as exc:
             left_out[stream.name] = StreamLoad(stream.name, stopped_early=str(exc))
             log.warning(f"{stream.name}: {exc}; its fields could not be discovered, so it is not read this run")
+            if exc.source_wide:
+                others = [other for other in streams if other.name not in left_out]
+                left_out.update({other.name: StreamLoad(other.name, stopped_early=_not_read_message(stream, exc))
+                                 for other in others})
+                _warn_not_read(others, stream, exc)
+                return [], left_out
     return discovered, left_out
+
+
+def _not_read_message(limited: Stream, exc: SourceLimitReached) -> str:
+    """Why a stream was not read: `limited`, an earlier stream, met a limit of the whole source."""
+    return f"not read: stream {limited.name} met a limit of the whole source ({exc})"
+
+
+def _warn_not_read(streams: Sequence[Stream], limited: Stream, exc: SourceLimitReached) -> None:
+    """One warning naming the streams a limit of the whole source, met by `limited`, leaves to the next run."""
+    if streams:
+        names = ", ".join(stream.name for stream in streams)
+        log.warning(f"{limited.name}: {exc}; a limit of the whole source, so {names} are not read this run: their "
+                    "cursors and tables are kept, and the next run reads them")
 
 
 def _stored_state(pipeline, stream: str) -> dict:
@@ -213,14 +238,17 @@ class _SourceReader:
     The source serves the next pages while the loader writes and merges: the thread runs ahead of
     the loader by up to `READ_AHEAD_BYTES` of pages, into the next stream while one is merged.
     It reads one page at a time, as without a thread. A stream that stops early (a spent quota)
-    ends there and the next stream is still read; any other error ends the reading and is raised
-    to the loader when it reaches that stream.
+    ends there and the next stream is still read, unless the limit is the whole source's
+    (`SourceLimitReached.source_wide`): then the source's remaining streams are not started (`skipped`), each
+    reported as stopped early with its cursor kept, and the loader leaves their tables as they are. Any other
+    error ends the reading and is raised to the loader when it reaches that stream.
     """
 
     def __init__(self, streams: Sequence[Stream], read_pages: PageReader, states: dict[str, dict],
                  results: dict[str, StreamLoad]) -> None:
         self._pages: dict[str, queue.Queue] = {stream.name: queue.Queue() for stream in streams}
         self._finished: set[str] = set()
+        self._skipped: set[str] = set()
         self._room = threading.Condition()
         self._buffered_bytes = 0
         self._stopped = False
@@ -241,6 +269,14 @@ class _SourceReader:
         """Whether the read of `stream` is over (all its pages, or its error, are waiting for the loader)."""
         return stream.name in self._finished
 
+    def skipped(self, stream: Stream) -> bool:
+        """Whether `stream` was not read: an earlier stream met a limit of the whole source.
+
+        Known by the time the loader reaches `stream`: the streams are marked before the one that met the limit
+        is handed its end, and the loader takes them in order.
+        """
+        return stream.name in self._skipped
+
     def tables(self, stream: Stream) -> Iterator[pa.Table]:
         """The converted pages of `stream`, in order; the stream's errors are raised here."""
         while True:
@@ -256,7 +292,7 @@ class _SourceReader:
 
     def _read_all(self, streams, read_pages: PageReader, states: dict[str, dict],
                   results: dict[str, StreamLoad]) -> None:
-        for stream in streams:
+        for number, stream in enumerate(streams):
             cursor, pages = states[stream.name].get("cursor"), None
             try:
                 with reading_with(states[stream.name]):
@@ -265,8 +301,12 @@ class _SourceReader:
                     if not self._offer(stream, _converted_page(stream, page, results[stream.name])):
                         return
             except SourceLimitReached as exc:
-                self._end(stream, exc)  # this stream stops early; the next ones are still read
-                continue
+                if not exc.source_wide:
+                    self._end(stream, exc)  # this stream stops early; the next ones are still read
+                    continue
+                self._skip(streams[number + 1:], stream, exc, results)  # they would meet it too: left to the next run
+                self._end(stream, exc)
+                return
             except BaseException as exc:  # noqa: BLE001  (handed to the loader, which raises it in its own thread)
                 self._end(stream, exc)
                 return
@@ -275,6 +315,17 @@ class _SourceReader:
                 if close is not None:
                     close()
             self._end(stream, _END)
+
+    def _skip(self, streams: Sequence[Stream], limited: Stream, exc: SourceLimitReached,
+              results: dict[str, StreamLoad]) -> None:
+        """Leave `streams` unread, reported as stopped early by the limit of the whole source `limited` met."""
+        message = _not_read_message(limited, exc)
+        for stream in streams:
+            result = results[stream.name]
+            result.stopped_early, result.cursor_after = message, result.cursor_before
+            self._skipped.add(stream.name)
+            self._end(stream, SourceLimitReached(message, kind=exc.kind, source_wide=True))
+        _warn_not_read(streams, limited, exc)
 
     def _end(self, stream: Stream, last: object) -> None:
         self._pages[stream.name].put(last)

@@ -23,7 +23,11 @@ date-versioned ``/crm/objects/2026-03/`` paths, and throttling itself: the rate-
 requests, but only an injected fault answers 429: ``rate_limit`` with the ten-secondly policy, or
 the emulator's own ``daily_limit`` with the ``DAILY`` policy of a spent daily quota. The emulator's
 own ``failed_input`` fault has a batch read fail its first input: a 207 with that input's result
-moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's choosing).
+moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's choosing); ``incomplete_batch``
+answers a batch read still ``PROCESSING``, with the results of only the first half of its inputs (the
+reference documents ``COMPLETE`` alone; the other statuses are those of HubSpot's batch response
+schema); ``repeated_after`` has a batch read send each record asked for a later page of its
+associations, and with more to come, the same ``after`` it was asked with, as a source stuck on a page.
 """
 
 from __future__ import annotations
@@ -81,7 +85,11 @@ SEARCH_CACHE_SIZE = 16
 DAILY_LIMIT = "daily_limit"
 #: The emulator's own fault kind: a batch read whose first input fails (see :class:`_FailedFirstInput`).
 FAILED_INPUT = "failed_input"
-KINDS.update({DAILY_LIMIT, FAILED_INPUT})
+#: The emulator's own fault kind: a batch read answered before it completed (see :class:`_IncompleteBatch`).
+INCOMPLETE_BATCH = "incomplete_batch"
+#: The emulator's own fault kind: a batch read whose paging does not move on (see :class:`_RepeatedAfter`).
+REPEATED_AFTER = "repeated_after"
+KINDS.update({DAILY_LIMIT, FAILED_INPUT, INCOMPLETE_BATCH, REPEATED_AFTER})
 
 OBJECT_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
@@ -180,7 +188,8 @@ class HubSpotEmulator:
         return self._routes
 
     def fault_response(self, rule: FaultRule) -> Response:
-        """HubSpot's signals: the ten-secondly or daily 429 JSON, an edge's HTML 502, or a page with one bad record."""
+        """HubSpot's signals: the ten-secondly or daily 429 JSON, an edge's HTML 502, a page with one bad record, or
+        a batch read with a failed input, an incomplete status or paging that does not move on."""
         if rule.kind == "rate_limit":
             # HubSpot does not document Retry-After; sent so that connectors honouring it can be tested.
             headers = {**self._rate_headers(remaining=0), "Retry-After": str(rule.retry_after)}
@@ -191,6 +200,10 @@ class HubSpotEmulator:
             return _MalformedPage(self)
         if rule.kind == FAILED_INPUT:
             return _FailedFirstInput(self)
+        if rule.kind == INCOMPLETE_BATCH:
+            return _IncompleteBatch(self)
+        if rule.kind == REPEATED_AFTER:
+            return _RepeatedAfter(self)
         return HTMLResponse(_EDGE_502, status_code=502)
 
     # --- OAuth -------------------------------------------------------------------------------------
@@ -581,18 +594,31 @@ class HubSpotEmulator:
 
 
 class _Rewritten(Response):
-    """The JSON answer the request would have got, changed by :meth:`rewrite`; other answers go out as they are."""
+    """The JSON answer the request would have got, changed by :meth:`rewrite`; other answers go out as they are.
+
+    The request's JSON body (None when it has none) is in `asked` while :meth:`rewrite` runs.
+    """
 
     def __init__(self, emulator: HubSpotEmulator) -> None:
         super().__init__(status_code=200)
         self.emulator = emulator
+        self.asked: Any = None
 
     def rewrite(self, body: dict, status: int) -> int:
         """Change `body` in place; the status the changed answer is sent with."""
         raise NotImplementedError
 
     async def __call__(self, scope, receive, send) -> None:
-        response = await self.emulator.dispatch(scope, receive)
+        sent = await Request(scope, receive).body()
+        try:
+            self.asked = json.loads(sent) if sent else None
+        except ValueError:
+            self.asked = None
+
+        async def replay() -> dict:  # the route reads the body this response has already read
+            return {"type": "http.request", "body": sent, "more_body": False}
+
+        response = await self.emulator.dispatch(scope, replay)
         if response.status_code >= 300 or response.media_type != "application/json":
             await response(scope, receive, send)
             return
@@ -633,6 +659,44 @@ class _FailedFirstInput(_Rewritten):
         errors = [error, *body.get("errors", [])]
         body.update(numErrors=len(errors), errors=errors)
         return 207
+
+
+class _IncompleteBatch(_Rewritten):
+    """A v4 batch read answered while still ``PROCESSING``: the results of the second half of its inputs are missing.
+
+    A connector that does not check ``status`` takes the missing records for ones without associations.
+    """
+
+    def rewrite(self, body: dict, status: int) -> int:
+        """Set the status and drop the later results; a body that is not a batch answer is left as it is."""
+        results = body.get("results")
+        if "completedAt" not in body or not isinstance(results, list):
+            return status
+        del results[len(results) // 2:]
+        body["status"] = "PROCESSING"
+        return status
+
+
+class _RepeatedAfter(_Rewritten):
+    """A v4 batch read stuck on a page: a record asked for its associations from an ``after`` on, with more to
+    come, is sent that same ``after`` (and its link) again; first pages and last pages are left as they are.
+
+    A connector that follows the cursor without checking that it moves reads the same page forever.
+    """
+
+    def rewrite(self, body: dict, status: int) -> int:
+        """Put each input's ``after`` back in its record's paging."""
+        inputs = (self.asked or {}).get("inputs") if isinstance(self.asked, dict) else None
+        if "completedAt" not in body or not isinstance(inputs, list):
+            return status
+        asked = {str(item.get("id")): item.get("after") for item in inputs if isinstance(item, dict)}
+        for result in body.get("results") or ():
+            following = (result.get("paging") or {}).get("next")
+            after = asked.get(str(result["from"]["id"]))
+            if following and after:
+                following["after"] = after
+                following["link"] = f"{following['link'].split('?')[0]}?{urlencode({'after': after})}"
+        return status
 
 
 def _break_first_record(body: dict) -> None:

@@ -4,6 +4,10 @@ paging, ``describe``, ``limits``, and Salesforce's own error bodies (JSON arrays
 Follows reference/source-apis.md section 1: the token response has no ``expires_in``,
 datetimes are ``…+0000`` strings, deleted and merged records appear only through
 ``queryAll``, next-page URLs are relative and contain ``/query/`` even for ``queryAll``.
+
+Faults: ``rate_limit`` answers the org's daily-limit 403 (``REQUEST_LIMIT_EXCEEDED``, "TotalRequests Limit
+exceeded."); the emulator's own ``concurrent_limit`` answers the 403 of the org's limit of concurrent
+long-running requests, which has the same ``errorCode`` ("ConcurrentPerOrgLongTxn Limit exceeded.").
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from starlette.routing import Route
 from sandbox.apis._common import DerivedViews
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import bearer_token, credentials_match, form_fields
-from sandbox.faults import FaultRule
+from sandbox.faults import KINDS, FaultRule
 
 API_PREFIX = "/services/data/v{version:str}"
 DEFAULT_BATCH = 2000
@@ -30,6 +34,9 @@ MAX_OPEN_CURSORS = 200
 #: Salesforce indexes SystemModstamp (and not LastModifiedDate: hence the advice to filter on SystemModstamp).
 INDEXED_FIELD = "SystemModstamp"
 DAILY_LIMIT = 100_000
+#: The emulator's own fault kind: the concurrent long-running request limit's 403 (see the module docstring).
+CONCURRENT_LIMIT = "concurrent_limit"
+KINDS.add(CONCURRENT_LIMIT)
 KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
     "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
@@ -107,9 +114,12 @@ class SalesforceEmulator:
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
-        """Salesforce's signals: the daily-limit 403 for throttling, a 503 for server errors."""
+        """Salesforce's signals: the daily-limit 403 for throttling, the concurrent-limit 403, a 503 for server
+        errors."""
         if rule.kind == "rate_limit":
             return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        if rule.kind == CONCURRENT_LIMIT:
+            return _error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
         if rule.kind == "malformed":
             return Response('{"totalSize": 1, "done": true, "records": [{"Id": ', status_code=200,
                             media_type="application/json")

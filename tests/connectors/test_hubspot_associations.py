@@ -66,3 +66,31 @@ def test_a_batch_read_input_that_failed_stops_the_read_naming_the_record(hubspot
     hubspot.inject(api="hubspot", kind="failed_input", path_contains="/crm/v4/associations/deals/contacts/")
     with pytest.raises(SourceError, match=r"deals -> contacts: 1 record\(s\) not read: 7001: INTERNAL_ERROR"):
         list(hubspot_client(hubspot.url).read_pages(DEALS))
+
+
+def test_a_batch_read_that_is_not_complete_stops_the_read_naming_the_endpoint_and_status(hubspot):
+    # Still PROCESSING, the batch answers for deal 7001 alone: 7002 and 7003 would pass for deals without contacts.
+    hubspot.inject(api="hubspot", kind="incomplete_batch", path_contains="/crm/v4/associations/deals/contacts/")
+    with pytest.raises(SourceError, match=r"associations deals -> contacts: batch read POST "
+                                          r"/crm/v4/associations/deals/contacts/batch/read of 3 record\(s\) from "
+                                          r"7001 answered status 'PROCESSING', not 'COMPLETE'"):
+        list(hubspot_client(hubspot.url).read_pages(DEALS))
+
+
+#: Batch reads the sandbox answers stuck on a page: far more than the read needs, far fewer than would take long.
+STUCK_READS = 50
+
+
+def test_paging_that_does_not_move_on_stops_the_read_naming_the_record(hubspot):
+    # Every batch read of deals' contacts sends a record asked from an `after` on that same `after` again; the
+    # first read (no `after` asked) is untouched, so deal 7001 is stuck from its second page on.
+    hubspot.inject(api="hubspot", kind="repeated_after", path_contains="/crm/v4/associations/deals/contacts/",
+                   times=STUCK_READS)
+    client = hubspot_client(hubspot.url)
+    sent, request = [], client.http.session.request
+    client.http.session.request = lambda method, url, **kwargs: sent.append(url) or request(method, url, **kwargs)
+    with pytest.raises(SourceError, match=r"associations deals -> contacts of 7001: paging does not move on "
+                                          r"\(after '[^']+' again\)"):
+        list(client.read_pages(DEALS))
+    # Stopped at the first repeat: the first read of the page's contacts, then the read that came back unmoved.
+    assert sum(url.endswith("/deals/contacts/batch/read") for url in sent) == 2

@@ -270,8 +270,9 @@ def test_a_throttle_that_outlasts_the_retries_stops_its_stream_and_the_next_sync
     assert "x-app-usage 100%" in insights.stopped_early  # the run reports which quota is spent
     assert client.sleep == [UNESTIMATED_THROTTLE_SECONDS] * 5
     assert 0 < insights.rows < len(clean) and insights.cursor_after < DAYS[-1].isoformat()
-    assert stopped[CAMPAIGNS.name].stopped_early is None  # the next stream was still read and loaded
-    assert warehouse.rows("select count(*) from raw_meta_ads.campaigns") == [(len(M_CAMPAIGNS),)]
+    # The app's quota is the whole source's: the next stream is left to the next run (tests/pipelines/
+    # test_source_wide_limits.py), where a use case's throttle lets it load.
+    assert "not read: stream adset_daily_insights" in stopped[CAMPAIGNS.name].stopped_early
 
     resumed = warehouse.load("meta_ads", [ADSET_DAILY_INSIGHTS], meta_client(meta.url, window=window))
     resumed = resumed[ADSET_DAILY_INSIGHTS.name]
