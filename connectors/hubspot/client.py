@@ -255,6 +255,7 @@ class HubSpotClient:
         direction = f"{from_type} -> {to_type}"
         linked: dict[str, list[str]] = {}
         inputs: list[dict] = [{"id": record_id} for record_id in ids]
+        pages_asked: dict[str, set[str]] = {}
         while inputs:
             more: list[dict] = []
             for start in range(0, len(inputs), ASSOCIATION_BATCH):
@@ -262,7 +263,7 @@ class HubSpotClient:
                 body = self.http.request_json("POST", url, json={"inputs": batch})
                 _check_batch_status(body, f"associations {direction}", url.removeprefix(self.base_url), batch)
                 _check_association_errors(body, direction)
-                more += _read_association_results(body, batch, linked, direction)
+                more += _read_association_results(body, linked, pages_asked, direction)
             inputs = more
         return {key: sorted(set(values), key=int) for key, values in linked.items()}
 
@@ -340,13 +341,13 @@ def _describe_error(error: dict) -> str:
     return f"{','.join(map(str, ids))}: {error.get('category')}: {error.get('message')}"
 
 
-def _read_association_results(body: dict, batch: list[dict], linked: dict[str, list[str]],
+def _read_association_results(body: dict, linked: dict[str, list[str]], pages_asked: dict[str, set[str]],
                               direction: str) -> list[dict]:
     """Add a batch read's associated ids to `linked`; the inputs of the records with more to read.
 
-    A record whose next page starts where the page it got started would be read forever: that fails.
+    `pages_asked` holds each record's ``after`` values asked so far: a record whose next page is one already
+    asked for (the same page again, or a cycle through several) would be read forever, so that fails.
     """
-    asked = {str(item["id"]): item.get("after") for item in batch}
     more = []
     for result in body.get("results", []):
         record_id = str(result["from"]["id"])
@@ -354,9 +355,11 @@ def _read_association_results(body: dict, batch: list[dict], linked: dict[str, l
         after = (((result.get("paging") or {}).get("next")) or {}).get("after")
         if not after:
             continue
-        if after == asked.get(record_id):
+        asked = pages_asked.setdefault(record_id, set())
+        if after in asked:
             raise SourceError(f"hubspot: associations {direction} of {record_id}: paging does not move on "
                               f"(after {after!r} again)")
+        asked.add(after)
         more.append({"id": record_id, "after": after})
     return more
 

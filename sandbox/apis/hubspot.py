@@ -27,7 +27,8 @@ moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's choosing);
 answers a batch read still ``PROCESSING``, with the results of only the first half of its inputs (the
 reference documents ``COMPLETE`` alone; the other statuses are those of HubSpot's batch response
 schema); ``repeated_after`` has a batch read send each record asked for a later page of its
-associations, and with more to come, the same ``after`` it was asked with, as a source stuck on a page.
+associations, and with more to come, the same ``after`` it was asked with, as a source stuck on a page;
+``cycled_after`` sends it the ``after`` of the page before the one it asked for, so its paging goes round.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ FAILED_INPUT = "failed_input"
 INCOMPLETE_BATCH = "incomplete_batch"
 #: The emulator's own fault kind: a batch read whose paging does not move on (see :class:`_RepeatedAfter`).
 REPEATED_AFTER = "repeated_after"
-KINDS.update({DAILY_LIMIT, FAILED_INPUT, INCOMPLETE_BATCH, REPEATED_AFTER})
+CYCLED_AFTER = "cycled_after"
+KINDS.update({DAILY_LIMIT, FAILED_INPUT, INCOMPLETE_BATCH, REPEATED_AFTER, CYCLED_AFTER})
 
 OBJECT_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
@@ -204,6 +206,8 @@ class HubSpotEmulator:
             return _IncompleteBatch(self)
         if rule.kind == REPEATED_AFTER:
             return _RepeatedAfter(self)
+        if rule.kind == CYCLED_AFTER:
+            return _CycledAfter(self)
         return HTMLResponse(_EDGE_502, status_code=502)
 
     # --- OAuth -------------------------------------------------------------------------------------
@@ -685,7 +689,7 @@ class _RepeatedAfter(_Rewritten):
     """
 
     def rewrite(self, body: dict, status: int) -> int:
-        """Put each input's ``after`` back in its record's paging."""
+        """Put back in each record's paging the ``after`` :meth:`next_after` gives for the one it was asked with."""
         inputs = (self.asked or {}).get("inputs") if isinstance(self.asked, dict) else None
         if "completedAt" not in body or not isinstance(inputs, list):
             return status
@@ -693,10 +697,28 @@ class _RepeatedAfter(_Rewritten):
         for result in body.get("results") or ():
             following = (result.get("paging") or {}).get("next")
             after = asked.get(str(result["from"]["id"]))
-            if following and after:
-                following["after"] = after
-                following["link"] = f"{following['link'].split('?')[0]}?{urlencode({'after': after})}"
+            sent = self.next_after(after, following["after"]) if following and after else None
+            if sent:
+                following["after"] = sent
+                following["link"] = f"{following['link'].split('?')[0]}?{urlencode({'after': sent})}"
         return status
+
+    def next_after(self, asked: str, following: str) -> str | None:
+        """The ``after`` sent to a record asked from `asked` whose real next page is `following` (None: as is)."""
+        return asked
+
+
+class _CycledAfter(_RepeatedAfter):
+    """A v4 batch read whose paging goes round: a record asked for a later page of its associations, with more to
+    come, is sent the ``after`` of the page before the one it asked for, so it reads its first pages in a loop.
+
+    A connector that only checks that each ``after`` differs from the last one reads them forever.
+    """
+
+    def next_after(self, asked: str, following: str) -> str | None:
+        """The page before `asked` (the pages are one size: `following` is one page past `asked`)."""
+        start, stop = _offset_cursor(asked), _offset_cursor(following)
+        return _token(2 * start - stop) if 2 * start - stop >= 0 else None
 
 
 def _break_first_record(body: dict) -> None:

@@ -94,3 +94,17 @@ def test_paging_that_does_not_move_on_stops_the_read_naming_the_record(hubspot):
         list(client.read_pages(DEALS))
     # Stopped at the first repeat: the first read of the page's contacts, then the read that came back unmoved.
     assert sum(url.endswith("/deals/contacts/batch/read") for url in sent) == 2
+
+
+def test_paging_that_goes_round_stops_the_read_naming_the_record(hubspot):
+    # Deal 7001 (7 contacts, 3 a page) asked from its second page is sent back to its first page, whose next page
+    # is the second again: the `after`s alternate, each differing from the one before.
+    hubspot.inject(api="hubspot", kind="cycled_after", path_contains="/crm/v4/associations/deals/contacts/",
+                   times=STUCK_READS)
+    client = hubspot_client(hubspot.url)
+    sent, request = [], client.http.session.request
+    client.http.session.request = lambda method, url, **kwargs: sent.append(url) or request(method, url, **kwargs)
+    with pytest.raises(SourceError, match=r"associations deals -> contacts of 7001: paging does not move on"):
+        list(client.read_pages(DEALS))
+    # The first read, the second page sent back to the first, and the first page pointing at the second again.
+    assert sum(url.endswith("/deals/contacts/batch/read") for url in sent) == 3
