@@ -60,9 +60,10 @@ log = get_logger("connectors.google_ads")
 def classify(response: requests.Response) -> Verdict:
     """Google's signals, from the HTTP status or from an ``error`` element inside a 200 stream.
 
-    A quota error (429 ``RESOURCE_EXHAUSTED``) is the whole source's: its scope is the developer token or a
-    customer, and every stream reads every customer. When its ``retryDelay`` is longer than a run waits (the
-    daily developer-token quota), it ends the source's remaining streams too.
+    A quota error (429 ``RESOURCE_EXHAUSTED``) is a throttle of the whole source: its scope is the developer token
+    or a customer, and every stream reads every customer. When its ``retryDelay`` is longer than a run waits (the
+    daily developer-token quota), or it outlasts the retries, it ends the stream cleanly and the source's
+    remaining streams are left to the next run.
     """
     error = _error_of(response)
     if error is None:
@@ -72,7 +73,7 @@ def classify(response: requests.Response) -> Verdict:
     if status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
     if status == 429:
-        return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason, source_wide=True)
+        return Verdict(Action.RETRY, wait=retry_delay(error), reason=reason, throttle=True, source_wide=True)
     if status >= 500:
         return Verdict(Action.RETRY, reason=reason)
     return Verdict(Action.FAIL, reason=reason, kind=_failure_kind(error))

@@ -244,6 +244,15 @@ def test_a_retry_delay_longer_than_allowed_ends_the_stream_cleanly(google):
     assert client.sleep == []
 
 
+def test_a_throttle_that_outlasts_the_retries_ends_the_stream_cleanly(google):
+    google.inject(api="google_ads", kind="rate_limit", path_contains=STREAM, skip=3, times=5, retry_after=2)
+    client = google_client(google.url, policy=RetryPolicy(max_attempts=3))
+    with pytest.raises(SourceLimitReached, match="still throttled after 3 attempts") as ended:
+        rows_of(client.read_pages(CAMPAIGN_DAILY_METRICS))
+    assert ended.value.source_wide
+    assert client.sleep == [2.0, 2.0]
+
+
 def test_server_errors_mid_sync_are_retried_without_duplicates(google):
     clean = _keys(rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS)))
     google.inject(api="google_ads", kind="server_error", path_contains=STREAM, skip=2, times=2)
