@@ -103,7 +103,12 @@ def _client_notes(client) -> list[str]:
 
 
 def _metadata(result: StreamLoad, client) -> dict:
-    """The materialization metadata of one stream's load; ``notes`` only when the read left something out."""
+    """The materialization metadata of one stream's load; ``notes`` only when the read left something out.
+
+    ``rows_inserted``, ``rows_updated`` and ``rows_unchanged`` split the rows loaded by what they did to the table;
+    ``rows_removed`` counts the stored keys the load took away (a full refresh no longer reading them, a restated
+    window no longer reporting them); ``rows_deleted`` the rows loaded flagged as deleted at the source.
+    """
     stats = client.http.stats
     notes = {"notes": dg.MetadataValue.json(result.notes)} if result.notes else {}
     return {
@@ -112,6 +117,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "rows_inserted": dg.MetadataValue.int(result.inserted),
         "rows_updated": dg.MetadataValue.int(result.updated),
         "rows_unchanged": dg.MetadataValue.int(result.unchanged),
+        "rows_removed": dg.MetadataValue.int(result.removed),
         "rows_deleted": dg.MetadataValue.int(result.deleted),
         "pages": dg.MetadataValue.int(result.pages),
         "quarantined": dg.MetadataValue.int(result.quarantined),

@@ -60,11 +60,13 @@ LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("
 class StreamLoad:
     """What one stream's sync did, reported as Dagster materialization metadata.
 
-    Of the rows a merge took, `inserted` had a key new to the table, `updated` the key of a stored row
-    whose content they changed, `unchanged` the key of a stored row with the same content (re-read by a
-    lookback, a restated window or a read's overlap); the load stamps (``_loaded_at``, ``_run_id``,
-    ``_dlt_load_id``) do not count as content. A key read twice in one load counts once. A full refresh
-    replaces its table without comparing: its rows beyond the new keys all count as updated.
+    Of the rows a merge or a full refresh took, `inserted` had a key new to the table, `updated` the key of a
+    stored row whose content they changed, `unchanged` the key of a stored row with the same content (re-read by
+    a lookback, a restated window, a read's overlap or a full refresh); the load stamps (``_loaded_at``,
+    ``_run_id``, ``_dlt_load_id``) do not count as content. A key read twice in one load counts once. `removed`
+    counts the stored keys the load took away: those a full refresh no longer read (a user deleted, an owner
+    archived), and those of a restated window its re-read no longer has. `deleted` counts the rows loaded
+    flagged as deleted at the source (they stay in the table).
     `notes` say what the source's reads left out and why (a Google Ads account skipped as not enabled).
     """
 
@@ -73,6 +75,7 @@ class StreamLoad:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
     deleted: int = 0
     pages: int = 0
     quarantined: int = 0
@@ -521,25 +524,28 @@ def _row_count(pipeline, table: str) -> int:
 
 def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: int, run_id: str,
                    load_ids: Sequence[str]) -> None:
-    """Split the rows a load wrote into inserted, updated and unchanged, and count the deletes it brought.
+    """Split the rows a load wrote into inserted, updated and unchanged, count the stored keys it removed, and
+    count the deletes it brought.
 
-    A merge counted what it changed (see :mod:`pipelines.lib.merge_changes`). A load into an empty table
-    inserted every row; a full refresh is split by the row counts, its rows beyond the new ones all
-    counted as updated.
+    A merge or a full refresh counted what it changed (see :mod:`pipelines.lib.merge_changes`); a full refresh
+    that read no rows still emptied its table, so its count is read too. A load into an empty table (appended,
+    not merged) inserted every row; without a count, the rows beyond the new ones count as updated.
     """
-    if result.rows == 0:
+    replaces = _replaces_table(stream)
+    if result.rows == 0 and not replaces:
         return
-    merged = merge_changes(pipeline, stream.name, load_ids)
-    if merged is not None:
-        result.inserted, result.updated, result.unchanged = merged.inserted, merged.updated, merged.unchanged
-    else:
-        if _merges(stream, rows_before == 0):
-            log.warning(f"{stream.name}: the merge left no count of what it changed; its rows that were not new "
+    counted = merge_changes(pipeline, stream.name, load_ids)
+    if counted is not None:
+        result.inserted, result.updated, result.unchanged = counted.inserted, counted.updated, counted.unchanged
+        result.removed = counted.removed
+    elif result.rows:
+        if replaces or _merges(stream, rows_before == 0):
+            log.warning(f"{stream.name}: the load left no count of what it changed; its rows that were not new "
                         "are reported as updated")
         result.inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
         result.updated = max(result.rows - result.inserted, 0)
     flag = stream.options.get("deleted_flag")
-    if flag:
+    if flag and result.rows:
         with pipeline.sql_client() as client:
             table = client.make_qualified_table_name(stream.name)
             result.deleted = client.execute_sql(
@@ -563,7 +569,11 @@ def _write_hints(stream: Stream, empty: bool = False) -> dict:
     the records at each page's newest stamp again, and a record modified during a read comes again
     later): of the rows of one key in a load, the one with the newest cursor is kept.
 
-    A merge counts its changes by the stream's key, leaving out the load stamps (:func:`change_hints`).
+    A stream with neither replaces its table with its whole read. It loads through a staging table, and the
+    job copying that into the table compares the two first.
+
+    A merge and a full refresh count their changes by the stream's key, leaving out the load stamps
+    (:func:`change_hints`).
     """
     counted_by_key = change_hints(stream.primary_key, (column.name for column in LOAD_COLUMNS))
     if stream.window_column:
@@ -573,7 +583,7 @@ def _write_hints(stream: Stream, empty: bool = False) -> dict:
     if stream.cursor:
         return {"primary_key": stream.primary_key, "write_disposition": "merge",
                 "columns": {**counted_by_key, stream.cursor_column: {"dedup_sort": "desc"}}}
-    return {"primary_key": stream.primary_key, "write_disposition": "replace"}
+    return {"primary_key": stream.primary_key, "write_disposition": "replace", "columns": counted_by_key}
 
 
 def _merges(stream: Stream, empty: bool) -> bool:

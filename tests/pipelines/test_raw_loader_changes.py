@@ -3,6 +3,7 @@ content changed are updated, rows re-read as they were stored (a lookback, a res
 
 from dataclasses import replace
 
+import duckdb
 import pytest
 
 from connectors.salesforce.streams import ACCOUNT
@@ -115,3 +116,82 @@ def test_streams_merged_in_one_load_each_count_their_own_changes(warehouse):
     loads = load_streams("test", accounts, read_pages, target, pipelines_dir, "run-2")
     counts = {name: (load.inserted, load.updated, load.unchanged + 1 == load.rows) for name, load in loads.items()}
     assert counts == {stream.name: (0, 1, True) for stream in accounts}
+
+
+
+#: A full-refresh stream: no cursor, no window, read whole each night (HubSpot owners, ad campaigns).
+OWNERS = Stream(name="owners", primary_key="id",
+                fields=(Field("id", "id"), Field("email", "email"), Field("archived", "archived", "bool")))
+
+
+def _owner(number, email=None):
+    return {"id": str(number), "email": email or f"owner{number}@example.com", "archived": False}
+
+
+def _full_refresh(warehouse, owners, run_id):
+    return _load(warehouse, OWNERS, lambda _stream, _since: iter([owners] if owners else []), run_id)
+
+
+def _stored(warehouse, query):
+    """The rows of `query` over the warehouse's ``raw_test`` schema."""
+    target, _ = warehouse
+    if target.startswith("postgresql://"):
+        import psycopg2
+
+        with psycopg2.connect(target) as connection, connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchall()
+    with duckdb.connect(target, read_only=True) as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_a_full_refresh_read_again_as_it_was_counts_every_row_unchanged(warehouse):
+    owners = [_owner(n) for n in range(50)]
+    first = _full_refresh(warehouse, owners, "run-1")
+    assert (first.inserted, first.updated, first.unchanged, first.removed) == (50, 0, 0, 0)
+    quiet = _full_refresh(warehouse, owners, "run-2")  # a quiet night: the same 50 owners
+    assert (quiet.rows, quiet.inserted, quiet.updated, quiet.unchanged, quiet.removed) == (50, 0, 0, 50, 0)
+
+
+def test_a_full_refresh_counts_the_changed_the_new_and_the_stored_keys_it_no_longer_reads(warehouse):
+    owners = [_owner(n) for n in range(50)]
+    _full_refresh(warehouse, owners, "run-1")
+    owners[3] = _owner(3, email="renamed@example.com")
+    owners[7:8] = []  # owner 7 archived: the API no longer lists it
+    owners.append(_owner(50))
+    changed = _full_refresh(warehouse, owners, "run-2")
+    assert (changed.rows, changed.inserted, changed.updated, changed.unchanged, changed.removed) == (50, 1, 1, 48, 1)
+    stored = {row[0] for row in _stored(warehouse, "select id from raw_test.owners")}
+    assert stored == {str(n) for n in range(51)} - {"7"}  # the table is still replaced by the read
+
+
+def test_a_full_refresh_that_reads_nothing_counts_every_stored_key_removed(warehouse):
+    _full_refresh(warehouse, [_owner(n) for n in range(5)], "run-1")
+    emptied = _full_refresh(warehouse, [], "run-2")
+    assert (emptied.rows, emptied.inserted, emptied.updated, emptied.unchanged, emptied.removed) == (0, 0, 0, 0, 5)
+    assert _stored(warehouse, "select count(*) from raw_test.owners") == [(0,)]
+
+
+def _metric_day(campaign, number, clicks=10):
+    return {"Key": f"c{campaign}:2026-05-0{number}", "Day": f"2026-05-0{number}", "Clicks": clicks, "Name": "Spring"}
+
+
+def test_a_row_a_restated_window_no_longer_reports_is_counted_removed(warehouse):
+    first = [_metric_day(campaign, number) for campaign in (1, 2, 3) for number in (1, 2, 3)]
+    _load(warehouse, DAILY_METRICS, lambda _stream, _since: iter([first]), "run-1")
+    # Days 2 and 3 restated: campaign 2 no longer reported on day 2, campaign 3 on day 3; day 1 is not re-read,
+    # so its rows are not removed, whatever the re-read lacks.
+    restated = [_metric_day(1, 2), _metric_day(3, 2), _metric_day(1, 3, clicks=12), _metric_day(2, 3)]
+    result = _load(warehouse, DAILY_METRICS, lambda _stream, _since: iter([restated]), "run-2")
+    assert (result.rows, result.inserted, result.updated, result.unchanged, result.removed) == (4, 0, 1, 3, 2)
+    stored = {row[0] for row in _stored(warehouse, "select row_key from raw_test.daily_metrics")}
+    assert stored == {f"c{c}:2026-05-01" for c in (1, 2, 3)} | {"c1:2026-05-02", "c3:2026-05-02", "c1:2026-05-03",
+                                                              "c2:2026-05-03"}
+
+
+def test_a_merge_on_the_key_removes_nothing(warehouse):
+    records = [salesforce_account(n) for n in range(300)]
+    _accounts(warehouse, records, "run-1")
+    again = _accounts(warehouse, records, "run-2")  # a cursor read hands over only its lookback's newest records
+    assert 0 < again.rows < 300
+    assert again.removed == 0
