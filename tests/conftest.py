@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,13 @@ def salesforce_account(number: int, **fields) -> dict:
 @pytest.fixture
 def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """An isolated warehouse and Dagster home; call the result with a sandbox to point connectors at it."""
-    environment = local_environment(tmp_path / "warehouse")
-    environment["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
+    return isolated_pipeline_env(tmp_path, monkeypatch)
+
+
+def isolated_pipeline_env(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[RunningSandbox], dict[str, str]]:
+    """:func:`pipeline_env` under `folder`, set through `monkeypatch` (a module's fixture may hold its own)."""
+    environment = local_environment(folder / "warehouse")
+    environment["DAGSTER_HOME"] = str(folder / "dagster_home")
     prepare_dagster_home(Path(environment["DAGSTER_HOME"]))
     for key, value in environment.items():
         monkeypatch.setenv(key, value)

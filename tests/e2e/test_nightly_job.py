@@ -1,14 +1,20 @@
-"""The whole nightly job against the sandbox: real HTTP, real dlt and DuckDB, real dbt, real GX, real publish."""
+"""The whole nightly job against the sandbox: real HTTP, real dlt and DuckDB, real dbt, real GX, real publish.
+
+The module runs three nights in one warehouse (a night is most of a test's time): a first night, a second over
+unchanged sources, and, in the last test, a night after a bad record was planted at the source.
+"""
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.demo import run_nightly_job
 from sandbox.launcher import running_sandbox
-from tests.conftest import salesforce_account
+from tests.conftest import isolated_pipeline_env, salesforce_account
 from tests.support.publish_log import snapshot_differences
 
 pytestmark = pytest.mark.e2e
@@ -16,9 +22,29 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def own_sandbox():
-    """A sandbox this module may change (it plants bad records)."""
+    """A sandbox this module may change (its last test plants a bad record)."""
     with running_sandbox(scale="S") as running:
         yield running
+
+
+@dataclass(frozen=True)
+class Nights:
+    """Two nights over the same sources, and what the tests compare across them."""
+
+    env: dict[str, str]
+    first: dg.ExecuteInProcessResult
+    second: dg.ExecuteInProcessResult
+    accounts_after_first: list[tuple]
+
+
+@pytest.fixture(scope="module")
+def nights(own_sandbox, tmp_path_factory) -> Nights:
+    """A first night into an empty warehouse, then a second night over unchanged sources."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        env = isolated_pipeline_env(tmp_path_factory.mktemp("nights"), monkeypatch)(own_sandbox)
+        first = run_nightly_job()
+        accounts = _rows(env["ANALYTICS_DUCKDB_PATH"], "select * from marts.accounts order by account_id")
+        yield Nights(env, first, run_nightly_job(), accounts)
 
 
 def _rows(path: str, sql: str) -> list[tuple]:
@@ -30,14 +56,11 @@ def _digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env):
-    env = pipeline_env(own_sandbox)
+def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, nights):
     accounts_in_source = own_sandbox.stats()["records"]["salesforce/Account"]
     assert accounts_in_source > 1000
-
-    first = run_nightly_job()
-    assert first.success
-    warehouse, analytics = env["WAREHOUSE_DUCKDB_PATH"], env["ANALYTICS_DUCKDB_PATH"]
+    assert nights.first.success
+    warehouse, analytics = nights.env["WAREHOUSE_DUCKDB_PATH"], nights.env["ANALYTICS_DUCKDB_PATH"]
 
     (raw,) = _rows(warehouse, "select count(*), count(distinct id) from raw_salesforce.account")
     assert raw == (accounts_in_source, accounts_in_source)
@@ -52,22 +75,23 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env
     hubspot_companies = _rows(warehouse, "select count(*) from raw_hubspot.companies")[0][0]
     (companies,) = _rows(analytics, "select count(*), count(distinct salesforce_account_id) from marts.accounts")
     assert companies[1] < companies[0] <= accounts_in_source + hubspot_companies
-    checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
+    checks = {c.check_name: c.passed for c in nights.first.get_asset_check_evaluations()}
     assert checks["accounts_suite"] is True
     # Warnings too: the sandbox's clean night trips no health suite, whatever the date (freshness is judged at the
     # sandbox's clock).
     assert [name for name, passed in checks.items() if not passed] == []
 
-    # A second night over unchanged sources reads only the newest records again and gives the same marts.
-    marts_before = _rows(analytics, "select * from marts.accounts order by account_id")
-    second = run_nightly_job()
+
+def test_a_second_night_over_unchanged_sources_reads_only_the_newest_records_and_gives_the_same_marts(
+        own_sandbox, nights):
+    second, analytics = nights.second, nights.env["ANALYTICS_DUCKDB_PATH"]
     assert second.success
     raw_materialization = next(
         e for e in second.get_asset_materialization_events() if e.asset_key.to_user_string() == "raw/salesforce/account"
     )
     rows_reloaded = raw_materialization.materialization.metadata["rows_loaded"].value
-    assert 0 < rows_reloaded < accounts_in_source
-    assert _rows(analytics, "select * from marts.accounts order by account_id") == marts_before
+    assert 0 < rows_reloaded < own_sandbox.stats()["records"]["salesforce/Account"]
+    assert _rows(analytics, "select * from marts.accounts order by account_id") == nights.accounts_after_first
 
     # The second snapshot took only the partitions dbt rebuilt of the incremental marts, and equals the marts.
     publish = next(e for e in second.get_asset_materialization_events()
@@ -75,13 +99,37 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, pipeline_env
     how = publish.materialization.metadata["how"].value
     assert {table for table, method in how.items() if method.startswith("replayed")} >= {
         "pipeline_daily", "touchpoints", "attribution"}, how
-    assert snapshot_differences(warehouse, analytics, how) == {}
+    assert snapshot_differences(nights.env["WAREHOUSE_DUCKDB_PATH"], analytics, how) == {}
 
 
-def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sandbox, pipeline_env):
-    env = pipeline_env(own_sandbox)
-    assert run_nightly_job().success
-    analytics = env["ANALYTICS_DUCKDB_PATH"]
+def test_no_secret_reaches_the_event_log_or_any_table(nights):
+    from sandbox import auth
+
+    secrets = [auth.CLIENT_SECRET, auth.REFRESH_TOKEN, "00DSANDBOX!"]  # the last: every Salesforce access token
+    with dg.DagsterInstance.get() as instance:
+        for night in (nights.first, nights.second):
+            event_log = "\n".join(str(entry) for entry in instance.all_logs(night.run_id))
+            assert "raw/salesforce/account" in event_log
+            for secret in secrets:
+                assert secret not in event_log
+
+    for path in (nights.env["WAREHOUSE_DUCKDB_PATH"], nights.env["ANALYTICS_DUCKDB_PATH"]):
+        with duckdb.connect(path, read_only=True) as connection:
+            tables = connection.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+            assert tables
+            for schema, table in tables:
+                for secret in secrets:
+                    found = connection.execute(
+                        f'select count(*) from "{schema}"."{table}" as row_ where contains(cast(row_ as varchar), ?)',
+                        [secret],
+                    ).fetchone()[0]
+                    assert found == 0, (schema, table, secret)
+
+
+# Last in the module: it plants a bad record in the module's sandbox and runs a third night on its warehouse.
+def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sandbox, nights):
+    assert nights.second.success
+    analytics = nights.env["ANALYTICS_DUCKDB_PATH"]
     snapshot_before = _digest(analytics)
 
     planted = salesforce_account(1, Id="001PLANTEDBADREV01", AnnualRevenue=-250000.0,
@@ -98,35 +146,7 @@ def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sa
     planted_published = "select count(*) from marts.accounts where salesforce_account_id = '001PLANTEDBADREV01'"
     assert _rows(analytics, planted_published) == [(0,)]
     # The bad record was loaded, not lost: it is in raw for someone to fix at the source.
-    warehouse = env["WAREHOUSE_DUCKDB_PATH"]
+    warehouse = nights.env["WAREHOUSE_DUCKDB_PATH"]
     assert _rows(warehouse, "select annual_revenue from raw_salesforce.account where id = '001PLANTEDBADREV01'") == [
         (-250000,)
     ]
-
-
-def test_no_secret_reaches_the_event_log_or_any_table(sandbox, pipeline_env):
-    import dagster as dg
-
-    from sandbox import auth
-
-    env = pipeline_env(sandbox)
-    result = run_nightly_job()
-    assert result.success
-    secrets = [auth.CLIENT_SECRET, auth.REFRESH_TOKEN, "00DSANDBOX!"]  # the last: every Salesforce access token
-    with dg.DagsterInstance.get() as instance:
-        event_log = "\n".join(str(entry) for entry in instance.all_logs(result.run_id))
-    assert "raw/salesforce/account" in event_log
-    for secret in secrets:
-        assert secret not in event_log
-
-    for path in (env["WAREHOUSE_DUCKDB_PATH"], env["ANALYTICS_DUCKDB_PATH"]):
-        with duckdb.connect(path, read_only=True) as connection:
-            tables = connection.execute("select schema_name, table_name from duckdb_tables()").fetchall()
-            assert tables
-            for schema, table in tables:
-                for secret in secrets:
-                    found = connection.execute(
-                        f'select count(*) from "{schema}"."{table}" as row_ where contains(cast(row_ as varchar), ?)',
-                        [secret],
-                    ).fetchone()[0]
-                    assert found == 0, (schema, table, secret)
