@@ -243,3 +243,19 @@ def rows_of(pages) -> list[dict]:
 def decimal_sum(values) -> Decimal:
     """The exact sum of decimal strings."""
     return sum((Decimal(str(value)) for value in values), Decimal(0))
+
+
+def google_ads_resources(url: str, env: dict[str, str], **settings) -> dict:
+    """The resources of a Google Ads raw asset run: the warehouse of `env` (:func:`tests.conftest.pipeline_env`) and
+    the sandbox at `url`, with Google Ads `settings` (e.g. ``history_days``) on top."""
+    from pipelines.lib.sources import GoogleAdsResource
+    from pipelines.lib.warehouse import WarehouseResource
+
+    return {
+        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
+                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
+                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+        "google_ads": GoogleAdsResource(base_url=url, token_url=f"{url}/token", client_id=auth.CLIENT_ID,
+                                        client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN,
+                                        developer_token=DEVELOPER_TOKEN, **settings),
+    }

@@ -81,30 +81,30 @@ def test_a_batch_read_that_is_not_complete_stops_the_read_naming_the_endpoint_an
 STUCK_READS = 50
 
 
-def test_paging_that_does_not_move_on_stops_the_read_naming_the_record(hubspot):
-    # Every batch read of deals' contacts sends a record asked from an `after` on that same `after` again; the
-    # first read (no `after` asked) is untouched, so deal 7001 is stuck from its second page on.
-    hubspot.inject(api="hubspot", kind="repeated_after", path_contains="/crm/v4/associations/deals/contacts/",
-                   times=STUCK_READS)
+def _read_stuck_deals(hubspot, fault: str, error: str) -> int:
+    """Read the deals with `fault` on their contacts' batch reads, expecting `error`; how many batch reads went out."""
+    hubspot.inject(api="hubspot", kind=fault, path_contains="/crm/v4/associations/deals/contacts/", times=STUCK_READS)
     client = hubspot_client(hubspot.url)
     sent, request = [], client.http.session.request
     client.http.session.request = lambda method, url, **kwargs: sent.append(url) or request(method, url, **kwargs)
-    with pytest.raises(SourceError, match=r"associations deals -> contacts of 7001: paging does not move on "
-                                          r"\(after '[^']+' again\)"):
+    with pytest.raises(SourceError, match=error):
         list(client.read_pages(DEALS))
+    return sum(url.endswith("/deals/contacts/batch/read") for url in sent)
+
+
+def test_paging_that_does_not_move_on_stops_the_read_naming_the_record(hubspot):
+    # Every batch read of deals' contacts sends a record asked from an `after` on that same `after` again; the
+    # first read (no `after` asked) is untouched, so deal 7001 is stuck from its second page on.
+    reads = _read_stuck_deals(hubspot, "repeated_after", r"associations deals -> contacts of 7001: paging does not "
+                                                         r"move on \(after '[^']+' again\)")
     # Stopped at the first repeat: the first read of the page's contacts, then the read that came back unmoved.
-    assert sum(url.endswith("/deals/contacts/batch/read") for url in sent) == 2
+    assert reads == 2
 
 
 def test_paging_that_goes_round_stops_the_read_naming_the_record(hubspot):
     # Deal 7001 (7 contacts, 3 a page) asked from its second page is sent back to its first page, whose next page
     # is the second again: the `after`s alternate, each differing from the one before.
-    hubspot.inject(api="hubspot", kind="cycled_after", path_contains="/crm/v4/associations/deals/contacts/",
-                   times=STUCK_READS)
-    client = hubspot_client(hubspot.url)
-    sent, request = [], client.http.session.request
-    client.http.session.request = lambda method, url, **kwargs: sent.append(url) or request(method, url, **kwargs)
-    with pytest.raises(SourceError, match=r"associations deals -> contacts of 7001: paging does not move on"):
-        list(client.read_pages(DEALS))
+    reads = _read_stuck_deals(hubspot, "cycled_after",
+                              r"associations deals -> contacts of 7001: paging does not move on")
     # The first read, the second page sent back to the first, and the first page pointing at the second again.
-    assert sum(url.endswith("/deals/contacts/batch/read") for url in sent) == 3
+    assert reads == 3

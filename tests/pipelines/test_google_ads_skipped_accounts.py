@@ -9,12 +9,10 @@ import pytest
 
 from connectors.google_ads.streams import STREAMS
 from pipelines.defs.ingest.google_ads import google_ads_raw
-from pipelines.lib.sources import GoogleAdsResource
-from pipelines.lib.warehouse import WarehouseResource
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import write_ads_dataset
+from tests.ads_fixtures import google_ads_resources, write_ads_dataset
 
 #: An account the user reaches directly that was canceled: Google refuses every query on it.
 CANCELED = "1111111111"
@@ -31,14 +29,7 @@ def google(tmp_path_factory):
 
 def test_an_account_skipped_as_not_enabled_is_named_in_every_google_ads_assets_metadata(google, pipeline_env):
     env = pipeline_env(google)
-    resources = {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
-        "google_ads": GoogleAdsResource(base_url=google.url, token_url=f"{google.url}/token",
-                                        client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
-                                        refresh_token=auth.REFRESH_TOKEN, developer_token=DEVELOPER_TOKEN),
-    }
+    resources = google_ads_resources(google.url, env)
     result = dg.materialize([google_ads_raw], resources=resources)
     assert result.success
     metadata = {event.asset_key.path[-1]: event.materialization.metadata

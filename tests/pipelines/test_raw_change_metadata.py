@@ -11,12 +11,8 @@ from connectors.http import RequestStats
 from pipelines.defs.ingest.google_ads import google_ads_raw
 from pipelines.lib.ingest import _metadata
 from pipelines.lib.raw_loader import StreamLoad
-from pipelines.lib.sources import GoogleAdsResource
-from pipelines.lib.warehouse import WarehouseResource
-from sandbox import auth
-from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import G_CAMPAIGNS, G_DE, write_ads_dataset
+from tests.ads_fixtures import G_CAMPAIGNS, G_DE, google_ads_resources, write_ads_dataset
 
 COUNTS = ("rows_loaded", "rows_inserted", "rows_updated", "rows_unchanged", "rows_removed")
 FULL_REFRESH = [dg.AssetKey(["raw", "google_ads", name]) for name in ("campaigns", "ad_groups")]
@@ -30,14 +26,7 @@ def google(tmp_path_factory):
 
 def _night(google, env) -> dict[str, tuple[int, ...]]:
     """Sync the full-refresh streams once; each one's counts from its materialization metadata."""
-    resources = {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
-        "google_ads": GoogleAdsResource(base_url=google.url, token_url=f"{google.url}/token",
-                                        client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
-                                        refresh_token=auth.REFRESH_TOKEN, developer_token=DEVELOPER_TOKEN),
-    }
+    resources = google_ads_resources(google.url, env)
     result = dg.materialize([google_ads_raw], selection=FULL_REFRESH, resources=resources)
     assert result.success
     return {event.asset_key.path[-1]: tuple(event.materialization.metadata[name].value for name in COUNTS)
