@@ -43,6 +43,11 @@ class RunningSandbox:
         """Insert or replace hand-written records of one object."""
         return self._post(f"/_sandbox/records/{api}/{obj}", json=records)
 
+    def set_salesforce_api_usage(self, used: int | None = None, limit: int | None = None) -> dict:
+        """Set the Salesforce org's API usage so far and its daily allocation (``Sforce-Limit-Info``)."""
+        setting = {key: value for key, value in (("used", used), ("limit", limit)) if value is not None}
+        return self._post("/_sandbox/salesforce/api-usage", json=setting)
+
     def stats(self) -> dict:
         """Record counts per object and requests served per API."""
         response = requests.get(f"{self.url}/_sandbox/stats", timeout=10)

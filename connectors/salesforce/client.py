@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
+from connectors.errors import SourceLimitReached
 from connectors.http import (
     OK,
     Action,
@@ -23,6 +25,7 @@ from connectors.http import (
 )
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder
+from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime
 from connectors.schema import Field, Stream
 
 API_VERSION = "v60.0"
@@ -54,6 +57,8 @@ def classify(response: requests.Response) -> Verdict:
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         return Verdict(Action.STOP, reason="daily API request limit exceeded (REQUEST_LIMIT_EXCEEDED)",
                        source_wide=True)
+    if status == 400 and code == "QUERY_TIMEOUT":  # read again in narrower slices (connectors.salesforce.slices)
+        return Verdict(Action.FAIL, reason="query ran too long (HTTP 400 QUERY_TIMEOUT)", kind=QUERY_TIMEOUT)
     if status in {406, 420, 429} or status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status} {code}")
     return Verdict(Action.FAIL, reason=f"HTTP {status} {code}: {response.text[:500]}")
@@ -76,6 +81,44 @@ def _first_error(response: requests.Response) -> dict:
     return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
 
 
+#: The header on every REST answer with the org's API requests of the last 24 hours and its daily allocation.
+LIMIT_INFO_HEADER = "Sforce-Limit-Info"
+#: The share of the org's daily allocation, in percent, a sync uses at most unless told otherwise (100: no budget).
+DEFAULT_API_BUDGET_PERCENT = 90
+#: The setting that sets `SalesforceClient.api_budget_percent`, named in the message of a sync stopped by it.
+API_BUDGET_SETTING = "SALESFORCE_API_BUDGET_PERCENT"
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """The org's API requests of the last 24 hours (`used`) and its daily allocation (`limit`)."""
+
+    used: int
+    limit: int
+
+    def reaches(self, percent: int) -> bool:
+        """Whether `used` is at or past `percent` % of `limit`."""
+        return self.used * 100 >= self.limit * percent
+
+
+def api_usage(header: str | None) -> ApiUsage | None:
+    """The ``api-usage=48213/100000`` part of a ``Sforce-Limit-Info`` header; None when absent or unreadable.
+
+    Other parts (``api-bursts=1/750``, ``per-app-api-usage=17/250(appName=…)``) are ignored.
+    """
+    for part in (header or "").replace(",", ";").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() != "api-usage":
+            continue
+        used, _, limit = value.strip().partition("/")
+        try:
+            usage = ApiUsage(int(used), int(limit))
+        except ValueError:
+            return None
+        return usage if usage.limit > 0 and usage.used >= 0 else None
+    return None
+
+
 def soql_datetime(moment: datetime) -> str:
     """An unquoted SOQL datetime literal in UTC, e.g. ``2024-05-01T00:00:00.000Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -91,8 +134,18 @@ class SalesforceClient:
     refresh_token: str
     api_version: str = API_VERSION
     policy: RetryPolicy | None = None
+    #: The narrowest slice of SystemModstamp a read that ran too long is halved down to (connectors.salesforce.slices).
+    min_slice: timedelta = MIN_SLICE
+    #: The share of the org's daily API allocation, in percent, at which a sync stops (100: no budget).
+    api_budget_percent: int = DEFAULT_API_BUDGET_PERCENT
+    _newest_usage: ApiUsage | None = field(default=None, init=False, repr=False)
+    _answered: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _usage_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if type(self.api_budget_percent) is not int or not 1 <= self.api_budget_percent <= 100:
+            raise ValueError(f"api_budget_percent must be a whole number from 1 to 100 ({API_BUDGET_SETTING}), "
+                             f"not {self.api_budget_percent!r}")
         self.auth = OAuthRefreshToken(
             token_url=f"{self.login_url.rstrip('/')}/services/oauth2/token",
             client_id=self.client_id,
@@ -101,7 +154,7 @@ class SalesforceClient:
         )
         self.http = HttpClient(
             source="salesforce",
-            classify=classify,
+            classify=self._classify,
             authorize=lambda headers: headers.update(Authorization=f"Bearer {self.auth.access_token()}"),
             on_auth_failure=self.auth.invalidate,
             policy=self.policy or RetryPolicy(),
@@ -119,6 +172,7 @@ class SalesforceClient:
 
     def discover(self, stream: Stream) -> Stream:
         """The stream plus every queryable field ``describe`` reports that it does not declare (kept as new columns)."""
+        self._stop_at_budget(self._newest_usage)
         url = f"{self.instance_url}/services/data/{self.api_version}/sobjects/{stream.options['object']}/describe"
         declared = {f.source for f in stream.fields}
         extra = [
@@ -134,6 +188,7 @@ class SalesforceClient:
         Counted through ``query``, not ``queryAll``: the recycle bin is purged after about 15 days, so a
         count with deleted records would drift away from a raw table that keeps every delete it saw.
         """
+        self._stop_at_budget(self._newest_usage)
         soql = f"SELECT COUNT() FROM {stream.options['object']}"
         url = f"{self.instance_url}/services/data/{self.api_version}/query?q={quote(soql, safe='')}"
         return int(self.http.get_json(url)["totalSize"])
@@ -148,24 +203,81 @@ class SalesforceClient:
             query += f" ORDER BY {stream.cursor} ASC"
         return query
 
+    def soql_between(self, stream: Stream, lo: datetime, hi: datetime) -> str:
+        """The query of one slice of a stream: its fields, modified at or after `lo` and before `hi`, oldest first."""
+        fields = ", ".join(dict.fromkeys(f.source for f in stream.fields))
+        return (f"SELECT {fields} FROM {stream.options['object']} WHERE {stream.cursor} >= {soql_datetime(lo)} "
+                f"AND {stream.cursor} < {soql_datetime(hi)} ORDER BY {stream.cursor} ASC")
+
+    def edge_stamp(self, stream: Stream, newest: bool) -> datetime | None:
+        """The oldest (or `newest`) cursor value of the stream's object, deleted records included; None when it has
+        no record. An index walk that stops at the first row (``ORDER BY … LIMIT 1``): fast where a scan is not."""
+        soql = (f"SELECT {stream.cursor} FROM {stream.options['object']} "
+                f"ORDER BY {stream.cursor} {'DESC' if newest else 'ASC'} LIMIT 1")
+        url = f"{self.instance_url}/services/data/{self.api_version}/queryAll?q={quote(soql, safe='')}"
+        records = self.http.get_json(url)["records"]
+        return parse_datetime(records[0][stream.cursor]) if records else None
+
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Page]:
         """Yield the stream's records page by page through ``queryAll``, deleted and merged ones included.
 
         From the second page on, a page Arrow can read is converted straight from its body (:mod:`connectors.pages`).
+        A query Salesforce refuses as running too long (``QUERY_TIMEOUT``) is read in slices of the cursor instead
+        (:mod:`connectors.salesforce.slices`).
         """
-        url = (
-            f"{self.instance_url}/services/data/{self.api_version}/queryAll"
-            f"?q={quote(self.soql(stream, since), safe='')}"
-        )
         decode = PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
                              dropped=("attributes",))
+        return SlicedRead(self, stream, since, decode).pages()
+
+    def query_pages(self, soql: str, decode: PageDecoder) -> Iterator[Page]:
+        """The pages of one ``queryAll`` query, following ``nextRecordsUrl`` (the next pages sent ahead).
+
+        Once the org's API usage reaches the budget (`api_budget_percent`), the read ends after the page whose answer
+        reported it, or before the query when an earlier answer of the run did (:meth:`_stop_at_budget`).
+        """
+        url = f"{self.instance_url}/services/data/{self.api_version}/queryAll?q={quote(soql, safe='')}"
+        self._stop_at_budget(self._newest_usage)
         while url:
             page = self.http.get_json(url, guess_next=self._next_records_request, decode=decode, chain=True)
             yield page
             next_url = page.envelope["nextRecordsUrl"]
             url = f"{self.instance_url}{next_url}" if next_url and not page.envelope["done"] else None
+            if url:  # the usage the answer of the page just handed over reported
+                self._stop_at_budget(getattr(self._answered, "usage", None))
 
     def _next_records_request(self, body: bytes) -> PlannedRequest | None:
         """The read of the page after this raw ``queryAll`` body: its ``nextRecordsUrl``, sent ahead."""
+        if self._over_budget(self._newest_usage):  # the read stops after this page: send nothing more
+            return None
         next_url = string_after_key(body, "nextRecordsUrl")
         return PlannedRequest("GET", f"{self.instance_url}{next_url}") if next_url else None
+
+    def _classify(self, response: requests.Response) -> Verdict:
+        """:func:`classify`, noting the org's API usage the answer reports (see :meth:`_note_usage`)."""
+        self._note_usage(response)
+        return classify(response)
+
+    def _note_usage(self, response: requests.Response) -> None:
+        """Keep the usage of ``Sforce-Limit-Info``: the highest any answer reported, and the one of the answer this
+        thread classified last (the one its request returns: pages read ahead are classified in another thread)."""
+        usage = api_usage(response.headers.get(LIMIT_INFO_HEADER))
+        self._answered.usage = usage
+        if usage is None:
+            return
+        with self._usage_lock:
+            if self._newest_usage is None or usage.used >= self._newest_usage.used:
+                self._newest_usage = usage
+
+    def _over_budget(self, usage: ApiUsage | None) -> bool:
+        """Whether `usage` reaches the budget; never without a budget (100 %) or a reported usage."""
+        return usage is not None and self.api_budget_percent < 100 and usage.reaches(self.api_budget_percent)
+
+    def _stop_at_budget(self, usage: ApiUsage | None) -> None:
+        """End the read cleanly when `usage` reaches the budget: the org's allocation is shared with every other
+        integration, so the sync leaves them the rest. A limit of the whole source: no other stream is read."""
+        if self._over_budget(usage):
+            raise SourceLimitReached(
+                f"salesforce: the org has used {usage.used:,} of its {usage.limit:,} daily API requests "
+                f"({usage.used / usage.limit:.0%}), the budget of {self.api_budget_percent}% this sync may use "
+                f"({API_BUDGET_SETTING}); ending here, the next run resumes",
+                kind="api_budget", source_wide=True)

@@ -24,7 +24,7 @@ from connectors.linkedin_ads import client as linkedin_ads_api
 from connectors.linkedin_ads.client import LinkedInAdsClient
 from connectors.meta_ads import client as meta_ads_api
 from connectors.meta_ads.client import MetaAdsClient
-from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.client import API_BUDGET_SETTING, DEFAULT_API_BUDGET_PERCENT, SalesforceClient
 
 
 class SourceResource(dg.ConfigurableResource):
@@ -75,14 +75,29 @@ class SalesforceResource(OAuthAppResource):
     """A Salesforce org reached through the OAuth refresh-token flow (the sandbox by default)."""
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
-    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("SALESFORCE", "login_url", *REQUIRED)
+    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("SALESFORCE", "login_url", *REQUIRED, "api_budget_percent")
 
     login_url: str = Field(default=SALESFORCE_LOGIN_URL, description="test.salesforce.com for sandbox orgs.")
+    # Text, as the environment holds it: a bad value fails the Salesforce sync with its own message, not every
+    # source's definitions when they load.
+    api_budget_percent: str = Field(
+        default=str(DEFAULT_API_BUDGET_PERCENT),
+        description="Share of the org's daily API allocation, in percent (1-100), at which a sync stops cleanly, "
+                    "leaving the rest to the org's other integrations; 100: no budget.")
 
     def client(self) -> SalesforceClient:
         """A new client for one run."""
         return SalesforceClient(login_url=self.login_url, client_id=self.client_id,
-                                client_secret=self.client_secret, refresh_token=self.refresh_token)
+                                client_secret=self.client_secret, refresh_token=self.refresh_token,
+                                api_budget_percent=self.api_budget())
+
+    def api_budget(self) -> int:
+        """`api_budget_percent` as a whole number from 1 to 100; a `ValueError` naming its variable otherwise."""
+        text = str(self.api_budget_percent).strip().removesuffix("%").strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 100:
+            raise ValueError(f"{API_BUDGET_SETTING} must be a whole number of percent from 1 to 100 (100: no "
+                             f"budget), not {self.api_budget_percent!r}")
+        return int(text)
 
 
 class HubSpotResource(OAuthAppResource):

@@ -8,19 +8,35 @@ datetimes are ``…+0000`` strings, deleted and merged records appear only throu
 Faults: ``rate_limit`` answers the org's daily-limit 403 (``REQUEST_LIMIT_EXCEEDED``, "TotalRequests Limit
 exceeded."); the emulator's own ``concurrent_limit`` answers the 403 of the org's limit of concurrent
 long-running requests, which has the same ``errorCode`` ("ConcurrentPerOrgLongTxn Limit exceeded.").
+The emulator's own ``query_timeout`` answers Salesforce's 400 ``QUERY_TIMEOUT`` ("Your query request was running for
+too long.") to a query that would scan too much: one whose SystemModstamp range has no lower bound or is wider
+than the rule's ``seconds`` (no upper bound: up to the sandbox's clock); narrower queries, ``COUNT()`` and queries
+with a ``LIMIT`` (an index walk) are answered as usual and do not count against the rule's ``times``. A next page
+(``nextRecordsUrl``, no SOQL) it matches always times out: ``path_contains="/query/"`` times out a page mid-read.
+
+API usage: every answer but the token's carries ``Sforce-Limit-Info: api-usage=USED/LIMIT``, USED counting the
+requests served (this one included) on the sandbox clock's current day (an advance to a new day starts the count
+afresh, as the real org's rolling 24 hours would) and LIMIT the org's daily allocation: `DAILY_LIMIT`, or for a
+large dataset one request for every `RECORDS_PER_ALLOCATED_REQUEST` Salesforce records (an org that size has the
+licences for it), so that one full read stays a small share of it at every scale. Past it, every request is
+refused with the daily-limit 403, as the real org refuses them. ``POST /_sandbox/salesforce/api-usage`` with
+``{"used": N, "limit": M}`` (either may be left out) sets where the count stands now and the allocation, so a test
+can start a sync near its budget or its limit; ``GET`` reads them.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 import time
 from bisect import bisect_left, bisect_right
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from sandbox.apis._common import DerivedViews
 from sandbox.apis.soql import SoqlError, parse
@@ -34,9 +50,14 @@ MAX_OPEN_CURSORS = 200
 #: Salesforce indexes SystemModstamp (and not LastModifiedDate: hence the advice to filter on SystemModstamp).
 INDEXED_FIELD = "SystemModstamp"
 DAILY_LIMIT = 100_000
+#: A large org's allocation: one request a day for every this many of its records (see the module docstring).
+RECORDS_PER_ALLOCATED_REQUEST = 20
 #: The emulator's own fault kind: the concurrent long-running request limit's 403 (see the module docstring).
 CONCURRENT_LIMIT = "concurrent_limit"
 KINDS.add(CONCURRENT_LIMIT)
+#: The emulator's own fault kind: the 400 of a query that ran too long (see the module docstring).
+QUERY_TIMEOUT = "query_timeout"
+KINDS.add(QUERY_TIMEOUT)
 KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
     "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
@@ -95,9 +116,19 @@ class SalesforceEmulator:
         self._cursor_lock = threading.Lock()
         self._locator_ids = itertools.count(1)
         self._indexes = DerivedViews(state)
+        self.daily_limit = max(DAILY_LIMIT, sum(len(state.dataset.records.get(("salesforce", name), ()))
+                                                for name in KEY_PREFIXES) // RECORDS_PER_ALLOCATED_REQUEST)
+        #: Added to the requests served to give the usage the answers report (set through the control endpoint).
+        self._usage_offset = 0
+        #: The sandbox day the usage counts the requests of.
+        self._usage_day = state.dataset.clock.date()
 
     def prepare(self) -> None:
-        """Index every object by SystemModstamp now, not in the first query after the data changed."""
+        """Index every object by SystemModstamp now, not in the first query after the data changed; on a new day of
+        the sandbox clock, start the API usage count again."""
+        if self.state.dataset.clock.date() != self._usage_day:
+            self._usage_day = self.state.dataset.clock.date()
+            self._usage_offset = -self.state.requests_served.get(self.name, 0)
         for object_name in KEY_PREFIXES:
             self._index(object_name)
 
@@ -111,6 +142,7 @@ class SalesforceEmulator:
             Route(f"{API_PREFIX}/sobjects", self.sobjects),
             Route(f"{API_PREFIX}/sobjects/{{object:str}}/describe", self.describe),
             Route(f"{API_PREFIX}/limits", self.limits),
+            Route("/_sandbox/salesforce/api-usage", self.api_usage_control, methods=["GET", "POST"]),
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
@@ -120,6 +152,8 @@ class SalesforceEmulator:
             return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
         if rule.kind == CONCURRENT_LIMIT:
             return _error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+        if rule.kind == QUERY_TIMEOUT:
+            return _TimedOutQuery(self, rule)
         if rule.kind == "malformed":
             return Response('{"totalSize": 1, "done": true, "records": [{"Id": ', status_code=200,
                             media_type="application/json")
@@ -190,9 +224,30 @@ class SalesforceEmulator:
         """``DailyApiRequests`` as the org limits endpoint reports it."""
         if (denied := self._authorize(request)) is not None:
             return denied
-        used = self.state.requests_served.get(self.name, 0)
-        limits = {"DailyApiRequests": {"Max": DAILY_LIMIT, "Remaining": DAILY_LIMIT - used}}
+        remaining = max(0, self.daily_limit - self._api_usage())
+        limits = {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
         return self._with_limits(JSONResponse(limits))
+
+    async def api_usage_control(self, request: Request) -> Response:
+        """``POST /_sandbox/salesforce/api-usage`` ``{"used": N, "limit": M}``: the org's usage from now on counts
+        from N, and its daily allocation is M; ``GET`` (or an empty body) answers both as they stand."""
+        if request.method == "POST":
+            try:
+                body = json.loads(await request.body() or b"{}")
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object such as {\"used\": 89990, \"limit\": 100000}")
+                used, limit = _usage_setting(body, "used", 0), _usage_setting(body, "limit", 1)
+            except ValueError as exc:  # json.JSONDecodeError included
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            if limit is not None:
+                self.daily_limit = limit
+            if used is not None:
+                self._usage_offset = used - self.state.requests_served.get(self.name, 0)
+        return JSONResponse({"used": self._api_usage(), "limit": self.daily_limit})
+
+    def _api_usage(self) -> int:
+        """The org's API requests of the day so far: those served plus where the control endpoint set the count."""
+        return self._usage_offset + self.state.requests_served.get(self.name, 0)
 
     def _run_query(self, request: Request, include_deleted: bool) -> Response:
         if (denied := self._authorize(request)) is not None:
@@ -277,15 +332,67 @@ class SalesforceEmulator:
             fields.update(dict.fromkeys(record))
         return list(fields)
 
+    def runs_too_long(self, soql: str | None, widest: timedelta) -> bool:
+        """Whether the query (None: a next page) scans a SystemModstamp range with no lower bound or wider than
+        `widest`; an unparseable query is left to the query endpoint's own error."""
+        if soql is None:
+            return True
+        try:
+            query = parse(soql)
+        except SoqlError:
+            return False
+        if query.count or query.limit is not None:
+            return False
+        bounds = [c for c in query.conditions if c.field == INDEXED_FIELD and isinstance(c.value, str)]
+        lows = [_stamp(c.value) for c in bounds if c.op in (">", ">=")]
+        highs = [_stamp(c.value) for c in bounds if c.op in ("<", "<=")]
+        if not lows:
+            return True
+        return min(highs, default=self.state.dataset.clock) - max(lows) > widest
+
+    async def dispatch(self, scope, receive) -> Response:
+        """Run the route a request would reach, bypassing faults (a fault may answer a request as usual)."""
+        for route in self.routes():
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                return await route.endpoint(Request({**scope, **child_scope}, receive))
+        return _error(404, "NOT_FOUND", "The requested resource does not exist")
+
     def _authorize(self, request: Request) -> Response | None:
-        if self.state.tokens.is_valid(self.name, bearer_token(request.headers)):
-            return None
-        return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        """None when the request may be answered: a valid token, and the org's daily allocation not spent."""
+        if not self.state.tokens.is_valid(self.name, bearer_token(request.headers)):
+            return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if self._api_usage() > self.daily_limit:
+            return self._with_limits(_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
+        return None
 
     def _with_limits(self, response: Response) -> Response:
-        used = self.state.requests_served.get(self.name, 0)
-        response.headers["Sforce-Limit-Info"] = f"api-usage={used}/{DAILY_LIMIT}"
+        response.headers["Sforce-Limit-Info"] = f"api-usage={self._api_usage()}/{self.daily_limit}"
         return response
+
+
+class _TimedOutQuery(Response):
+    """Salesforce's ``QUERY_TIMEOUT`` 400 for a query that scans too wide a range (see
+    :meth:`SalesforceEmulator.runs_too_long`); any other request is answered as usual, and not counted as fired."""
+
+    def __init__(self, emulator: SalesforceEmulator, rule: FaultRule) -> None:
+        super().__init__(status_code=400)
+        self.emulator = emulator
+        self.rule = rule
+
+    async def __call__(self, scope, receive, send) -> None:
+        soql = Request(scope, receive).query_params.get("q")
+        if self.emulator.runs_too_long(soql, timedelta(seconds=self.rule.seconds)):
+            response = _error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
+        else:
+            self.rule.fired -= 1  # `times` counts the queries refused; the event loop runs one request at a time
+            response = await self.emulator.dispatch(scope, receive)
+        await response(scope, receive, send)
+
+
+def _stamp(value: str) -> datetime:
+    """A datetime literal as :mod:`sandbox.apis.soql` normalises it (``2024-05-01T00:00:00.000+0000``)."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
 def _batch_size(header: str | None, configured: int | None) -> int:
@@ -309,3 +416,13 @@ def _modstamp_index(table: list[dict]) -> tuple[list[str], list[int]]:
     ordered = sorted((value, position) for position, record in enumerate(table)
                      if isinstance(value := record.get(INDEXED_FIELD), str))
     return [value for value, _ in ordered], [position for _, position in ordered]
+
+
+def _usage_setting(body: dict, key: str, minimum: int) -> int | None:
+    """The whole number at `key` of the control endpoint's JSON body, at least `minimum`; None when left out."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if type(value) is not int or value < minimum:
+        raise ValueError(f"{key} must be a whole number of at least {minimum}, not {value!r}")
+    return value
