@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -25,7 +25,7 @@ from connectors.http import (
 )
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder
-from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime
+from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime, soql_datetime
 from connectors.schema import Field, Stream
 
 API_VERSION = "v60.0"
@@ -117,11 +117,6 @@ def api_usage(header: str | None) -> ApiUsage | None:
             return None
         return usage if usage.limit > 0 and usage.used >= 0 else None
     return None
-
-
-def soql_datetime(moment: datetime) -> str:
-    """An unquoted SOQL datetime literal in UTC, e.g. ``2024-05-01T00:00:00.000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass

@@ -52,6 +52,11 @@ def parse_datetime(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
+def soql_datetime(moment: datetime) -> str:
+    """An unquoted SOQL datetime literal in UTC, e.g. ``2024-05-01T00:00:00.000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 @dataclass(frozen=True)
 class Window:
     """The half-open range of cursor values ``[lo, hi)`` one query reads."""
@@ -71,7 +76,7 @@ class Window:
 
     def describe(self, cursor: str) -> str:
         """The window as its query's condition, e.g. ``SystemModstamp >= 2024-05-01T00:00:00.000Z AND < …``."""
-        return f"{cursor} >= {_text(self.lo)} AND < {_text(self.hi)}"
+        return f"{cursor} >= {soql_datetime(self.lo)} AND < {soql_datetime(self.hi)}"
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,3 @@ class SlicedRead:
         if self._handed is not None and self._handed.stamp == stamp:
             ids |= self._handed.ids
         return HandedOver(stamp, frozenset(ids))
-
-
-def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -48,9 +48,9 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Match, Route
+from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews
+from sandbox.apis._common import DerivedViews, route_response
 from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
     DEFAULT_PROPERTIES,
@@ -590,11 +590,8 @@ class HubSpotEmulator:
 
     async def dispatch(self, scope, receive) -> Response:
         """Run the route a request would reach, bypassing faults (a malformed page starts as a real one)."""
-        for route in self.routes():
-            match, child_scope = route.matches(scope)
-            if match == Match.FULL:
-                return await route.endpoint(Request({**scope, **child_scope}, receive))
-        return _error(404, "Not found", "OBJECT_NOT_FOUND")
+        response = await route_response(self.routes(), scope, receive)
+        return response if response is not None else _error(404, "Not found", "OBJECT_NOT_FOUND")
 
 
 class _Rewritten(Response):

@@ -36,9 +36,9 @@ from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match, Route
+from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews
+from sandbox.apis._common import DerivedViews, route_response
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import bearer_token, credentials_match, form_fields
 from sandbox.faults import KINDS, FaultRule
@@ -352,11 +352,8 @@ class SalesforceEmulator:
 
     async def dispatch(self, scope, receive) -> Response:
         """Run the route a request would reach, bypassing faults (a fault may answer a request as usual)."""
-        for route in self.routes():
-            match, child_scope = route.matches(scope)
-            if match == Match.FULL:
-                return await route.endpoint(Request({**scope, **child_scope}, receive))
-        return _error(404, "NOT_FOUND", "The requested resource does not exist")
+        response = await route_response(self.routes(), scope, receive)
+        return response if response is not None else _error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _authorize(self, request: Request) -> Response | None:
         """None when the request may be answered: a valid token, and the org's daily allocation not spent."""
