@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-import requests
 
 from connectors import schema
 from connectors.ad_metrics import MetricWindow
@@ -43,6 +42,7 @@ from tests.ads_fixtures import (
     write_ads_dataset,
 )
 from tests.connectors.test_pages import _read_as_the_loader_does
+from tests.support.responses import json_response
 
 BATCH = 7  # rows per searchStream batch, so every answer holds many batches
 STREAM = ":searchStream"
@@ -270,23 +270,16 @@ def test_a_token_expiring_mid_sync_is_refreshed(google):
     assert client.auth.refreshes == 2
 
 
-def _response(status: int, body) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    return response
-
-
 def test_an_error_inside_a_successful_stream_is_classified_not_read_as_data():
     ok_batch = {"results": [{"campaign": {"name": "Campaign \"error\" hunting", "id": "1"}}], "fieldMask": "x"}
     throttled = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [{"errors": [{
         "errorCode": {"quotaError": "RESOURCE_EXHAUSTED"}, "message": "Too many requests. Retry in 37 seconds.",
         "details": {"quotaErrorDetails": {"retryDelay": "37s"}}}]}]}}
-    assert classify(_response(200, [ok_batch, ok_batch])).action is Action.OK
-    verdict = classify(_response(200, [ok_batch, throttled]))
+    assert classify(json_response(200, [ok_batch, ok_batch])).action is Action.OK
+    verdict = classify(json_response(200, [ok_batch, throttled]))
     assert (verdict.action, verdict.wait) == (Action.RETRY, 37.0)
-    assert classify(_response(200, [{"error": {"code": 503, "status": "UNAVAILABLE"}}])).action is Action.RETRY
-    assert classify(_response(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}})).action is Action.FAIL
+    assert classify(json_response(200, [{"error": {"code": 503, "status": "UNAVAILABLE"}}])).action is Action.RETRY
+    assert classify(json_response(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}})).action is Action.FAIL
 
 
 def _refusal(*codes: str) -> dict:
@@ -296,11 +289,11 @@ def _refusal(*codes: str) -> dict:
 
 def test_only_a_refusal_of_a_customer_that_is_not_enabled_alone_is_told_apart_from_other_failures():
     for body in (_refusal("CUSTOMER_NOT_ENABLED"), [_refusal("CUSTOMER_NOT_ENABLED")]):  # bare, or in a stream
-        verdict = classify(_response(403, body))
+        verdict = classify(json_response(403, body))
         assert (verdict.action, verdict.kind) == (Action.FAIL, CUSTOMER_NOT_ENABLED)
     for other in (_refusal("USER_PERMISSION_DENIED"), _refusal("CUSTOMER_NOT_ENABLED", "USER_PERMISSION_DENIED"),
                   {"error": {"code": 403, "status": "PERMISSION_DENIED"}}):
-        verdict = classify(_response(403, other))
+        verdict = classify(json_response(403, other))
         assert (verdict.action, verdict.kind) == (Action.FAIL, "")
 
 

@@ -44,6 +44,7 @@ from tests.ads_fixtures import (
 )
 from tests.connectors.test_ads_acceptance import Warehouse
 from tests.connectors.test_pages import _read_as_the_loader_does
+from tests.support.responses import json_response
 
 INSIGHTS = "/insights"
 ADSET_ROWS = len(M_ADSETS) * len(DAYS) - 6  # ad set 2 is dark on six days
@@ -338,10 +339,7 @@ def test_a_sync_request_meta_gives_up_on_falls_back_to_a_report_run(meta):
 
 
 def _error_response(status: int, code: int, subcode: int, message: str) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps({"error": {"message": message, "code": code, "error_subcode": subcode}}).encode()
-    return response
+    return json_response(status, {"error": {"message": message, "code": code, "error_subcode": subcode}})
 
 
 def test_a_report_run_is_chosen_by_the_cause_meta_signals_not_by_the_wording_of_the_error():

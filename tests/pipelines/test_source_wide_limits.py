@@ -8,7 +8,6 @@ dlt into DuckDB; throttle waits are recorded instead of slept.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +30,7 @@ from tests.ads_fixtures import meta_client, rows_of, write_ads_dataset
 from tests.conftest import salesforce_account, write_dataset
 from tests.connectors.test_ads_acceptance import Warehouse
 from tests.connectors.test_crm_acceptance import salesforce_client
+from tests.support.responses import json_response
 
 #: Several chunks of insights, each a step of the stream's cursor.
 CHUNKED = MetricWindow(lookback_days=7, history_days=60, chunk_days=10)
@@ -40,26 +40,18 @@ INSIGHTS = "/insights"
 # --- which limits are the whole source's -----------------------------------------------------------------------
 
 
-def _response(status: int, body: object, headers: dict | None = None) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = json.dumps(body).encode()
-    response.headers.update(headers or {})
-    return response
-
-
 def _meta_error(code: int, subcode: int) -> requests.Response:
-    return _response(400, {"error": {"message": "throttled", "code": code, "error_subcode": subcode}})
+    return json_response(400, {"error": {"message": "throttled", "code": code, "error_subcode": subcode}})
 
 
 def _salesforce_limit(message: str) -> requests.Response:
-    return _response(403, [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+    return json_response(403, [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
 
 
 def _google_quota() -> requests.Response:
     failure = {"errorCode": {"quotaError": "RESOURCE_EXHAUSTED"}, "message": "Too many requests.",
                "details": {"quotaErrorDetails": {"rateScope": "DEVELOPER", "retryDelay": "86400s"}}}
-    return _response(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+    return json_response(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
                                      "details": [{"errors": [failure]}]}})
 
 
@@ -73,10 +65,10 @@ LIMITS = {  # name: (classifier, response, action, whole source's)
                                    Action.STOP, True),
     "salesforce concurrent long requests": (
         salesforce_classify, _salesforce_limit("ConcurrentPerOrgLongTxn Limit exceeded."), Action.STOP, False),
-    "hubspot daily": (hubspot_classify, _response(429, {"policyName": "DAILY"}), Action.STOP, True),
-    "hubspot ten-secondly": (hubspot_classify, _response(429, {"policyName": "TEN_SECONDLY_ROLLING"}),
+    "hubspot daily": (hubspot_classify, json_response(429, {"policyName": "DAILY"}), Action.STOP, True),
+    "hubspot ten-secondly": (hubspot_classify, json_response(429, {"policyName": "TEN_SECONDLY_ROLLING"}),
                              Action.RETRY, False),
-    "linkedin resource day throttle": (linkedin_classify, _response(429, {
+    "linkedin resource day throttle": (linkedin_classify, json_response(429, {
         "status": 429, "code": "TOO_MANY_REQUESTS",
         "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."}),
         Action.STOP, False),
