@@ -156,11 +156,11 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
             group = [waiting.pop(0)]
             while waiting and reader.finished(waiting[0]):
                 group.append(waiting.pop(0))
+            # not read: an earlier stream met a limit of the whole source; their tables are left as they are
+            group = [stream for stream in group if not reader.skipped(stream)]
             rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
             resources = []
             for stream in group:
-                if reader.skipped(stream):
-                    continue  # not read: an earlier stream met a limit of the whole source; its table is left as is
                 result, tables = results[stream.name], reader.tables(stream)
                 if _replaces_table(stream):
                     tables = _read_whole(stream, tables, result)
