@@ -127,10 +127,6 @@
 {%- endmacro %}
 
 {#-
-    The ad platform a touch's utm_source (lower-case) names: google_ads, meta_ads or linkedin_ads; null for any
-    other source (e-mail, partners, organic referrers) and for none.
--#}
-{#-
     The channels (seed channel_mapping) no ad platform's spend runs in: a touch in one of them never came through
     an ad, whatever its utm_source says (an organic LinkedIn post tagged utm_source=linkedin, a newsletter link).
 -#}
@@ -138,12 +134,27 @@
     {{ return(['organic_search', 'organic_social', 'email', 'direct', 'referral']) }}
 {%- endmacro %}
 
+{#-
+    The ad platform a touch's utm_source (lower-case) names: google_ads, meta_ads or linkedin_ads; null for any
+    other source (e-mail, partners, organic referrers) and for none.
+-#}
 {% macro cg_utm_source_platform(utm_source_expression) -%}
     case
         when {{ utm_source_expression }} in ('google', 'adwords', 'googleads', 'google_ads') then 'google_ads'
         when {{ utm_source_expression }} in ('facebook', 'fb', 'instagram', 'ig', 'meta', 'meta_ads') then 'meta_ads'
         when {{ utm_source_expression }} in ('linkedin', 'lnkd', 'linkedin_ads') then 'linkedin_ads'
     end
+{%- endmacro %}
+
+{#-
+    The ad platform of a group of campaign records (an aggregate over `platform_expression`): the platform they
+    run on when it is one, `when_several` (a SQL expression, null by default) when they run on several, null
+    when none of them runs on an ad platform. The one rule behind campaigns.platform, a CRM campaign naming ad
+    campaigns by id, and a touch that counts under its unified campaign's platform.
+-#}
+{% macro cg_sole_platform(platform_expression, when_several='null') -%}
+    case when count(distinct {{ platform_expression }}) > 1 then {{ when_several }}
+        else min({{ platform_expression }}) end
 {%- endmacro %}
 
 {#-

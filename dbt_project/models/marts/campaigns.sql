@@ -39,7 +39,7 @@ aggregated as (
         min(case when source_system = 'salesforce' then source_campaign_id end) as salesforce_campaign_id,
         min(case when source_system = 'hubspot' then source_campaign_id end) as hubspot_campaign_id,
         min(case when source_system not in ('salesforce', 'hubspot') then source_campaign_id end) as ad_platform_campaign_id,
-        case when count(distinct platform) > 1 then 'multiple' else min(platform) end as platform,
+        {{ cg_sole_platform('platform', when_several="'multiple'") }} as platform,
         string_agg(distinct platform, ',' order by platform) as platforms,
         min(start_date) as start_date,
         max(end_date) as end_date,

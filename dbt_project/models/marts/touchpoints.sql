@@ -59,12 +59,11 @@ campaigns_by_key as (
     group by campaign_key
 ),
 
-{#- the ad platform of each unified campaign that runs on exactly one #}
+{#- the ad platform of each unified campaign: null when it runs on several, or on none #}
 campaign_platforms as (
-    select campaign_id, min(platform) as platform
+    select campaign_id, {{ cg_sole_platform('platform') }} as platform
     from campaign_records
     group by campaign_id
-    having count(distinct platform) = 1
 ),
 
 channel_mapping as (

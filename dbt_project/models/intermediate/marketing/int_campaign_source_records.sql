@@ -58,7 +58,7 @@ id_matches as (
         crm.source_campaign_id,
         min(case when ads.utm_campaign is not null then 'utm:' || lower(ads.utm_campaign)
             else ads.source_system || ':' || ads.source_campaign_id end) as matched_key,
-        case when count(distinct ads.source_system) = 1 then min(ads.source_system) end as matched_platform
+        {{ cg_sole_platform('ads.source_system') }} as matched_platform
     from crm_name_numbers as crm
     inner join ad_campaigns as ads on ads.source_campaign_id = crm.name_number
     group by crm.source_system, crm.source_campaign_id
