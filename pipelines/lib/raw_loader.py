@@ -52,6 +52,10 @@ BATCH_ROWS = 50_000
 #: source serving through the load of a large stream (a few seconds at scale M).
 READ_AHEAD_BYTES = 256 * 2**20
 DUCKDB_MEMORY_LIMIT = "768MB"
+#: The setting naming the full-refresh streams whose read of nothing may empty a table that holds rows.
+EMPTY_REFRESH_SETTING = "RAW_EMPTY_REFRESH_ALLOWED"
+#: The sources `EMPTY_REFRESH_SETTING` may name (those of ``pipelines/defs/ingest``).
+SOURCES = ("salesforce", "hubspot", "google_ads", "meta_ads", "linkedin_ads")
 #: The load stamps added to every row: when it was loaded and by which run.
 LOAD_COLUMNS = (pa.field("_loaded_at", pa.timestamp("us", tz="UTC")), pa.field("_run_id", pa.string()))
 
@@ -131,16 +135,48 @@ def load_streams(
     A background reader reads the streams in order while the loader writes them to the warehouse.
     A stream whose read is still going on is loaded on its own, committed with its cursor, while
     the next one is read; the streams already read by then are loaded together in the next load.
+
+    A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
+    ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
     """
+    allowed_empty = empty_refresh_allowed(source)
     with open_destination(warehouse) as destination:
         pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}", destination=destination,
                                 dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
-        return _sync(pipeline, streams, read_pages, _file_format(warehouse), run_id, discover)
+        return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty)
 
 
-def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageReader, file_format: str | None,
-          run_id: str, discover: Discoverer | None) -> dict[str, StreamLoad]:
-    """The sync of :func:`load_streams` through `pipeline`, whose destination is open."""
+def empty_refresh_allowed(source: str) -> frozenset[str]:
+    """The streams of `source` whose full refresh may empty their table by reading nothing; ``*`` stands for all.
+
+    Read from ``RAW_EMPTY_REFRESH_ALLOWED``: comma-separated ``<source>.<stream>`` names (``hubspot.owners``), or
+    ``*`` for every stream of every source. An entry that is neither, or names no known source, is a `ValueError`
+    naming the variable and the entry, raised before the sync reads or writes anything.
+    """
+    allowed = set()
+    for entry in (part.strip() for part in os.environ.get(EMPTY_REFRESH_SETTING, "").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            allowed.add("*")
+            continue
+        named_source, _, stream = entry.partition(".")
+        if not named_source or not stream:
+            raise ValueError(f"{EMPTY_REFRESH_SETTING} takes comma-separated <source>.<stream> names (e.g. "
+                             f"hubspot.owners) or *, not {entry!r}")
+        if named_source not in SOURCES:
+            raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names no known source (the sources are "
+                             f"{', '.join(SOURCES)})")
+        if named_source == source:
+            allowed.add(stream)
+    return frozenset(allowed)
+
+
+def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_pages: PageReader,
+          file_format: str | None, run_id: str, discover: Discoverer | None,
+          allowed_empty: frozenset[str]) -> dict[str, StreamLoad]:
+    """The sync of :func:`load_streams` of `source` through `pipeline`, whose destination is open; `allowed_empty`
+    names the streams whose full refresh may empty their table (:func:`empty_refresh_allowed`)."""
     pipeline.sync_destination()  # the cursors are read before the first load: take them from the warehouse
     streams, undiscovered = _discovered(streams, discover)
     states = {stream.name: _stored_state(pipeline, stream.name) for stream in streams}
@@ -166,6 +202,8 @@ def _sync(pipeline: dlt.Pipeline, streams: Sequence[Stream], read_pages: PageRea
                     tables = _read_whole(stream, tables, result)
                     if tables is None:
                         continue  # stopped early: the partial read must not replace the table, so it is left out
+                    if _keeps_table(source, stream, tables, result, rows_before[stream.name], allowed_empty):
+                        continue  # read nothing loadable: more likely a fault at the source than every record gone
                 resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at,
                                            empty=rows_before[stream.name] == 0))
             load_ids = []
@@ -371,6 +409,29 @@ def _read_whole(stream: Stream, tables: Iterator[pa.Table], result: StreamLoad) 
         return None
 
 
+def _keeps_table(source: str, stream: Stream, tables: list[pa.Table], result: StreamLoad, rows_before: int,
+                 allowed_empty: frozenset[str]) -> bool:
+    """Whether a full refresh's whole read, `tables`, must leave the stream's table as it is: it holds rows, the read
+    has none to load (none read, or every one rejected) and `allowed_empty` does not name the stream.
+
+    An empty answer more likely means a lost permission scope, an unlinked ad account or a fault at the source than
+    every record gone, and replacing the table with it would take every stored row from the marts. Such a read is
+    reported as stopped early, with one warning; the table, its rows and its state stay as they were, nothing is
+    counted removed, and the records it rejected are still quarantined.
+    """
+    if rows_before == 0 or any(table.num_rows for table in tables):
+        return False
+    if "*" in allowed_empty or stream.name in allowed_empty:
+        return False
+    name = f"{source}.{stream.name}"
+    rejected = f" ({result.quarantined} rejected into quarantine)" if result.quarantined else ""
+    result.stopped_early = (f"the full refresh of {name} read 0 rows{rejected}, so the table keeps its {rows_before} "
+                            f"rows; if {name} really has no records now, add it to {EMPTY_REFRESH_SETTING}")
+    result.cursor_after = result.cursor_before
+    log.warning(result.stopped_early)
+    return True
+
+
 def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, result: StreamLoad, run_id: str,
               loaded_at: datetime, empty: bool = False):
     """The dlt resource loading `tables`; what the read kept in `read_state` is committed with its rows."""
@@ -528,8 +589,9 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: in
     count the deletes it brought.
 
     A merge or a full refresh counted what it changed (see :mod:`pipelines.lib.merge_changes`); a full refresh
-    that read no rows still emptied its table, so its count is read too. A load into an empty table (appended,
-    not merged) inserted every row; without a count, the rows beyond the new ones count as updated.
+    that read no rows and was loaded all the same (see :func:`_keeps_table`) emptied its table, so its count is
+    read too. A load into an empty table (appended, not merged) inserted every row; without a count, the rows beyond
+    the new ones count as updated.
     """
     replaces = _replaces_table(stream)
     if result.rows == 0 and not replaces:

@@ -165,7 +165,8 @@ def test_a_full_refresh_counts_the_changed_the_new_and_the_stored_keys_it_no_lon
     assert stored == {str(n) for n in range(51)} - {"7"}  # the table is still replaced by the read
 
 
-def test_a_full_refresh_that_reads_nothing_counts_every_stored_key_removed(warehouse):
+def test_a_full_refresh_that_reads_nothing_counts_every_stored_key_removed(warehouse, monkeypatch):
+    monkeypatch.setenv("RAW_EMPTY_REFRESH_ALLOWED", "*")  # otherwise the table is kept (test_empty_full_refresh.py)
     _full_refresh(warehouse, [_owner(n) for n in range(5)], "run-1")
     emptied = _full_refresh(warehouse, [], "run-2")
     assert (emptied.rows, emptied.inserted, emptied.updated, emptied.unchanged, emptied.removed) == (0, 0, 0, 0, 5)

@@ -1,0 +1,183 @@
+"""A full refresh that reads nothing loadable does not empty a table that holds rows.
+
+An empty answer (a lost permission scope, an unlinked ad account, a bug at the source) or one whose every record
+is rejected more likely means a fault than every record gone: the table, its rows and its state are kept, the
+stream is reported as stopped early, and only ``RAW_EMPTY_REFRESH_ALLOWED`` lets such a read empty the table.
+Real loader and dlt into DuckDB (and PostgreSQL for the table kept); the last test runs the Dagster asset against
+the sandbox over HTTP.
+"""
+
+import logging
+import pkgutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from connectors.hubspot.streams import OWNERS
+from pipelines.defs.ingest.google_ads import google_ads_raw
+from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_streams
+from sandbox.launcher import running_sandbox
+from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, write_ads_dataset
+from tests.support.postgres import fresh_database, postgres_server
+
+SOURCE = "hubspot"
+STORED = 5
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with postgres_server(port=55471) as url:
+        yield url
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    """A DuckDB warehouse and its dlt folder, with no empty refresh allowed whatever the caller's environment."""
+    monkeypatch.delenv(EMPTY_REFRESH_SETTING, raising=False)
+    return str(tmp_path / "warehouse.duckdb"), tmp_path / "dlt"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_warehouse(request, warehouse):
+    """:func:`warehouse`, or a database of its own on the PostgreSQL server."""
+    if request.param == "duckdb":
+        yield warehouse
+        return
+    with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        yield url, warehouse[1]
+
+
+def _owner(number: int, **changes) -> dict:
+    """An owner as HubSpot's owners API lists it."""
+    return {"id": str(100 + number), "email": f"owner{number}@example.com", "firstName": f"Owner{number}",
+            "lastName": "Example", "userId": 9000 + number, "archived": False,
+            "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-06-01T00:00:00Z", **changes}
+
+
+def _refresh(warehouse, owners, run_id):
+    """Read `owners` as the whole owners stream (one page, or none) and load it."""
+    target, pipelines_dir = warehouse
+    pages = [owners] if owners else []
+    return load_streams(SOURCE, [OWNERS], lambda _stream, _since: iter(pages), target, pipelines_dir,
+                        run_id)[OWNERS.name]
+
+
+def _rows(warehouse, query):
+    target, _ = warehouse
+    if target.startswith("postgresql://"):
+        import psycopg2
+
+        with psycopg2.connect(target) as connection, connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchall()
+    with duckdb.connect(target, read_only=True) as connection:
+        return connection.execute(query).fetchall()
+
+
+def _table(warehouse):
+    """Every stored owner, load stamps included, in key order."""
+    return _rows(warehouse, "select id, email, user_id, _run_id, _loaded_at, _dlt_load_id from raw_hubspot.owners "
+                            "order by id")
+
+
+def test_an_empty_read_keeps_the_table_and_reports_the_stream_stopped_early(any_warehouse, caplog):
+    _refresh(any_warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    before = _table(any_warehouse)
+    with caplog.at_level(logging.WARNING, logger="pipelines.raw_loader"):
+        emptied = _refresh(any_warehouse, [], "run-2")
+    assert _table(any_warehouse) == before
+    assert (emptied.rows, emptied.inserted, emptied.updated, emptied.unchanged, emptied.removed) == (0, 0, 0, 0, 0)
+    assert "hubspot.owners read 0 rows" in emptied.stopped_early
+    assert f"keeps its {STORED} rows" in emptied.stopped_early and EMPTY_REFRESH_SETTING in emptied.stopped_early
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.raw_loader"]
+    assert warnings == [emptied.stopped_early]
+    # The kept table is the one the next read replaces: one owner gone since run-1 is one key removed.
+    after = _refresh(any_warehouse, [_owner(n) for n in range(STORED - 1)], "run-3")
+    assert (after.stopped_early, after.unchanged, after.removed) == (None, STORED - 1, 1)
+
+
+def test_a_read_whose_every_record_is_rejected_keeps_the_table_and_quarantines_them(warehouse):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    before = _table(warehouse)
+    rejected = _refresh(warehouse, [_owner(n, userId="unknown") for n in range(3)], "run-2")
+    assert _table(warehouse) == before
+    assert (rejected.rows, rejected.quarantined, rejected.removed) == (0, 3, 0)
+    assert "read 0 rows (3 rejected into quarantine)" in rejected.stopped_early
+    quarantined = _rows(warehouse, "select stream, run_id, reason from raw_hubspot._quarantine")
+    assert [(stream, run_id) for stream, run_id, _ in quarantined] == [("owners", "run-2")] * 3
+    assert all("userId" in reason for _, _, reason in quarantined)
+
+
+@pytest.mark.parametrize("setting", ["hubspot.owners", "*", " salesforce.user , hubspot.owners ,"])
+def test_the_setting_naming_the_stream_lets_an_empty_read_empty_the_table(warehouse, monkeypatch, setting):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, setting)
+    emptied = _refresh(warehouse, [], "run-2")
+    assert (emptied.stopped_early, emptied.removed) == (None, STORED)
+    assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(0,)]
+
+
+@pytest.mark.parametrize("setting", ["salesforce.owners", "hubspot.deal_pipeline_stages"])
+def test_the_setting_naming_another_stream_or_source_keeps_the_table(warehouse, monkeypatch, setting):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, setting)
+    kept = _refresh(warehouse, [], "run-2")
+    assert kept.stopped_early and kept.removed == 0
+    assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(STORED,)]
+
+
+@pytest.mark.parametrize("entry", ["hubspot", "hubspot.", ".owners", "hubspt.owners"])
+def test_a_malformed_setting_fails_the_sync_naming_the_variable_and_the_entry(warehouse, monkeypatch, entry):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, f"hubspot.owners,{entry}")
+    read = []
+    target, pipelines_dir = warehouse
+    with pytest.raises(ValueError, match=EMPTY_REFRESH_SETTING) as failure:
+        load_streams(SOURCE, [OWNERS], lambda stream, _since: read.append(stream) or iter([]), target, pipelines_dir,
+                     "run-2")
+    assert repr(entry) in str(failure.value)
+    assert read == []  # failed before reading anything
+    assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(STORED,)]
+
+
+def test_the_sources_the_setting_may_name_are_those_of_the_raw_assets():
+    from pipelines.defs import ingest
+
+    assert set(SOURCES) == {module.name for module in pkgutil.iter_modules(ingest.__path__)}
+
+
+def test_an_empty_first_load_creates_nothing_lost_and_stops_nothing(warehouse):
+    first = _refresh(warehouse, [], "run-1")
+    assert (first.stopped_early, first.rows, first.removed) == (None, 0, 0)
+    again = _refresh(warehouse, [], "run-2")  # still nothing stored: nothing to keep
+    assert (again.stopped_early, again.removed) == (None, 0)
+
+
+# --- through the Dagster asset, against the sandbox ----------------------------------------------------------------
+
+CAMPAIGNS = dg.AssetKey(["raw", "google_ads", "campaigns"])
+
+
+@pytest.fixture(scope="module")
+def google(tmp_path_factory):
+    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+        yield running
+
+
+def test_an_unlinked_ad_account_leaves_the_campaigns_and_says_stopped_early(google, pipeline_env, monkeypatch):
+    monkeypatch.delenv(EMPTY_REFRESH_SETTING, raising=False)
+    env = pipeline_env(google)
+    first = dg.materialize([google_ads_raw], selection=[CAMPAIGNS], resources=google_ads_resources(google.url, env))
+    assert first.success
+    # Only the manager account is left linked: it runs no campaigns, so the read answers none.
+    resources = google_ads_resources(google.url, env, account_ids=G_MANAGER)
+    second = dg.materialize([google_ads_raw], selection=[CAMPAIGNS], resources=resources)
+    assert second.success
+    [event] = second.get_asset_materialization_events()
+    metadata = {name: value.value for name, value in event.materialization.metadata.items()}
+    assert (metadata["status"], metadata["rows_loaded"], metadata["rows_removed"]) == ("stopped early", 0, 0)
+    assert "google_ads.campaigns read 0 rows" in metadata["stopped_early"]
+    with duckdb.connect(env["WAREHOUSE_DUCKDB_PATH"], read_only=True) as connection:
+        stored = connection.execute("select count(*) from raw_google_ads.campaigns").fetchone()[0]
+    assert stored == len(G_CAMPAIGNS)
