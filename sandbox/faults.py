@@ -10,7 +10,8 @@ matching requests through, then fires on the next `times` of them. Kinds every e
 understands: ``rate_limit`` (the API's own throttle signal), ``server_error`` (5xx),
 ``expire_token`` (all tokens of the API expire, the request then fails with the API's 401),
 ``slow`` (the response is delayed by ``seconds``) and ``drop`` (the connection closes in
-the middle of the body). An emulator may add kinds of its own.
+the middle of the body). An emulator may add kinds of its own; ``rows`` is a threshold of
+records for such a kind (Salesforce's ``query_timeout``).
 """
 
 from __future__ import annotations
@@ -32,15 +33,18 @@ class FaultRule:
     times: int = 1
     seconds: float = 0.0
     retry_after: int = 1
+    rows: int = 0
     fired: int = 0
     seen: int = 0
 
     @classmethod
     def from_json(cls, body: dict) -> FaultRule:
         """Build a rule from the admin endpoint's JSON body, naming what is wrong when it is invalid."""
-        unknown = set(body) - {"api", "kind", "path_contains", "skip", "times", "seconds", "retry_after"}
+        unknown = set(body) - {"api", "kind", "path_contains", "skip", "times", "seconds", "retry_after", "rows"}
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        if "rows" in body and (type(body["rows"]) is not int or body["rows"] < 0):
+            raise ValueError(f"fault field 'rows' must be a whole number of at least 0, got {body['rows']!r}")
         if body.get("kind") not in KINDS:
             raise ValueError(f"fault kind must be one of {sorted(KINDS)}, got {body.get('kind')!r}")
         if not body.get("api"):

@@ -7,17 +7,23 @@ already 2026-06-15 in Berlin but still 2026-06-14 in Los Angeles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from connectors.ad_metrics import MetricWindow
 from connectors.google_ads.client import GoogleAdsClient
 from connectors.http import RetryPolicy
 from connectors.linkedin_ads.client import LinkedInAdsClient
 from connectors.meta_ads.client import MetaAdsClient
+from connectors.schema import Stream, to_arrow
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
+from sandbox.launcher import RunningSandbox, running_sandbox
 from tests.conftest import write_dataset
 
 NOW = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
@@ -192,11 +198,35 @@ def _linkedin() -> dict:
             ("linkedin_ads", "campaigns"): campaigns, ("linkedin_ads", "ad_analytics"): analytics}
 
 
-def write_ads_dataset(folder: Path) -> Path:
-    """Write the three platforms' records and the sandbox clock as a ``--dataset`` folder."""
-    write_dataset(folder, {**_google(), **_meta(), **_linkedin()})
+def write_ads_dataset(folder: Path, records: dict[tuple[str, str], list[dict]] | None = None) -> Path:
+    """Write the three platforms' records (or `records` instead) and the sandbox clock as a ``--dataset`` folder."""
+    write_dataset(folder, {**_google(), **_meta(), **_linkedin()} if records is None else records)
     (folder / "clock.txt").write_text(SANDBOX_CLOCK + "\n")
     return folder
+
+
+# --- sandbox fixtures -----------------------------------------------------------------------------
+
+
+@contextmanager
+def running_ads_sandbox(tmp_path_factory: pytest.TempPathFactory, *, env: dict[str, str] | None = None,
+                        extra_args: tuple[str, ...] = (),
+                        records: dict[tuple[str, str], list[dict]] | None = None) -> Iterator[RunningSandbox]:
+    """A sandbox serving the hand-written ad dataset (or `records`, on the same clock) from a new folder of
+    `tmp_path_factory`, with `env` set in the environment while it runs and `extra_args` on its command line."""
+    folder = write_ads_dataset(tmp_path_factory.mktemp("ads"), records)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        with running_sandbox(dataset=folder, extra_args=extra_args) as running:
+            yield running
+
+
+def clearing_faults(sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
+    """The body of a function-scoped fixture (``yield from clearing_faults(sandbox)``): hand `sandbox` to one test,
+    then remove the faults it injected."""
+    yield sandbox
+    sandbox.clear_faults()
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -238,6 +268,13 @@ def linkedin_client(url: str, **overrides) -> LinkedInAdsClient:
 def rows_of(pages) -> list[dict]:
     """Every record of an iterator of pages."""
     return [record for page in pages for record in page]
+
+
+def typed_rows(stream: Stream, rows: list[dict]) -> list[dict]:
+    """`rows` as :func:`connectors.schema.to_arrow` types them for `stream`, none of them rejected."""
+    conversion = to_arrow(stream, rows)
+    assert conversion.rejected == [], conversion.rejected  # (no assertion rewriting outside test modules)
+    return conversion.table.to_pylist()
 
 
 def decimal_sum(values) -> Decimal:

@@ -9,10 +9,11 @@ Faults: ``rate_limit`` answers the org's daily-limit 403 (``REQUEST_LIMIT_EXCEED
 exceeded."); the emulator's own ``concurrent_limit`` answers the 403 of the org's limit of concurrent
 long-running requests, which has the same ``errorCode`` ("ConcurrentPerOrgLongTxn Limit exceeded.").
 The emulator's own ``query_timeout`` answers Salesforce's 400 ``QUERY_TIMEOUT`` ("Your query request was running for
-too long.") to a query that would scan too much: one whose SystemModstamp range has no lower bound or is wider
-than the rule's ``seconds`` (no upper bound: up to the sandbox's clock); narrower queries, ``COUNT()`` and queries
-with a ``LIMIT`` (an index walk) are answered as usual and do not count against the rule's ``times``. A next page
-(``nextRecordsUrl``, no SOQL) it matches always times out: ``path_contains="/query/"`` times out a page mid-read.
+too long.") to a query that would scan too many rows: one whose SystemModstamp range holds more than the rule's
+``rows`` records (deleted ones included; no range: the whole object), however wide or narrow the range is in time,
+as the real org answers a wide range that holds few records fast. Queries within the threshold, ``COUNT()`` and
+queries with a ``LIMIT`` (an index walk) are answered as usual and do not count against the rule's ``times``. A next
+page (``nextRecordsUrl``, no SOQL) it matches always times out: ``path_contains="/query/"`` times out a page mid-read.
 
 API usage: every answer but the token's carries ``Sforce-Limit-Info: api-usage=USED/LIMIT``, USED counting the
 requests served (this one included) on the sandbox clock's current day (an advance to a new day starts the count
@@ -32,7 +33,6 @@ import secrets
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -332,23 +332,21 @@ class SalesforceEmulator:
             fields.update(dict.fromkeys(record))
         return list(fields)
 
-    def runs_too_long(self, soql: str | None, widest: timedelta) -> bool:
-        """Whether the query (None: a next page) scans a SystemModstamp range with no lower bound or wider than
-        `widest`; an unparseable query is left to the query endpoint's own error."""
+    def runs_too_long(self, soql: str | None, most_rows: int) -> bool:
+        """Whether the query (None: a next page) scans more than `most_rows` records of its SystemModstamp range (the
+        whole object without one); ``COUNT()``, a ``LIMIT`` and a query the endpoint refuses itself (unparseable, an
+        unknown object) do not."""
         if soql is None:
             return True
         try:
             query = parse(soql)
         except SoqlError:
             return False
-        if query.count or query.limit is not None:
+        if query.count or query.limit is not None or query.object not in KEY_PREFIXES:
             return False
-        bounds = [c for c in query.conditions if c.field == INDEXED_FIELD and isinstance(c.value, str)]
-        lows = [_stamp(c.value) for c in bounds if c.op in (">", ">=")]
-        highs = [_stamp(c.value) for c in bounds if c.op in ("<", "<=")]
-        if not lows:
-            return True
-        return min(highs, default=self.state.dataset.clock) - max(lows) > widest
+        on_index = [c for c in query.conditions if c.field == INDEXED_FIELD]
+        scanned = sum(1 for record in self._candidates(query) if all(c.matches(record) for c in on_index))
+        return scanned > most_rows
 
     async def dispatch(self, scope, receive) -> Response:
         """Run the route a request would reach, bypassing faults (a fault may answer a request as usual)."""
@@ -369,7 +367,7 @@ class SalesforceEmulator:
 
 
 class _TimedOutQuery(Response):
-    """Salesforce's ``QUERY_TIMEOUT`` 400 for a query that scans too wide a range (see
+    """Salesforce's ``QUERY_TIMEOUT`` 400 for a query that scans too many rows (see
     :meth:`SalesforceEmulator.runs_too_long`); any other request is answered as usual, and not counted as fired."""
 
     def __init__(self, emulator: SalesforceEmulator, rule: FaultRule) -> None:
@@ -379,17 +377,12 @@ class _TimedOutQuery(Response):
 
     async def __call__(self, scope, receive, send) -> None:
         soql = Request(scope, receive).query_params.get("q")
-        if self.emulator.runs_too_long(soql, timedelta(seconds=self.rule.seconds)):
+        if self.emulator.runs_too_long(soql, self.rule.rows):
             response = _error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
         else:
             self.rule.fired -= 1  # `times` counts the queries refused; the event loop runs one request at a time
             response = await self.emulator.dispatch(scope, receive)
         await response(scope, receive, send)
-
-
-def _stamp(value: str) -> datetime:
-    """A datetime literal as :mod:`sandbox.apis.soql` normalises it (``2024-05-01T00:00:00.000+0000``)."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
 def _batch_size(header: str | None, configured: int | None) -> int:

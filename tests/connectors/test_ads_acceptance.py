@@ -35,8 +35,16 @@ from connectors.schema import Stream, to_arrow
 from pipelines.lib.raw_loader import load_streams
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
-from sandbox.launcher import RunningSandbox, running_sandbox
-from tests.ads_fixtures import DAYS, google_client, linkedin_client, meta_client, rows_of, write_ads_dataset
+from sandbox.launcher import RunningSandbox
+from tests.ads_fixtures import (
+    DAYS,
+    clearing_faults,
+    google_client,
+    linkedin_client,
+    meta_client,
+    rows_of,
+    running_ads_sandbox,
+)
 
 #: A nightly window whose first run reaches back past the first day of data.
 NIGHTLY = MetricWindow(lookback_days=28, history_days=60, chunk_days=30)
@@ -151,20 +159,19 @@ class Warehouse:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """The hand-written sandbox, shared by the tests that do not change records."""
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 
 @pytest.fixture
 def ads(shared) -> RunningSandbox:
-    yield shared
-    shared.clear_faults()
+    yield from clearing_faults(shared)
 
 
 @pytest.fixture
-def own(tmp_path) -> RunningSandbox:
+def own(tmp_path_factory) -> RunningSandbox:
     """A sandbox of this test's own, for tests that change records."""
-    with running_sandbox(dataset=write_ads_dataset(tmp_path / "dataset")) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 

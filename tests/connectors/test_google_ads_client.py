@@ -27,7 +27,6 @@ from connectors.pages import PageDecoder
 from connectors.read_ahead import DEPTH
 from connectors.schema import to_arrow
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
-from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import (
     DAYS,
     G_AD_GROUPS,
@@ -35,11 +34,13 @@ from tests.ads_fixtures import (
     G_DE,
     G_MANAGER,
     G_US,
+    clearing_faults,
     g_cost_micros,
     g_impressions,
     google_client,
     rows_of,
-    write_ads_dataset,
+    running_ads_sandbox,
+    typed_rows,
 )
 from tests.connectors.test_pages import _read_as_the_loader_does
 from tests.support.responses import json_response
@@ -50,21 +51,13 @@ STREAM = ":searchStream"
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads")),
-                         extra_args=("--page-size", str(BATCH))) as running:
+    with running_ads_sandbox(tmp_path_factory, extra_args=("--page-size", str(BATCH))) as running:
         yield running
 
 
 @pytest.fixture
 def google(sandbox):
-    yield sandbox
-    sandbox.clear_faults()
-
-
-def _table(stream, rows) -> list[dict]:
-    conversion = to_arrow(stream, rows)
-    assert conversion.rejected == []
-    return conversion.table.to_pylist()
+    yield from clearing_faults(sandbox)
 
 
 def _keys(rows) -> list[str]:
@@ -89,19 +82,19 @@ def test_entities_are_read_whole_with_removed_ones_kept(google):
     client = google_client(google.url, login_customer_id="123-456-7890")  # dashes are not sent
     assert sorted(client.check()["resourceNames"]) == [f"customers/{c}" for c in sorted((G_DE, G_US, G_MANAGER))]
     customers = {r["customer_id"]: (r["currency_code"], r["time_zone"], r["manager"]) for r in
-                 _table(CUSTOMERS, rows_of(client.read_pages(CUSTOMERS)))}
+                 typed_rows(CUSTOMERS, rows_of(client.read_pages(CUSTOMERS)))}
     assert customers == {G_DE: ("EUR", "Europe/Berlin", None), G_US: ("USD", "America/Los_Angeles", None),
                          G_MANAGER: ("USD", "America/New_York", True)}
-    campaigns = {r["campaign_id"]: r["status"] for r in _table(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))}
+    campaigns = {r["campaign_id"]: r["status"] for r in typed_rows(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))}
     assert campaigns == {campaign: status for campaign, (_, status, _) in G_CAMPAIGNS.items()}
-    groups = _table(AD_GROUPS, rows_of(client.read_pages(AD_GROUPS)))
+    groups = typed_rows(AD_GROUPS, rows_of(client.read_pages(AD_GROUPS)))
     assert sorted(r["ad_group_id"] for r in groups) == sorted(G_AD_GROUPS)
     assert {(r["cpc_bid_micros"], r["cpc_bid"]) for r in groups} == {(1_250_000, Decimal("1.25"))}
 
 
 def test_metric_values_are_exact_and_carry_the_customer_currency_and_time_zone(google):
     rows = rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS))
-    table = _table(CAMPAIGN_DAILY_METRICS, rows)
+    table = typed_rows(CAMPAIGN_DAILY_METRICS, rows)
     expected = {(campaign, day.isoformat()) for n, day in enumerate(DAYS) for campaign in G_CAMPAIGNS
                 if g_impressions(campaign, n)}
     assert len(table) == len({r["row_key"] for r in table}) == len(expected) == 176

@@ -14,9 +14,7 @@ from connectors.errors import SourceError
 from connectors.google_ads.streams import CAMPAIGN_DAILY_METRICS, CAMPAIGNS, CUSTOMERS
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
-from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import DAYS, SANDBOX_CLOCK, google_client, rows_of
-from tests.conftest import write_dataset
+from tests.ads_fixtures import DAYS, google_client, rows_of, running_ads_sandbox
 
 MCC, SUB, OTHER_MCC = "5555555555", "4444444444", "6666666666"
 DE, US, DIRECT, CANCELED, STRANGER = "1234567890", "9876543210", "2222222222", "1111111111", "3333333333"
@@ -64,9 +62,7 @@ def _dataset() -> dict:
 
 @pytest.fixture(scope="module")
 def google(tmp_path_factory):
-    folder = write_dataset(tmp_path_factory.mktemp("mcc"), _dataset())
-    (folder / "clock.txt").write_text(SANDBOX_CLOCK + "\n")
-    with running_sandbox(dataset=folder, extra_args=("--page-size", "7")) as running:
+    with running_ads_sandbox(tmp_path_factory, records=_dataset(), extra_args=("--page-size", "7")) as running:
         yield running
 
 

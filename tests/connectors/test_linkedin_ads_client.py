@@ -4,7 +4,6 @@ token refresh, version headers and secrets."""
 
 import json
 import logging
-import os
 import threading
 from collections import defaultdict
 from dataclasses import replace
@@ -24,7 +23,6 @@ from connectors.linkedin_ads.stamps import AnalyticsStamp
 from connectors.linkedin_ads.streams import AD_ACCOUNTS, CAMPAIGN_DAILY_ANALYTICS, CAMPAIGN_GROUPS, CAMPAIGNS
 from connectors.pages import PageDecoder
 from connectors.schema import to_arrow
-from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import (
     DAYS,
     L_CAMPAIGNS,
@@ -32,10 +30,12 @@ from tests.ads_fixtures import (
     L_DELIVERING,
     L_EU,
     L_US,
+    clearing_faults,
     l_cost,
     linkedin_client,
     rows_of,
-    write_ads_dataset,
+    running_ads_sandbox,
+    typed_rows,
 )
 from tests.connectors.test_pages import _read_as_the_loader_does
 
@@ -45,21 +45,13 @@ ELEMENTS = len(L_DELIVERING) * len(DAYS)
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads")),
-                         extra_args=("--page-size", "2")) as running:
+    with running_ads_sandbox(tmp_path_factory, extra_args=("--page-size", "2")) as running:
         yield running
 
 
 @pytest.fixture
 def linkedin(sandbox):
-    yield sandbox
-    sandbox.clear_faults()
-
-
-def _table(stream, rows) -> list[dict]:
-    conversion = to_arrow(stream, rows)
-    assert conversion.rejected == []
-    return conversion.table.to_pylist()
+    yield from clearing_faults(sandbox)
 
 
 def _keys(rows) -> list[str]:
@@ -75,11 +67,11 @@ def test_restli_structure_stays_literal_and_values_are_encoded():
 def test_every_status_is_searched_and_every_finder_page_read(linkedin):
     client = linkedin_client(linkedin.url)  # two elements per finder page
     assert client.check()["elements"]
-    accounts = {r["id"]: r["status"] for r in _table(AD_ACCOUNTS, rows_of(client.read_pages(AD_ACCOUNTS)))}
+    accounts = {r["id"]: r["status"] for r in typed_rows(AD_ACCOUNTS, rows_of(client.read_pages(AD_ACCOUNTS)))}
     assert accounts == {str(L_EU): "ACTIVE", str(L_US): "ACTIVE", str(L_CLOSED): "REMOVED"}
-    groups = {r["id"]: r["status"] for r in _table(CAMPAIGN_GROUPS, rows_of(client.read_pages(CAMPAIGN_GROUPS)))}
+    groups = {r["id"]: r["status"] for r in typed_rows(CAMPAIGN_GROUPS, rows_of(client.read_pages(CAMPAIGN_GROUPS)))}
     assert groups == {"7001": "ACTIVE", "7002": "REMOVED", "7003": "ACTIVE"}
-    campaigns = _table(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))
+    campaigns = typed_rows(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))
     assert {r["id"]: r["status"] for r in campaigns} == {str(c): s for c, (_, _, s) in L_CAMPAIGNS.items()}
     first = next(r for r in campaigns if r["id"] == "312456781")
     assert (first["daily_budget_amount"], first["created_at"]) == (
@@ -87,7 +79,7 @@ def test_every_status_is_searched_and_every_finder_page_read(linkedin):
 
 
 def test_analytics_money_is_exact_kept_apart_and_stamped_with_the_account(linkedin):
-    table = _table(CAMPAIGN_DAILY_ANALYTICS, rows_of(linkedin_client(linkedin.url).read_pages(
+    table = typed_rows(CAMPAIGN_DAILY_ANALYTICS, rows_of(linkedin_client(linkedin.url).read_pages(
         CAMPAIGN_DAILY_ANALYTICS)))
     assert len(table) == len({r["row_key"] for r in table}) == ELEMENTS
     row = next(r for r in table if r["row_key"] == f"{L_EU}:312456781:2026-05-01")
@@ -108,10 +100,8 @@ def test_analytics_money_is_exact_kept_apart_and_stamped_with_the_account(linked
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(os.environ, "SANDBOX_LINKEDIN_ANALYTICS_CAP", "10")
-        with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
-            yield running
+    with running_ads_sandbox(tmp_path_factory, env={"SANDBOX_LINKEDIN_ANALYTICS_CAP": "10"}) as running:
+        yield running
 
 
 def test_analytics_are_sliced_and_split_until_no_answer_reaches_the_cap(capped, monkeypatch):

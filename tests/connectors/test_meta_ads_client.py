@@ -3,7 +3,6 @@ and their spend kept, async report runs, Meta's throttle codes and usage headers
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
@@ -29,18 +28,19 @@ from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, ADSET_DAILY_INSIGHTS, ADSETS, CAMPAIGN_DAILY_INSIGHTS, CAMPAIGNS
 from connectors.schema import to_arrow
 from sandbox import auth
-from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import (
     DAYS,
     M_ADSETS,
     M_CAMPAIGNS,
     M_EU,
     M_US,
+    clearing_faults,
     m_delivers,
     m_spend,
     meta_client,
     rows_of,
-    write_ads_dataset,
+    running_ads_sandbox,
+    typed_rows,
 )
 from tests.connectors.test_ads_acceptance import Warehouse
 from tests.connectors.test_pages import _read_as_the_loader_does
@@ -52,20 +52,13 @@ ADSET_ROWS = len(M_ADSETS) * len(DAYS) - 6  # ad set 2 is dark on six days
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 
 @pytest.fixture
 def meta(sandbox):
-    yield sandbox
-    sandbox.clear_faults()
-
-
-def _table(stream, rows) -> list[dict]:
-    conversion = to_arrow(stream, rows)
-    assert conversion.rejected == []
-    return conversion.table.to_pylist()
+    yield from clearing_faults(sandbox)
 
 
 def _keys(rows) -> list[str]:
@@ -75,14 +68,14 @@ def _keys(rows) -> list[str]:
 def test_accounts_campaigns_and_adsets_include_deleted_and_archived_ones(meta):
     client = meta_client(meta.url)
     accounts = {r["account_id"]: (r["currency"], r["timezone_name"])
-                for r in _table(AD_ACCOUNTS, rows_of(client.read_pages(AD_ACCOUNTS)))}
+                for r in typed_rows(AD_ACCOUNTS, rows_of(client.read_pages(AD_ACCOUNTS)))}
     assert accounts == {M_EU: ("EUR", "Europe/Berlin"), M_US: ("USD", "America/Los_Angeles")}
-    campaigns = _table(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))
+    campaigns = typed_rows(CAMPAIGNS, rows_of(client.read_pages(CAMPAIGNS)))
     assert {r["id"]: r["effective_status"] for r in campaigns} == {c: s for c, (_, s) in M_CAMPAIGNS.items()}
     first = next(r for r in campaigns if r["id"] == "120208811223340001")
     assert first["daily_budget"] == 15000  # minor units, as Meta sends budgets
     assert first["created_time"] == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-    adsets = _table(ADSETS, rows_of(client.read_pages(ADSETS)))
+    adsets = typed_rows(ADSETS, rows_of(client.read_pages(ADSETS)))
     assert {r["id"]: r["effective_status"] for r in adsets} == {a: s for a, (_, s) in M_ADSETS.items()}
 
 
@@ -90,7 +83,7 @@ def test_insights_are_exact_complete_and_paged_until_next_is_absent(meta):
     client = meta_client(meta.url, page_limit=25)  # 11 pages: the first ten all carry paging.next
     pages = list(client.read_pages(ADSET_DAILY_INSIGHTS))
     assert len(pages) > 10
-    table = _table(ADSET_DAILY_INSIGHTS, rows_of(pages))
+    table = typed_rows(ADSET_DAILY_INSIGHTS, rows_of(pages))
     assert len(table) == len({r["row_key"] for r in table}) == ADSET_ROWS
     by_key = {(r["adset_id"], r["date"].isoformat()): r for r in table}
     for n, day in enumerate(DAYS):
@@ -207,7 +200,7 @@ def test_the_next_range_of_insights_is_asked_for_ahead_and_each_request_goes_onc
 
 
 def test_campaign_insights_add_up_to_the_adset_spend_per_account_and_day(meta):
-    table = _table(CAMPAIGN_DAILY_INSIGHTS, rows_of(meta_client(meta.url).read_pages(CAMPAIGN_DAILY_INSIGHTS)))
+    table = typed_rows(CAMPAIGN_DAILY_INSIGHTS, rows_of(meta_client(meta.url).read_pages(CAMPAIGN_DAILY_INSIGHTS)))
     assert len(table) == len({r["row_key"] for r in table}) == len(M_CAMPAIGNS) * len(DAYS)
     loaded, truth = defaultdict(Decimal), defaultdict(Decimal)
     for row in table:
@@ -313,10 +306,8 @@ def test_server_errors_on_a_next_page_are_retried_and_the_token_never_logged(met
 
 @pytest.fixture(scope="module")
 def small_sync(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(os.environ, "SANDBOX_META_SYNC_ROW_LIMIT", "50")
-        with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
-            yield running
+    with running_ads_sandbox(tmp_path_factory, env={"SANDBOX_META_SYNC_ROW_LIMIT": "50"}) as running:
+        yield running
 
 
 def test_a_sync_request_meta_finds_too_big_falls_back_to_a_report_run(small_sync):

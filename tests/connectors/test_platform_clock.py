@@ -21,7 +21,6 @@ from connectors.meta_ads.streams import STREAMS as META_STREAMS
 from connectors.schema import to_arrow
 from sandbox.auth import TokenStore
 from sandbox.dataset import Dataset
-from sandbox.launcher import running_sandbox
 from sandbox.server import SandboxState
 from tests.ads_fixtures import (
     DAYS,
@@ -31,7 +30,7 @@ from tests.ads_fixtures import (
     linkedin_client,
     meta_client,
     rows_of,
-    write_ads_dataset,
+    running_ads_sandbox,
 )
 from tests.support.served import served_in_thread
 
@@ -113,7 +112,7 @@ def _keys_and_days(stream, rows) -> tuple[list[str], list[date]]:
 
 @pytest.fixture(scope="module")
 def ads_sandbox(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 

@@ -33,7 +33,6 @@ from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.generate import generate
 from sandbox.generate.scales import AD_HISTORY_DAYS
 from sandbox.generate.truth import ad_spend_cents
-from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import (
     G_CAMPAIGNS,
     G_DE,
@@ -42,7 +41,7 @@ from tests.ads_fixtures import (
     google_client,
     linkedin_client,
     meta_client,
-    write_ads_dataset,
+    running_ads_sandbox,
 )
 
 NIGHTLY = MetricWindow(lookback_days=28, history_days=60, chunk_days=30)
@@ -52,7 +51,7 @@ INSIDE, OUTSIDE = "2026-06-10", "2026-05-10"  # the 28-day window of the second 
 @pytest.fixture(scope="module")
 def ads_sandbox(tmp_path_factory):
     """A hand-written sandbox this module restates (its own, since it changes records)."""
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 

@@ -11,8 +11,7 @@ from connectors.google_ads.streams import STREAMS
 from pipelines.defs.ingest.google_ads import google_ads_raw
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
-from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import google_ads_resources, write_ads_dataset
+from tests.ads_fixtures import google_ads_resources, running_ads_sandbox
 
 #: An account the user reaches directly that was canceled: Google refuses every query on it.
 CANCELED = "1111111111"
@@ -20,7 +19,7 @@ CANCELED = "1111111111"
 
 @pytest.fixture(scope="module")
 def google(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         running.upsert("google_ads", "customer", [{
             "customer.id": CANCELED, "customer.descriptive_name": "Acme FR (closed)", "customer.currency_code": "EUR",
             "customer.time_zone": "Europe/Paris", "customer.status": "CANCELED"}])

@@ -11,8 +11,7 @@ from connectors.http import RequestStats
 from pipelines.defs.ingest.google_ads import google_ads_raw
 from pipelines.lib.ingest import _metadata
 from pipelines.lib.raw_loader import StreamLoad
-from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import G_CAMPAIGNS, G_DE, google_ads_resources, write_ads_dataset
+from tests.ads_fixtures import G_CAMPAIGNS, G_DE, google_ads_resources, running_ads_sandbox
 
 COUNTS = ("rows_loaded", "rows_inserted", "rows_updated", "rows_unchanged", "rows_removed")
 FULL_REFRESH = [dg.AssetKey(["raw", "google_ads", name]) for name in ("campaigns", "ad_groups")]
@@ -20,7 +19,7 @@ FULL_REFRESH = [dg.AssetKey(["raw", "google_ads", name]) for name in ("campaigns
 
 @pytest.fixture(scope="module")
 def google(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 

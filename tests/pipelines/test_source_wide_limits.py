@@ -26,7 +26,7 @@ from connectors.meta_ads.streams import STREAMS as META_STREAMS
 from connectors.salesforce.client import classify as salesforce_classify
 from connectors.salesforce.streams import ACCOUNT, CONTACT
 from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import meta_client, rows_of, write_ads_dataset
+from tests.ads_fixtures import clearing_faults, meta_client, rows_of, running_ads_sandbox
 from tests.conftest import salesforce_account, write_dataset
 from tests.connectors.test_ads_acceptance import Warehouse
 from tests.connectors.test_crm_acceptance import salesforce_client
@@ -112,14 +112,13 @@ def test_the_error_that_ends_a_stream_says_whether_its_limit_is_the_whole_source
 
 @pytest.fixture(scope="module")
 def ads_sandbox(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 
 @pytest.fixture
 def ads(ads_sandbox):
-    yield ads_sandbox
-    ads_sandbox.clear_faults()
+    yield from clearing_faults(ads_sandbox)
 
 
 class _RecordingSession(requests.Session):
@@ -255,8 +254,7 @@ def crm_sandbox(tmp_path_factory):
 
 @pytest.fixture
 def crm(crm_sandbox):
-    yield crm_sandbox
-    crm_sandbox.clear_faults()
+    yield from clearing_faults(crm_sandbox)
 
 
 def _queried_objects(client) -> list[str]:
