@@ -6,11 +6,15 @@ import gc
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pipelines.local import local_environment, prepare_dagster_home, prepare_dbt_manifest
 from sandbox.launcher import RunningSandbox, connector_env, running_sandbox
+
+if TYPE_CHECKING:
+    from tests.support.two_nights import TwoNights
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,6 +36,18 @@ def sandbox() -> RunningSandbox:
     """A generated scale-S sandbox shared by tests that only read from it."""
     with running_sandbox(scale="S") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def two_nights(tmp_path_factory: pytest.TempPathFactory) -> TwoNights:
+    """Two nights of the scale-S sandbox (CRM and ad platforms) through the whole dbt project, as closed DuckDB
+    snapshots shared by the modules that read them (each works on its own copies): see tests/support/two_nights.py.
+    Built only when a test asks for it; the environment it sets is undone before it returns."""
+    from tests.support.two_nights import build_two_nights
+
+    folder = tmp_path_factory.mktemp("two_nights")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return build_two_nights(folder, isolated_pipeline_env(folder / "work", monkeypatch))
 
 
 def write_dataset(folder: Path, objects: dict[tuple[str, str], list[dict]]) -> Path:

@@ -1,25 +1,23 @@
 """Identity resolution on the scale-S sandbox: scored against its ground truth, and ids stable across two nights.
 
-One module-scoped warehouse: raw Salesforce and HubSpot tables loaded from the sandbox by the Dagster raw
-assets, then `dbt build`; the sandbox then advances a day with changes and the second night is loaded
-and built on top. Scores are printed (run with -s to see them).
+The warehouse of each night comes from the session's two nights (tests/support/two_nights.py): raw tables loaded
+from the sandbox by the Dagster raw assets, then `dbt build`; the sandbox then advances a day with changes and the
+second night is loaded and built on top. This module reads its own copies of both. Scores are printed (run with
+-s to see them).
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from pipelines.local import local_environment
-from sandbox.launcher import running_sandbox
-from tests.transform.helpers import dbt_build, load_crm_raw, pairwise_scores, rows
+from tests.support.two_nights import NIGHTS, SCALE, SEED
+from tests.transform.helpers import pairwise_scores, rows
 
 pytestmark = pytest.mark.e2e
 
-SCALE, SEED = "S", 7
 MIN_PRECISION, MIN_RECALL = 0.98, 0.95
 
 
@@ -33,29 +31,14 @@ def _memberships(warehouse: Path) -> dict[str, dict[tuple[str, str], str]]:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """Two nights of the scale-S sandbox: memberships, ground truth, build times and the advance summary."""
+def nights(two_nights, tmp_path_factory):
+    """Memberships of both nights (from copies of their warehouses), the ground truth and the advance summary."""
     from sandbox.generate import generate
 
     folder = tmp_path_factory.mktemp("identity")
-    environment = local_environment(folder / "warehouse")
-    warehouse = Path(environment["WAREHOUSE_DUCKDB_PATH"])
-    saved = dict(os.environ)
-    try:
-        with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
-            load_crm_raw(sandbox.url, environment)
-            first_build = dbt_build(warehouse, folder)
-            first = _memberships(warehouse)
-            truth = generate(SCALE, SEED).ground_truth
-            summary = sandbox.advance(days=1, change_rate=0.02)
-            load_crm_raw(sandbox.url, environment)
-            second_build = dbt_build(warehouse, folder)
-            second = _memberships(warehouse)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    print(f"\ndbt build at scale {SCALE}: first night {first_build:.1f}s, second night {second_build:.1f}s")
-    return {"first": first, "second": second, "truth": truth, "summary": summary}
+    memberships = {night: _memberships(two_nights.copy(night, folder / night / "warehouse.duckdb"))
+                   for night in NIGHTS}
+    return {**memberships, "truth": generate(SCALE, SEED).ground_truth, "summary": two_nights.advance_summary}
 
 
 @pytest.mark.parametrize(("entity", "truth_key"), [("accounts", "companies"), ("people", "people")])

@@ -1,5 +1,6 @@
 """The ad-platform transform on the scale-S sandbox: every raw table loaded by the Dagster raw assets, the whole
-project built by `dbt build`, then a second night after the sandbox advanced a day (platforms restate past days).
+project built by `dbt build`, then a second night after the sandbox advanced a day (platforms restate past days):
+the session's two nights (tests/support/two_nights.py), read from copies.
 
 Checks spend per platform, account and day against the raw tables and against the generator's own rows (the
 ground truth), the unified campaigns against the generator's campaign truth, spend reaching the revenue report
@@ -8,25 +9,20 @@ and the shared metrics (which still equal the semantic layer), and the increment
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from pipelines.local import local_environment
-from sandbox.launcher import running_sandbox
+from tests.support.two_nights import SCALE, SEED
 from tests.transform.helpers import pairwise_scores
-from tests.transform_ads.support import dbt, load_all_raw
+from tests.transform_ads.support import dbt
 from tests.transform_revenue.support import assert_same_metrics, query, semantic_layer_values, shared_metrics
 
 pytestmark = pytest.mark.e2e
 
-SCALE, SEED = "S", 7
 AD_PLATFORMS = ("google_ads", "meta_ads", "linkedin_ads")
 MART_SPEND = "select platform, ad_account_id, date_day, sum(spend) from marts.ad_performance_daily group by 1, 2, 3"
 RAW_SPEND = """
@@ -41,45 +37,29 @@ PERFORMANCE = "select * exclude (loaded_at) from marts.ad_performance_daily orde
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """Two nights of the scale-S sandbox (CRM and ad platforms) through the whole dbt project."""
+def nights(two_nights, tmp_path_factory):
+    """The session's two nights (CRM and ad platforms), copied: what the tests compare read from the first night's
+    warehouse, and the second night's warehouse for the tests."""
     from sandbox.generate import generate
 
     folder = tmp_path_factory.mktemp("ads_sandbox")
-    environment = local_environment(folder / "warehouse")
-    warehouse = Path(environment["WAREHOUSE_DUCKDB_PATH"])
-    saved = dict(os.environ)
-    try:
-        with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
-            load_all_raw(sandbox.url, environment)
-            started = time.monotonic()
-            dbt(warehouse, folder, ["build"])
-            build_seconds = time.monotonic() - started
-            first = {
-                "mart": {tuple(row[:3]): row[3] for row in query(warehouse, MART_SPEND)},
-                "raw": {tuple(row[:3]): row[3] for row in query(warehouse, RAW_SPEND)},
-                "records": {(system, record): campaign for system, record, campaign in query(
-                    warehouse, "select source_system, source_campaign_id, campaign_id "
-                               "from intermediate.int_campaign_source_records")},
-            }
-            as_of = query(warehouse, "select as_of_date from intermediate.int_reporting_dates")[0][0]
-            first["semantic"] = semantic_layer_values(warehouse, folder / "target" / "semantic_manifest.json", as_of)
-            first["table"] = shared_metrics(warehouse)
-            first["report"] = query(warehouse, "select sum(spend_reporting) from marts.channel_performance_monthly")
-            first["spend"] = query(warehouse, "select sum(spend_reporting) from marts.ad_performance_daily")
-            first["spend_until_as_of"] = query(warehouse, "select sum(spend_reporting) from marts.ad_performance_daily "
-                                                          "where date_day <= ?", [as_of])
-            sandbox.advance(days=1, change_rate=0.02)
-            load_all_raw(sandbox.url, environment)
-            started = time.monotonic()
-            dbt(warehouse, folder, ["build"])
-            second_build_seconds = time.monotonic() - started
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    print(f"\nwhole project at scale {SCALE} with ad platforms: dbt build {build_seconds:.1f}s first night, "
-          f"{second_build_seconds:.1f}s second night (incremental ad_performance_daily)")
-    return {"warehouse": warehouse, "folder": folder, "first": first, "dataset": generate(SCALE, SEED)}
+    first_night = two_nights.copy("first", folder / "first" / "warehouse.duckdb")
+    first = {
+        "mart": {tuple(row[:3]): row[3] for row in query(first_night, MART_SPEND)},
+        "raw": {tuple(row[:3]): row[3] for row in query(first_night, RAW_SPEND)},
+        "records": {(system, record): campaign for system, record, campaign in query(
+            first_night, "select source_system, source_campaign_id, campaign_id "
+                         "from intermediate.int_campaign_source_records")},
+    }
+    as_of = query(first_night, "select as_of_date from intermediate.int_reporting_dates")[0][0]
+    first["semantic"] = semantic_layer_values(first_night, two_nights.semantic_manifest("first"), as_of)
+    first["table"] = shared_metrics(first_night)
+    first["report"] = query(first_night, "select sum(spend_reporting) from marts.channel_performance_monthly")
+    first["spend"] = query(first_night, "select sum(spend_reporting) from marts.ad_performance_daily")
+    first["spend_until_as_of"] = query(first_night, "select sum(spend_reporting) from marts.ad_performance_daily "
+                                                    "where date_day <= ?", [as_of])
+    warehouse = two_nights.copy("second", folder / "second" / "warehouse.duckdb")
+    return {"warehouse": warehouse, "first": first, "dataset": generate(SCALE, SEED)}
 
 
 def truth_spend(dataset) -> dict[tuple[str, str, date], Decimal]:
