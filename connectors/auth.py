@@ -15,6 +15,48 @@ EXPIRY_MARGIN_SECONDS = 60
 
 
 @dataclass
+class CachedAccessToken:
+    """The access token a grant gave, and when to renew it: `EXPIRY_MARGIN_SECONDS` before the expiry the grant
+    advertised (``expires_in``); without one, only after the source refuses it (:meth:`forget`)."""
+
+    value: str | None = field(default=None, repr=False)
+    renew_at: float = float("inf")
+
+    def current(self) -> str | None:
+        """The token while it is not due for renewal, else None."""
+        return self.value if self.value is not None and time.monotonic() < self.renew_at else None
+
+    def keep(self, grant: dict) -> None:
+        """Keep the ``access_token`` of `grant` (a token endpoint's JSON answer), registered as a secret."""
+        self.value = grant["access_token"]
+        register_secret(self.value)
+        expires_in = grant.get("expires_in")
+        self.renew_at = time.monotonic() + float(expires_in) - EXPIRY_MARGIN_SECONDS if expires_in else float("inf")
+
+    def forget(self) -> None:
+        """Drop the token (the source refused it), so the next use renews it."""
+        self.value = None
+
+
+def request_grant(method: str, url: str, what: str, timeout: float, **request) -> dict:
+    """The JSON answer of a token endpoint, `what` naming the call in errors ("token refresh", "token exchange").
+
+    Unreachable, or a 5xx: :class:`SourceUnavailable` (worth a retry later); any other refusal:
+    :class:`AuthenticationError` (someone has to fix the credentials). Secrets are redacted from both.
+    """
+    try:
+        response = requests.request(method, url, timeout=timeout, **request)
+    except requests.RequestException as exc:
+        raise SourceUnavailable(redact(f"{what} at {url} unreachable: {exc}")) from None
+    if response.status_code >= 500:
+        raise SourceUnavailable(f"{what} at {url} answered HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise AuthenticationError(redact(f"{what} at {url} refused (HTTP {response.status_code}): "
+                                         f"{response.text[:300]}"))
+    return response.json()
+
+
+@dataclass
 class OAuthRefreshToken:
     """Access tokens from a refresh token; ``token_response`` keeps the last response (Salesforce's
     ``instance_url`` lives there). Sources without ``expires_in`` are refreshed on 401 only."""
@@ -26,8 +68,7 @@ class OAuthRefreshToken:
     timeout: float = 30.0
     token_response: dict = field(default_factory=dict, repr=False)
     refreshes: int = 0
-    _access_token: str | None = field(default=None, repr=False)
-    _expires_at: float = field(default=float("inf"), repr=False)
+    _token: CachedAccessToken = field(default_factory=CachedAccessToken, repr=False)
 
     def __post_init__(self) -> None:
         for secret in (self.client_secret, self.refresh_token):
@@ -35,13 +76,13 @@ class OAuthRefreshToken:
 
     def access_token(self) -> str:
         """A valid access token, refreshed first when it is missing or about to expire."""
-        if self._access_token is None or time.monotonic() >= self._expires_at:
+        if self._token.current() is None:
             self.refresh()
-        return self._access_token
+        return self._token.value
 
     def invalidate(self) -> None:
         """Forget the current token (after a 401) so the next call refreshes."""
-        self._access_token = None
+        self._token.forget()
 
     def refresh(self) -> None:
         """Exchange the refresh token for a new access token."""
@@ -51,26 +92,10 @@ class OAuthRefreshToken:
             "client_secret": self.client_secret,
             "refresh_token": self.refresh_token,
         }
-        try:
-            response = requests.post(self.token_url, data=form, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise SourceUnavailable(redact(f"token endpoint {self.token_url} unreachable: {exc}")) from None
-        if response.status_code >= 500:
-            raise SourceUnavailable(f"token endpoint {self.token_url} answered HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise AuthenticationError(
-                redact(f"token refresh at {self.token_url} refused "
-                       f"(HTTP {response.status_code}): {response.text[:300]}")
-            )
-        body = response.json()
-        self._access_token = body["access_token"]
-        register_secret(self._access_token)
+        body = request_grant("POST", self.token_url, "token refresh", self.timeout, data=form)
+        self._token.keep(body)
         if body.get("refresh_token"):
             self.refresh_token = body["refresh_token"]
             register_secret(self.refresh_token)
-        expires_in = body.get("expires_in")
-        self._expires_at = (
-            time.monotonic() + float(expires_in) - EXPIRY_MARGIN_SECONDS if expires_in else float("inf")
-        )
         self.token_response = body
         self.refreshes += 1

@@ -421,12 +421,12 @@ def test_no_secret_reaches_logs_errors_or_tables(platform, ads, warehouse, caplo
                skip=spec.requests_before_metrics + 3)
     client = spec.make_client(ads.url)
     warehouse.load(platform, spec.streams, client)
-    tokens = [client.auth._access_token]
+    tokens = [client.auth.access_token()]
     ads.inject(api=platform, kind="server_error", path_contains=spec.metrics_path, times=RetryPolicy().max_attempts)
     failing = spec.make_client(ads.url, policy=RetryPolicy(backoff_base=0.01, max_attempts=2))
     with pytest.raises(SourceUnavailable, match="still failing") as raised:
         rows_of(failing.read_pages(spec.metrics))
-    tokens.append(failing.auth._access_token)
+    tokens.append(failing.auth.access_token())
     tables = warehouse.rows(f"select table_name from information_schema.tables where table_schema = 'raw_{platform}' "
                             "and table_name not like '_dlt%'")
     stored = "".join(str(warehouse.rows(f"select * from raw_{platform}.{name}")) for (name,) in tables)

@@ -290,7 +290,7 @@ def test_no_secret_reaches_logs_or_error_text(crm, caplog):
     caplog.set_level("DEBUG")
     client = salesforce_client(crm.url)
     list(client.read_pages(ACCOUNT))
-    token = client.auth._access_token
+    token = client.auth.access_token()
     crm.inject(api="salesforce", kind="server_error", path_contains="/query", times=FAST.max_attempts)
     with pytest.raises(SourceUnavailable) as raised:
         list(client.read_pages(ACCOUNT))
