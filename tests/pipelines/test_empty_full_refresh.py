@@ -20,6 +20,7 @@ from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_stream
 from sandbox.launcher import running_sandbox
 from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, write_ads_dataset
 from tests.support.postgres import fresh_database, postgres_server
+from tests.support.warehouse import warehouse_rows
 
 SOURCE = "hubspot"
 STORED = 5
@@ -64,15 +65,7 @@ def _refresh(warehouse, owners, run_id):
 
 
 def _rows(warehouse, query):
-    target, _ = warehouse
-    if target.startswith("postgresql://"):
-        import psycopg2
-
-        with psycopg2.connect(target) as connection, connection.cursor() as cursor:
-            cursor.execute(query)
-            return cursor.fetchall()
-    with duckdb.connect(target, read_only=True) as connection:
-        return connection.execute(query).fetchall()
+    return warehouse_rows(warehouse[0], query)
 
 
 def _table(warehouse):

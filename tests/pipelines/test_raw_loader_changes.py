@@ -3,7 +3,6 @@ content changed are updated, rows re-read as they were stored (a lookback, a res
 
 from dataclasses import replace
 
-import duckdb
 import pytest
 
 from connectors.salesforce.streams import ACCOUNT
@@ -13,6 +12,7 @@ from tests.conftest import salesforce_account
 from tests.pipelines.test_raw_loader import _pages_from
 from tests.pipelines.test_raw_loader_cursor import UNORDERED, _thing
 from tests.support.postgres import fresh_database, postgres_server
+from tests.support.warehouse import warehouse_rows
 
 #: A stamp after every one of the first load's records: a record modified since.
 MODIFIED = "2026-02-01T00:00:00.000+0000"
@@ -134,15 +134,7 @@ def _full_refresh(warehouse, owners, run_id):
 
 def _stored(warehouse, query):
     """The rows of `query` over the warehouse's ``raw_test`` schema."""
-    target, _ = warehouse
-    if target.startswith("postgresql://"):
-        import psycopg2
-
-        with psycopg2.connect(target) as connection, connection.cursor() as cursor:
-            cursor.execute(query)
-            return cursor.fetchall()
-    with duckdb.connect(target, read_only=True) as connection:
-        return connection.execute(query).fetchall()
+    return warehouse_rows(warehouse[0], query)
 
 
 def test_a_full_refresh_read_again_as_it_was_counts_every_row_unchanged(warehouse):
