@@ -17,8 +17,7 @@ import pytest
 from connectors.hubspot.streams import OWNERS
 from pipelines.defs.ingest.google_ads import google_ads_raw
 from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_streams
-from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, write_ads_dataset
+from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, running_ads_sandbox
 from tests.support.postgres import fresh_database, postgres_server
 from tests.support.warehouse import warehouse_rows
 
@@ -154,7 +153,7 @@ CAMPAIGNS = dg.AssetKey(["raw", "google_ads", "campaigns"])
 
 @pytest.fixture(scope="module")
 def google(tmp_path_factory):
-    with running_sandbox(dataset=write_ads_dataset(tmp_path_factory.mktemp("ads"))) as running:
+    with running_ads_sandbox(tmp_path_factory) as running:
         yield running
 
 
