@@ -189,20 +189,29 @@ class SalesforceClient:
         return int(self.http.get_json(url)["totalSize"])
 
     def soql(self, stream: Stream, since: datetime | None) -> str:
-        """The incremental query of a stream: its fields, modified at or after `since`, oldest first."""
+        """The incremental query of a stream: its fields, modified at or after :meth:`read_start`, oldest first."""
+        return self.soql_between(stream, self.read_start(stream, since), None)
+
+    def soql_between(self, stream: Stream, lo: datetime | None, hi: datetime | None) -> str:
+        """The query of a stream's records modified at or after `lo` and before `hi` (either bound may be None: no
+        bound), its fields, oldest first (in cursor order, for a stream with a cursor)."""
         fields = ", ".join(dict.fromkeys(f.source for f in stream.fields))
         query = f"SELECT {fields} FROM {stream.options['object']}"
-        if since is not None and stream.cursor:
-            query += f" WHERE {stream.cursor} >= {soql_datetime(since - timedelta(seconds=stream.lookback_seconds))}"
+        bounds = [f"{stream.cursor} {op} {soql_datetime(bound)}" for op, bound in ((">=", lo), ("<", hi))
+                  if bound is not None]
+        if bounds:
+            query += " WHERE " + " AND ".join(bounds)
         if stream.cursor:
             query += f" ORDER BY {stream.cursor} ASC"
         return query
 
-    def soql_between(self, stream: Stream, lo: datetime, hi: datetime) -> str:
-        """The query of one slice of a stream: its fields, modified at or after `lo` and before `hi`, oldest first."""
-        fields = ", ".join(dict.fromkeys(f.source for f in stream.fields))
-        return (f"SELECT {fields} FROM {stream.options['object']} WHERE {stream.cursor} >= {soql_datetime(lo)} "
-                f"AND {stream.cursor} < {soql_datetime(hi)} ORDER BY {stream.cursor} ASC")
+    @staticmethod
+    def read_start(stream: Stream, since: datetime | None) -> datetime | None:
+        """The cursor value a read from `since` starts at: `since` less the stream's lookback (records stamped while
+        the last read ran); None for a first read, or for a stream without a cursor (read whole)."""
+        if since is None or not stream.cursor:
+            return None
+        return since - timedelta(seconds=stream.lookback_seconds)
 
     def edge_stamp(self, stream: Stream, newest: bool) -> datetime | None:
         """The oldest (or `newest`) cursor value of the stream's object, deleted records included; None when it has

@@ -135,9 +135,8 @@ class SlicedRead:
         newest = self.client.edge_stamp(self.stream, newest=True)
         if newest is None:
             return None
-        if self.since is not None:
-            lo = self.since - timedelta(seconds=self.stream.lookback_seconds)
-        else:
+        lo = self.client.read_start(self.stream, self.since)
+        if lo is None:
             lo = self.client.edge_stamp(self.stream, newest=False)
         return Window(lo, newest + STAMP_RESOLUTION)
 
