@@ -38,7 +38,7 @@ def test_a_warehouse_with_an_open_connection_is_not_snapshotted(tmp_path):
 def test_modules_read_private_copies_of_the_snapshots(tmp_path):
     warehouse, work_dir = _night(tmp_path)
     snapshot(warehouse, work_dir, tmp_path / "nights" / "first")
-    nights = TwoNights(folder=tmp_path / "nights", advance_summary={}, build_seconds={})
+    nights = TwoNights(folder=tmp_path / "nights", advance_summary={})
     assert nights.semantic_manifest("first").read_text() == '{"metrics": []}'
     copy = nights.copy("first", tmp_path / "module" / "warehouse.duckdb")
     with duckdb.connect(str(copy)) as connection:
@@ -48,6 +48,6 @@ def test_modules_read_private_copies_of_the_snapshots(tmp_path):
 
 
 def test_an_unknown_night_is_named(tmp_path):
-    nights = TwoNights(folder=tmp_path, advance_summary={}, build_seconds={})
+    nights = TwoNights(folder=tmp_path, advance_summary={})
     with pytest.raises(ValueError, match=r"night must be one of \('first', 'second'\), not 'third'"):
         nights.copy("third", tmp_path / "copy.duckdb")

@@ -30,8 +30,6 @@ class TwoNights:
     folder: Path
     #: The sandbox's answer to the advance between the nights (its clock and the changes per object).
     advance_summary: dict
-    #: Seconds each night's whole-project `dbt build` took ("first", "second").
-    build_seconds: dict[str, float]
 
     def warehouse(self, night: str) -> Path:
         """The snapshot of `night` ("first" or "second"): read it only through a copy (:meth:`copy`)."""
@@ -88,4 +86,4 @@ def build_two_nights(folder: Path, point_at: Callable[[RunningSandbox], dict[str
         snapshot(warehouse, work_dir, folder / "second")
     print(f"\nwhole project at scale {SCALE} with ad platforms: dbt build {build_seconds['first']:.1f}s first night, "
           f"{build_seconds['second']:.1f}s second night")
-    return TwoNights(folder=folder, advance_summary=summary, build_seconds=build_seconds)
+    return TwoNights(folder=folder, advance_summary=summary)
