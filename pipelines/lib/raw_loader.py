@@ -10,6 +10,7 @@ with the reason and the run id.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 import queue
@@ -139,19 +140,28 @@ def load_streams(
     A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
     """
-    allowed_empty = empty_refresh_allowed(source)
+    allowed_empty = empty_refresh_allowed(source, [stream.name for stream in streams])
     with open_destination(warehouse) as destination:
         pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}", destination=destination,
                                 dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
         return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty)
 
 
-def empty_refresh_allowed(source: str) -> frozenset[str]:
+def empty_refresh_allowed(source: str, synced: Iterable[str] = ()) -> frozenset[str]:
     """The streams of `source` whose full refresh may empty their table by reading nothing; ``*`` stands for all.
 
     Read from ``RAW_EMPTY_REFRESH_ALLOWED``: comma-separated ``<source>.<stream>`` names (``hubspot.owners``), or
-    ``*`` for every stream of every source. An entry that is neither, or names no known source, is a `ValueError`
-    naming the variable and the entry, raised before the sync reads or writes anything.
+    ``*`` for every stream of every source. Each problem is a `ValueError` naming the variable and the entry, raised
+    before the sync reads or writes anything:
+
+    * an entry naming `source` with a name that is none of its streams (``hubspot.ownrs``), which also lists them.
+      Its streams are all those of its catalogue (:func:`source_streams`) and the `synced` ones, not only those of
+      this run: a run of some of them (a subset of the raw assets) must not reject an entry about another;
+    * an entry that is not ``<source>.<stream>``, or names no known source. Such an entry belongs to no source, so
+      it fails every source's sync: were it ignored, the safe default (the table kept) would silently stay in force
+      while the user believes the setting is.
+
+    An entry naming another known source is left to that source's sync to check.
     """
     allowed = set()
     for entry in (part.strip() for part in os.environ.get(EMPTY_REFRESH_SETTING, "").split(",")):
@@ -167,9 +177,21 @@ def empty_refresh_allowed(source: str) -> frozenset[str]:
         if named_source not in SOURCES:
             raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names no known source (the sources are "
                              f"{', '.join(SOURCES)})")
-        if named_source == source:
-            allowed.add(stream)
+        if named_source != source:
+            continue
+        streams = source_streams(source) | set(synced)
+        if stream not in streams:
+            raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names no stream of {source} (its streams are "
+                             f"{', '.join(sorted(streams))})")
+        allowed.add(stream)
     return frozenset(allowed)
+
+
+def source_streams(source: str) -> frozenset[str]:
+    """The names of every stream of `source`, one of `SOURCES`: its connector's catalogue (the ``STREAMS`` of
+    ``connectors.<source>.streams``, those its raw assets are built from), whichever of them a run syncs."""
+    catalogue = importlib.import_module(f"connectors.{source}.streams")
+    return frozenset(stream.name for stream in catalogue.STREAMS)
 
 
 def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_pages: PageReader,

@@ -7,6 +7,8 @@ Real loader and dlt into DuckDB (and PostgreSQL for the table kept); the last te
 the sandbox over HTTP.
 """
 
+import dataclasses
+import importlib
 import logging
 import pkgutil
 
@@ -14,9 +16,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from connectors.google_ads.streams import STREAMS as GOOGLE_ADS_STREAMS
 from connectors.hubspot.streams import OWNERS
+from connectors.hubspot.streams import STREAMS as HUBSPOT_STREAMS
+from connectors.salesforce.streams import ACCOUNT
+from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 from pipelines.defs.ingest.google_ads import google_ads_raw
-from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_streams
+from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_streams, source_streams
 from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, running_ads_sandbox
 from tests.support.postgres import fresh_database, postgres_server
 from tests.support.warehouse import warehouse_rows
@@ -133,6 +139,59 @@ def test_a_malformed_setting_fails_the_sync_naming_the_variable_and_the_entry(wa
     assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(STORED,)]
 
 
+def _stream_names(streams) -> str:
+    """The names of `streams` sorted and joined, as an error lists a source's streams."""
+    return ", ".join(sorted(stream.name for stream in streams))
+
+
+def _failed_sync(warehouse, source, stream, monkeypatch, setting) -> tuple[ValueError, list]:
+    """The error of a sync of `stream` of `source` with `setting`, and the streams it read (none, it is hoped)."""
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, setting)
+    read = []
+    target, pipelines_dir = warehouse
+    with pytest.raises(ValueError, match=EMPTY_REFRESH_SETTING) as failure:
+        load_streams(source, [stream], lambda stream, _since: read.append(stream) or iter([]), target, pipelines_dir,
+                     "run-2")
+    return failure.value, read
+
+
+@pytest.mark.parametrize("entry", ["hubspot.ownrs", "hubspot.owners.archived"])
+def test_a_misspelt_stream_of_this_source_fails_its_sync_naming_the_entry_and_its_streams(warehouse, monkeypatch,
+                                                                                         entry):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    error, read = _failed_sync(warehouse, SOURCE, OWNERS, monkeypatch, f"hubspot.owners,{entry}")
+    assert str(error) == (f"{EMPTY_REFRESH_SETTING}: {entry!r} names no stream of hubspot (its streams are "
+                          f"{_stream_names(HUBSPOT_STREAMS)})")
+    assert read == []  # failed before reading anything
+    assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(STORED,)]
+
+
+def test_an_unknown_stream_of_another_source_fails_that_sources_sync_only(warehouse, monkeypatch):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, "salesforce.nonexistent")
+    kept = _refresh(warehouse, [], "run-2")  # HubSpot's sync leaves the entry to Salesforce's
+    assert kept.stopped_early and kept.removed == 0
+    error, read = _failed_sync(warehouse, "salesforce", ACCOUNT, monkeypatch, "salesforce.nonexistent")
+    assert str(error) == (f"{EMPTY_REFRESH_SETTING}: 'salesforce.nonexistent' names no stream of salesforce (its "
+                          f"streams are {_stream_names(SALESFORCE_STREAMS)})")
+    assert read == []
+
+
+def test_a_stream_the_sync_is_given_beyond_the_catalogue_may_be_named(warehouse, monkeypatch):
+    renamed = dataclasses.replace(OWNERS, name="owners_copy")  # e.g. a benchmark's variant of a stream
+    target, pipelines_dir = warehouse
+    load_streams(SOURCE, [renamed], lambda _stream, _since: iter([[_owner(1)]]), target, pipelines_dir, "run-1")
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, "hubspot.owners_copy")
+    emptied = load_streams(SOURCE, [renamed], lambda _stream, _since: iter([]), target, pipelines_dir, "run-2")
+    assert (emptied["owners_copy"].stopped_early, emptied["owners_copy"].removed) == (None, 1)
+
+
+def test_the_streams_the_setting_may_name_are_those_of_each_sources_raw_assets():
+    for source in SOURCES:
+        raw_assets = getattr(importlib.import_module(f"pipelines.defs.ingest.{source}"), f"{source}_raw")
+        assert source_streams(source) == {key.path[-1] for key in raw_assets.keys}, source
+
+
 def test_the_sources_the_setting_may_name_are_those_of_the_raw_assets():
     from pipelines.defs import ingest
 
@@ -173,3 +232,26 @@ def test_an_unlinked_ad_account_leaves_the_campaigns_and_says_stopped_early(goog
     with duckdb.connect(env["WAREHOUSE_DUCKDB_PATH"], read_only=True) as connection:
         stored = connection.execute("select count(*) from raw_google_ads.campaigns").fetchone()[0]
     assert stored == len(G_CAMPAIGNS)
+
+
+def test_a_misspelt_stream_fails_the_asset_naming_the_entry_before_anything_is_read(google, pipeline_env, monkeypatch):
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, "google_ads.campaign")
+    env = pipeline_env(google)
+    result = dg.materialize([google_ads_raw], selection=[CAMPAIGNS], resources=google_ads_resources(google.url, env),
+                            raise_on_error=False)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_failure_data.error.cause.message.strip() == (
+        f"ValueError: {EMPTY_REFRESH_SETTING}: 'google_ads.campaign' names no stream of google_ads (its streams are "
+        f"{_stream_names(GOOGLE_ADS_STREAMS)})")
+    with duckdb.connect(env["WAREHOUSE_DUCKDB_PATH"]) as connection:  # nothing written: not even the raw schema
+        schemas = connection.execute("select schema_name from information_schema.schemata").fetchall()
+    assert ("raw_google_ads",) not in schemas
+
+
+def test_a_subset_of_the_assets_accepts_an_entry_naming_a_stream_it_does_not_sync(google, pipeline_env, monkeypatch):
+    monkeypatch.setenv(EMPTY_REFRESH_SETTING, "google_ads.customers")
+    env = pipeline_env(google)
+    result = dg.materialize([google_ads_raw], selection=[CAMPAIGNS], resources=google_ads_resources(google.url, env))
+    assert result.success
+    assert [event.asset_key for event in result.get_asset_materialization_events()] == [CAMPAIGNS]
