@@ -56,7 +56,8 @@ class RunningSandbox:
 
     def _post(self, path: str, **kwargs) -> dict:
         response = requests.post(f"{self.url}{path}", timeout=120, **kwargs)
-        response.raise_for_status()
+        if response.status_code >= 400:  # the sandbox's answer names what was wrong: keep it in the error
+            raise requests.HTTPError(f"POST {path}: {response.status_code} {response.text[:500]}", response=response)
         return response.json()
 
 

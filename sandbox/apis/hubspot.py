@@ -65,7 +65,7 @@ from sandbox.apis.hubspot_search import (
 )
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, bearer_token, credentials_match, form_fields
 from sandbox.dataset import hubspot_datetime
-from sandbox.faults import KINDS, FaultRule
+from sandbox.faults import FaultRule, register_kinds
 
 PORTAL_ID = 4815162  # the portal the generator's email events claim to come from
 LIST_LIMIT = (10, 100)  # (default, maximum) per endpoint
@@ -91,7 +91,7 @@ INCOMPLETE_BATCH = "incomplete_batch"
 #: The emulator's own fault kind: a batch read whose paging does not move on (see :class:`_RepeatedAfter`).
 REPEATED_AFTER = "repeated_after"
 CYCLED_AFTER = "cycled_after"
-KINDS.update({DAILY_LIMIT, FAILED_INPUT, INCOMPLETE_BATCH, REPEATED_AFTER, CYCLED_AFTER})
+register_kinds(DAILY_LIMIT, FAILED_INPUT, INCOMPLETE_BATCH, REPEATED_AFTER, CYCLED_AFTER)
 
 OBJECT_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",

@@ -59,7 +59,7 @@ from sandbox.apis._common import (
     to_decimal,
 )
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, form_fields
-from sandbox.faults import KINDS, FaultRule
+from sandbox.faults import FaultRule, register_kinds
 
 DEFAULT_LIMIT = 25
 #: The emulator's own fault kind: a sync request Meta gave up on. Fault rules are checked against `KINDS`.
@@ -67,7 +67,8 @@ INSIGHTS_TIMEOUT = "insights_timeout"
 #: The emulator's own throttles without a business-use-case header (see the module docstring).
 APP_RATE_LIMIT = "app_rate_limit"
 ACCOUNT_RATE_LIMIT = "account_rate_limit"
-KINDS.update({INSIGHTS_TIMEOUT, APP_RATE_LIMIT, ACCOUNT_RATE_LIMIT})
+register_kinds(INSIGHTS_TIMEOUT, APP_RATE_LIMIT)
+register_kinds(ACCOUNT_RATE_LIMIT, fields={"retry_after"})
 HIDDEN_STATUSES = ("DELETED", "ARCHIVED")
 RATE_LIMIT_DOCS = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
 #: Insights fields that name or place a row; every other numeric string is a summable metric.

@@ -41,7 +41,7 @@ from starlette.routing import Route
 from sandbox.apis._common import DerivedViews, route_response
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import bearer_token, credentials_match, form_fields
-from sandbox.faults import KINDS, FaultRule
+from sandbox.faults import FaultRule, register_kinds
 
 API_PREFIX = "/services/data/v{version:str}"
 DEFAULT_BATCH = 2000
@@ -54,10 +54,10 @@ DAILY_LIMIT = 100_000
 RECORDS_PER_ALLOCATED_REQUEST = 20
 #: The emulator's own fault kind: the concurrent long-running request limit's 403 (see the module docstring).
 CONCURRENT_LIMIT = "concurrent_limit"
-KINDS.add(CONCURRENT_LIMIT)
+register_kinds(CONCURRENT_LIMIT)
 #: The emulator's own fault kind: the 400 of a query that ran too long (see the module docstring).
 QUERY_TIMEOUT = "query_timeout"
-KINDS.add(QUERY_TIMEOUT)
+register_kinds(QUERY_TIMEOUT, fields={"rows"})
 KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
     "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
