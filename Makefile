@@ -9,7 +9,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui install install-dev manifest lint clean bench bench-quick
+.PHONY: demo test ui install install-dev install-semantic manifest metrics lint clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP_INSTALL) -e ".[dev]"
 	@touch $@
 
+$(VENV)/.installed-semantic: $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[semantic]"
+	@touch $@
+
 install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
+
+install-semantic: $(VENV)/.installed-semantic
 
 manifest: install  ## parse the dbt project so Dagster can load its manifest
 	$(BIN)/python -c "from pipelines.local import prepare_dbt_manifest; prepare_dbt_manifest()"
@@ -39,6 +45,16 @@ test: install-dev manifest  ## every test: unit, sandbox, connectors, end to end
 
 ui: install manifest  ## the Dagster UI on 127.0.0.1:3000 with the sandbox running
 	$(BIN)/python -m pipelines.ui
+
+# The shared metrics through MetricFlow on the demo's warehouse (run `make demo` first), e.g.
+# `make metrics METRICS=mqls,cac GROUP_BY=metric_time__week`; `mf` answers `--help` for the rest.
+METRICS ?= mqls,sqls,cost_per_mql,cac
+GROUP_BY ?= metric_time__month,channel
+metrics: install-semantic manifest  ## query the shared metrics through the dbt semantic layer (MetricFlow)
+	@warehouse=$${WAREHOUSE_DUCKDB_PATH:-$(CURDIR)/warehouse/warehouse.duckdb}; \
+	if [ ! -f "$$warehouse" ]; then echo "no warehouse at $$warehouse: run make demo first" >&2; exit 1; fi; \
+	cd dbt_project && DBT_PROFILES_DIR=$(CURDIR)/dbt_project WAREHOUSE_DUCKDB_PATH="$$warehouse" \
+		$(CURDIR)/$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY)
 
 bench: install  ## benchmarks at scales S and M, 3 repeats (an hour or more; the M sandbox needs ~5 GB)
 	$(BIN)/python -m benchmarks
