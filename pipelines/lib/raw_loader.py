@@ -140,14 +140,14 @@ def load_streams(
     A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
     """
-    allowed_empty = empty_refresh_allowed(source, [stream.name for stream in streams])
+    allowed_empty = empty_refresh_allowed(source, streams)
     with open_destination(warehouse) as destination:
         pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}", destination=destination,
                                 dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
         return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty)
 
 
-def empty_refresh_allowed(source: str, synced: Iterable[str] = ()) -> frozenset[str]:
+def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozenset[str]:
     """The streams of `source` whose full refresh may empty their table by reading nothing; ``*`` stands for all.
 
     Read from ``RAW_EMPTY_REFRESH_ALLOWED``: comma-separated ``<source>.<stream>`` names (``hubspot.owners``), or
@@ -157,6 +157,8 @@ def empty_refresh_allowed(source: str, synced: Iterable[str] = ()) -> frozenset[
     * an entry naming `source` with a name that is none of its streams (``hubspot.ownrs``), which also lists them.
       Its streams are all those of its catalogue (:func:`source_streams`) and the `synced` ones, not only those of
       this run: a run of some of them (a subset of the raw assets) must not reject an entry about another;
+    * an entry naming a stream of `source` read by its cursor or window (``hubspot.contacts``): such a read merges
+      into its table and never empties it, so the entry would do nothing; the message lists the streams read whole;
     * an entry that is not ``<source>.<stream>``, or names no known source. Such an entry belongs to no source, so
       it fails every source's sync: were it ignored, the safe default (the table kept) would silently stay in force
       while the user believes the setting is.
@@ -179,19 +181,23 @@ def empty_refresh_allowed(source: str, synced: Iterable[str] = ()) -> frozenset[
                              f"{', '.join(SOURCES)})")
         if named_source != source:
             continue
-        streams = source_streams(source) | set(synced)
+        streams = {known.name: known for known in (*source_streams(source), *synced)}
         if stream not in streams:
             raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names no stream of {source} (its streams are "
                              f"{', '.join(sorted(streams))})")
+        if not _replaces_table(streams[stream]):
+            whole = sorted(name for name, known in streams.items() if _replaces_table(known))
+            raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names a stream read incrementally, whose reads merge "
+                             f"into its table and never empty it (the streams of {source} read whole are "
+                             f"{', '.join(whole)})")
         allowed.add(stream)
     return frozenset(allowed)
 
 
-def source_streams(source: str) -> frozenset[str]:
-    """The names of every stream of `source`, one of `SOURCES`: its connector's catalogue (the ``STREAMS`` of
+def source_streams(source: str) -> tuple[Stream, ...]:
+    """Every stream of `source`, one of `SOURCES`: its connector's catalogue (the ``STREAMS`` of
     ``connectors.<source>.streams``, those its raw assets are built from), whichever of them a run syncs."""
-    catalogue = importlib.import_module(f"connectors.{source}.streams")
-    return frozenset(stream.name for stream in catalogue.STREAMS)
+    return tuple(importlib.import_module(f"connectors.{source}.streams").STREAMS)
 
 
 def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_pages: PageReader,

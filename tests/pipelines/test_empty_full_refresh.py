@@ -166,6 +166,17 @@ def test_a_misspelt_stream_of_this_source_fails_its_sync_naming_the_entry_and_it
     assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(STORED,)]
 
 
+def test_a_stream_read_incrementally_fails_its_sync_naming_the_streams_read_whole(warehouse, monkeypatch):
+    _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
+    error, read = _failed_sync(warehouse, SOURCE, OWNERS, monkeypatch, "hubspot.contacts")
+    whole = [stream for stream in HUBSPOT_STREAMS if stream.cursor is None and stream.window_column is None]
+    assert "contacts" not in _stream_names(whole).split(", ") and "owners" in _stream_names(whole).split(", ")
+    assert str(error) == (f"{EMPTY_REFRESH_SETTING}: 'hubspot.contacts' names a stream read incrementally, whose "
+                          f"reads merge into its table and never empty it (the streams of hubspot read whole are "
+                          f"{_stream_names(whole)})")
+    assert read == []
+
+
 def test_an_unknown_stream_of_another_source_fails_that_sources_sync_only(warehouse, monkeypatch):
     _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
     monkeypatch.setenv(EMPTY_REFRESH_SETTING, "salesforce.nonexistent")
@@ -189,7 +200,7 @@ def test_a_stream_the_sync_is_given_beyond_the_catalogue_may_be_named(warehouse,
 def test_the_streams_the_setting_may_name_are_those_of_each_sources_raw_assets():
     for source in SOURCES:
         raw_assets = getattr(importlib.import_module(f"pipelines.defs.ingest.{source}"), f"{source}_raw")
-        assert source_streams(source) == {key.path[-1] for key in raw_assets.keys}, source
+        assert {stream.name for stream in source_streams(source)} == {key.path[-1] for key in raw_assets.keys}, source
 
 
 def test_the_sources_the_setting_may_name_are_those_of_the_raw_assets():
