@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import requests
 
 from connectors.errors import AuthenticationError, SourceUnavailable
 from connectors.redact import redact, register_secret
+
+log = logging.getLogger(__name__)
 
 #: Refresh this long before the advertised expiry, so no request goes out with a dying token.
 EXPIRY_MARGIN_SECONDS = 60
@@ -59,7 +63,11 @@ def request_grant(method: str, url: str, what: str, timeout: float, **request) -
 @dataclass
 class OAuthRefreshToken:
     """Access tokens from a refresh token; ``token_response`` keeps the last response (Salesforce's
-    ``instance_url`` lives there). Sources without ``expires_in`` are refreshed on 401 only."""
+    ``instance_url`` lives there). Sources without ``expires_in`` are refreshed on 401 only.
+
+    ``refresh_token_expires_at`` is when the refresh token itself stops working (UTC), from the
+    ``refresh_token_expires_in`` seconds of the latest grant that carried it (LinkedIn's do); None while no grant did.
+    """
 
     token_url: str
     client_id: str
@@ -68,6 +76,7 @@ class OAuthRefreshToken:
     timeout: float = 30.0
     token_response: dict = field(default_factory=dict, repr=False)
     refreshes: int = 0
+    refresh_token_expires_at: datetime | None = None
     _token: CachedAccessToken = field(default_factory=CachedAccessToken, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,3 +108,19 @@ class OAuthRefreshToken:
             register_secret(self.refresh_token)
         self.token_response = body
         self.refreshes += 1
+        self._note_refresh_token_expiry(body)
+
+    def _note_refresh_token_expiry(self, grant: dict) -> None:
+        """Keep when the refresh token expires, from the grant's ``refresh_token_expires_in`` (seconds from now).
+
+        A grant without it leaves the last known expiry; one that is not a number is logged and ignored: the
+        expiry only feeds a warning, and the access token the grant brought is good.
+        """
+        seconds = grant.get("refresh_token_expires_in")
+        if seconds is None:
+            return
+        try:
+            self.refresh_token_expires_at = datetime.now(UTC) + timedelta(seconds=float(seconds))
+        except (TypeError, ValueError, OverflowError):
+            log.warning("token refresh at %s: refresh_token_expires_in is not a number of seconds (%r); "
+                        "the refresh token's expiry stays unknown", self.token_url, str(seconds)[:40])

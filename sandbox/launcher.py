@@ -48,6 +48,10 @@ class RunningSandbox:
         setting = {key: value for key, value in (("used", used), ("limit", limit)) if value is not None}
         return self._post("/_sandbox/salesforce/api-usage", json=setting)
 
+    def set_linkedin_refresh_token_expiry(self, expires_in: int) -> dict:
+        """Make LinkedIn's refresh token expire `expires_in` seconds after the sandbox's clock (0: now)."""
+        return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})
+
     def stats(self) -> dict:
         """Record counts per object and requests served per API."""
         response = requests.get(f"{self.url}/_sandbox/stats", timeout=10)

@@ -142,6 +142,11 @@ class LinkedInAdsClient:
         headers["LinkedIn-Version"] = self.api_version
         headers["X-Restli-Protocol-Version"] = "2.0.0"
 
+    def credentials_expire_at(self) -> datetime | None:
+        """When the refresh token stops working (UTC): LinkedIn counts 365 days from the member's original consent
+        and refreshing does not extend it. None until a token refresh has said (this client has not refreshed)."""
+        return self.auth.refresh_token_expires_at
+
     def check(self) -> dict:
         """Search one ad account: a cheap proof that the token and the version header are accepted."""
         return self.http.get_json(f"{self.rest_url}/adAccounts?q=search&pageSize=1")

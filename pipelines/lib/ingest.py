@@ -1,12 +1,22 @@
 """Build the Dagster multi-asset that syncs one source's streams into its raw schema."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from connectors.errors import SourceError
 from connectors.redact import redact
 from connectors.schema import Stream
+from pipelines.lib.credential_expiry import (
+    CREDENTIAL_CHECK,
+    credential_check_spec,
+    credential_expiry_result,
+    credential_not_checked,
+    credential_warning_days,
+    expiry_metadata,
+    refresh_token_setting,
+)
 from pipelines.lib.raw_loader import StreamLoad, load_streams
 from pipelines.lib.raw_tables import ensure_raw_tables
 from pipelines.lib.warehouse import WarehouseResource
@@ -24,13 +34,19 @@ def build_source_assets(
     streams: Sequence[Stream],
     resource_key: str,
     description: str,
+    credential_check: bool = False,
 ) -> dg.AssetsDefinition:
     """One multi-asset over every raw table of `source`.
 
     The resource at `resource_key` has `client()` and `missing_settings()`; a source that is not
     configured is skipped with one warning, its tables left (or created) empty so the night goes on.
+
+    With `credential_check`, the asset of the first stream (the one read first) carries the asset check
+    `CREDENTIAL_CHECK`: after the sync it fails with severity WARN when the client's ``credentials_expire_at()``
+    is `CREDENTIAL_WARNING_SETTING` days away or less, so the alerts say so while there is time to re-authorize.
     """
     by_key = {raw_asset_key(source, stream): stream for stream in streams}
+    check_key = dg.AssetCheckKey(raw_asset_key(source, streams[0]), CREDENTIAL_CHECK) if credential_check else None
     specs = [
         dg.AssetSpec(
             key,
@@ -44,16 +60,23 @@ def build_source_assets(
         for key, stream in by_key.items()
     ]
 
-    @dg.multi_asset(name=f"{source}_raw", specs=specs, can_subset=True, pool="warehouse",
+    check_specs = [credential_check_spec(source, check_key)] if check_key else []
+
+    @dg.multi_asset(name=f"{source}_raw", specs=specs, check_specs=check_specs, can_subset=True, pool="warehouse",
                     required_resource_keys={resource_key, "warehouse"})
     def sync(context: dg.AssetExecutionContext):
         selected = [stream for key, stream in by_key.items() if key in context.selected_asset_keys]
+        # A subset run yields only the checks it selected (a run of other streams leaves this one out).
+        checking = check_key is not None and check_key in context.selected_asset_check_keys
         resource = getattr(context.resources, resource_key)
         warehouse: WarehouseResource = context.resources.warehouse
         missing = resource.missing_settings()
         if missing:
             yield from _skip_unconfigured(context, source, selected, missing, warehouse)
+            if checking:
+                yield credential_not_checked(check_key, source, not_configured_status(missing))
             return
+        warning_days = credential_warning_days() if check_key else None  # a bad setting fails before any read
         client = resource.client()
         results = load_streams(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
@@ -68,7 +91,12 @@ def build_source_assets(
                     f"{source}.{stream.name} stopped early, the next run resumes: {result.stopped_early}"
                 )
             metadata = {**_metadata(result, client), **_source_total(context, source, stream, result, client)}
+            if check_key is not None and raw_asset_key(source, stream) == check_key.asset_key:
+                metadata["credentials_expire_at"] = expiry_metadata(client.credentials_expire_at())
             yield dg.MaterializeResult(asset_key=raw_asset_key(source, stream), metadata=metadata)
+        if checking:
+            yield credential_expiry_result(check_key, source, client.credentials_expire_at(), warning_days,
+                                           refresh_token_setting(resource), datetime.now(UTC))
 
     sync.__doc__ = f"Sync {source} into `raw_{source}` (incremental, merged on primary key)."
     return sync

@@ -18,12 +18,18 @@ Follows reference/source-apis.md section 5:
   last page); the default search leaves out REMOVED objects.
 * ``POST /rest/adAnalytics`` with ``X-HTTP-Method-Override: GET`` and a form body is the query
   tunnel for long URLs.
+* The refresh token expires at an instant of the sandbox clock (``REFRESH_TOKEN_SECONDS`` after the clock the
+  sandbox started at, as LinkedIn counts from the member's original consent, not from the last refresh): each
+  refresh answers the seconds left in ``refresh_token_expires_in`` (so ``POST /_sandbox/advance`` shortens it),
+  and past it the refresh is refused with 400 ``invalid_grant``. ``POST /_sandbox/linkedin_ads/refresh-token``
+  ``{"expires_in": N}`` makes it expire N seconds after the sandbox's clock now; ``GET`` reads the seconds left.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -123,6 +129,8 @@ class LinkedInAdsEmulator:
         self.state = state
         self._issued: set[str] = set()
         self._index = DateIndex(lambda row: (row.get("pivotValues") or [""])[0], _row_date)
+        #: When the refresh token stops being accepted, on the sandbox clock.
+        self.refresh_token_expires_at = state.dataset.clock + timedelta(seconds=REFRESH_TOKEN_SECONDS)
 
     def prepare(self) -> None:
         """Index the ad_analytics rows by account and date now, not in the first query after the data changed."""
@@ -137,6 +145,7 @@ class LinkedInAdsEmulator:
             Route("/rest/adAccounts/{account:int}", self.ad_account),
             Route("/rest/adAccounts/{account:int}/adCampaigns", self.campaigns),
             Route("/rest/adAccounts/{account:int}/adCampaignGroups", self.campaign_groups),
+            Route("/_sandbox/linkedin_ads/refresh-token", self.refresh_token_control, methods=["GET", "POST"]),
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
@@ -173,7 +182,8 @@ class LinkedInAdsEmulator:
         return PathAwareResponse(render)
 
     async def token(self, request: Request) -> Response:
-        """``POST /oauth/v2/accessToken`` refresh grant → access token plus the (unchanged) refresh token."""
+        """``POST /oauth/v2/accessToken`` refresh grant → access token plus the (unchanged) refresh token and the
+        seconds it has left; 400 ``invalid_grant`` once it has expired."""
         form = await form_fields(request)
         if form.get("grant_type") != "refresh_token":
             return JSONResponse(
@@ -187,7 +197,7 @@ class LinkedInAdsEmulator:
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "Client authentication failed"}, 401
             )
-        if not credentials_match(form):
+        if not credentials_match(form) or self._refresh_token_seconds_left() <= 0:
             return JSONResponse(
                 {
                     "error": "invalid_grant",
@@ -203,10 +213,30 @@ class LinkedInAdsEmulator:
                 "access_token": access,
                 "expires_in": min(ACCESS_TOKEN_SECONDS, int(self.state.tokens.ttl_seconds)),
                 "refresh_token": REFRESH_TOKEN,
-                "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+                "refresh_token_expires_in": self._refresh_token_seconds_left(),
                 "scope": "r_ads,r_ads_reporting",
             }
         )
+
+    async def refresh_token_control(self, request: Request) -> Response:
+        """``POST /_sandbox/linkedin_ads/refresh-token`` ``{"expires_in": N}``: the refresh token expires N seconds
+        (a whole number, 0: now) after the sandbox's clock; ``GET`` answers the seconds left."""
+        if request.method == "POST":
+            try:
+                body = json.loads(await request.body() or b"null")
+            except json.JSONDecodeError as exc:
+                return JSONResponse({"error": f"the body is not JSON: {exc}"}, 400)
+            seconds = body.get("expires_in") if isinstance(body, dict) else None
+            if type(seconds) is not int or seconds < 0:
+                return JSONResponse({"error": "expires_in must be a whole number of seconds of at least 0, such as "
+                                              f"{{\"expires_in\": 86400}}, not {seconds!r}"}, 400)
+            self.refresh_token_expires_at = self.state.dataset.clock + timedelta(seconds=seconds)
+        return JSONResponse({"expires_in": self._refresh_token_seconds_left(),
+                             "expires_at": self.refresh_token_expires_at.isoformat()})
+
+    def _refresh_token_seconds_left(self) -> int:
+        """Whole seconds from the sandbox clock to the refresh token's expiry; 0 once it has passed."""
+        return max(0, int((self.refresh_token_expires_at - self.state.dataset.clock).total_seconds()))
 
     async def ad_analytics(self, request: Request) -> Response:
         """``GET /rest/adAnalytics?q=analytics|statistics…`` — every element at once, truncated at the cap."""

@@ -1,4 +1,5 @@
-"""Raw LinkedIn Ads tables: ad accounts, campaign groups, campaigns and daily campaign analytics."""
+"""Raw LinkedIn Ads tables: ad accounts, campaign groups, campaigns and daily campaign analytics; the ad accounts
+asset carries the refresh token's expiry check (`refresh_token_lifetime`)."""
 
 import dagster as dg
 
@@ -12,6 +13,8 @@ linkedin_ads_raw = build_source_assets(
     description="LinkedIn Marketing API elements, removed and archived ones included; analytics with local and "
     "USD cost kept apart as exact decimals, UTC days, the trailing window restated each run (a new account "
     "backfills its whole history); fields LinkedIn adds to its objects arrive as new columns.",
+    # LinkedIn's refresh token lives 365 days from the member's consent: warn ahead, before a night fails on it.
+    credential_check=True,
 )
 
 
