@@ -23,6 +23,7 @@ from connectors.meta_ads.client import MetaAdsClient
 from connectors.schema import Stream, to_arrow
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
+from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
 from sandbox.launcher import RunningSandbox, running_sandbox
 from tests.conftest import write_dataset
 
@@ -227,6 +228,13 @@ def clearing_faults(sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
     then remove the faults it injected."""
     yield sandbox
     sandbox.clear_faults()
+
+
+def restoring_linkedin_refresh_token(sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
+    """The body of a function-scoped fixture: hand `sandbox` to one test, then give LinkedIn's refresh token its
+    default lifetime back."""
+    yield sandbox
+    sandbox.set_linkedin_refresh_token_expiry(REFRESH_TOKEN_SECONDS)
 
 
 # --- clients ------------------------------------------------------------------------------------

@@ -12,27 +12,23 @@ from connectors import auth as token_flow
 from connectors.auth import OAuthRefreshToken
 from sandbox import auth
 from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
-from sandbox.launcher import running_sandbox
-from tests.ads_fixtures import linkedin_client
-from tests.conftest import write_dataset
+from tests.ads_fixtures import linkedin_client, restoring_linkedin_refresh_token, running_ads_sandbox
 
 DAY = 86_400
+ONE_ACCOUNT = {("linkedin_ads", "ad_accounts"): [
+    {"id": 508812345, "name": "Acme EMEA", "currency": "EUR", "status": "ACTIVE", "type": "BUSINESS"}]}
 
 
 @pytest.fixture(scope="module")
 def linkedin(tmp_path_factory):
-    folder = write_dataset(tmp_path_factory.mktemp("dataset"), {("linkedin_ads", "ad_accounts"): [
-        {"id": 508812345, "name": "Acme EMEA", "currency": "EUR", "status": "ACTIVE", "type": "BUSINESS"}]})
-    (folder / "clock.txt").write_text("2026-06-15T08:00:00+00:00\n")
-    with running_sandbox(dataset=folder) as running:
+    with running_ads_sandbox(tmp_path_factory, records=ONE_ACCOUNT) as running:
         yield running
 
 
 @pytest.fixture
 def sandbox(linkedin):
     """The module's sandbox, its refresh token given its default lifetime back after the test."""
-    yield linkedin
-    linkedin.set_linkedin_refresh_token_expiry(REFRESH_TOKEN_SECONDS)
+    yield from restoring_linkedin_refresh_token(linkedin)
 
 
 def _flow(url: str, token_path: str = "/oauth/v2/accessToken") -> OAuthRefreshToken:

@@ -18,7 +18,7 @@ from pipelines.lib.sources import LinkedInAdsResource
 from pipelines.lib.warehouse import WarehouseResource
 from sandbox import auth
 from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
-from tests.ads_fixtures import running_ads_sandbox
+from tests.ads_fixtures import restoring_linkedin_refresh_token, running_ads_sandbox
 
 DAY = 86_400
 ACCOUNTS = dg.AssetKey(["raw", "linkedin_ads", "ad_accounts"])
@@ -36,8 +36,7 @@ def linkedin_sandbox(tmp_path_factory):
 @pytest.fixture
 def sandbox(linkedin_sandbox):
     """The ad sandbox, its refresh token given its default lifetime back after the test."""
-    yield linkedin_sandbox
-    linkedin_sandbox.set_linkedin_refresh_token_expiry(REFRESH_TOKEN_SECONDS)
+    yield from restoring_linkedin_refresh_token(linkedin_sandbox)
 
 
 def _resources(sandbox, env: dict[str, str], **linkedin) -> dict:

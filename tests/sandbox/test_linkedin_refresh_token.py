@@ -6,9 +6,7 @@ import pytest
 import requests
 
 from sandbox import auth
-from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
-from sandbox.launcher import running_sandbox
-from tests.conftest import write_dataset
+from tests.ads_fixtures import restoring_linkedin_refresh_token, running_ads_sandbox
 
 DAY = 86_400
 CONTROL = "/_sandbox/linkedin_ads/refresh-token"
@@ -16,17 +14,14 @@ CONTROL = "/_sandbox/linkedin_ads/refresh-token"
 
 @pytest.fixture(scope="module")
 def linkedin(tmp_path_factory):
-    folder = write_dataset(tmp_path_factory.mktemp("dataset"), {})
-    (folder / "clock.txt").write_text("2026-06-15T08:00:00+00:00\n")
-    with running_sandbox(dataset=folder) as running:
+    with running_ads_sandbox(tmp_path_factory, records={}) as running:
         yield running
 
 
 @pytest.fixture
 def sandbox(linkedin):
     """The module's sandbox, its refresh token given its default lifetime back after the test."""
-    yield linkedin
-    linkedin.set_linkedin_refresh_token_expiry(REFRESH_TOKEN_SECONDS)
+    yield from restoring_linkedin_refresh_token(linkedin)
 
 
 def _refresh(url: str) -> requests.Response:
