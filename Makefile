@@ -50,11 +50,13 @@ ui: install manifest  ## the Dagster UI on 127.0.0.1:3000 with the sandbox runni
 # `make metrics METRICS=mqls,cac GROUP_BY=metric_time__week`; `mf` answers `--help` for the rest.
 METRICS ?= mqls,sqls,cost_per_mql,cac
 GROUP_BY ?= metric_time__month,channel
+comma := ,
+ORDER ?= $(firstword $(subst $(comma), ,$(GROUP_BY)))
 metrics: install-semantic manifest  ## query the shared metrics through the dbt semantic layer (MetricFlow)
 	@warehouse=$${WAREHOUSE_DUCKDB_PATH:-$(CURDIR)/warehouse/warehouse.duckdb}; \
 	if [ ! -f "$$warehouse" ]; then echo "no warehouse at $$warehouse: run make demo first" >&2; exit 1; fi; \
 	cd dbt_project && DBT_PROFILES_DIR=$(CURDIR)/dbt_project WAREHOUSE_DUCKDB_PATH="$$warehouse" \
-		$(CURDIR)/$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY)
+		$(CURDIR)/$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY) --order $(ORDER)
 
 bench: install  ## benchmarks at scales S and M, 3 repeats (an hour or more; the M sandbox needs ~5 GB)
 	$(BIN)/python -m benchmarks
