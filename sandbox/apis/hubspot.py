@@ -1,4 +1,4 @@
-"""HubSpot emulator: OAuth v1 refresh, CRM v3 list / get / search, owners, deal pipelines, v4 association
+"""HubSpot emulator: OAuth v3 (and v1) refresh, CRM v3 list / get / search, owners, deal pipelines, v4 association
 reads, the CRM v3 properties API, legacy v1 email events and campaigns, marketing v3 forms and v1 form
 submissions.
 
@@ -150,7 +150,7 @@ class HubSpotEmulator:
     """Serves the HubSpot objects of the dataset; see the module docstring."""
 
     name = "hubspot"
-    path_prefixes = ("/crm/", "/oauth/v1/", "/email/public/", "/form-integrations/", "/marketing/v3/")
+    path_prefixes = ("/crm/", "/oauth/v1/", "/oauth/v3/", "/email/public/", "/form-integrations/", "/marketing/v3/")
 
     def __init__(self, state) -> None:
         self.state = state
@@ -165,6 +165,7 @@ class HubSpotEmulator:
         """OAuth, CRM objects, search, owners, pipelines, associations, email events, campaigns, forms."""
         if self._routes is None:
             self._routes = [
+                Route("/oauth/v3/token", self.token_v3, methods=["POST"]),
                 Route("/oauth/v1/token", self.token, methods=["POST"]),
                 Route("/oauth/v1/access-tokens/{token}", self.token_info),
                 Route("/crm/v3/objects/{object_type}", self.list_objects),
@@ -228,6 +229,16 @@ class HubSpotEmulator:
         self._issued[access_token] = time.time()
         return JSONResponse({"token_type": "bearer", "refresh_token": form["refresh_token"],
                              "access_token": access_token, "expires_in": self._ttl()})
+
+    async def token_v3(self, request: Request) -> Response:
+        """``POST /oauth/v3/token``: v1's refresh grant and answer, its credentials taken from the form body only.
+        v3 refuses them in the query string, where server logs would keep them (HubSpot's v3 OAuth guide); v1
+        is deprecated on 16 February 2027."""
+        in_query = sorted(set(request.query_params) & set(BODY_ONLY_FIELDS))
+        if in_query:
+            return _oauth_error("BAD_REQUEST", "invalid_request",
+                                f"{', '.join(in_query)} must be sent in the request body, not the query string")
+        return await self.token(request)
 
     async def token_info(self, request: Request) -> Response:
         """``GET /oauth/v1/access-tokens/{token}``: the portal and remaining lifetime of a valid token."""
@@ -1083,6 +1094,10 @@ def _error(status: int, message: str, category: str | None = None, **extra: Any)
     if category:
         body["category"] = category
     return JSONResponse(body, status_code=status)
+
+
+#: The fields HubSpot's v3 token endpoint takes only in the form-encoded body.
+BODY_ONLY_FIELDS = ("client_id", "client_secret", "refresh_token", "code", "grant_type", "redirect_uri")
 
 
 def _oauth_error(status: str, error: str, message: str) -> JSONResponse:

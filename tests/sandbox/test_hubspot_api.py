@@ -144,10 +144,10 @@ def hubspot(tmp_path_factory):
         yield running
 
 
-def _token(base: str, **overrides) -> requests.Response:
+def _token(base: str, version: str = "v3", **overrides) -> requests.Response:
     form = {"grant_type": "refresh_token", "client_id": auth.CLIENT_ID, "client_secret": auth.CLIENT_SECRET,
             "refresh_token": auth.REFRESH_TOKEN, **overrides}
-    return requests.post(f"{base}/oauth/v1/token", data=form, timeout=10)
+    return requests.post(f"{base}/oauth/{version}/token", data=form, timeout=10)
 
 
 def _session(base: str) -> requests.Session:
@@ -168,8 +168,9 @@ def _window(low_ms, high_ms, prop="lastmodifieddate") -> dict:
 # --- OAuth and authentication ---------------------------------------------------------------------------
 
 
-def test_refresh_returns_bearer_tokens_living_the_configured_ttl(hubspot):
-    response = _token(hubspot.url)
+@pytest.mark.parametrize("version", ["v3", "v1"])
+def test_refresh_returns_bearer_tokens_living_the_configured_ttl(hubspot, version):
+    response = _token(hubspot.url, version)
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
@@ -183,6 +184,16 @@ def test_bad_refresh_token_gets_bad_refresh_token_400(hubspot):
     assert response.status_code == 400
     assert response.json()["status"] == "BAD_REFRESH_TOKEN"
     assert response.json()["message"] == "missing or unknown refresh token"
+
+
+def test_the_v3_token_endpoint_refuses_credentials_in_the_query_string(hubspot):
+    secrets = {"client_secret": auth.CLIENT_SECRET, "refresh_token": auth.REFRESH_TOKEN}
+    response = requests.post(f"{hubspot.url}/oauth/v3/token", params=secrets,
+                             data={"grant_type": "refresh_token", "client_id": auth.CLIENT_ID}, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "client_secret, refresh_token must be sent in the request body, not the query string")
+    assert response.json()["error"] == "invalid_request"
 
 
 def test_missing_token_is_invalid_authentication(hubspot):
