@@ -105,7 +105,7 @@ def tokens(url: str) -> dict[str, str]:
     """Fresh access tokens for both CRMs (plain OAuth refresh-token exchanges)."""
     form = {"grant_type": "refresh_token", **_secrets()}
     salesforce = requests.post(f"{url}/services/oauth2/token", data=form, timeout=30)
-    hubspot = requests.post(f"{url}/oauth/v3/token", data=form, timeout=30)
+    hubspot = requests.post(f"{url}/oauth/2026-03/token", data=form, timeout=30)
     salesforce.raise_for_status()
     hubspot.raise_for_status()
     return {"salesforce": salesforce.json()["access_token"], "hubspot": hubspot.json()["access_token"]}

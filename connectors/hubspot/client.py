@@ -111,9 +111,9 @@ class HubSpotClient:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.auth = OAuthRefreshToken(
-            # v3: the credentials travel in the form body only (request_grant posts them there); v1 is
-            # deprecated on 16 February 2027.
-            token_url=f"{self.base_url}/oauth/v3/token",
+            # The date-versioned OAuth API: the credentials travel in the form body only (request_grant posts
+            # them there); v1 is deprecated on 16 February 2027.
+            token_url=f"{self.base_url}/oauth/2026-03/token",
             client_id=self.client_id,
             client_secret=self.client_secret,
             refresh_token=self.refresh_token,

@@ -1,6 +1,6 @@
-"""HubSpot emulator: OAuth v3 (and v1) refresh, CRM v3 list / get / search, owners, deal pipelines, v4 association
-reads, the CRM v3 properties API, legacy v1 email events and campaigns, marketing v3 forms and v1 form
-submissions.
+"""HubSpot emulator: OAuth refresh (the date-versioned 2026-03 API and the deprecated v1), CRM v3 list / get /
+search, owners, deal pipelines, v4 association reads, the CRM v3 properties API, legacy v1 email events and
+campaigns, marketing v3 forms and v1 form submissions.
 
 Follows reference/source-apis.md section 2: property values are always strings or null; the list
 cursor is opaque and ``paging`` is absent on the last page; ``archived=true`` lists only archived
@@ -150,7 +150,8 @@ class HubSpotEmulator:
     """Serves the HubSpot objects of the dataset; see the module docstring."""
 
     name = "hubspot"
-    path_prefixes = ("/crm/", "/oauth/v1/", "/oauth/v3/", "/email/public/", "/form-integrations/", "/marketing/v3/")
+    path_prefixes = ("/crm/", "/oauth/v1/", "/oauth/2026-03/", "/email/public/", "/form-integrations/",
+                     "/marketing/v3/")
 
     def __init__(self, state) -> None:
         self.state = state
@@ -165,7 +166,7 @@ class HubSpotEmulator:
         """OAuth, CRM objects, search, owners, pipelines, associations, email events, campaigns, forms."""
         if self._routes is None:
             self._routes = [
-                Route("/oauth/v3/token", self.token_v3, methods=["POST"]),
+                Route("/oauth/2026-03/token", self.token_2026_03, methods=["POST"]),
                 Route("/oauth/v1/token", self.token, methods=["POST"]),
                 Route("/oauth/v1/access-tokens/{token}", self.token_info),
                 Route("/crm/v3/objects/{object_type}", self.list_objects),
@@ -230,10 +231,10 @@ class HubSpotEmulator:
         return JSONResponse({"token_type": "bearer", "refresh_token": form["refresh_token"],
                              "access_token": access_token, "expires_in": self._ttl()})
 
-    async def token_v3(self, request: Request) -> Response:
-        """``POST /oauth/v3/token``: v1's refresh grant and answer, its credentials taken from the form body only.
-        v3 refuses them in the query string, where server logs would keep them (HubSpot's v3 OAuth guide); v1
-        is deprecated on 16 February 2027."""
+    async def token_2026_03(self, request: Request) -> Response:
+        """``POST /oauth/2026-03/token``, the date-versioned OAuth API that replaces v1 (deprecated on 16 February
+        2027): v1's refresh grant and answer, its credentials taken from the form body only. It refuses them in
+        the query string, where server logs would keep them (HubSpot's v1 migration guide)."""
         in_query = sorted(set(request.query_params) & set(BODY_ONLY_FIELDS))
         if in_query:
             return _oauth_error("BAD_REQUEST", "invalid_request",
@@ -1096,7 +1097,7 @@ def _error(status: int, message: str, category: str | None = None, **extra: Any)
     return JSONResponse(body, status_code=status)
 
 
-#: The fields HubSpot's v3 token endpoint takes only in the form-encoded body.
+#: The fields HubSpot's 2026-03 token endpoint takes only in the form-encoded body.
 BODY_ONLY_FIELDS = ("client_id", "client_secret", "refresh_token", "code", "grant_type", "redirect_uri")
 
 

@@ -46,7 +46,7 @@ def hubspot(tmp_path_factory):
 def _refresh_flow(url: str, **overrides) -> OAuthRefreshToken:
     settings = {"client_id": auth.CLIENT_ID, "client_secret": auth.CLIENT_SECRET,
                 "refresh_token": auth.REFRESH_TOKEN, **overrides}
-    return OAuthRefreshToken(token_url=f"{url}/oauth/v3/token", timeout=10, **settings)
+    return OAuthRefreshToken(token_url=f"{url}/oauth/2026-03/token", timeout=10, **settings)
 
 
 def test_a_token_is_due_for_renewal_a_margin_before_the_expiry_its_grant_advertised(clock):
@@ -78,7 +78,8 @@ def test_the_refresh_flow_renews_before_the_token_expires_without_waiting_for_a_
 
 def test_a_refused_refresh_is_an_authentication_error_that_names_the_endpoint_and_not_the_secrets(hubspot):
     flow = _refresh_flow(hubspot.url, refresh_token="not-the-refresh-token-" + "x" * 20)
-    with pytest.raises(AuthenticationError, match=r"token refresh at .*/oauth/v3/token refused \(HTTP 400\)") as err:
+    refused = r"token refresh at .*/oauth/2026-03/token refused \(HTTP 400\)"
+    with pytest.raises(AuthenticationError, match=refused) as err:
         flow.access_token()
     assert flow.refresh_token not in str(err.value) and auth.CLIENT_SECRET not in str(err.value)
 
@@ -93,7 +94,7 @@ def test_an_unreachable_token_endpoint_is_a_source_unavailable_error_without_the
     assert auth.REFRESH_TOKEN not in str(err.value) and auth.CLIENT_SECRET not in str(err.value)
 
 
-def test_the_hubspot_client_refreshes_through_oauth_v3_not_the_deprecated_v1(hubspot):
+def test_the_hubspot_client_refreshes_through_the_2026_03_oauth_api_not_the_deprecated_v1(hubspot):
     hubspot.inject(api="hubspot", kind="server_error", path_contains="/oauth/v1/", times=100)
     try:
         client = HubSpotClient(base_url=hubspot.url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,

@@ -144,7 +144,7 @@ def hubspot(tmp_path_factory):
         yield running
 
 
-def _token(base: str, version: str = "v3", **overrides) -> requests.Response:
+def _token(base: str, version: str = "2026-03", **overrides) -> requests.Response:
     form = {"grant_type": "refresh_token", "client_id": auth.CLIENT_ID, "client_secret": auth.CLIENT_SECRET,
             "refresh_token": auth.REFRESH_TOKEN, **overrides}
     return requests.post(f"{base}/oauth/{version}/token", data=form, timeout=10)
@@ -168,7 +168,7 @@ def _window(low_ms, high_ms, prop="lastmodifieddate") -> dict:
 # --- OAuth and authentication ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["v3", "v1"])
+@pytest.mark.parametrize("version", ["2026-03", "v1"])
 def test_refresh_returns_bearer_tokens_living_the_configured_ttl(hubspot, version):
     response = _token(hubspot.url, version)
     assert response.status_code == 200
@@ -186,9 +186,9 @@ def test_bad_refresh_token_gets_bad_refresh_token_400(hubspot):
     assert response.json()["message"] == "missing or unknown refresh token"
 
 
-def test_the_v3_token_endpoint_refuses_credentials_in_the_query_string(hubspot):
+def test_the_2026_03_token_endpoint_refuses_credentials_in_the_query_string(hubspot):
     secrets = {"client_secret": auth.CLIENT_SECRET, "refresh_token": auth.REFRESH_TOKEN}
-    response = requests.post(f"{hubspot.url}/oauth/v3/token", params=secrets,
+    response = requests.post(f"{hubspot.url}/oauth/2026-03/token", params=secrets,
                              data={"grant_type": "refresh_token", "client_id": auth.CLIENT_ID}, timeout=10)
     assert response.status_code == 400
     assert response.json()["message"] == (
