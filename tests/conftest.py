@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,17 @@ from sandbox.launcher import RunningSandbox, connector_env, running_sandbox
 
 if TYPE_CHECKING:
     from tests.support.two_nights import TwoNights
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers: each parses dbt into a folder of its own
+    os.environ.setdefault("DBT_TARGET_PATH", f"target-{os.environ['PYTEST_XDIST_WORKER']}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) each module runs whole on one worker, so its module fixtures start
+    once, and the modules reading the shared two nights run on the same worker, so the nights are built once."""
+    for item in items:
+        group = "two_nights" if "two_nights" in item.fixturenames else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)

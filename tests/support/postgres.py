@@ -18,6 +18,8 @@ from urllib.parse import urlparse, urlunparse
 from pipelines.local import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "postgres-server.sh"
+#: Parallel test workers (pytest-xdist's gw0, gw1, ...) start their throwaway servers on ports 100 apart.
+WORKER_PORT_OFFSET = 100 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
 @contextmanager
@@ -32,6 +34,7 @@ def postgres_server(port: int = 55433) -> Iterator[str]:
         return
     if not shutil.which("initdb"):
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
+    port += WORKER_PORT_OFFSET
     folder = Path(tempfile.mkdtemp(prefix="cg-postgres.", dir="/tmp"))
     try:
         url = subprocess.run([str(SCRIPT), "start", str(folder), str(port)], check=True, capture_output=True,

@@ -134,7 +134,7 @@ def test_metricflow_gives_the_same_numbers(nights, tmp_path):
     mf = Path(sys.executable).parent / "mf"
     assert mf.exists(), f"MetricFlow is a dev dependency (make install-dev), but {mf} is missing"
     project = tmp_path / "project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", "dbt_packages"))
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nights["warehouse"], warehouse)
     env = {**os.environ, "WAREHOUSE_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(warehouse),

@@ -1,6 +1,7 @@
 """The dbt project that turns raw tables into the shared marts, and the resource that runs its CLI."""
 
 import importlib.metadata
+import os
 import shutil
 import sys
 from functools import cached_property
@@ -15,7 +16,9 @@ _BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 DBT_EXECUTABLE = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else (shutil.which("dbt") or "dbt")
 
 # No fixed target: profiles.yml reads WAREHOUSE_TARGET when dbt runs, so one process can serve both warehouses.
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# DBT_TARGET_PATH (dbt's own variable) moves the parse and the runs' folders, e.g. one per parallel test worker.
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+                         target_path=os.environ.get("DBT_TARGET_PATH", "target"))
 dbt_project.prepare_if_dev()
 
 
