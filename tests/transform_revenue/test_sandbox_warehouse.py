@@ -137,8 +137,10 @@ def test_metricflow_gives_the_same_numbers(nights, tmp_path):
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", "dbt_packages"))
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nights["warehouse"], warehouse)
-    env = {**os.environ, "WAREHOUSE_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(warehouse),
-           "DBT_PROFILES_DIR": str(project), "DO_NOT_TRACK": "1"}
+    # the copy's own target folder, where mf reads the semantic manifest (not a test worker's DBT_TARGET_PATH)
+    env = {**{key: value for key, value in os.environ.items() if key != "DBT_TARGET_PATH"},
+           "WAREHOUSE_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(project),
+           "DO_NOT_TRACK": "1"}
     subprocess.run([str(mf.parent / "dbt"), "parse", "--quiet"], cwd=project, env=env, check=True)
     metrics = [row[0] for row in query(warehouse, "select distinct metric_name from marts.shared_metrics_daily")]
     monthly = ["customers_at_start", "customers_retained", "logo_retention_rate"]
