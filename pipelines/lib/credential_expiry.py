@@ -35,26 +35,28 @@ def credential_expiry_result(check_key: dg.AssetCheckKey, source: str, expires_a
     is reported, never the token.
     """
     if expires_at is None:
-        return dg.AssetCheckResult(
-            asset_key=check_key.asset_key, check_name=check_key.name, passed=True,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=f"The {source} refresh token's expiry is unknown: no token refresh of this run said when "
-                        "it expires.",
-            metadata={"expires_at": dg.MetadataValue.text("unknown"), "warning_days": warning_days})
-    days_left = (expires_at.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+        return _warning(check_key, True, f"The {source} refresh token's expiry is unknown: no token refresh of this "
+                                         "run said when it expires.",
+                        {"expires_at": dg.MetadataValue.text("unknown"), "warning_days": warning_days})
+    expiry_day = expires_at.astimezone(UTC).date()
+    days_left = (expiry_day - now.astimezone(UTC).date()).days
     passed = days_left > warning_days
-    when = f"{_in_days(days_left)} ({expires_at.astimezone(UTC).date().isoformat()})"
+    when = f"{_in_days(days_left)} ({expiry_day.isoformat()})"
     if passed:
         description = (f"The {source} refresh token expires {when}, more than the {warning_days} days "
                        f"{CREDENTIAL_WARNING_SETTING} warns ahead.")
     else:
         description = (f"The {source} refresh token expires {when}: re-authorize the app before then and put the "
                        f"new refresh token in {setting} (refreshing does not extend it).")
-    return dg.AssetCheckResult(
-        asset_key=check_key.asset_key, check_name=check_key.name, passed=passed,
-        severity=dg.AssetCheckSeverity.WARN, description=description,
-        metadata={"expires_at": dg.MetadataValue.timestamp(expires_at), "days_left": days_left,
-                  "warning_days": warning_days})
+    return _warning(check_key, passed, description, {"expires_at": dg.MetadataValue.timestamp(expires_at),
+                                                     "days_left": days_left, "warning_days": warning_days})
+
+
+def _warning(check_key: dg.AssetCheckKey, passed: bool, description: str,
+             metadata: dict | None = None) -> dg.AssetCheckResult:
+    """A result of the check `check_key`, whose severity is always WARN: an expiry ahead never blocks a night."""
+    return dg.AssetCheckResult(asset_key=check_key.asset_key, check_name=check_key.name, passed=passed,
+                               severity=dg.AssetCheckSeverity.WARN, description=description, metadata=metadata)
 
 
 def _in_days(days: int) -> str:
@@ -74,9 +76,7 @@ def credential_check_spec(source: str, check_key: dg.AssetCheckKey) -> dg.AssetC
 
 def credential_not_checked(check_key: dg.AssetCheckKey, source: str, status: str) -> dg.AssetCheckResult:
     """A skipped source's check: passed, as the source is not synced and its credentials not used."""
-    return dg.AssetCheckResult(asset_key=check_key.asset_key, check_name=check_key.name, passed=True,
-                               severity=dg.AssetCheckSeverity.WARN,
-                               description=f"Not checked: {source} is {status}.")
+    return _warning(check_key, True, f"Not checked: {source} is {status}.")
 
 
 def expiry_metadata(expires_at: datetime | None) -> dg.MetadataValue:
