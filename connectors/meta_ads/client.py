@@ -17,6 +17,7 @@ a business-use-case throttle (80000-80014) ends its own stream only.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 #: A business-use-case throttle (80000-80014) holds one ad account's calls of one use case (insights 80000, ads
 #: management 80004, ...): the streams of another use case are not held, so it ends its own stream only.
 SOURCE_WIDE_THROTTLE_CODES = frozenset({4, 17, 32, 613})
+#: The ``type`` of the ``x-business-use-case-usage`` entries a business-use-case throttle code is about.
+USE_CASE_OF_CODE = {80000: "ads_insights", 80004: "ads_management"}
 #: Seconds to wait on a throttle whose usage headers give no time (codes 4/17/613 often come so): Meta blocks a
 #: throttled ad account for about a minute (five on the development tier), far longer than a backoff's first steps.
 UNESTIMATED_THROTTLE_SECONDS = 60.0
@@ -62,6 +65,7 @@ USAGE_PERCENTAGES = {
     "x-ad-account-usage": ("acc_id_util_pct",),
 }
 TOKEN_REFUSED = 190
+AD_ACCOUNT_IN_PATH = re.compile(r"/act_(\d+)(?:/|$)")
 TOO_MUCH_DATA = "reduce the amount of data"
 #: (code, subcode) of a sync request Meta gave up on ("Request Timed Out"): read through a report run, as too much data.
 TIMED_OUT = (100, 1504018)
@@ -83,7 +87,7 @@ def classify(response: requests.Response) -> Verdict:
     code, message = error.get("code"), str(error.get("message", ""))[:300]
     reason = f"HTTP {status} code {code}/{error.get('error_subcode', '-')}: {message}"
     if code in THROTTLE_CODES:
-        return _throttled(response, reason, source_wide=code in SOURCE_WIDE_THROTTLE_CODES)
+        return _throttled(response, reason, code)
     if code == TOKEN_REFUSED or status == 401:
         return Verdict(Action.REFRESH_AUTH, reason=reason)
     if _too_big_for_sync(error):  # asking again the same way fails the same way
@@ -93,16 +97,16 @@ def classify(response: requests.Response) -> Verdict:
     return Verdict(Action.FAIL, reason=reason)
 
 
-def _throttled(response: requests.Response, reason: str, source_wide: bool) -> Verdict:
+def _throttled(response: requests.Response, reason: str, code: int) -> Verdict:
     """Wait as long as the usage headers say, else `UNESTIMATED_THROTTLE_SECONDS`, and ask again; a throttle that
     outlasts the retries (or asks for a longer wait than allowed) ends the stream cleanly, never the run, and
-    a `source_wide` one the source's remaining streams too (see `SOURCE_WIDE_THROTTLE_CODES`)."""
-    wait = regain_access_seconds(response)
+    a source-wide one the source's remaining streams too (see `SOURCE_WIDE_THROTTLE_CODES`)."""
+    wait = regain_access_seconds(response, USE_CASE_OF_CODE.get(code))
     usage = usage_percentages(response)
     if usage:
         reason += "; usage " + ", ".join(f"{header} {percent:g}%" for header, percent in usage.items())
     return Verdict(Action.RETRY, wait=UNESTIMATED_THROTTLE_SECONDS if wait is None else wait, reason=reason,
-                   throttle=True, source_wide=source_wide)
+                   throttle=True, source_wide=code in SOURCE_WIDE_THROTTLE_CODES)
 
 
 def _too_big_for_sync(error: dict) -> bool:
@@ -126,20 +130,32 @@ def _error_of(response: requests.Response) -> dict:
     return error if isinstance(error, dict) else {}
 
 
-def regain_access_seconds(response: requests.Response) -> float | None:
+def regain_access_seconds(response: requests.Response, use_case: str | None = None) -> float | None:
     """Seconds until access returns, or None when the headers give no estimate: the largest
     ``estimated_time_to_regain_access`` (minutes) in ``x-business-use-case-usage``, else the
-    ``reset_time_duration`` (seconds) of ``x-ad-account-usage``."""
-    minutes = [
-        _number(entry.get("estimated_time_to_regain_access"))
-        for entries in _json_header(response, "x-business-use-case-usage").values()
-        for entry in (entries if isinstance(entries, list) else ()) if isinstance(entry, dict)
-    ]
-    longest = max(minutes, default=0.0)
+    ``reset_time_duration`` (seconds) of ``x-ad-account-usage``.
+
+    The header holds an entry per ad account and use case the app has called. Only those of the ad account the
+    request named and of the throttled `use_case` count, where the header has them: another account's or use
+    case's longer block does not hold this request (nor end its stream as longer than allowed)."""
+    entries = [(str(owner), entry)
+               for owner, listed in _json_header(response, "x-business-use-case-usage").items()
+               for entry in (listed if isinstance(listed, list) else ()) if isinstance(entry, dict)]
+    account = _ad_account_of(response)
+    entries = [(owner, entry) for owner, entry in entries if owner.removeprefix("act_") == account] or entries
+    relevant = [entry for _, entry in entries if entry.get("type") == use_case] or [entry for _, entry in entries]
+    longest = max((_number(entry.get("estimated_time_to_regain_access")) for entry in relevant), default=0.0)
     if longest > 0:
         return longest * 60
     reset = _number(_json_header(response, "x-ad-account-usage").get("reset_time_duration"))
     return reset if reset > 0 else None
+
+
+def _ad_account_of(response: requests.Response) -> str | None:
+    """The numeric id of the ad account (``act_<id>``) in the path of the request `response` answers."""
+    request = getattr(response, "request", None)
+    found = AD_ACCOUNT_IN_PATH.search(urlsplit(request.url).path) if request is not None and request.url else None
+    return found.group(1) if found else None
 
 
 def usage_percentages(response: requests.Response) -> dict[str, float]:

@@ -241,6 +241,33 @@ def test_a_throttle_longer_than_allowed_ends_the_stream_cleanly(meta):
     assert client.sleep == []
 
 
+def _throttle_answer(code: int, path: str, usage: dict) -> requests.Response:
+    """A throttle answer of Meta's to a request on `path`, with `usage` as its ``x-business-use-case-usage``."""
+    response = json_response(400, {"error": {"code": code, "error_subcode": 2446079, "is_transient": True}},
+                             {"x-business-use-case-usage": json.dumps(usage)})
+    response.request = requests.Request("GET", f"https://graph.facebook.com/v23.0{path}").prepare()
+    return response
+
+
+def _use_case(kind: str, minutes: int) -> dict:
+    return {"type": kind, "call_count": 100, "total_cputime": 40, "total_time": 40,
+            "estimated_time_to_regain_access": minutes, "ads_api_access_tier": "standard_access"}
+
+
+def test_a_use_case_throttle_waits_for_its_own_account_and_use_case_not_the_longest_block_in_the_header():
+    # Meta's header lists every ad account and use case the app has called; the estimates differ between them.
+    usage = {M_EU: [_use_case("ads_insights", 3), _use_case("ads_management", 50)],
+             M_US: [_use_case("ads_insights", 40), _use_case("ads_management", 0)]}
+    assert classify(_throttle_answer(80000, f"/act_{M_EU}/insights", usage)).wait == 3 * 60
+    assert classify(_throttle_answer(80004, f"/act_{M_EU}/adsets", usage)).wait == 50 * 60
+    assert classify(_throttle_answer(80000, f"/act_{M_US}/insights", usage)).wait == 40 * 60
+    # A request the header says nothing precise about waits for the longest block it could be held by.
+    assert classify(_throttle_answer(80000, "/1203957/insights", usage)).wait == 40 * 60  # a report run: no account
+    assert classify(_throttle_answer(80000, f"/act_{M_EU}/insights", {M_US: usage[M_US]})).wait == 40 * 60
+    assert classify(_throttle_answer(80001, f"/act_{M_EU}/insights", usage)).wait == 50 * 60  # a use case not listed
+    assert classify(_throttle_answer(17, f"/act_{M_US}/campaigns", usage)).wait == 40 * 60
+
+
 def test_a_throttle_without_a_business_use_case_estimate_waits_the_accounts_reset_time_else_a_minute(meta):
     clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
     meta.inject(api="meta_ads", kind="app_rate_limit", path_contains=INSIGHTS, skip=1, times=2)  # no time anywhere
