@@ -13,7 +13,7 @@ renamed as (
         {{ cg_column(columns, 'type', 'varchar') }} as account_type,
         {{ cg_column(columns, 'industry', 'varchar') }} as industry,
         {{ cg_column(columns, 'annual_revenue', 'numeric(38, 9)') }} as annual_revenue,
-        upper({{ cg_column(columns, 'currency_iso_code', 'varchar') }}) as annual_revenue_currency,
+        {{ cg_salesforce_currency(columns) }} as annual_revenue_currency,
         {{ cg_column(columns, 'number_of_employees', 'bigint') }} as employee_count,
         {{ cg_column(columns, 'website', 'varchar') }} as website,
         {{ normalize_domain(cg_column(columns, 'website', 'varchar')) }} as website_domain,

@@ -19,7 +19,7 @@ renamed as (
         {{ cg_column(columns, 'budgeted_cost', 'numeric(38, 9)') }} as budgeted_cost,
         {{ cg_column(columns, 'actual_cost', 'numeric(38, 9)') }} as actual_cost,
         {{ cg_column(columns, 'expected_revenue', 'numeric(38, 9)') }} as expected_revenue,
-        upper({{ cg_column(columns, 'currency_iso_code', 'varchar') }}) as currency_code,
+        {{ cg_salesforce_currency(columns) }} as currency_code,
         coalesce({{ cg_column(columns, 'is_active', 'boolean') }}, false) as is_active,
         {{ cg_column(columns, 'number_of_leads', 'bigint') }} as number_of_leads,
         {{ cg_column(columns, 'number_of_contacts', 'bigint') }} as number_of_contacts,

@@ -27,7 +27,7 @@ renamed as (
         {{ cg_column(columns, 'converted_contact_id', 'varchar') }} as converted_salesforce_contact_id,
         {{ cg_column(columns, 'converted_opportunity_id', 'varchar') }} as converted_salesforce_opportunity_id,
         {{ cg_column(columns, 'owner_id', 'varchar') }} as salesforce_owner_id,
-        upper({{ cg_column(columns, 'currency_iso_code', 'varchar') }}) as currency_code,
+        {{ cg_salesforce_currency(columns) }} as currency_code,
         {{ cg_column(columns, 'master_record_id', 'varchar') }} as salesforce_master_lead_id,
         {{ cg_salesforce_record_stamps(columns) }}
     from source

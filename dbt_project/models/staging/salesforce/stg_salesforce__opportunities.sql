@@ -13,7 +13,7 @@ renamed as (
         {{ cg_column(columns, 'name', 'varchar') }} as opportunity_name,
         {{ cg_column(columns, 'stage_name', 'varchar') }} as stage,
         {{ cg_column(columns, 'amount', 'numeric(38, 9)') }} as amount,
-        upper({{ cg_column(columns, 'currency_iso_code', 'varchar') }}) as currency_code,
+        {{ cg_salesforce_currency(columns) }} as currency_code,
         {{ cg_column(columns, 'probability', 'numeric(38, 9)') }} as probability_pct,
         {{ cg_column(columns, 'expected_revenue', 'numeric(38, 9)') }} as expected_revenue,
         {{ cg_column(columns, 'close_date', 'date') }} as close_date,
