@@ -5,7 +5,9 @@ and Meta's own throttle signal (HTTP 400 codes with usage headers).
 and sent as a header instead, so it never lands in a log line and a refreshed token is used.
 The last page is the one without ``paging.next`` (pages may be short, or empty, and still
 carry one). Ranges longer than `async_after_days` (the default chunks never are), and sync
-requests Meta finds too big, go through an async report run, polled at growing intervals.
+requests Meta finds too big, go through an async report run, polled at growing intervals. A run Meta ends
+"Job Failed" or "Job Skipped" is started again a few times, then its range is read in halves, down to single days;
+a day whose runs keep failing ends the stream cleanly, as a throttle does (below).
 
 A throttle waits as long as the usage headers say (a minute when they say nothing) and asks again; one
 that outlasts the retries, or asks for a longer wait than allowed, ends the stream cleanly: what was read
@@ -21,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
@@ -35,13 +37,14 @@ from connectors.ad_metrics import (
     plan_reads,
     read_in_chunks,
 )
-from connectors.errors import SourceError, SourceUnavailable
+from connectors.errors import SourceError, SourceLimitReached, SourceUnavailable
 from connectors.http import OK, Action, HttpClient, PlannedRequest, RetryPolicy, Verdict, string_after_key
 from connectors.loader_state import loader_state
 from connectors.meta_ads.auth import MetaTokenExchange
 from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
 from connectors.pages import Page, PageDecoder
+from connectors.redact import redact
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://graph.facebook.com"
@@ -72,6 +75,14 @@ TIMED_OUT = (100, 1504018)
 #: The `kind` of the error Meta answers a sync Insights request it finds too big or gave up on: a report run reads it.
 TOO_BIG_FOR_SYNC = "too_big_for_sync"
 MAX_POLL_SECONDS = 30.0
+#: The ``async_status`` of a report run Meta gave up on: it has no results, but the same run started again may.
+REPORT_RUN_GAVE_UP = frozenset({"Job Failed", "Job Skipped"})
+#: How many times a report run Meta gives up on is started, before its range is read in halves.
+REPORT_RUN_ATTEMPTS = 3
+#: Seconds between those starts: Meta's advice on a failed report is "Try again later".
+REPORT_RUN_RETRY_SECONDS = 30.0
+#: The `kind` of the error ending a stream at a day whose report runs Meta keeps giving up on.
+REPORT_RUN_FAILED = "report_run_failed"
 #: ``paging`` beside a list's ``data``: the cursors, and the URLs of the pages around this one.
 PAGING = pa.struct([("cursors", pa.struct([("before", pa.string()), ("after", pa.string())])),
                     ("next", pa.string()), ("previous", pa.string())])
@@ -362,23 +373,64 @@ class MetaAdsClient:
         return self._report_run(url, params, decode)
 
     def _report_run(self, url: str, params: dict, decode: PageDecoder) -> Iterator[Page]:
-        """Start an async report run, wait for it to complete, and page its results."""
-        run_id = self.http.request_json("POST", url, data=params)["report_run_id"]
+        """The pages of `params`' date range, read through async report runs.
+
+        A run Meta gives up on ("Job Failed", "Job Skipped") is started again (`REPORT_RUN_ATTEMPTS`, with
+        `REPORT_RUN_RETRY_SECONDS` between); a range whose runs keep ending so is read in halves, each the same
+        way, down to single days. Rows are daily (``time_increment=1``), so the halves' rows are the range's.
+        A day whose runs all end so raises `SourceLimitReached`: the stream ends cleanly, the chunks read before
+        it are kept, and the next run reads on from them (see `read_in_chunks`).
+        """
+        first, last = _time_range(params)
+        yield from self._report_range(url, params, decode, first, last)
+
+    def _report_range(self, url: str, params: dict, decode: PageDecoder, first: date, last: date,
+                      ) -> Iterator[Page]:
+        """The pages of the days `first` to `last`, through a report run, else through its halves."""
+        ranged = {**params, "time_range": json.dumps({"since": first.isoformat(), "until": last.isoformat()})}
+        run_id, status = self._completed_report_run(url, ranged)
+        if run_id is not None:
+            yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit}, decode)
+            return
+        if first == last:
+            account = AD_ACCOUNT_IN_PATH.search(urlsplit(url).path)
+            raise SourceLimitReached(redact(
+                f"meta_ads: ad account act_{account.group(1) if account else '?'}: every report run of "
+                f"{first.isoformat()} ended {_gave_up(status)}, in all {REPORT_RUN_ATTEMPTS} attempts after its "
+                "range was split down to this day; the insights of the chunks before it are kept, and the next "
+                "run reads on from there"), kind=REPORT_RUN_FAILED)
+        middle = first + timedelta(days=(last - first).days // 2)
+        yield from self._report_range(url, params, decode, first, middle)
+        yield from self._report_range(url, params, decode, middle + timedelta(days=1), last)
+
+    def _completed_report_run(self, url: str, params: dict) -> tuple[str | None, dict]:
+        """Start a report run until one completes, at most `REPORT_RUN_ATTEMPTS` times: its id and last status,
+        or None and the status of the last run Meta gave up on."""
+        for attempt in range(REPORT_RUN_ATTEMPTS):
+            if attempt:
+                self.sleep(REPORT_RUN_RETRY_SECONDS)
+            run_id = self.http.request_json("POST", url, data=params)["report_run_id"]
+            status = self._finished_report_run(run_id)
+            if status.get("async_status") not in REPORT_RUN_GAVE_UP:
+                return run_id, status
+        return None, status
+
+    def _finished_report_run(self, run_id: str) -> dict:
+        """Poll a report run at growing intervals until it completes or Meta gives up on it; its last status."""
         deadline = time.monotonic() + self.report_timeout_seconds
         delay = self.report_poll_seconds
         while True:
             status = self.http.get_json(f"{self.base_url}/{run_id}")
             state = status.get("async_status")
             if state == "Job Completed" and int(status.get("async_percent_completion", 100)) >= 100:
-                break
-            if state in ("Job Failed", "Job Skipped"):
-                raise SourceError(f"meta_ads: report run {run_id} ended as {state!r}")
+                return status
+            if state in REPORT_RUN_GAVE_UP:
+                return status
             if time.monotonic() >= deadline:
                 raise SourceUnavailable(f"meta_ads: report run {run_id} still {state!r} after "
                                         f"{self.report_timeout_seconds:.0f}s")
             self.sleep(delay)
             delay = min(delay * 2, MAX_POLL_SECONDS)
-        yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit}, decode)
 
     def _pages(self, url: str, params: dict | None, decode: PageDecoder, then: PlannedRequest | None = None,
                ) -> Iterator[Page]:
@@ -404,6 +456,21 @@ class MetaAdsClient:
         if not next_url or not next_url.startswith(f"{self.base_url}/"):
             return None
         return PlannedRequest("GET", without_token(next_url), {"params": None})
+
+
+def _time_range(params: dict) -> tuple[date, date]:
+    """The first and last day of an Insights request's ``time_range``."""
+    window = json.loads(params["time_range"])
+    return date.fromisoformat(window["since"]), date.fromisoformat(window["until"])
+
+
+def _gave_up(status: dict) -> str:
+    """How Meta ended a report run it gave up on: its status, and the error it names (v25+), if any."""
+    ended = repr(status.get("async_status"))
+    if status.get("error_code") is None:
+        return ended
+    message = str(status.get("error_message") or status.get("error_user_title") or "")[:300]
+    return f"{ended} (error {status['error_code']}/{status.get('error_subcode', '-')}: {message})"
 
 
 def _graph_field_type(graph_type: str) -> str:

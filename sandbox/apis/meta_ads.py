@@ -26,6 +26,11 @@ up on one: HTTP 400, code 100, subcode 1504018, "Request Timed Out". Two throttl
 1504022, only ``x-app-usage``, the app's quota spent: no time to regain access anywhere) and
 ``account_rate_limit`` (code 613, subcode 1487742, only ``x-ad-account-usage``, whose
 ``reset_time_duration`` is the rule's ``retry_after`` in seconds; 0 gives no estimate).
+``report_run_failed`` and ``report_run_skipped`` fire on the request that starts a report run
+(``POST /act_{id}/insights``): the run is started and answered as usual, but after its "Job Running"
+polls it ends "Job Failed" (with Meta's v25+ ``error_code`` -2, ``error_subcode`` 2490547, "Report
+Failed") or "Job Skipped", and its results are never served. Any other request they match is answered
+as usual (and counts as fired), so ``path_contains="act_{id}/insights"`` picks an account's report runs.
 
 Settings: ``SANDBOX_META_REPORT_POLLS`` (status polls answered "Job Running" before "Job
 Completed", default 2); ``SANDBOX_META_SYNC_ROW_LIMIT`` (sync insights results larger than
@@ -45,7 +50,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
 from sandbox.apis._common import (
     DateIndex,
@@ -69,6 +74,19 @@ APP_RATE_LIMIT = "app_rate_limit"
 ACCOUNT_RATE_LIMIT = "account_rate_limit"
 register_kinds(INSIGHTS_TIMEOUT, APP_RATE_LIMIT)
 register_kinds(ACCOUNT_RATE_LIMIT, fields={"retry_after"})
+#: The emulator's own fault kinds making a report run end without results, and the ``async_status`` each gives it.
+REPORT_RUN_ENDINGS = {"report_run_failed": "Job Failed", "report_run_skipped": "Job Skipped"}
+register_kinds(*REPORT_RUN_ENDINGS)
+#: The ASGI scope key that carries a report-run fault's ending to the handler of the request it fired on.
+REPORT_RUN_ENDING_KEY = "sandbox.meta_ads.report_run_ending"
+#: What a failed run's status carries since v25.0 (Ads Insights API error codes: -2 / 2490547 "Report Failed").
+REPORT_FAILED_ERROR = {
+    "error_code": -2,
+    "error_subcode": 2490547,
+    "error_message": "Report Failed",
+    "error_user_title": "Report Failed",
+    "error_user_msg": "Generating the report failed. Try again later.",
+}
 HIDDEN_STATUSES = ("DELETED", "ARCHIVED")
 RATE_LIMIT_DOCS = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
 #: Insights fields that name or place a row; every other numeric string is a summable metric.
@@ -186,6 +204,7 @@ class MetaAdsEmulator:
         self._runs: OrderedDict[str, dict] = OrderedDict()
         self._run_ids = itertools.count(6023941178812)
         self._results: OrderedDict[tuple, list[dict]] = OrderedDict()
+        self._router = Router(routes=self.routes())  # serves a request a report-run fault only marks
 
     def prepare(self) -> None:
         """Index the adset_insights rows by account and date now, not in the first query after the data changed."""
@@ -207,7 +226,10 @@ class MetaAdsEmulator:
 
     def fault_response(self, rule: FaultRule) -> Response:
         """Throttle (HTTP 400, code 80000/80004/17 + usage headers; code 4 or 613 without the business-use-case
-        header), a timed-out request (400, code 100/1504018), 500 code 1/99 or 2, or a bad metric."""
+        header), a timed-out request (400, code 100/1504018), 500 code 1/99 or 2, or a bad metric; a report-run
+        fault serves the request as usual, the run it starts marked to end "Job Failed" or "Job Skipped"."""
+        if rule.kind in REPORT_RUN_ENDINGS:
+            return _ServedMarked(self._router, {REPORT_RUN_ENDING_KEY: REPORT_RUN_ENDINGS[rule.kind]})
 
         def render(request: Request) -> Response:
             path = request.url.path
@@ -475,6 +497,7 @@ class MetaAdsEmulator:
                 "time_ref": int(time.time()),
                 "date_start": since,
                 "date_stop": until,
+                "ending": request.scope.get(REPORT_RUN_ENDING_KEY),
             }
             while len(self._runs) > MAX_REPORT_RUNS:
                 self._runs.popitem(last=False)
@@ -512,7 +535,9 @@ class MetaAdsEmulator:
             "date_stop": run["date_stop"],
             "is_running": not done,
         }
-        if done:
+        if done and run["ending"]:
+            _end_without_results(status, run["ending"], polls_needed)
+        elif done:
             status["time_completed"] = run["time_ref"] + polls_needed
             run["completed"] = True
         return status
@@ -587,6 +612,26 @@ class MetaAdsEmulator:
 
     def _table(self, obj: str) -> list[dict]:
         return self.state.dataset.table(self.name, obj)
+
+
+def _end_without_results(status: dict, ending: str, polls_needed: int) -> None:
+    """Make a report run's `status` the one `ending` gives it: its progress stopped where the last "Job Running"
+    poll left it, never completed; a failed run names Meta's error (v25+)."""
+    status.update(async_status=ending, async_percent_completion=int(100 * polls_needed / (polls_needed + 1)))
+    if ending == "Job Failed":
+        status.update(REPORT_FAILED_ERROR)
+
+
+class _ServedMarked(Response):
+    """The request served as usual by `app`, with `marks` added to its ASGI scope: a fault that changes what the
+    handler does (how a report run ends) rather than replacing its answer."""
+
+    def __init__(self, app, marks: dict) -> None:
+        super().__init__(status_code=500)
+        self._app, self._marks = app, marks
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self._app({**scope, **self._marks}, receive, send)
 
 
 def _account_id(account: dict) -> str:

@@ -18,6 +18,8 @@ from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceError, SourceLimitReached
 from connectors.http import Action, RetryPolicy
 from connectors.meta_ads.client import (
+    REPORT_RUN_ATTEMPTS,
+    REPORT_RUN_RETRY_SECONDS,
     TOO_BIG_FOR_SYNC,
     UNESTIMATED_THROTTLE_SECONDS,
     _wants_a_report_run,
@@ -371,3 +373,86 @@ def test_a_report_run_is_chosen_by_the_cause_meta_signals_not_by_the_wording_of_
     assert _wants_a_report_run(SourceError("meta_ads: the request took too long", kind=TOO_BIG_FOR_SYNC))
     assert not _wants_a_report_run(SourceError("meta_ads: GET /v23.0/act_1/insights failed: HTTP 400 code 100/1504018: "
                                                "(#100) please reduce the amount of data"))
+
+
+REPORT_RUNS_OF_EU = f"act_{M_EU}/insights"  # a report-run fault rule on it fires on the EU account's runs only
+
+
+def _spy_report_runs(client) -> list[tuple[str, str, str]]:
+    """The (account, first day, last day) of every report run `client` starts from now on, in order."""
+    started, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        if method == "POST":
+            window = json.loads(kwargs["data"]["time_range"])
+            started.append((url.split("/act_")[1].split("/")[0], window["since"], window["until"]))
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    return started
+
+
+def _days(run: tuple[str, str, str]) -> int:
+    return (datetime.fromisoformat(run[2]) - datetime.fromisoformat(run[1])).days + 1
+
+
+@pytest.mark.parametrize("kind", ["report_run_failed", "report_run_skipped"])
+def test_a_report_run_meta_gives_up_on_is_started_again_and_the_rows_are_those_of_a_clean_read(meta, kind):
+    clean = rows_of(meta_client(meta.url, async_after_days=7).read_pages(ADSET_DAILY_INSIGHTS))
+    meta.inject(api="meta_ads", kind=kind, path_contains=REPORT_RUNS_OF_EU)  # the first EU run ends without results
+    client = meta_client(meta.url, async_after_days=7)
+    started = _spy_report_runs(client)
+    rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert _keys(rows) == _keys(clean) and len(rows) == ADSET_ROWS
+    assert sorted(rows, key=lambda r: r["_row_key"]) == sorted(clean, key=lambda r: r["_row_key"])
+    eu = [run for run in started if run[0] == M_EU]
+    assert eu[0] == eu[1] and len(set(eu)) == len(eu) - 1  # the same range started again, nothing else twice
+    assert client.sleep.count(REPORT_RUN_RETRY_SECONDS) == 1  # one pause before starting it again
+
+
+def test_a_range_whose_report_runs_keep_failing_is_read_in_halves_with_the_rows_of_a_clean_read(meta):
+    clean = rows_of(meta_client(meta.url, async_after_days=7).read_pages(ADSET_DAILY_INSIGHTS))
+    meta.inject(api="meta_ads", kind="report_run_failed", path_contains=REPORT_RUNS_OF_EU, times=REPORT_RUN_ATTEMPTS)
+    client = meta_client(meta.url, async_after_days=7)
+    started = _spy_report_runs(client)
+    rows = rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert sorted(rows, key=lambda r: r["_row_key"]) == sorted(clean, key=lambda r: r["_row_key"])
+    assert len(rows) == len(set(_keys(rows))) == ADSET_ROWS  # no day read twice
+    eu = [run for run in started if run[0] == M_EU]
+    whole, first_half, second_half = eu[0], eu[REPORT_RUN_ATTEMPTS], eu[REPORT_RUN_ATTEMPTS + 1]
+    assert eu[:REPORT_RUN_ATTEMPTS] == [whole] * REPORT_RUN_ATTEMPTS
+    assert (first_half[1], second_half[2]) == (whole[1], whole[2])  # the halves cover the range, in order
+    assert (datetime.fromisoformat(second_half[1]) - datetime.fromisoformat(first_half[2])).days == 1
+    assert _days(first_half) - _days(second_half) in (0, 1)
+    assert client.sleep.count(REPORT_RUN_RETRY_SECONDS) == REPORT_RUN_ATTEMPTS - 1
+
+
+def test_a_day_whose_report_runs_always_fail_ends_the_stream_naming_it_and_keeps_the_chunks_before(meta, tmp_path):
+    clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
+    warehouse = Warehouse(tmp_path)
+    # The first EU chunk (2026-04-17..05-15) completes; every EU run after it fails, so the next chunk
+    # (2026-05-16..06-14) is halved down to its first day, which still fails.
+    meta.inject(api="meta_ads", kind="report_run_failed", path_contains=REPORT_RUNS_OF_EU, skip=1, times=1000)
+    client = meta_client(meta.url, async_after_days=7)
+    started = _spy_report_runs(client)
+    loads = warehouse.load("meta_ads", [ADSET_DAILY_INSIGHTS, CAMPAIGNS], client)
+    meta.clear_faults()
+    stopped = loads[ADSET_DAILY_INSIGHTS.name]
+    assert loads[CAMPAIGNS.name].stopped_early is None  # the stream's own end: the source's next streams are read
+    assert f"ad account act_{M_EU}" in stopped.stopped_early and "every report run of 2026-05-16 ended" in (
+        stopped.stopped_early)
+    assert "'Job Failed' (error -2/2490547: Report Failed)" in stopped.stopped_early
+    failing = [run for run in started if run[0] == M_EU][1:]
+    assert [_days(run) for run in failing[::REPORT_RUN_ATTEMPTS]] == [30, 15, 8, 4, 2, 1]
+    assert failing[-1] == (M_EU, "2026-05-16", "2026-05-16") and len(failing) == 6 * REPORT_RUN_ATTEMPTS
+    assert client.sleep.count(REPORT_RUN_RETRY_SECONDS) == 6 * (REPORT_RUN_ATTEMPTS - 1)
+    # Both accounts' first chunk is loaded, nothing of the chunk the day belongs to; the cursor stops before it.
+    before = [key for key in clean if key[-10:] <= "2026-05-15"]
+    loaded = warehouse.rows("select row_key from raw_meta_ads.adset_daily_insights order by 1")
+    assert [key for (key,) in loaded] == before and stopped.rows == len(before) > 0
+    assert stopped.cursor_after == "2026-05-15"
+
+    resumed = warehouse.load("meta_ads", [ADSET_DAILY_INSIGHTS], meta_client(meta.url, async_after_days=7))
+    assert resumed[ADSET_DAILY_INSIGHTS.name].stopped_early is None
+    loaded = warehouse.rows("select row_key from raw_meta_ads.adset_daily_insights order by 1")
+    assert [key for (key,) in loaded] == clean

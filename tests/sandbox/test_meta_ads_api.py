@@ -411,3 +411,44 @@ def test_introspection_lists_the_fields_of_each_node_type_including_ones_only_th
     requested = _get(meta, f"/{campaign}", token, fields="smart_promotion_type").json()
     assert requested == {"id": campaign, "smart_promotion_type": "GUIDED_CREATION"}
     assert "metadata" not in _get(meta, f"/{campaign}", token, fields="id").json()
+
+
+def _start_report_run(meta, token: str) -> str:
+    params = {
+        "access_token": token,
+        "level": "adset",
+        "time_increment": "1",
+        "fields": "adset_id,spend",
+        "time_range": json.dumps({"since": DAYS[0], "until": DAYS[9]}),
+    }
+    started = requests.post(f"{meta.url}{BASE}/act_{ACCOUNT}/insights", data=params, timeout=30)
+    assert started.status_code == 200, started.text
+    return started.json()["report_run_id"]
+
+
+def test_report_run_faults_end_the_run_failed_or_skipped_without_results(meta):
+    token = _exchange(meta.url).json()["access_token"]
+    runs = f"act_{ACCOUNT}/insights"
+    try:
+        meta.inject(api="meta_ads", kind="report_run_failed", path_contains=runs)
+        meta.inject(api="meta_ads", kind="report_run_skipped", path_contains=runs)
+        failed, skipped = _start_report_run(meta, token), _start_report_run(meta, token)
+        statuses = [_get(meta, f"/{failed}", token).json() for _ in range(4)]
+        assert [s["async_status"] for s in statuses] == ["Job Running", "Job Running", "Job Failed", "Job Failed"]
+        ended = statuses[-1]
+        assert (ended["id"], ended["account_id"], ended["date_start"], ended["date_stop"]) == (
+            failed, ACCOUNT, DAYS[0], DAYS[9])
+        assert (ended["error_code"], ended["error_subcode"], ended["error_message"]) == (-2, 2490547, "Report Failed")
+        assert ended["async_percent_completion"] < 100 and not ended["is_running"] and "time_completed" not in ended
+        assert _get(meta, f"/{failed}/insights", token).status_code == 400  # a failed run has no results
+        skipped_status = [_get(meta, f"/{skipped}", token).json() for _ in range(3)][-1]
+        assert skipped_status["async_status"] == "Job Skipped" and "error_code" not in skipped_status
+        # Each rule fired once: the next run completes. A sync request a rule matches is answered as usual.
+        completed = _start_report_run(meta, token)
+        assert [_get(meta, f"/{completed}", token).json()["async_status"] for _ in range(3)][-1] == "Job Completed"
+        meta.inject(api="meta_ads", kind="report_run_failed", path_contains=runs)
+        assert _insights(meta, token, level="adset", time_increment=1).json()["data"]
+        after_sync = _start_report_run(meta, token)
+        assert [_get(meta, f"/{after_sync}", token).json()["async_status"] for _ in range(3)][-1] == "Job Completed"
+    finally:
+        meta.clear_faults()
