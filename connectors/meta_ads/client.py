@@ -445,7 +445,16 @@ class MetaAdsClient:
             page = self.http.get_json(url, guess, decode, chain=True, params=params)
             yield page
             next_url = (page.envelope["paging"] or {}).get("next")
-            url, params = (without_token(next_url), None) if next_url else (None, None)
+            url, params = (self._own_url(next_url), None) if next_url else (None, None)
+
+    def _own_url(self, next_url: str) -> str:
+        """A ``paging.next`` URL without its token, once it is known to be under the API's own base: the client sends
+        its token with every request, so a link to another host is refused, never followed."""
+        if not next_url.startswith(f"{self.base_url}/"):
+            raise SourceError(f"meta_ads: a page's paging.next leads away from {self.base_url} (to "
+                              f"{urlsplit(next_url).netloc or next_url[:80]!r}); not followed, so the token stays "
+                              "with Meta")
+        return without_token(next_url)
 
     def _next_page(self, body: bytes) -> PlannedRequest | None:
         """The request `_pages` sends after `body`: its ``paging.next`` (the body's last "next"), without the token.

@@ -320,6 +320,24 @@ def test_a_refused_token_is_an_authentication_error_that_does_not_show_it(meta, 
     assert canary not in str(raised.value) and canary not in caplog.text
 
 
+def test_a_next_page_link_to_another_host_is_refused_and_never_sent_the_token(meta, monkeypatch):
+    client = meta_client(meta.url)
+    asked, get_json = [], client.http.get_json
+
+    def answered_with_a_foreign_next(url, *args, **kwargs):
+        asked.append(url)
+        page = get_json(url, *args, **kwargs)
+        paging = page.envelope.get("paging") or {}
+        if paging.get("next"):
+            paging["next"] = paging["next"].replace(meta.url, "https://graph.facebook.com.attacker.example")
+        return page
+
+    monkeypatch.setattr(client.http, "get_json", answered_with_a_foreign_next)
+    with pytest.raises(SourceError, match="paging.next leads away .*graph.facebook.com.attacker.example"):
+        rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert asked and not any("attacker" in url for url in asked)
+
+
 def test_server_errors_on_a_next_page_are_retried_and_the_token_never_logged(meta, caplog):
     caplog.set_level(logging.DEBUG)
     clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
