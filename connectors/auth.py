@@ -11,6 +11,7 @@ import requests
 
 from connectors.errors import AuthenticationError, SourceUnavailable
 from connectors.redact import redact, register_secret
+from connectors.token_store import RefreshTokenStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,10 @@ class OAuthRefreshToken:
 
     ``refresh_token_expires_at`` is when the refresh token itself stops working (UTC), from the
     ``refresh_token_expires_in`` seconds of the latest grant that carried it (LinkedIn's do); None while no grant did.
+
+    With a `token_store`, a grant that answers a refresh token other than the one it used (rotation: the used one is
+    revoked) has it saved there before anything else, and the flow starts from the newest token stored for the
+    configured `refresh_token`, so the next run is not refused.
     """
 
     token_url: str
@@ -77,11 +82,17 @@ class OAuthRefreshToken:
     token_response: dict = field(default_factory=dict, repr=False)
     refreshes: int = 0
     refresh_token_expires_at: datetime | None = None
+    token_store: RefreshTokenStore | None = field(default=None, repr=False)
+    #: The refresh token the flow was configured with (`refresh_token` is the one the next grant uses).
+    configured_refresh_token: str = field(default="", init=False, repr=False)
     _token: CachedAccessToken = field(default_factory=CachedAccessToken, repr=False)
 
     def __post_init__(self) -> None:
         for secret in (self.client_secret, self.refresh_token):
             register_secret(secret)
+        self.configured_refresh_token = self.refresh_token
+        if self.token_store is not None:
+            self.refresh_token = self.token_store.latest(self.configured_refresh_token)
 
     def access_token(self) -> str:
         """A valid access token, refreshed first when it is missing or about to expire."""
@@ -104,11 +115,29 @@ class OAuthRefreshToken:
         body = request_grant("POST", self.token_url, "token refresh", self.timeout, data=form)
         self._token.keep(body)
         if body.get("refresh_token"):
-            self.refresh_token = body["refresh_token"]
-            register_secret(self.refresh_token)
+            self._keep_refresh_token(body["refresh_token"])
         self.token_response = body
         self.refreshes += 1
         self._note_refresh_token_expiry(body)
+
+    def _keep_refresh_token(self, answered: str) -> None:
+        """Use the refresh token a grant answered from now on; one other than the token used is saved in the
+        `token_store` (the source rotated it and revoked the used one).
+
+        A token that cannot be saved is an :class:`AuthenticationError` naming the store's file: the used token is
+        revoked, so the next run would be refused; better to say why tonight.
+        """
+        register_secret(answered)
+        used, self.refresh_token = self.refresh_token, answered
+        if self.token_store is None or answered == used:
+            return
+        try:
+            self.token_store.save(self.configured_refresh_token, answered)
+        except OSError as exc:
+            raise AuthenticationError(redact(
+                f"token refresh at {self.token_url}: the rotated refresh token could not be saved to "
+                f"{self.token_store.path} ({exc}); the one used is revoked: once the store can be written, "
+                "authorize the app again and configure its new refresh token")) from None
 
     def _note_refresh_token_expiry(self, grant: dict) -> None:
         """Keep when the refresh token expires, from the grant's ``refresh_token_expires_in`` (seconds from now).

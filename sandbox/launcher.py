@@ -48,6 +48,17 @@ class RunningSandbox:
         setting = {key: value for key, value in (("used", used), ("limit", limit)) if value is not None}
         return self._post("/_sandbox/salesforce/api-usage", json=setting)
 
+    def hide_salesforce_fields(self, hidden: dict[str, list[str]] | None = None) -> dict:
+        """Hide Salesforce fields from the integration user, per object (``"*"``: every object), as field-level
+        security does: ``{"Lead": ["Email"], "*": ["CurrencyIsoCode"]}``. Replaces the last setting; None or ``{}``
+        shows every field again."""
+        return self._post("/_sandbox/salesforce/hidden-fields", json=hidden or {})
+
+    def set_salesforce_refresh_token_rotation(self, enabled: bool = True) -> dict:
+        """Turn the Salesforce connected app's refresh-token rotation on (or off): on, each refresh grant answers a
+        new refresh token and revokes the one it used."""
+        return self._post("/_sandbox/salesforce/refresh-token-rotation", json={"enabled": enabled})
+
     def set_linkedin_refresh_token_expiry(self, expires_in: int) -> dict:
         """Make LinkedIn's refresh token expire `expires_in` seconds after the sandbox's clock (0: now)."""
         return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -12,7 +12,7 @@ import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
-from connectors.errors import SourceLimitReached
+from connectors.errors import SourceError, SourceLimitReached
 from connectors.http import (
     OK,
     Action,
@@ -25,8 +25,12 @@ from connectors.http import (
 )
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder
+from connectors.redact import get_logger
 from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime, soql_datetime
 from connectors.schema import Field, Stream
+from connectors.token_store import RefreshTokenStore
+
+log = get_logger("connectors.salesforce")
 
 API_VERSION = "v60.0"
 #: Describe types that are not strings; compound address and location fields are not queryable as such.
@@ -81,6 +85,29 @@ def _first_error(response: requests.Response) -> dict:
     return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
 
 
+def _require_exposed(stream: Stream, unexposed: tuple[str, ...]) -> None:
+    """Raise a `SourceError` when `unexposed` holds a field the sync of `stream` cannot do without: its primary key
+    (rows could not be merged), its cursor (nothing could be read incrementally) or its deleted flag (deleted
+    records would load as live ones)."""
+    key_source = next(f.source for f in stream.fields if f.column == stream.primary_key)
+    flag = stream.options.get("deleted_flag")
+    flag_source = next((f.source for f in stream.fields if f.column == flag), None)
+    required = {key_source: "primary key", stream.cursor: "cursor", flag_source: "deleted flag"}
+    for name in unexposed:
+        role = required.get(name)
+        if role:
+            object_name = stream.options["object"]
+            raise SourceError(f"salesforce {object_name}: describe does not report {name}, the {role} of stream "
+                              f"{stream.name}, so the integration user cannot read it (field-level security) and "
+                              f"{object_name} cannot be synced without it: grant the integration user read access to "
+                              f"{object_name}.{name}")
+
+
+def _unexposed_note(fields: tuple[str, ...]) -> str:
+    """The note naming the declared fields ``describe`` does not report."""
+    return f"fields not exposed to the integration user: {', '.join(fields)}"
+
+
 #: The header on every REST answer with the org's API requests of the last 24 hours and its daily allocation.
 LIMIT_INFO_HEADER = "Sforce-Limit-Info"
 #: The share of the org's daily allocation, in percent, a sync uses at most unless told otherwise (100: no budget).
@@ -133,9 +160,13 @@ class SalesforceClient:
     min_slice: timedelta = MIN_SLICE
     #: The share of the org's daily API allocation, in percent, at which a sync stops (100: no budget).
     api_budget_percent: int = DEFAULT_API_BUDGET_PERCENT
+    #: Where a refresh token the org rotated is kept for the next run (connected apps with rotation enabled).
+    token_store: RefreshTokenStore | None = field(default=None, repr=False)
     _newest_usage: ApiUsage | None = field(default=None, init=False, repr=False)
     _answered: threading.local = field(default_factory=threading.local, init=False, repr=False)
     _usage_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: Per stream name, the declared fields its last `discover` left out: ``describe`` did not report them.
+    _unexposed: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.api_budget_percent) is not int or not 1 <= self.api_budget_percent <= 100:
@@ -146,6 +177,7 @@ class SalesforceClient:
             client_id=self.client_id,
             client_secret=self.client_secret,
             refresh_token=self.refresh_token,
+            token_store=self.token_store,
         )
         self.http = HttpClient(
             source="salesforce",
@@ -166,16 +198,40 @@ class SalesforceClient:
         return self.http.get_json(f"{self.instance_url}/services/data/{self.api_version}/limits")
 
     def discover(self, stream: Stream) -> Stream:
-        """The stream plus every queryable field ``describe`` reports that it does not declare (kept as new columns)."""
+        """The stream as ``describe`` shows its object to the integration user: plus every queryable field it reports
+        that the stream does not declare (kept as new columns), less every declared field it does not report.
+
+        A declared field ``describe`` leaves out is one the org lacks (``CurrencyIsoCode`` without multi-currency)
+        or field-level security hides from the user; selecting it would fail the whole query (``INVALID_FIELD``).
+        It is left out of the read, so its column gets no value, and named in a warning and in :meth:`stream_notes`.
+        Names compare case-insensitively, as Salesforce's do. A field the sync cannot do without (the primary key,
+        the cursor, the deleted flag) raises a `SourceError` naming it instead.
+        """
         self._stop_at_budget(self._newest_usage)
         url = f"{self.instance_url}/services/data/{self.api_version}/sobjects/{stream.options['object']}/describe"
-        declared = {f.source for f in stream.fields}
+        described = self.http.get_json(url)["fields"]
+        exposed = {f["name"].lower() for f in described}
+        unexposed = tuple(dict.fromkeys(f.source for f in stream.fields if f.source.lower() not in exposed))
+        _require_exposed(stream, unexposed)
+        self._unexposed[stream.name] = unexposed
+        if unexposed:
+            log.warning(f"salesforce {stream.options['object']}: {_unexposed_note(unexposed)}; they are left out of "
+                        f"the read of {stream.name} and their columns get no value (field-level security hides them "
+                        "from describe, or the org lacks them): grant the integration user read access to load them")
+        declared = {f.source.lower() for f in stream.fields}
         extra = [
             Field(snake_case(f["name"]), f["name"], _DESCRIBE_TYPES.get(f["type"], "string"))
-            for f in self.http.get_json(url)["fields"]
-            if f["name"] not in declared and f["type"] not in _COMPOUND_TYPES
+            for f in described
+            if f["name"].lower() not in declared and f["type"] not in _COMPOUND_TYPES
         ]
-        return stream.with_fields(extra)
+        readable = tuple(f for f in stream.fields if f.source.lower() in exposed)
+        return replace(stream, fields=readable).with_fields(extra)
+
+    def stream_notes(self, stream: Stream) -> list[str]:
+        """What the read of `stream` leaves out and why: the declared fields its last :meth:`discover` found not
+        exposed to the integration user."""
+        unexposed = self._unexposed.get(stream.name)
+        return [_unexposed_note(unexposed)] if unexposed else []
 
     def source_total(self, stream: Stream) -> int:
         """How many records of the stream's object the org holds, deleted ones excluded: ``SELECT COUNT()``.

@@ -85,7 +85,7 @@ def build_source_assets(
         notes = _client_notes(client)
         for stream in selected:
             result = results[stream.name]
-            result.notes.extend(notes)
+            result.notes.extend([*notes, *_stream_notes(client, stream)])
             if result.stopped_early:
                 context.log.warning(
                     f"{source}.{stream.name} stopped early, the next run resumes: {result.stopped_early}"
@@ -128,6 +128,13 @@ def _client_notes(client) -> list[str]:
     since the clients skip an account for all of its streams."""
     notes = getattr(client, "notes", None)
     return [redact(note) for note in notes()] if notes is not None else []
+
+
+def _stream_notes(client, stream: Stream) -> list[str]:
+    """What the client's reads left out of `stream` alone and why (``stream_notes(stream)``, where the client has
+    one: Salesforce's fields not exposed to the integration user)."""
+    notes = getattr(client, "stream_notes", None)
+    return [redact(note) for note in notes(stream)] if notes is not None else []
 
 
 def _metadata(result: StreamLoad, client) -> dict:

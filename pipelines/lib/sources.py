@@ -10,6 +10,7 @@ and `missing_settings` tells the raw assets which variables to name in their war
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import ClassVar
 
 import dagster as dg
@@ -25,6 +26,8 @@ from connectors.linkedin_ads.client import LinkedInAdsClient
 from connectors.meta_ads import client as meta_ads_api
 from connectors.meta_ads.client import MetaAdsClient
 from connectors.salesforce.client import API_BUDGET_SETTING, DEFAULT_API_BUDGET_PERCENT, SalesforceClient
+from connectors.token_store import RefreshTokenStore
+from pipelines.local import PROJECT_ROOT
 
 
 class SourceResource(dg.ConfigurableResource):
@@ -56,6 +59,18 @@ class SourceResource(dg.ConfigurableResource):
 
 
 SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
+#: The variable naming the folder that keeps refresh tokens a source rotated (see `credential_store_folder`).
+CREDENTIAL_STORE_SETTING = "CREDENTIAL_STORE_DIR"
+
+
+def credential_store_folder(configured: str = "") -> Path:
+    """The folder of rotated refresh tokens: `configured` (`CREDENTIAL_STORE_SETTING`) when set, else ``credentials``
+    in the Dagster home (``DAGSTER_HOME``, default the project's ``.dagster_home``): the installation's own state,
+    kept as long as its run history and never published (unlike the warehouse folder, which holds the published
+    snapshot and the quality report)."""
+    if configured.strip():
+        return Path(configured.strip()).expanduser()
+    return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home") / "credentials"
 
 
 def settings_from(prefix: str, *names: str) -> dict[str, str]:
@@ -75,7 +90,9 @@ class SalesforceResource(OAuthAppResource):
     """A Salesforce org reached through the OAuth refresh-token flow (the sandbox by default)."""
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
-    ENVIRONMENT: ClassVar[dict[str, str]] = settings_from("SALESFORCE", "login_url", *REQUIRED, "api_budget_percent")
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        **settings_from("SALESFORCE", "login_url", *REQUIRED, "api_budget_percent"),
+        "credential_store_dir": CREDENTIAL_STORE_SETTING}
 
     login_url: str = Field(default=SALESFORCE_LOGIN_URL, description="test.salesforce.com for sandbox orgs.")
     # Text, as the environment holds it: a bad value fails the Salesforce sync with its own message, not every
@@ -84,12 +101,17 @@ class SalesforceResource(OAuthAppResource):
         default=str(DEFAULT_API_BUDGET_PERCENT),
         description="Share of the org's daily API allocation, in percent (1-100), at which a sync stops cleanly, "
                     "leaving the rest to the org's other integrations; 100: no budget.")
+    credential_store_dir: str = Field(
+        default="", description="Folder keeping the refresh token the org rotated, for the next run (connected apps "
+                                "with refresh-token rotation); empty: credentials in DAGSTER_HOME.")
 
     def client(self) -> SalesforceClient:
-        """A new client for one run."""
+        """A new client for one run, starting from the newest refresh token the org rotated from the configured one
+        (kept in `credential_store_folder`)."""
+        store = RefreshTokenStore(credential_store_folder(self.credential_store_dir), "salesforce")
         return SalesforceClient(login_url=self.login_url, client_id=self.client_id,
                                 client_secret=self.client_secret, refresh_token=self.refresh_token,
-                                api_budget_percent=self.api_budget())
+                                api_budget_percent=self.api_budget(), token_store=store)
 
     def api_budget(self) -> int:
         """`api_budget_percent` as a whole number from 1 to 100; a `ValueError` naming its variable otherwise."""

@@ -23,12 +23,26 @@ licences for it), so that one full read stays a small share of it at every scale
 refused with the daily-limit 403, as the real org refuses them. ``POST /_sandbox/salesforce/api-usage`` with
 ``{"used": N, "limit": M}`` (either may be left out) sets where the count stands now and the allocation, so a test
 can start a sync near its budget or its limit; ``GET`` reads them.
+
+Refresh-token rotation (a connected app's setting, off by default): ``POST /_sandbox/salesforce/refresh-token-rotation``
+with ``{"enabled": true}`` turns it on; from then on every refresh grant answers a new ``refresh_token`` beside the
+access token and revokes the one it used, which a later grant is refused with (400 ``invalid_grant``, "expired
+access/refresh token"). Turned off, grants answer no ``refresh_token`` and the newest one keeps working; ``GET`` reads
+the setting.
+
+Field-level security: ``POST /_sandbox/salesforce/hidden-fields`` with ``{"Lead": ["Email"], "*": ["CurrencyIsoCode"]}``
+hides fields from the integration user, per object (``*``: every object), as a profile without access to them (or an
+org without multi-currency) does: they vanish from ``describe``, and a SOQL statement naming one anywhere (selected,
+in WHERE or ORDER BY, in ``query``, ``queryAll`` or ``COUNT()``) is refused with the 400 ``INVALID_FIELD`` of an
+unknown column. Field names compare case-insensitively, as in SOQL. The records keep their values: only what the
+user sees changes. Each POST replaces the setting; ``{}`` or ``DELETE`` shows every field again, ``GET`` reads it.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -40,7 +54,7 @@ from starlette.routing import Route
 
 from sandbox.apis._common import DerivedViews, route_response
 from sandbox.apis.soql import SoqlError, parse
-from sandbox.auth import bearer_token, credentials_match, form_fields
+from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, form_fields
 from sandbox.faults import FaultRule, register_kinds
 
 API_PREFIX = "/services/data/v{version:str}"
@@ -58,6 +72,8 @@ register_kinds(CONCURRENT_LIMIT)
 #: The emulator's own fault kind: the 400 of a query that ran too long (see the module docstring).
 QUERY_TIMEOUT = "query_timeout"
 register_kinds(QUERY_TIMEOUT, fields={"rows"})
+#: The key of the hidden-fields setting that hides its fields on every object.
+EVERY_OBJECT = "*"
 KEY_PREFIXES = {
     "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
     "OpportunityHistory": "008", "Campaign": "701", "CampaignMember": "00v", "User": "005",
@@ -104,6 +120,28 @@ FIELD_TYPES = {
 }
 
 
+class RefreshTokens:
+    """The connected app's refresh tokens that still work; with rotation on, each grant revokes the one it used and
+    hands out a new one (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.rotation = False
+        self._valid = {REFRESH_TOKEN}
+        self._lock = threading.Lock()
+
+    def redeem(self, token: str | None) -> tuple[bool, str | None]:
+        """Whether a grant may use `token`, and the refresh token the grant answers (None: none, rotation off)."""
+        with self._lock:
+            if token not in self._valid:
+                return False, None
+            if not self.rotation:
+                return True, None
+            rotated = "5Aep861SANDBOX." + secrets.token_urlsafe(48)  # the prefix of Salesforce's refresh tokens
+            self._valid.discard(token)
+            self._valid.add(rotated)
+            return True, rotated
+
+
 class SalesforceEmulator:
     """Serves the Salesforce objects of the dataset; see the module docstring."""
 
@@ -122,6 +160,10 @@ class SalesforceEmulator:
         self._usage_offset = 0
         #: The sandbox day the usage counts the requests of.
         self._usage_day = state.dataset.clock.date()
+        #: The connected app's working refresh tokens, and whether it rotates them.
+        self.refresh_tokens = RefreshTokens()
+        #: The fields field-level security hides, per object or `EVERY_OBJECT` (set through the control endpoint).
+        self._hidden_fields: dict[str, list[str]] = {}
 
     def prepare(self) -> None:
         """Index every object by SystemModstamp now, not in the first query after the data changed; on a new day of
@@ -143,6 +185,8 @@ class SalesforceEmulator:
             Route(f"{API_PREFIX}/sobjects/{{object:str}}/describe", self.describe),
             Route(f"{API_PREFIX}/limits", self.limits),
             Route("/_sandbox/salesforce/api-usage", self.api_usage_control, methods=["GET", "POST"]),
+            Route("/_sandbox/salesforce/refresh-token-rotation", self.rotation_control, methods=["GET", "POST"]),
+            Route("/_sandbox/salesforce/hidden-fields", self.hidden_fields_control, methods=["GET", "POST", "DELETE"]),
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
@@ -160,16 +204,19 @@ class SalesforceEmulator:
         return _error(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable.")
 
     async def token(self, request: Request) -> Response:
-        """OAuth refresh-token flow; the response carries ``instance_url`` and no ``expires_in``."""
+        """OAuth refresh-token flow; the response carries ``instance_url`` and no ``expires_in``, and a new
+        ``refresh_token`` only with rotation on."""
         form = await form_fields(request)
         if form.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type", "error_description": "grant type not supported"},
                                 status_code=400)
-        if not credentials_match(form):
+        client_matches = form.get("client_id") == CLIENT_ID and form.get("client_secret") == CLIENT_SECRET
+        valid, rotated = self.refresh_tokens.redeem(form.get("refresh_token")) if client_matches else (False, None)
+        if not valid:
             return JSONResponse({"error": "invalid_grant", "error_description": "expired access/refresh token"},
                                 status_code=400)
         base = str(request.base_url).rstrip("/")
-        return JSONResponse({
+        grant = {
             "access_token": self.state.tokens.issue(self.name, prefix="00DSANDBOX!"),
             "signature": secrets.token_urlsafe(32),
             "scope": "refresh_token api",
@@ -177,7 +224,23 @@ class SalesforceEmulator:
             "id": f"{base}/id/00D000000000001AAA/005000000000001AAA",
             "token_type": "Bearer",
             "issued_at": str(int(time.time() * 1000)),
-        })
+        }
+        return JSONResponse({**grant, "refresh_token": rotated} if rotated else grant)
+
+    async def rotation_control(self, request: Request) -> Response:
+        """``POST /_sandbox/salesforce/refresh-token-rotation`` ``{"enabled": true}``: turn the connected app's
+        refresh-token rotation on (or off); every method answers the setting as it stands."""
+        if request.method == "POST":
+            try:
+                body = json.loads(await request.body() or b"null")
+            except json.JSONDecodeError as exc:
+                return JSONResponse({"error": f"the body is not JSON: {exc}"}, status_code=400)
+            enabled = body.get("enabled") if isinstance(body, dict) else None
+            if not isinstance(enabled, bool):
+                return JSONResponse({"error": 'the body must be {"enabled": true} or {"enabled": false}, not '
+                                              f"{body!r}"}, status_code=400)
+            self.refresh_tokens.rotation = enabled
+        return JSONResponse({"enabled": self.refresh_tokens.rotation})
 
     async def query(self, request: Request) -> Response:
         """``GET …/query?q=SOQL``: live records only."""
@@ -216,8 +279,9 @@ class SalesforceEmulator:
         name = request.path_params["object"]
         if name not in KEY_PREFIXES:
             return _error(404, "NOT_FOUND", f"The requested resource does not exist: sObject type '{name}'")
+        hidden = self._hidden(name)
         fields = [{"name": f, "type": FIELD_TYPES.get(f, "string"), "nillable": f != "Id"}
-                  for f in self._known_fields(name)]
+                  for f in self._known_fields(name) if f.lower() not in hidden]
         return self._with_limits(JSONResponse({"name": name, "keyPrefix": KEY_PREFIXES[name], "fields": fields}))
 
     async def limits(self, request: Request) -> Response:
@@ -245,6 +309,24 @@ class SalesforceEmulator:
                 self._usage_offset = used - self.state.requests_served.get(self.name, 0)
         return JSONResponse({"used": self._api_usage(), "limit": self.daily_limit})
 
+    async def hidden_fields_control(self, request: Request) -> Response:
+        """``POST /_sandbox/salesforce/hidden-fields`` ``{"Lead": ["Email"], "*": ["CurrencyIsoCode"]}``: the fields
+        hidden from the integration user from now on, replacing the last setting (``{}``: none); ``DELETE`` shows
+        every field again; every method answers the setting as it stands."""
+        if request.method == "DELETE":
+            self._hidden_fields = {}
+        elif request.method == "POST":
+            try:
+                self._hidden_fields = _hidden_fields_setting(json.loads(await request.body() or b"{}"))
+            except ValueError as exc:  # json.JSONDecodeError included
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(self._hidden_fields)
+
+    def _hidden(self, object_name: str) -> set[str]:
+        """The lower-cased names of the fields of `object_name` hidden from the integration user."""
+        named = [*self._hidden_fields.get(object_name, ()), *self._hidden_fields.get(EVERY_OBJECT, ())]
+        return {name.lower() for name in named}
+
     def _api_usage(self) -> int:
         """The org's API requests of the day so far: those served plus where the control endpoint set the count."""
         return self._usage_offset + self.state.requests_served.get(self.name, 0)
@@ -257,6 +339,7 @@ class SalesforceEmulator:
             return _error(400, "MALFORMED_QUERY", "A query string has to be specified")
         try:
             query = parse(soql)
+            self._check_names(query, soql)
             rows = self._select(query, include_deleted)
         except SoqlError as exc:
             return _error(400, exc.code, str(exc))
@@ -272,15 +355,19 @@ class SalesforceEmulator:
                 self._cursors.pop(next(iter(self._cursors)))
         return self._page(request, query_id, rows, query.fields, query.object, 0, batch)
 
-    def _select(self, query, include_deleted: bool) -> list[dict]:
+    def _check_names(self, query, soql: str) -> None:
+        """Refuse, as Salesforce does, a query of an object the org lacks (``INVALID_TYPE``) or naming a field the
+        object lacks or hides from the integration user (``INVALID_FIELD``), wherever the statement names it."""
         if query.object not in KEY_PREFIXES:
             raise SoqlError("INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
-        known = self._known_fields(query.object)
+        known, hidden = self._known_fields(query.object), self._hidden(query.object)
         ordering = [query.order_by] if query.order_by else []
         for field in [*query.fields, *(c.field for c in query.conditions), *ordering]:
-            if field not in known:
-                raise SoqlError("INVALID_FIELD", f"\n{field}\n^\nERROR at Row:1:Column:8\n"
-                                f"No such column '{field}' on entity '{query.object}'.")
+            if field not in known or field.lower() in hidden:
+                raise SoqlError("INVALID_FIELD", _no_such_column(soql, field, query.object))
+
+    def _select(self, query, include_deleted: bool) -> list[dict]:
+        """The records a query whose names were checked (:meth:`_check_names`) selects, in its order."""
         rows = [
             record for record in self._candidates(query)
             if (include_deleted or not record.get("IsDeleted")) and all(c.matches(record) for c in query.conditions)
@@ -399,6 +486,33 @@ def _batch_size(header: str | None, configured: int | None) -> int:
 
 def _error(status: int, code: str, message: str) -> Response:
     return JSONResponse([{"message": message, "errorCode": code}], status_code=status)
+
+
+def _no_such_column(soql: str, field: str, object_name: str) -> str:
+    """Salesforce's ``INVALID_FIELD`` message for `field` of `soql`: the statement's line naming it, a caret under
+    it, its row and column, then the text of an unknown column (one hidden by field-level security reads the same)."""
+    found = re.search(rf"\b{re.escape(field)}\b", soql, re.IGNORECASE)
+    position = found.start() if found else 0
+    line_start = soql.rfind("\n", 0, position) + 1
+    line = soql[line_start:].split("\n", 1)[0]
+    row, column = soql.count("\n", 0, position) + 1, position - line_start + 1
+    return (f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:{row}:Column:{column}\n"
+            f"No such column '{field}' on entity '{object_name}'. If you are attempting to use a custom field, be "
+            "sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call "
+            "for the appropriate names.")
+
+
+def _hidden_fields_setting(body: object) -> dict[str, list[str]]:
+    """The hidden-fields control's JSON body checked: object names (or `EVERY_OBJECT`) to lists of field names."""
+    if not isinstance(body, dict):
+        raise ValueError('the body must be a JSON object such as {"Lead": ["Email"], "*": ["CurrencyIsoCode"]}')
+    for object_name, fields in body.items():
+        if object_name != EVERY_OBJECT and object_name not in KEY_PREFIXES:
+            raise ValueError(f"{object_name!r} is no object of the org (its objects are {', '.join(KEY_PREFIXES)}, "
+                             f"or {EVERY_OBJECT} for all of them)")
+        if not isinstance(fields, list) or not all(isinstance(name, str) and name for name in fields):
+            raise ValueError(f"the fields hidden on {object_name!r} must be a list of field names, not {fields!r}")
+    return {object_name: list(fields) for object_name, fields in body.items()}
 
 
 def _modstamp_index(table: list[dict]) -> tuple[list[str], list[int]]:

@@ -12,6 +12,7 @@ from connectors.salesforce.streams import ACCOUNT
 from sandbox import auth
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account, write_dataset
+from tests.connectors.test_crm_acceptance import Warehouse
 
 ACCOUNTS = 5000
 
@@ -104,3 +105,28 @@ def test_a_response_slower_than_the_read_timeout_is_abandoned_and_retried(salesf
     ids = _ids(client.read_pages(ACCOUNT))
     assert len(ids) == len(set(ids)) == ACCOUNTS
     assert client.http.stats.retries == 1
+
+
+def test_a_raw_table_that_had_a_field_keeps_loading_once_it_is_hidden_with_the_new_rows_null(salesforce, tmp_path):
+    warehouse = Warehouse(tmp_path)
+    first = warehouse.load("salesforce", [ACCOUNT], _client(salesforce.url))["account"]
+    assert warehouse.rows("select count(*), count(currency_iso_code) from raw_salesforce.account") == [
+        (ACCOUNTS, ACCOUNTS)]
+
+    salesforce.hide_salesforce_fields({"Account": ["CurrencyIsoCode"]})  # the org turns multi-currency off
+    changed, new = (salesforce_account(n, Name=f"Changed {n}", SystemModstamp="2026-02-01T00:00:00.000+0000")
+                    for n in (7, ACCOUNTS))  # both still carry a currency at the source
+    salesforce.upsert("salesforce", "Account", [changed, new])
+    client = _client(salesforce.url)
+    second = warehouse.load("salesforce", [ACCOUNT], client)["account"]
+
+    assert second.stopped_early is None and second.cursor_after > first.cursor_after
+    assert client.stream_notes(ACCOUNT) == ["fields not exposed to the integration user: CurrencyIsoCode"]
+    # The rows this load wrote (the two above and the lookback's) have no currency; the others keep theirs.
+    assert warehouse.rows("select _run_id, count(*) - count(currency_iso_code) from raw_salesforce.account "
+                          "group by _run_id order by _run_id") == [("run-1", 0), ("run-2", second.rows)]
+    assert warehouse.rows("select count(*), count(distinct id) from raw_salesforce.account") == [
+        (ACCOUNTS + 1, ACCOUNTS + 1)]
+    assert warehouse.rows(f"select name, currency_iso_code from raw_salesforce.account where id in "
+                          f"('{changed['Id']}', '{new['Id']}') order by id") == [
+        (changed["Name"], None), (new["Name"], None)]

@@ -137,3 +137,75 @@ def test_describe_lists_fields_with_types(salesforce):
     assert types["SystemModstamp"] == "datetime"
     assert types["AnnualRevenue"] == "currency"
     assert body["keyPrefix"] == "001"
+
+
+# --- field-level security --------------------------------------------------------------------------------------
+
+HIDDEN_FIELDS = "/_sandbox/salesforce/hidden-fields"
+
+
+@pytest.fixture
+def hiding(salesforce):
+    """The module's sandbox, every field shown again after the test (the other tests read them)."""
+    yield salesforce
+    salesforce.hide_salesforce_fields(None)
+
+
+def _described(session, instance, object_name) -> set[str]:
+    body = session.get(f"{instance}/services/data/v60.0/sobjects/{object_name}/describe", timeout=10).json()
+    return {field["name"] for field in body["fields"]}
+
+
+def _no_such_column(field: str, column: int, line: str) -> str:
+    return (f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\nNo such column '{field}' on entity "
+            "'Account'. If you are attempting to use a custom field, be sure to append the '__c' after the custom "
+            "field name. Please reference your WSDL or the describe call for the appropriate names.")
+
+
+def test_a_hidden_field_vanishes_from_describe_on_its_objects_only(hiding):
+    session, instance = _session(hiding.url)
+    assert {"CurrencyIsoCode", "Email"} <= _described(session, instance, "Lead")
+    assert hiding.hide_salesforce_fields({"Lead": ["Email"], "*": ["currencyisocode"]}) == {
+        "Lead": ["Email"], "*": ["currencyisocode"]}
+    lead, contact, account = (_described(session, instance, name) for name in ("Lead", "Contact", "Account"))
+    assert "Email" not in lead and {"Id", "Name", "Phone"} <= lead
+    assert "Email" in contact  # hidden on Lead only
+    assert not {"CurrencyIsoCode"} & (lead | contact | account)  # hidden everywhere, named in any case
+
+
+@pytest.mark.parametrize(("endpoint", "soql", "field", "column"), [
+    ("queryAll", "SELECT Id, CurrencyIsoCode FROM Account", "CurrencyIsoCode", 12),
+    ("query", "SELECT Id, Website FROM Account", "Website", 12),
+    ("query", "SELECT COUNT() FROM Account WHERE CurrencyIsoCode = 'USD'", "CurrencyIsoCode", 35),
+    ("queryAll", "SELECT Id FROM Account ORDER BY Website ASC", "Website", 33),
+])
+def test_soql_naming_a_hidden_field_anywhere_gets_salesforces_invalid_field_body(hiding, endpoint, soql, field,
+                                                                                  column):
+    session, instance = _session(hiding.url)
+    assert _query(session, instance, soql, endpoint=endpoint).status_code == 200
+    hiding.hide_salesforce_fields({"Account": ["website"], "*": ["CurrencyIsoCode"]})  # names in any case
+    refused = _query(session, instance, soql, endpoint=endpoint)
+    assert refused.status_code == 400
+    assert refused.json() == [{"message": _no_such_column(field, column, soql), "errorCode": "INVALID_FIELD"}]
+    assert _query(session, instance, "SELECT Id, Name FROM Account LIMIT 5", endpoint=endpoint).status_code == 200
+
+
+def test_hidden_fields_come_back_with_their_values_once_shown_again(hiding):
+    session, instance = _session(hiding.url)
+    soql = "SELECT Id, CurrencyIsoCode FROM Account ORDER BY Id ASC LIMIT 3"
+    hiding.hide_salesforce_fields({"*": ["CurrencyIsoCode"]})
+    assert _query(session, instance, soql).status_code == 400
+    assert hiding.hide_salesforce_fields(None) == {}
+    assert [record["CurrencyIsoCode"] for record in _query(session, instance, soql).json()["records"]] == ["USD"] * 3
+    hiding.hide_salesforce_fields({"Account": ["CurrencyIsoCode"]})
+    assert requests.delete(f"{hiding.url}{HIDDEN_FIELDS}", timeout=10).json() == {}
+    assert "CurrencyIsoCode" in _described(session, instance, "Account")
+    assert requests.get(f"{hiding.url}{HIDDEN_FIELDS}", timeout=10).json() == {}
+
+
+@pytest.mark.parametrize("body", ['["Email"]', '{"Acount": ["Name"]}', '{"Lead": "Email"}', '{"Lead": [""]}', "{"])
+def test_a_hidden_fields_setting_that_is_not_one_is_refused_and_the_last_one_kept(hiding, body):
+    hiding.hide_salesforce_fields({"Lead": ["Email"]})
+    response = requests.post(f"{hiding.url}{HIDDEN_FIELDS}", data=body, timeout=10)
+    assert response.status_code == 400 and "error" in response.json()
+    assert requests.get(f"{hiding.url}{HIDDEN_FIELDS}", timeout=10).json() == {"Lead": ["Email"]}
