@@ -21,6 +21,8 @@ from functools import cached_property
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.naming import distinct_columns
+
 MONEY_SCALE = 9
 _DECIMAL_DIGITS = 38
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -108,9 +110,20 @@ class Stream:
         return {self.primary_key} | ({self.window_column} if self.window_column else set())
 
     def with_fields(self, extra: list[Field]) -> Stream:
-        """The same stream with `extra` fields appended (fields the source reports but we did not declare)."""
-        declared = {f.column for f in self.fields}
-        return replace(self, fields=self.fields + tuple(f for f in extra if f.column not in declared))
+        """The same stream with `extra` fields appended (fields the source reports but we did not declare).
+
+        A field whose source the stream already reads is left out. Each new field's column is the name
+        the warehouse will hold, distinct from every other column (:func:`~connectors.naming.distinct_columns`:
+        a name that collides, ``FooBar__c`` and ``Foo_Bar__c`` both in ``foo_bar__c``, gets a hash of
+        its source name), so an awkwardly named field cannot stop the load.
+        """
+        read = {f.source for f in self.fields}
+        new: dict[str, Field] = {}
+        for spec in extra:
+            if spec.source not in read:
+                new.setdefault(spec.source, spec)
+        columns = distinct_columns((f.column for f in self.fields), {source: f.column for source, f in new.items()})
+        return replace(self, fields=self.fields + tuple(replace(f, column=columns[f.source]) for f in new.values()))
 
     @property
     def cursor_column(self) -> str | None:
