@@ -36,18 +36,16 @@ def declared_roots(stream: Stream) -> set[str]:
 
 
 def new_record_fields(stream: Stream, records: Iterable[dict]) -> list[Field]:
-    """A field for every top-level key of `records` that no declared field reads, typed from its values."""
+    """A field for every top-level key of `records` that no declared field reads, typed from its values.
+
+    Each field's column is the key in snake_case, even when a declared or another new field has that
+    name (``createdAt`` beside the declared ``created_at``): :meth:`~connectors.schema.Stream.with_fields`,
+    which the fields are meant for, gives each a column of its own.
+    """
     roots = declared_roots(stream)
-    columns = {spec.column for spec in stream.fields}
     values: dict[str, list[object]] = {}
     for record in records:
         for key, value in record.items():
             if key not in roots and not key.startswith("_"):
                 values.setdefault(key, []).append(value)
-    fields = []
-    for key in sorted(values):
-        column = snake_case(key)
-        if column not in columns:
-            fields.append(Field(column, key, value_type(values[key])))
-            columns.add(column)
-    return fields
+    return [Field(snake_case(key), key, value_type(values[key])) for key in sorted(values)]

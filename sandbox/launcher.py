@@ -59,6 +59,11 @@ class RunningSandbox:
         new refresh token and revokes the one it used."""
         return self._post("/_sandbox/salesforce/refresh-token-rotation", json={"enabled": enabled})
 
+    def hard_delete_salesforce(self, object_name: str, ids: list[str]) -> dict:
+        """Remove Salesforce records entirely, as a hard delete or the recycle bin's purge does: no query, queryAll or
+        COUNT() finds them any more. Answers the ids removed; an unknown object or id removes nothing and raises."""
+        return self._post("/_sandbox/salesforce/hard-delete", json={"object": object_name, "ids": list(ids)})
+
     def set_linkedin_refresh_token_expiry(self, expires_in: int) -> dict:
         """Make LinkedIn's refresh token expire `expires_in` seconds after the sandbox's clock (0: now)."""
         return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})

@@ -134,19 +134,16 @@ class HubSpotClient:
         """A CRM object stream plus every property the portal defines that it does not declare (new columns).
 
         The new properties are requested from then on, since requests name every property of the stream.
-        Other streams have fixed shapes and come back as they are.
+        Other streams have fixed shapes and come back as they are. Every property is handed to
+        :meth:`~connectors.schema.Stream.with_fields`, which leaves out the declared ones (by their source,
+        ``properties.<name>``) and gives a property whose column another one holds (a custom ``created_at``
+        beside the declared ``createdAt``) a column of its own.
         """
         if stream.options.get("kind") != "crm_object":
             return stream
         body = self.http.get_json(f"{self.base_url}/crm/v3/properties/{stream.options['object_type']}")
-        declared = {f.source for f in stream.fields}
-        columns = {f.column for f in stream.fields}
-        extra = [
-            Field(snake_case(p["name"]), f"properties.{p['name']}", column_type(p))
-            for p in body.get("results", [])
-            if f"properties.{p['name']}" not in declared and snake_case(p["name"]) not in columns
-        ]
-        return stream.with_fields(extra)
+        return stream.with_fields([Field(snake_case(p["name"]), f"properties.{p['name']}", column_type(p))
+                                   for p in body.get("results", [])])
 
     def source_total(self, stream: Stream) -> int | None:
         """How many live (not archived) records HubSpot holds for a CRM object stream: search's ``total``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from connectors.http import (
     string_after_key,
 )
 from connectors.naming import snake_case
-from connectors.pages import Page, PageDecoder
+from connectors.pages import Page, PageDecoder, to_arrow
 from connectors.redact import get_logger
 from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime, soql_datetime
 from connectors.schema import Field, Stream
@@ -101,6 +101,18 @@ def _require_exposed(stream: Stream, unexposed: tuple[str, ...]) -> None:
                               f"{stream.name}, so the integration user cannot read it (field-level security) and "
                               f"{object_name} cannot be synced without it: grant the integration user read access to "
                               f"{object_name}.{name}")
+
+
+def _keys_of(stream: Stream, page: Sequence[dict]) -> list[str]:
+    """The primary-key values of a page of `stream`, taken from its Arrow table (a page Arrow read is not decoded).
+
+    A record whose key does not convert fails the listing: left out, its warehouse row would look hard-deleted.
+    """
+    conversion = to_arrow(stream, page)
+    if conversion.rejected:
+        raise SourceError(f"salesforce {stream.options['object']}: a record listed without a usable "
+                          f"{stream.primary_key} ({conversion.rejected[0].reason}); the key list is incomplete")
+    return conversion.table.column(stream.primary_key).to_pylist()
 
 
 def _unexposed_note(fields: tuple[str, ...]) -> str:
@@ -224,8 +236,11 @@ class SalesforceClient:
             for f in described
             if f["name"].lower() not in declared and f["type"] not in _COMPOUND_TYPES
         ]
-        readable = tuple(f for f in stream.fields if f.source.lower() in exposed)
-        return replace(stream, fields=readable).with_fields(extra)
+        # Columns are chosen beside every declared field, the unexposed ones too: their columns hold the rows loaded
+        # while they were exposed, and a discovered look-alike (``Currency_Iso_Code`` while ``CurrencyIsoCode`` is
+        # hidden) must not write into them. Only then are the unexposed fields left out of the read.
+        discovered = stream.with_fields(extra)
+        return replace(discovered, fields=tuple(f for f in discovered.fields if f.source.lower() in exposed))
 
     def stream_notes(self, stream: Stream) -> list[str]:
         """What the read of `stream` leaves out and why: the declared fields its last :meth:`discover` found not
@@ -288,6 +303,47 @@ class SalesforceClient:
         decode = PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
                              dropped=("attributes",))
         return SlicedRead(self, stream, since, decode).pages()
+
+    def source_keys(self, stream: Stream) -> Iterator[list[str]]:
+        """Yield, page by page, the primary key (``Id``) of every record of the stream's object that ``queryAll``
+        still returns: live records, and deleted or merged ones still in the recycle bin.
+
+        A warehouse row whose id the whole list lacks was hard-deleted at the source (its recycle bin purged after
+        about 15 days or emptied, or a Bulk ``hardDelete``): no read will ever show its delete. A soft-deleted record
+        is listed, as its reads show it ``IsDeleted``. Only a list read to its end says what is missing: a listing
+        that stops early raises (`SourceLimitReached` at the API budget, as :meth:`query_pages` does, or another
+        `SourceError`), and the ids yielded before it are not the whole. An id may come twice, never missing.
+
+        Cheap: ``SELECT Id`` in no order and no describe, pages of up to 2,000 ids read by Arrow from the body. When
+        Salesforce refuses the query at once as running too long (``QUERY_TIMEOUT``), the keys of a stream with a
+        cursor are listed in slices of it instead (:meth:`_source_keys_in_slices`).
+        """
+        key = next(f for f in stream.fields if f.column == stream.primary_key)
+        keys = Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
+        decode = PageDecoder(keys, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
+                             dropped=("attributes",))
+        listed = False
+        try:
+            for page in self.query_pages(f"SELECT {key.source} FROM {stream.options['object']}", decode):
+                listed = True
+                yield _keys_of(keys, page)
+        except SourceError as exc:
+            # A refusal after pages were handed over is the caller's: slices would list those ids again.
+            if exc.kind != QUERY_TIMEOUT or listed or not stream.cursor:
+                raise
+            log.warning(f"salesforce {stream.options['object']}: listing its keys ran too long (QUERY_TIMEOUT); "
+                        f"listing them in slices of {stream.cursor}")
+            yield from self._source_keys_in_slices(stream, key)
+
+    def _source_keys_in_slices(self, stream: Stream, key: Field) -> Iterator[list[str]]:
+        """The keys of :meth:`source_keys`, read as :class:`SlicedRead` reads a stream: its key and cursor only,
+        the whole object first, then in ever narrower slices of the cursor while a query runs too long."""
+        cursor = next(f for f in stream.fields if f.source == stream.cursor)
+        sliced = replace(stream, fields=(key, cursor))
+        decode = PageDecoder(sliced, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
+                             dropped=("attributes",))
+        for page in SlicedRead(self, sliced, None, decode).pages():
+            yield _keys_of(sliced, page)
 
     def query_pages(self, soql: str, decode: PageDecoder) -> Iterator[Page]:
         """The pages of one ``queryAll`` query, following ``nextRecordsUrl`` (the next pages sent ahead).

@@ -36,6 +36,13 @@ org without multi-currency) does: they vanish from ``describe``, and a SOQL stat
 in WHERE or ORDER BY, in ``query``, ``queryAll`` or ``COUNT()``) is refused with the 400 ``INVALID_FIELD`` of an
 unknown column. Field names compare case-insensitively, as in SOQL. The records keep their values: only what the
 user sees changes. Each POST replaces the setting; ``{}`` or ``DELETE`` shows every field again, ``GET`` reads it.
+
+Hard deletes: ``POST /_sandbox/salesforce/hard-delete`` with ``{"object": "Lead", "ids": ["00Q…"]}`` removes those
+records entirely, as a hard delete (Bulk ``hardDelete``, an emptied recycle bin) or the recycle bin's purge after about
+15 days does: from then on neither ``query``, ``queryAll`` nor ``COUNT()`` finds them, and ``/_sandbox/stats`` counts
+them no more; ``describe`` is unchanged. Live and soft-deleted records alike may be removed, and only the records named
+(no cascade to children). An object the org lacks or an id it does not hold is refused with a 400 naming them, and
+nothing is removed; the answer names the ids removed. A query opened before keeps its rows on its next pages.
 """
 
 from __future__ import annotations
@@ -187,6 +194,7 @@ class SalesforceEmulator:
             Route("/_sandbox/salesforce/api-usage", self.api_usage_control, methods=["GET", "POST"]),
             Route("/_sandbox/salesforce/refresh-token-rotation", self.rotation_control, methods=["GET", "POST"]),
             Route("/_sandbox/salesforce/hidden-fields", self.hidden_fields_control, methods=["GET", "POST", "DELETE"]),
+            Route("/_sandbox/salesforce/hard-delete", self.hard_delete_control, methods=["POST"]),
         ]
 
     def fault_response(self, rule: FaultRule) -> Response:
@@ -321,6 +329,25 @@ class SalesforceEmulator:
             except ValueError as exc:  # json.JSONDecodeError included
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(self._hidden_fields)
+
+    async def hard_delete_control(self, request: Request) -> Response:
+        """``POST /_sandbox/salesforce/hard-delete`` ``{"object": "Lead", "ids": ["00Q…"]}``: remove those records
+        entirely (see the module docstring); answers the object and the ids removed."""
+        try:
+            object_name, ids = _hard_delete_setting(json.loads(await request.body() or b"null"))
+        except ValueError as exc:  # json.JSONDecodeError included
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        table = self.state.dataset.table(self.name, object_name)
+        held = {record.get("Id") for record in table}
+        missing = [record_id for record_id in ids if record_id not in held]
+        if missing:
+            return JSONResponse({"error": f"{object_name} holds no record with the id(s) {', '.join(missing)}: "
+                                          "nothing was removed"}, status_code=400)
+        removed = set(ids)
+        # In place, so every holder of the table sees the removal; it shrinks, so the views of it are rebuilt.
+        table[:] = [record for record in table if record.get("Id") not in removed]
+        self._index(object_name)  # rebuilt now, not in the next query
+        return JSONResponse({"object": object_name, "removed": ids})
 
     def _hidden(self, object_name: str) -> set[str]:
         """The lower-cased names of the fields of `object_name` hidden from the integration user."""
@@ -500,6 +527,20 @@ def _no_such_column(soql: str, field: str, object_name: str) -> str:
             f"No such column '{field}' on entity '{object_name}'. If you are attempting to use a custom field, be "
             "sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call "
             "for the appropriate names.")
+
+
+def _hard_delete_setting(body: object) -> tuple[str, list[str]]:
+    """The hard-delete control's JSON body checked: an object of the org and its record ids (repeats dropped)."""
+    if not isinstance(body, dict) or set(body) != {"object", "ids"}:
+        raise ValueError('the body must be a JSON object such as {"object": "Lead", "ids": ["00Q…"]}, '
+                         f"not {body!r}")
+    object_name, ids = body["object"], body["ids"]
+    if object_name not in KEY_PREFIXES:
+        raise ValueError(f"{object_name!r} is no object of the org (its objects are {', '.join(KEY_PREFIXES)})")
+    if not isinstance(ids, list) or not ids or not all(isinstance(record_id, str) and record_id for record_id in ids):
+        raise ValueError(f"the ids of the {object_name} records to remove must be a non-empty list of record ids, "
+                         f"not {ids!r}")
+    return object_name, list(dict.fromkeys(ids))
 
 
 def _hidden_fields_setting(body: object) -> dict[str, list[str]]:
