@@ -80,7 +80,7 @@ def build_source_assets(
         client = resource.client()
         results = load_streams(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
-            discover=getattr(client, "discover", None),
+            discover=getattr(client, "discover", None), source_keys=getattr(client, "source_keys", None),
         )
         notes = _client_notes(client)
         for stream in selected:
@@ -142,10 +142,15 @@ def _metadata(result: StreamLoad, client) -> dict:
 
     ``rows_inserted``, ``rows_updated`` and ``rows_unchanged`` split the rows loaded by what they did to the table;
     ``rows_removed`` counts the stored keys the load took away (a full refresh no longer reading them, a restated
-    window no longer reporting them); ``rows_deleted`` the rows loaded flagged as deleted at the source.
+    window no longer reporting them); ``rows_deleted`` the rows loaded flagged as deleted at the source;
+    ``rows_vanished`` the stored rows a reconciliation of the stream's keys found gone from the source and flagged
+    ``_vanished_at``, and ``key_reconciliation`` (a stream whose keys are reconciled) what that reconciliation did
+    or why it did not run (not due yet; a listing stopped early, which the notes say too).
     """
     stats = client.http.stats
     notes = {"notes": dg.MetadataValue.json(result.notes)} if result.notes else {}
+    reconciliation = ({"key_reconciliation": dg.MetadataValue.text(result.reconciliation)}
+                      if result.reconciliation is not None else {})
     return {
         "status": dg.MetadataValue.text("stopped early" if result.stopped_early else "synced"),
         "rows_loaded": dg.MetadataValue.int(result.rows),
@@ -154,6 +159,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "rows_unchanged": dg.MetadataValue.int(result.unchanged),
         "rows_removed": dg.MetadataValue.int(result.removed),
         "rows_deleted": dg.MetadataValue.int(result.deleted),
+        "rows_vanished": dg.MetadataValue.int(result.vanished),
         "pages": dg.MetadataValue.int(result.pages),
         "quarantined": dg.MetadataValue.int(result.quarantined),
         "cursor_before": dg.MetadataValue.text(result.cursor_before or "none"),
@@ -162,6 +168,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "retries": dg.MetadataValue.int(stats.retries),
         "seconds_waiting": dg.MetadataValue.float(round(stats.wait_seconds, 3)),
         "stopped_early": dg.MetadataValue.text(result.stopped_early or "no"),
+        **reconciliation,
         **notes,
     }
 

@@ -33,6 +33,7 @@ from connectors.loader_state import reading_with
 from connectors.pages import to_arrow
 from connectors.redact import get_logger
 from connectors.schema import Rejected, Stream
+from pipelines.lib.key_reconciliation import KeyLister, KeyReconciliation
 from pipelines.lib.merge_changes import ChangeCountingDuckDb, ChangeCountingPostgres, change_hints, merge_changes
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -71,7 +72,10 @@ class StreamLoad:
     ``_run_id``, ``_dlt_load_id``) do not count as content. A key read twice in one load counts once. `removed`
     counts the stored keys the load took away: those a full refresh no longer read (a user deleted, an owner
     archived), and those of a restated window its re-read no longer has. `deleted` counts the rows loaded
-    flagged as deleted at the source (they stay in the table).
+    flagged as deleted at the source (they stay in the table). `vanished` counts the stored rows a reconciliation of
+    the stream's keys flagged ``_vanished_at``: their record is no longer at the source (see
+    :mod:`pipelines.lib.key_reconciliation`); `reconciliation` says what that reconciliation did or why it did not
+    run (None: the stream's keys are not reconciled).
     `notes` say what the source's reads left out and why (a Google Ads account skipped as not enabled).
     """
 
@@ -82,11 +86,13 @@ class StreamLoad:
     unchanged: int = 0
     removed: int = 0
     deleted: int = 0
+    vanished: int = 0
     pages: int = 0
     quarantined: int = 0
     cursor_before: str | None = None
     cursor_after: str | None = None
     stopped_early: str | None = None
+    reconciliation: str | None = None
     rejected: list[Rejected] = field(default_factory=list, repr=False)
     notes: list[str] = field(default_factory=list)
 
@@ -127,6 +133,7 @@ def load_streams(
     pipelines_dir: Path,
     run_id: str,
     discover: Discoverer | None = None,
+    source_keys: KeyLister | None = None,
 ) -> dict[str, StreamLoad]:
     """Sync `streams` of `source` into ``raw_<source>`` and return what each stream did.
 
@@ -139,12 +146,18 @@ def load_streams(
 
     A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
+
+    `source_keys`, when given, lists the keys the source still holds: once the streams are loaded, the stored rows of
+    those read by their cursor whose record is gone get flagged, every ``RAW_KEY_RECONCILIATION_DAYS`` days (read
+    here too; see :mod:`pipelines.lib.key_reconciliation`).
     """
     allowed_empty = empty_refresh_allowed(source, streams)
+    reconciliation = KeyReconciliation.of(source_keys)
     with open_destination(warehouse) as destination:
         pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}", destination=destination,
                                 dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
-        return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty)
+        return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty,
+                     reconciliation)
 
 
 def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozenset[str]:
@@ -202,9 +215,11 @@ def source_streams(source: str) -> tuple[Stream, ...]:
 
 def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_pages: PageReader,
           file_format: str | None, run_id: str, discover: Discoverer | None,
-          allowed_empty: frozenset[str]) -> dict[str, StreamLoad]:
+          allowed_empty: frozenset[str], reconciliation: KeyReconciliation | None = None) -> dict[str, StreamLoad]:
     """The sync of :func:`load_streams` of `source` through `pipeline`, whose destination is open; `allowed_empty`
-    names the streams whose full refresh may empty their table (:func:`empty_refresh_allowed`)."""
+    names the streams whose full refresh may empty their table (:func:`empty_refresh_allowed`); `reconciliation`,
+    when given, reconciles the loaded streams' keys with the source's once every stream is loaded, so its listings
+    never run alongside the reader's requests."""
     pipeline.sync_destination()  # the cursors are read before the first load: take them from the warehouse
     streams, undiscovered = _discovered(streams, discover)
     states = {stream.name: _stored_state(pipeline, stream.name) for stream in streams}
@@ -243,6 +258,8 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
     if rejected:
         pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
                      write_disposition="append")
+    if reconciliation is not None:  # last: whatever befalls it, the loads and their rejected records are committed
+        reconciliation.run(pipeline, streams, results, run_id, loaded_at)
     return results
 
 

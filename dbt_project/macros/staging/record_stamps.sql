@@ -4,11 +4,13 @@
 -#}
 
 {#-
-    Salesforce: is_deleted (IsDeleted), is_merged when `merged` (MasterRecordId set), created_at,
-    modified_at (SystemModstamp, else LastModifiedDate) and loaded_at.
+    Salesforce: is_deleted (IsDeleted, or the loader's _vanished_at: the record is gone from the source, hard-deleted
+    or purged from the recycle bin), is_merged when `merged` (MasterRecordId set), created_at, modified_at
+    (SystemModstamp, else LastModifiedDate) and loaded_at.
 -#}
 {% macro cg_salesforce_record_stamps(columns, merged=true) -%}
-    coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
+    (coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false)
+        or {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null) as is_deleted,
     {%- if merged %}
     {{ cg_column(columns, 'master_record_id', 'varchar') }} is not null as is_merged,
     {%- endif %}

@@ -19,7 +19,9 @@ renamed as (
         {{ cg_column(columns, 'prev_amount', 'numeric(38, 9)') }} as previous_amount,
         {{ cg_column(columns, 'prev_close_date', 'date') }} as previous_close_date,
         {{ cg_column(columns, 'created_by_id', 'varchar') }} as salesforce_created_by_id,
-        coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) as is_deleted,
+        {# gone from the source (the loader's _vanished_at) is deleted too, as in cg_salesforce_record_stamps #}
+        (coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false)
+            or {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null) as is_deleted,
         {{ cg_column(columns, 'created_date', 'timestamp with time zone') }} as changed_at,
         {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
     from source
