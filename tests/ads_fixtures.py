@@ -26,6 +26,7 @@ from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
 from sandbox.launcher import RunningSandbox, running_sandbox
 from tests.conftest import write_dataset
+from tests.support.warehouse import warehouse_resource
 
 NOW = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
 SANDBOX_CLOCK = "2026-06-15T08:00:00+00:00"
@@ -294,12 +295,9 @@ def google_ads_resources(url: str, env: dict[str, str], **settings) -> dict:
     """The resources of a Google Ads raw asset run: the warehouse of `env` (:func:`tests.conftest.pipeline_env`) and
     the sandbox at `url`, with Google Ads `settings` (e.g. ``history_days``) on top."""
     from pipelines.lib.sources import GoogleAdsResource
-    from pipelines.lib.warehouse import WarehouseResource
 
     return {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+        "warehouse": warehouse_resource(env),
         "google_ads": GoogleAdsResource(base_url=url, token_url=f"{url}/token", client_id=auth.CLIENT_ID,
                                         client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN,
                                         developer_token=DEVELOPER_TOKEN, **settings),

@@ -14,10 +14,8 @@ from connectors.errors import SourceError
 from connectors.salesforce.streams import ACCOUNT, CAMPAIGN, CONTACT, LEAD, OPPORTUNITY, USER
 from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 from pipelines.defs.ingest.salesforce import salesforce_raw
-from pipelines.lib.sources import SalesforceResource
-from pipelines.lib.warehouse import WarehouseResource
-from sandbox import auth
 from tests.connectors.test_crm_acceptance import Warehouse, salesforce_client
+from tests.support.warehouse import salesforce_resources
 
 #: A single-currency org whose integration user may not read leads' email addresses.
 HIDDEN = {"*": ["CurrencyIsoCode"], "Lead": ["Email"]}
@@ -64,13 +62,7 @@ def test_a_sync_leaves_out_the_fields_not_exposed_and_loads_every_record(org, tm
 def test_the_raw_asset_reports_the_fields_not_exposed_in_its_metadata(org, pipeline_env):
     env = pipeline_env(org)
     org.hide_salesforce_fields(HIDDEN)
-    resources = {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
-        "salesforce": SalesforceResource(login_url=org.url, client_id=auth.CLIENT_ID,
-                                         client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN),
-    }
+    resources = salesforce_resources(org.url, env)
     keys = [dg.AssetKey(["raw", "salesforce", name]) for name in ("lead", "user")]
     result = dg.materialize([salesforce_raw], selection=keys, resources=resources)
 

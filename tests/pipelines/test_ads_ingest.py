@@ -27,7 +27,6 @@ from pipelines.defs.ingest.linkedin_ads import linkedin_ads_raw
 from pipelines.defs.ingest.meta_ads import meta_ads_raw
 from pipelines.lib.raw_loader import load_streams
 from pipelines.lib.sources import GoogleAdsResource, LinkedInAdsResource, MetaAdsResource
-from pipelines.lib.warehouse import WarehouseResource
 from sandbox import auth
 from sandbox.apis.google_ads import DEVELOPER_TOKEN
 from sandbox.generate import generate
@@ -43,6 +42,7 @@ from tests.ads_fixtures import (
     meta_client,
     running_ads_sandbox,
 )
+from tests.support.warehouse import warehouse_resource
 
 NIGHTLY = MetricWindow(lookback_days=28, history_days=60, chunk_days=30)
 INSIDE, OUTSIDE = "2026-06-10", "2026-05-10"  # the 28-day window of the second night starts on 2026-05-19
@@ -247,9 +247,7 @@ def test_dagster_materializes_every_ad_asset_with_what_the_sandbox_serves(sandbo
     history = _history_days(clock)
     url = sandbox.url
     resources = {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+        "warehouse": warehouse_resource(env),
         "google_ads": GoogleAdsResource(base_url=url, token_url=f"{url}/token", client_id=auth.CLIENT_ID,
                                         client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN,
                                         developer_token=DEVELOPER_TOKEN, history_days=history),
@@ -307,9 +305,7 @@ def test_a_connectors_warnings_reach_the_runs_event_log_with_no_secret(ads_sandb
     clock = datetime.fromisoformat(requests.get(f"{ads_sandbox.url}/_sandbox/health", timeout=10).json()["clock"])
     url = ads_sandbox.url
     resources = {
-        "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                       analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                       dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+        "warehouse": warehouse_resource(env),
         "linkedin_ads": LinkedInAdsResource(base_url=url, auth_url=url, client_id=auth.CLIENT_ID,
                                             client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN,
                                             history_days=_history_days(clock)),

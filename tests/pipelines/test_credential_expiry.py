@@ -15,10 +15,10 @@ from pipelines.lib.credential_expiry import (
     credential_expiry_result,
 )
 from pipelines.lib.sources import LinkedInAdsResource
-from pipelines.lib.warehouse import WarehouseResource
 from sandbox import auth
 from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
 from tests.ads_fixtures import restoring_linkedin_refresh_token, running_ads_sandbox
+from tests.support.warehouse import warehouse_resource
 
 DAY = 86_400
 ACCOUNTS = dg.AssetKey(["raw", "linkedin_ads", "ad_accounts"])
@@ -45,9 +45,7 @@ def _resources(sandbox, env: dict[str, str], **linkedin) -> dict:
     settings = {"base_url": url, "auth_url": url, "client_id": auth.CLIENT_ID, "client_secret": auth.CLIENT_SECRET,
                 "refresh_token": auth.REFRESH_TOKEN, "history_days": (datetime.now(UTC) - clock).days + 60,
                 **linkedin}
-    return {"warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                           analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                           dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+    return {"warehouse": warehouse_resource(env),
             "linkedin_ads": LinkedInAdsResource(**settings)}
 
 

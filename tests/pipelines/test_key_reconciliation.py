@@ -19,13 +19,10 @@ from pipelines.defs.ingest.salesforce import salesforce_raw
 from pipelines.lib.ingest import _metadata
 from pipelines.lib.key_reconciliation import RECONCILIATION_SETTING, VANISHED_COLUMN
 from pipelines.lib.raw_loader import StreamLoad, load_streams
-from pipelines.lib.sources import SalesforceResource
-from pipelines.lib.warehouse import WarehouseResource
-from sandbox import auth
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account, write_dataset
 from tests.support.postgres import fresh_database, postgres_server
-from tests.support.warehouse import warehouse_rows
+from tests.support.warehouse import salesforce_resources, warehouse_rows
 
 SOURCE = "salesforce"
 CONTACT = Stream("contact", "id", (Field("id", "Id"), Field("last_name", "LastName"),
@@ -291,13 +288,7 @@ def test_the_salesforce_asset_flags_the_records_hard_deleted_at_the_source(tmp_p
     purged = [accounts[n]["Id"] for n in (3, 5, 8)]  # 3 was in the recycle bin, and purged from it
     with running_sandbox(dataset=write_dataset(tmp_path / "dataset", {("salesforce", "Account"): accounts})) as org:
         env = pipeline_env(org)
-        resources = {
-            "warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                           analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                           dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
-            "salesforce": SalesforceResource(login_url=org.url, client_id=auth.CLIENT_ID,
-                                             client_secret=auth.CLIENT_SECRET, refresh_token=auth.REFRESH_TOKEN),
-        }
+        resources = salesforce_resources(org.url, env)
 
         def night() -> dict:
             result = dg.materialize([salesforce_raw], selection=[dg.AssetKey(["raw", "salesforce", "account"])],

@@ -12,10 +12,10 @@ import pytest
 
 from pipelines.defs.ingest.salesforce import salesforce_raw
 from pipelines.lib.sources import CREDENTIAL_STORE_SETTING, SalesforceResource, credential_store_folder
-from pipelines.lib.warehouse import WarehouseResource
 from sandbox import auth
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account, write_dataset
+from tests.support.warehouse import warehouse_resource
 
 ACCOUNTS = 5
 
@@ -51,9 +51,7 @@ def test_two_nights_with_rotation_succeed_and_no_refresh_token_reaches_the_event
         rotating_org, pipeline_env, monkeypatch):
     env = pipeline_env(rotating_org)
     monkeypatch.delenv(CREDENTIAL_STORE_SETTING, raising=False)  # the default: the Dagster home
-    resources = {"warehouse": WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"],
-                                                analytics_path=env["ANALYTICS_DUCKDB_PATH"],
-                                                dlt_pipelines_dir=env["DLT_PIPELINES_DIR"]),
+    resources = {"warehouse": warehouse_resource(env),
                  "salesforce": SalesforceResource.from_environment()}
     tokens, runs = [auth.REFRESH_TOKEN], []
     with dg.DagsterInstance.get() as instance:

@@ -15,3 +15,21 @@ def warehouse_rows(target: str, query: str) -> list[tuple]:
             return cursor.fetchall()
     with duckdb.connect(target, read_only=True) as connection:
         return connection.execute(query).fetchall()
+
+
+def warehouse_resource(env: dict[str, str]):
+    """The warehouse resource of a raw asset run on the warehouse of `env` (:func:`tests.conftest.pipeline_env`)."""
+    from pipelines.lib.warehouse import WarehouseResource
+
+    return WarehouseResource(duckdb_path=env["WAREHOUSE_DUCKDB_PATH"], analytics_path=env["ANALYTICS_DUCKDB_PATH"],
+                             dlt_pipelines_dir=env["DLT_PIPELINES_DIR"])
+
+
+def salesforce_resources(url: str, env: dict[str, str]) -> dict:
+    """The resources of a Salesforce raw asset run: the warehouse of `env` and the sandbox org at `url`."""
+    from pipelines.lib.sources import SalesforceResource
+    from sandbox import auth
+
+    return {"warehouse": warehouse_resource(env),
+            "salesforce": SalesforceResource(login_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
+                                             refresh_token=auth.REFRESH_TOKEN)}
