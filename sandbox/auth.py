@@ -45,13 +45,14 @@ class TokenStore:
                     self._expiry[token] = (owner, 0.0)
 
 
+def client_matches(form: dict) -> bool:
+    """True when an OAuth request carries the sandbox's client id and secret."""
+    return form.get("client_id") == CLIENT_ID and form.get("client_secret") == CLIENT_SECRET
+
+
 def credentials_match(form: dict) -> bool:
     """True when an OAuth refresh request carries the sandbox's client and refresh token."""
-    return (
-        form.get("client_id") == CLIENT_ID
-        and form.get("client_secret") == CLIENT_SECRET
-        and form.get("refresh_token") == REFRESH_TOKEN
-    )
+    return client_matches(form) and form.get("refresh_token") == REFRESH_TOKEN
 
 
 def bearer_token(headers) -> str | None:

@@ -152,7 +152,8 @@ def regain_access_seconds(response: requests.Response, use_case: str | None = No
     entries = [(str(owner), entry)
                for owner, listed in _json_header(response, "x-business-use-case-usage").items()
                for entry in (listed if isinstance(listed, list) else ()) if isinstance(entry, dict)]
-    account = _ad_account_of(response)
+    request = getattr(response, "request", None)
+    account = ad_account_in(request.url) if request is not None and request.url else None
     entries = [(owner, entry) for owner, entry in entries if owner.removeprefix("act_") == account] or entries
     relevant = [entry for _, entry in entries if entry.get("type") == use_case] or [entry for _, entry in entries]
     longest = max((_number(entry.get("estimated_time_to_regain_access")) for entry in relevant), default=0.0)
@@ -162,10 +163,9 @@ def regain_access_seconds(response: requests.Response, use_case: str | None = No
     return reset if reset > 0 else None
 
 
-def _ad_account_of(response: requests.Response) -> str | None:
-    """The numeric id of the ad account (``act_<id>``) in the path of the request `response` answers."""
-    request = getattr(response, "request", None)
-    found = AD_ACCOUNT_IN_PATH.search(urlsplit(request.url).path) if request is not None and request.url else None
+def ad_account_in(url: str) -> str | None:
+    """The numeric id of the ad account (``act_<id>``) in the path of `url`; None when it names none."""
+    found = AD_ACCOUNT_IN_PATH.search(urlsplit(url).path)
     return found.group(1) if found else None
 
 
@@ -393,9 +393,8 @@ class MetaAdsClient:
             yield from self._pages(f"{self.base_url}/{run_id}/insights", {"limit": self.page_limit}, decode)
             return
         if first == last:
-            account = AD_ACCOUNT_IN_PATH.search(urlsplit(url).path)
             raise SourceLimitReached(redact(
-                f"meta_ads: ad account act_{account.group(1) if account else '?'}: every report run of "
+                f"meta_ads: ad account act_{ad_account_in(url) or '?'}: every report run of "
                 f"{first.isoformat()} ended {_gave_up(status)}, in all {REPORT_RUN_ATTEMPTS} attempts after its "
                 "range was split down to this day; the insights of the chunks before it are kept, and the next "
                 "run reads on from there"), kind=REPORT_RUN_FAILED)

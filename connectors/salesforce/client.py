@@ -115,6 +115,12 @@ def _keys_of(stream: Stream, page: Sequence[dict]) -> list[str]:
     return conversion.table.column(stream.primary_key).to_pylist()
 
 
+def _query_decoder(stream: Stream) -> PageDecoder:
+    """The decoder of a ``queryAll`` answer's pages of `stream`: its ``records`` (without their ``attributes``), and
+    the ``done`` and ``nextRecordsUrl`` it pages with."""
+    return PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()}, dropped=("attributes",))
+
+
 def _unexposed_note(fields: tuple[str, ...]) -> str:
     """The note naming the declared fields ``describe`` does not report."""
     return f"fields not exposed to the integration user: {', '.join(fields)}"
@@ -300,8 +306,7 @@ class SalesforceClient:
         A query Salesforce refuses as running too long (``QUERY_TIMEOUT``) is read in slices of the cursor instead
         (:mod:`connectors.salesforce.slices`).
         """
-        decode = PageDecoder(stream, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
-                             dropped=("attributes",))
+        decode = _query_decoder(stream)
         return SlicedRead(self, stream, since, decode).pages()
 
     def source_keys(self, stream: Stream) -> Iterator[list[str]]:
@@ -320,8 +325,7 @@ class SalesforceClient:
         """
         key = next(f for f in stream.fields if f.column == stream.primary_key)
         keys = Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
-        decode = PageDecoder(keys, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
-                             dropped=("attributes",))
+        decode = _query_decoder(keys)
         listed = False
         try:
             for page in self.query_pages(f"SELECT {key.source} FROM {stream.options['object']}", decode):
@@ -340,8 +344,7 @@ class SalesforceClient:
         the whole object first, then in ever narrower slices of the cursor while a query runs too long."""
         cursor = next(f for f in stream.fields if f.source == stream.cursor)
         sliced = replace(stream, fields=(key, cursor))
-        decode = PageDecoder(sliced, "records", {"done": pa.bool_(), "nextRecordsUrl": pa.string()},
-                             dropped=("attributes",))
+        decode = _query_decoder(sliced)
         for page in SlicedRead(self, sliced, None, decode).pages():
             yield _keys_of(sliced, page)
 

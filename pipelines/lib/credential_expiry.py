@@ -2,10 +2,11 @@
 original consent and refreshing does not extend them): it fails with severity WARN `CREDENTIAL_WARNING_SETTING` days
 ahead, so the check-failure alert asks for a re-authorization while a night can still sync."""
 
-import os
 from datetime import UTC, datetime
 
 import dagster as dg
+
+from pipelines.lib.settings import whole_days
 
 #: The asset check that warns ahead of a source's refresh token expiring.
 CREDENTIAL_CHECK = "refresh_token_lifetime"
@@ -17,13 +18,7 @@ DEFAULT_CREDENTIAL_WARNING_DAYS = 14
 def credential_warning_days() -> int:
     """``CREDENTIAL_EXPIRY_WARNING_DAYS``: whole days (0 or more, default 14) ahead of a refresh token's expiry at
     which its check starts failing; a `ValueError` naming the variable otherwise."""
-    text = os.environ.get(CREDENTIAL_WARNING_SETTING, "").strip()
-    if not text:
-        return DEFAULT_CREDENTIAL_WARNING_DAYS
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{CREDENTIAL_WARNING_SETTING} must be a whole number of days of at least 0 (default "
-                         f"{DEFAULT_CREDENTIAL_WARNING_DAYS}), not {text!r}")
-    return int(text)
+    return whole_days(CREDENTIAL_WARNING_SETTING, DEFAULT_CREDENTIAL_WARNING_DAYS)
 
 
 def credential_expiry_result(check_key: dg.AssetCheckKey, source: str, expires_at: datetime | None,

@@ -82,10 +82,10 @@ def build_source_assets(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
             discover=getattr(client, "discover", None), source_keys=getattr(client, "source_keys", None),
         )
-        notes = _client_notes(client)
+        notes = _read_notes(client, "notes")
         for stream in selected:
             result = results[stream.name]
-            result.notes.extend([*notes, *_stream_notes(client, stream)])
+            result.notes.extend([*notes, *_read_notes(client, "stream_notes", stream)])
             if result.stopped_early:
                 context.log.warning(
                     f"{source}.{stream.name} stopped early, the next run resumes: {result.stopped_early}"
@@ -123,18 +123,12 @@ def _skip_unconfigured(context: dg.AssetExecutionContext, source: str, streams: 
         })
 
 
-def _client_notes(client) -> list[str]:
-    """What the client's reads left out and why (``notes()``, where the client has one): every stream's business,
-    since the clients skip an account for all of its streams."""
-    notes = getattr(client, "notes", None)
-    return [redact(note) for note in notes()] if notes is not None else []
-
-
-def _stream_notes(client, stream: Stream) -> list[str]:
-    """What the client's reads left out of `stream` alone and why (``stream_notes(stream)``, where the client has
-    one: Salesforce's fields not exposed to the integration user)."""
-    notes = getattr(client, "stream_notes", None)
-    return [redact(note) for note in notes(stream)] if notes is not None else []
+def _read_notes(client, method: str, *args) -> list[str]:
+    """What the client's reads left out and why, redacted, from its `method` where it has one: ``notes()`` is every
+    stream's business (the clients skip an account for all of its streams), ``stream_notes(stream)`` one stream's
+    (Salesforce's fields not exposed to the integration user)."""
+    notes = getattr(client, method, None)
+    return [redact(note) for note in notes(*args)] if notes is not None else []
 
 
 def _metadata(result: StreamLoad, client) -> dict:

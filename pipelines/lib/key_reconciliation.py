@@ -30,7 +30,6 @@ not one of them).
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from connectors.errors import SourceError, SourceLimitReached
 from connectors.redact import get_logger
 from connectors.schema import Stream
+from pipelines.lib.settings import whole_days
 
 if TYPE_CHECKING:
     import dlt
@@ -74,13 +74,7 @@ KeyLister = Callable[[Stream], Iterable[Sequence[str]]]
 def reconciliation_days() -> int:
     """``RAW_KEY_RECONCILIATION_DAYS``: whole days (0 or more, default 7) between two reconciliations of a stream's
     keys, 0 for every run; a `ValueError` naming the variable otherwise."""
-    text = os.environ.get(RECONCILIATION_SETTING, "").strip()
-    if not text:
-        return DEFAULT_RECONCILIATION_DAYS
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{RECONCILIATION_SETTING} must be a whole number of days of at least 0 (default "
-                         f"{DEFAULT_RECONCILIATION_DAYS}; 0 reconciles every run), not {text!r}")
-    return int(text)
+    return whole_days(RECONCILIATION_SETTING, DEFAULT_RECONCILIATION_DAYS, zero_means="reconciles every run")
 
 
 def reconciles(stream: Stream) -> bool:

@@ -7,6 +7,7 @@
   in an array and Meta names the ad account in its throttle headers).
 * Exact decimal arithmetic on the platforms' money strings, opaque cursors, request ids and
   settings read from ``SANDBOX_*`` environment variables.
+* :func:`control_body` — the JSON body of a ``/_sandbox/...`` control request (every emulator's).
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
+
+
+async def control_body(request: Request, empty: object = None) -> object:
+    """The JSON body of a ``/_sandbox/...`` control request, `empty` when it has none; a `ValueError` saying the body
+    is not JSON otherwise, which the control answers with a 400."""
+    raw = await request.body()
+    if not raw:
+        return empty
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
 
 
 async def route_response(routes: Iterable[Route], scope, receive) -> Response | None:

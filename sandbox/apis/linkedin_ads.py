@@ -27,7 +27,6 @@ Follows reference/source-apis.md section 5:
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, timedelta
 from urllib.parse import unquote
@@ -39,6 +38,7 @@ from starlette.routing import Route
 from sandbox.apis._common import (
     DateIndex,
     PathAwareResponse,
+    control_body,
     decimal_sum,
     decimal_text,
     decode_cursor,
@@ -46,7 +46,7 @@ from sandbox.apis._common import (
     env_int,
     request_id,
 )
-from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, credentials_match, form_fields
+from sandbox.auth import REFRESH_TOKEN, bearer_token, client_matches, credentials_match, form_fields
 from sandbox.faults import FaultRule
 
 ANALYTICS_CAP = 15_000
@@ -193,7 +193,7 @@ class LinkedInAdsEmulator:
                 },
                 400,
             )
-        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+        if not client_matches(form):
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "Client authentication failed"}, 401
             )
@@ -223,9 +223,9 @@ class LinkedInAdsEmulator:
         (a whole number, 0: now) after the sandbox's clock; ``GET`` answers the seconds left."""
         if request.method == "POST":
             try:
-                body = json.loads(await request.body() or b"null")
-            except json.JSONDecodeError as exc:
-                return JSONResponse({"error": f"the body is not JSON: {exc}"}, 400)
+                body = await control_body(request)
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, 400)
             seconds = body.get("expires_in") if isinstance(body, dict) else None
             if type(seconds) is not int or seconds < 0:
                 return JSONResponse({"error": "expires_in must be a whole number of seconds of at least 0, such as "

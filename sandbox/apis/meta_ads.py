@@ -49,8 +49,8 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from sandbox.apis._common import (
     DateIndex,
@@ -61,6 +61,7 @@ from sandbox.apis._common import (
     encode_cursor,
     env_int,
     request_id,
+    route_response,
     to_decimal,
 )
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, form_fields
@@ -204,7 +205,6 @@ class MetaAdsEmulator:
         self._runs: OrderedDict[str, dict] = OrderedDict()
         self._run_ids = itertools.count(6023941178812)
         self._results: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._router = Router(routes=self.routes())  # serves a request a report-run fault only marks
 
     def prepare(self) -> None:
         """Index the adset_insights rows by account and date now, not in the first query after the data changed."""
@@ -229,7 +229,7 @@ class MetaAdsEmulator:
         header), a timed-out request (400, code 100/1504018), 500 code 1/99 or 2, or a bad metric; a report-run
         fault serves the request as usual, the run it starts marked to end "Job Failed" or "Job Skipped"."""
         if rule.kind in REPORT_RUN_ENDINGS:
-            return _ServedMarked(self._router, {REPORT_RUN_ENDING_KEY: REPORT_RUN_ENDINGS[rule.kind]})
+            return _ServedMarked(self.routes(), {REPORT_RUN_ENDING_KEY: REPORT_RUN_ENDINGS[rule.kind]})
 
         def render(request: Request) -> Response:
             path = request.url.path
@@ -623,15 +623,16 @@ def _end_without_results(status: dict, ending: str, polls_needed: int) -> None:
 
 
 class _ServedMarked(Response):
-    """The request served as usual by `app`, with `marks` added to its ASGI scope: a fault that changes what the
-    handler does (how a report run ends) rather than replacing its answer."""
+    """The request served as usual by its route among `routes`, with `marks` added to its ASGI scope: a fault that
+    changes what the handler does (how a report run ends) rather than replacing its answer."""
 
-    def __init__(self, app, marks: dict) -> None:
+    def __init__(self, routes: list[Route], marks: dict) -> None:
         super().__init__(status_code=500)
-        self._app, self._marks = app, marks
+        self._routes, self._marks = routes, marks
 
     async def __call__(self, scope, receive, send) -> None:
-        await self._app({**scope, **self._marks}, receive, send)
+        response = await route_response(self._routes, {**scope, **self._marks}, receive)
+        await (response or PlainTextResponse("Not Found", status_code=404))(scope, receive, send)
 
 
 def _account_id(account: dict) -> str:

@@ -48,7 +48,6 @@ nothing is removed; the answer names the ids removed. A query opened before keep
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import secrets
 import threading
@@ -59,9 +58,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, route_response
+from sandbox.apis._common import DerivedViews, control_body, route_response
 from sandbox.apis.soql import SoqlError, parse
-from sandbox.auth import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, bearer_token, form_fields
+from sandbox.auth import REFRESH_TOKEN, bearer_token, client_matches, form_fields
 from sandbox.faults import FaultRule, register_kinds
 
 API_PREFIX = "/services/data/v{version:str}"
@@ -218,8 +217,8 @@ class SalesforceEmulator:
         if form.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type", "error_description": "grant type not supported"},
                                 status_code=400)
-        client_matches = form.get("client_id") == CLIENT_ID and form.get("client_secret") == CLIENT_SECRET
-        valid, rotated = self.refresh_tokens.redeem(form.get("refresh_token")) if client_matches else (False, None)
+        valid, rotated = (self.refresh_tokens.redeem(form.get("refresh_token")) if client_matches(form)
+                          else (False, None))
         if not valid:
             return JSONResponse({"error": "invalid_grant", "error_description": "expired access/refresh token"},
                                 status_code=400)
@@ -240,9 +239,9 @@ class SalesforceEmulator:
         refresh-token rotation on (or off); every method answers the setting as it stands."""
         if request.method == "POST":
             try:
-                body = json.loads(await request.body() or b"null")
-            except json.JSONDecodeError as exc:
-                return JSONResponse({"error": f"the body is not JSON: {exc}"}, status_code=400)
+                body = await control_body(request)
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
             enabled = body.get("enabled") if isinstance(body, dict) else None
             if not isinstance(enabled, bool):
                 return JSONResponse({"error": 'the body must be {"enabled": true} or {"enabled": false}, not '
@@ -305,11 +304,11 @@ class SalesforceEmulator:
         from N, and its daily allocation is M; ``GET`` (or an empty body) answers both as they stand."""
         if request.method == "POST":
             try:
-                body = json.loads(await request.body() or b"{}")
+                body = await control_body(request, {})
                 if not isinstance(body, dict):
                     raise ValueError("the body must be a JSON object such as {\"used\": 89990, \"limit\": 100000}")
                 used, limit = _usage_setting(body, "used", 0), _usage_setting(body, "limit", 1)
-            except ValueError as exc:  # json.JSONDecodeError included
+            except ValueError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             if limit is not None:
                 self.daily_limit = limit
@@ -325,8 +324,8 @@ class SalesforceEmulator:
             self._hidden_fields = {}
         elif request.method == "POST":
             try:
-                self._hidden_fields = _hidden_fields_setting(json.loads(await request.body() or b"{}"))
-            except ValueError as exc:  # json.JSONDecodeError included
+                self._hidden_fields = _hidden_fields_setting(await control_body(request, {}))
+            except ValueError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(self._hidden_fields)
 
@@ -334,8 +333,8 @@ class SalesforceEmulator:
         """``POST /_sandbox/salesforce/hard-delete`` ``{"object": "Lead", "ids": ["00Q…"]}``: remove those records
         entirely (see the module docstring); answers the object and the ids removed."""
         try:
-            object_name, ids = _hard_delete_setting(json.loads(await request.body() or b"null"))
-        except ValueError as exc:  # json.JSONDecodeError included
+            object_name, ids = _hard_delete_setting(await control_body(request))
+        except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         table = self.state.dataset.table(self.name, object_name)
         held = {record.get("Id") for record in table}

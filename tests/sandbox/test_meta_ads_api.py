@@ -315,15 +315,7 @@ def test_insights_paging_to_the_end_and_deleted_only_with_filtering(meta, token)
 
 
 def test_async_report_run_flow(meta, token):
-    params = {
-        "access_token": token,
-        "level": "adset",
-        "time_increment": "1",
-        "fields": "adset_id,spend",
-        "time_range": json.dumps({"since": DAYS[0], "until": DAYS[9]}),
-    }
-    started = requests.post(f"{meta.url}{BASE}/act_{ACCOUNT}/insights", data=params, timeout=30).json()
-    run_id = started["report_run_id"]
+    run_id = _start_report_run(meta, token)
     early = _get(meta, f"/{run_id}/insights", token)
     assert early.status_code == 400
     statuses = [_get(meta, f"/{run_id}", token).json() for _ in range(3)]
@@ -414,6 +406,7 @@ def test_introspection_lists_the_fields_of_each_node_type_including_ones_only_th
 
 
 def _start_report_run(meta, token: str) -> str:
+    """Start a report run of the adset insights of the account's first ten days; its id."""
     params = {
         "access_token": token,
         "level": "adset",
