@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dlt
 import duckdb
 
 # pyarrow imports pandas on its first conversion of Python objects. Imported here, it is never
 # imported by the reader thread while dlt, in the loader's thread, finds it half-initialized.
 import pandas  # noqa: F401
 import pyarrow as pa
+from dlt.common.destination import Destination
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from connectors.errors import SourceLimitReached
 from connectors.loader_state import reading_with
@@ -36,13 +40,11 @@ from connectors.schema import Rejected, Stream
 from pipelines.lib.key_reconciliation import KeyLister, KeyReconciliation
 from pipelines.lib.merge_changes import ChangeCountingDuckDb, ChangeCountingPostgres, change_hints, merge_changes
 
+# dlt reads its settings from the environment when a pipeline starts (telemetry) and when it normalizes a load
+# (the parquet normalizer's `_dlt_load_id`), not when it is imported: set here, they precede every pipeline of
+# this module and of `raw_tables`, which imports it. An operator's own value wins.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-
-import dlt  # noqa: E402  (dlt reads the settings above when it is imported)
-from dlt.common.destination import Destination  # noqa: E402
-from dlt.common.destination.exceptions import DestinationUndefinedEntity  # noqa: E402
-from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 
 log = get_logger("pipelines.raw_loader")
 
