@@ -19,6 +19,13 @@ from pipelines.lib.credential_expiry import (
 )
 from pipelines.lib.raw_loader import StreamLoad, load_streams
 from pipelines.lib.raw_tables import ensure_raw_tables
+from pipelines.lib.sync_progress import (
+    stopped_early_runs,
+    sync_progress_check_spec,
+    sync_progress_evaluation,
+    sync_progress_keys,
+    sync_progress_not_checked,
+)
 from pipelines.lib.warehouse import WarehouseResource
 
 OWNERS = ["team:data-engineering"]
@@ -44,6 +51,9 @@ def build_source_assets(
     With `credential_check`, the asset of the first stream (the one read first) carries the asset check
     `CREDENTIAL_CHECK`: after the sync it fails with severity WARN when the client's ``credentials_expire_at()``
     is `CREDENTIAL_WARNING_SETTING` days away or less, so the alerts say so while there is time to re-authorize.
+
+    Every stream's asset carries the asset check `SYNC_PROGRESS_CHECK`: it fails with severity WARN when the stream
+    stopped early in `STOPPED_EARLY_RUNS_SETTING` runs in a row (pipelines/lib/sync_progress.py).
     """
     by_key = {raw_asset_key(source, stream): stream for stream in streams}
     check_key = dg.AssetCheckKey(raw_asset_key(source, streams[0]), CREDENTIAL_CHECK) if credential_check else None
@@ -60,7 +70,9 @@ def build_source_assets(
         for key, stream in by_key.items()
     ]
 
-    check_specs = [credential_check_spec(source, check_key)] if check_key else []
+    progress_keys = sync_progress_keys(by_key)
+    check_specs = [*([credential_check_spec(source, check_key)] if check_key else []),
+                   *(sync_progress_check_spec(source, key) for key in progress_keys.values())]
 
     @dg.multi_asset(name=f"{source}_raw", specs=specs, check_specs=check_specs, can_subset=True, pool="warehouse",
                     required_resource_keys={resource_key, "warehouse"})
@@ -68,6 +80,8 @@ def build_source_assets(
         selected = [stream for key, stream in by_key.items() if key in context.selected_asset_keys]
         # A subset run yields only the checks it selected (a run of other streams leaves this one out).
         checking = check_key is not None and check_key in context.selected_asset_check_keys
+        progress_checked = [progress_keys[key] for key in by_key if key in context.selected_asset_keys
+                            and progress_keys[key] in context.selected_asset_check_keys]
         resource = getattr(context.resources, resource_key)
         warehouse: WarehouseResource = context.resources.warehouse
         missing = resource.missing_settings()
@@ -75,8 +89,10 @@ def build_source_assets(
             yield from _skip_unconfigured(context, source, selected, missing, warehouse)
             if checking:
                 yield credential_not_checked(check_key, source, not_configured_status(missing))
+            yield from sync_progress_not_checked(progress_checked, source, not_configured_status(missing))
             return
         warning_days = credential_warning_days() if check_key else None  # a bad setting fails before any read
+        runs_warned_at = stopped_early_runs()
         client = resource.client()
         results = load_streams(
             source, selected, client.read_pages, warehouse.loader_target, warehouse.dlt_pipelines_dir, context.run_id,
@@ -94,6 +110,10 @@ def build_source_assets(
             if check_key is not None and raw_asset_key(source, stream) == check_key.asset_key:
                 metadata["credentials_expire_at"] = expiry_metadata(client.credentials_expire_at())
             yield dg.MaterializeResult(asset_key=raw_asset_key(source, stream), metadata=metadata)
+            progress_key = progress_keys[raw_asset_key(source, stream)]
+            if progress_key in progress_checked:
+                yield sync_progress_evaluation(context.instance, progress_key, source, context.run_id, metadata,
+                                               runs_warned_at)
         if checking:
             yield credential_expiry_result(check_key, source, client.credentials_expire_at(), warning_days,
                                            refresh_token_setting(resource), datetime.now(UTC))

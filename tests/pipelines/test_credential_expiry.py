@@ -15,6 +15,7 @@ from pipelines.lib.credential_expiry import (
     credential_expiry_result,
 )
 from pipelines.lib.sources import LinkedInAdsResource
+from pipelines.lib.sync_progress import SYNC_PROGRESS_CHECK
 from sandbox import auth
 from sandbox.apis.linkedin_ads import REFRESH_TOKEN_SECONDS
 from tests.ads_fixtures import restoring_linkedin_refresh_token, running_ads_sandbox
@@ -98,7 +99,9 @@ def test_a_subset_run_of_a_stream_without_the_check_materializes_it_alone(sandbo
     result = dg.materialize([linkedin_ads_raw], selection=[CAMPAIGNS], resources=_resources(sandbox, env))
     assert result.success
     assert [event.asset_key for event in result.get_asset_materialization_events()] == [CAMPAIGNS]
-    assert result.get_asset_check_evaluations() == []
+    # Only the campaigns' own check (sync_progress): not the credential check of the ad accounts.
+    assert [(evaluation.asset_key, evaluation.check_name) for evaluation in result.get_asset_check_evaluations()] \
+        == [(CAMPAIGNS, SYNC_PROGRESS_CHECK)]
 
 
 def test_a_bad_warning_setting_fails_the_linkedin_sync_naming_the_variable_before_any_read(sandbox, pipeline_env,
