@@ -28,19 +28,23 @@ SOURCE_COMPARED = "rows_compared_with_source_total"
 class SourceTotal:
     """How many records the source reported for a table's stream at its last sync.
 
-    `excludes` names the column flagging the rows the source's count leaves out (deleted or archived).
+    `excludes` names the column flagging the rows the source's count leaves out (deleted or archived);
+    `vanished` the column set on the rows a key reconciliation found gone from the source, which it no longer counts.
     """
 
     total: int
     excludes: str | None = None
+    vanished: str | None = None
 
     def allowed_difference(self, tolerance: float) -> int:
         """How many rows the table may differ from the total by: `tolerance` of it, rounded up."""
         return math.ceil(self.total * tolerance)
 
     def describe(self, relation: str, rows: int, tolerance: float) -> str:
-        """``raw_salesforce.account has 2990 rows (not is_deleted) where the source reports 3000 (±30 tolerated)``."""
-        scope = f" (not {self.excludes})" if self.excludes else ""
+        """``raw_salesforce.account has 2990 rows (not is_deleted, no _vanished_at) where the source reports 3000
+        (±30 tolerated)``."""
+        counted = [f"not {self.excludes}"] * bool(self.excludes) + [f"no {self.vanished}"] * bool(self.vanished)
+        scope = f" ({', '.join(counted)})" if counted else ""
         return (f"{relation} has {rows} rows{scope} where the source reports {self.total} "
                 f"(±{self.allowed_difference(tolerance)} tolerated)")
 
@@ -50,15 +54,18 @@ def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def facts_sql(relation: str, stamps: Iterable[str] = (), excludes: str | None = None) -> str:
+def facts_sql(relation: str, stamps: Iterable[str] = (), excludes: str | None = None,
+              vanished: str | None = None) -> str:
     """``select count(*) …, max(<stamp>) …`` over `relation`: the row count and the newest value of each stamp.
 
-    With `excludes` (a boolean column), also the rows it does not flag, as :data:`SOURCE_COMPARED`.
+    Also the rows a source's own total counts, as :data:`SOURCE_COMPARED`: those the boolean column `excludes` does
+    not flag and whose `vanished` column (a stamp) is not set, where given.
     """
     newest = "".join(f", max({quoted(column)}) as {quoted(column)}" for column in stamps)
-    compared = (f", count(*) filter (where not coalesce({quoted(excludes)}, false)) as {SOURCE_COMPARED}"
-                if excludes else f", count(*) as {SOURCE_COMPARED}")
-    return f"select count(*) as {ROW_COUNT}{newest}{compared} from {relation}"
+    counted = ([f"not coalesce({quoted(excludes)}, false)"] if excludes else []) + (
+        [f"{quoted(vanished)} is null"] if vanished else [])
+    kept = f" filter (where {' and '.join(counted)})" if counted else ""
+    return f"select count(*) as {ROW_COUNT}{newest}, count(*){kept} as {SOURCE_COMPARED} from {relation}"
 
 
 def fact_expectations(spec, previous_rows: int | None, now: datetime | None = None,

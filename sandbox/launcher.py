@@ -64,6 +64,12 @@ class RunningSandbox:
         COUNT() finds them any more. Answers the ids removed; an unknown object or id removes nothing and raises."""
         return self._post("/_sandbox/salesforce/hard-delete", json={"object": object_name, "ids": list(ids)})
 
+    def hard_delete_hubspot(self, object_type: str, ids: list[str]) -> dict:
+        """Remove HubSpot CRM records (``contacts``, ``companies`` or ``deals``) and their associations entirely, as a
+        GDPR delete does: no list, archived list, read by id or search finds them any more. Answers the ids removed;
+        an unknown object or id removes nothing and raises."""
+        return self._post("/_sandbox/hubspot/hard-delete", json={"object": object_type, "ids": list(ids)})
+
     def set_linkedin_refresh_token_expiry(self, expires_in: int) -> dict:
         """Make LinkedIn's refresh token expire `expires_in` seconds after the sandbox's clock (0: now)."""
         return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})

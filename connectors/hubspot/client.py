@@ -5,7 +5,9 @@ at a time, each page a new query from the newest modification read so far (see :
 when a page holds one timestamp alone, that timestamp is walked by ``hs_object_id``. Archived
 records never appear in search: every run sweeps the archived listing so deletes arrive as
 ``archived = true``. Properties the portal has beyond the declared ones are discovered through the
-properties API, requested, and kept as columns.
+properties API, requested, and kept as columns. A record GDPR-deleted or merged away leaves every
+listing, archived one included: :meth:`HubSpotClient.source_keys` lists the ids still there, for
+the loader's key reconciliation.
 
 No HubSpot read comes in cursor order as a whole (the first read lists records by id, the archived
 sweep follows search, events and submissions come newest first), so its streams are not
@@ -38,13 +40,15 @@ from connectors.http import (
 )
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
-from connectors.pages import PageDecoder
+from connectors.pages import PageDecoder, to_arrow
 from connectors.redact import redact
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://api.hubapi.com"
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
+#: The one property a key listing asks for: every object has it, and naming one keeps the default handful away.
+KEY_PROPERTY = "hs_object_id"
 ASSOCIATION_BATCH = 100
 #: HubSpot's ten-second window: without a Retry-After, wait one window out.
 TEN_SECONDLY_WAIT = 10.0
@@ -156,6 +160,30 @@ class HubSpotClient:
         body = self.http.request_json("POST", url, json={"filterGroups": [], "properties": ["hs_object_id"],
                                                          "limit": 1})
         return int(body["total"])
+
+    def source_keys(self, stream: Stream) -> Iterator[list[str]]:
+        """Yield, page by page, the id of every record of a CRM object stream HubSpot still holds: the live ones,
+        then the archived ones (kept about 90 days).
+
+        A warehouse row whose id the whole list lacks left HubSpot for good: a GDPR ("permanent") delete, an archived
+        record past its retention, or a record merged away (whose survivor lists it in ``hs_merged_object_ids``;
+        staging tells the two apart). Read through the list endpoint, not search, which stops at 10,000 results:
+        ``limit=100`` and one property (``hs_object_id``; HubSpot answers a few more it always returns), no
+        associations, pages read by Arrow from the body. Only a list read to its end says what is missing: a listing
+        that stops early raises (`SourceLimitReached` at the daily limit, or another `SourceError`), and the ids
+        yielded before it are not the whole. Streams other than CRM objects are not reconciled (their options say
+        ``keys_not_reconciled``); asking for one is a `ValueError`.
+        """
+        if stream.options.get("kind") != "crm_object":
+            raise ValueError(f"stream {stream.name}: HubSpot lists the keys of CRM objects only, not of "
+                             f"{stream.options.get('kind')!r} records")
+        key = next(f for f in stream.fields if f.column == stream.primary_key)
+        keys = Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
+        url = f"{self.base_url}/crm/v3/objects/{stream.options['object_type']}"
+        for archived in ("false", "true"):
+            for page in self._list(url, {"limit": LIST_LIMIT, "properties": KEY_PROPERTY, "archived": archived},
+                                   keys):
+                yield _keys_of(keys, page)
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Sequence[dict]]:
         """Yield the stream's records page by page (changed since `since` where the stream has a cursor).
@@ -297,6 +325,18 @@ class HubSpotClient:
                 yield [{**s, "formGuid": guid} for s in fresh]
                 if len(fresh) < len(page):
                     break
+
+
+def _keys_of(stream: Stream, page: Sequence[dict]) -> list[str]:
+    """The ids of a page of a key-only `stream`, taken from its Arrow table (a page Arrow read is not decoded).
+
+    A record whose id does not convert fails the listing: left out, its warehouse row would look deleted.
+    """
+    conversion = to_arrow(stream, page)
+    if conversion.rejected:
+        raise SourceError(f"hubspot {stream.options['object_type']}: a record listed without a usable "
+                          f"{stream.primary_key} ({conversion.rejected[0].reason}); the key list is incomplete")
+    return conversion.table.column(stream.primary_key).to_pylist()
 
 
 #: The error of a batch-read input whose record has no associations: it has none, nothing was lost.

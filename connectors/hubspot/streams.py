@@ -8,6 +8,10 @@ object types whose ids are attached to each record (from the v4 associations API
 
 from connectors.schema import Field, Stream
 
+#: Why the marketing streams' keys are not reconciled (``keys_not_reconciled``, read by the loader): append-only and
+#: huge, their API lists no keys cheaply, and listing every event or submission would cost more than the reads.
+_APPEND_ONLY = "append-only events, too many to list every key of"
+
 
 def _crm_stream(object_type: str, modified_property: str, properties: dict[str, str],
                 associations: tuple[str, ...] = ()) -> Stream:
@@ -82,7 +86,7 @@ EMAIL_EVENTS = Stream(
     fields=(Field("id", "id"), Field("created", "created", "timestamp"), Field("type", "type"),
             Field("recipient", "recipient"), Field("email_campaign_id", "emailCampaignId", "int"),
             Field("portal_id", "portalId", "int"), Field("app_id", "appId", "int"), Field("app_name", "appName")),
-    options={"kind": "email_events"},
+    options={"kind": "email_events", "keys_not_reconciled": _APPEND_ONLY},
 )
 
 FORM_SUBMISSIONS = Stream(
@@ -92,7 +96,7 @@ FORM_SUBMISSIONS = Stream(
     fields=(Field("conversion_id", "conversionId"), Field("form_guid", "formGuid"),
             Field("submitted_at", "submittedAt", "timestamp"), Field("page_url", "pageUrl"),
             Field("values", "values", "json")),
-    options={"kind": "form_submissions"},
+    options={"kind": "form_submissions", "keys_not_reconciled": _APPEND_ONLY},
 )
 
 #: Every stream, in load order.

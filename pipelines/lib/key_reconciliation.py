@@ -17,8 +17,16 @@ next run lists the keys again. A read that starts without a cursor and leaves no
 
 A listing that is not the whole flags nothing: one the source stopped early (`SourceLimitReached`, a spent API
 budget) or refused, and one that listed no key at all while the table holds unflagged rows (an API answering
-nothing must not mark a whole table deleted). Each is reported in the stream's notes, and the next run tries again.
-What a stream's reconciliation did, or why it did not run (not due yet), is its load's `reconciliation`.
+nothing must not mark a whole table deleted). Nor does one that would flag more than `MAX_VANISHED_SETTING` percent
+of the table's unflagged rows (default 20), once at least `MIN_GUARDED_VANISHED_ROWS` rows would be flagged: a
+listing truncated without an error (a pagination fault, a permission hiding part of the records) is likelier than
+that many deletions, and its flags would take live records out of every mart; a small table losing a few rows is
+ordinary. Each is reported in the stream's notes, and the next run tries again (after a mass deletion at the
+source, the setting raised for one run lets it through).
+What a stream's reconciliation did, or why it did not run (not due yet, or a stream its client opts out with
+`NOT_RECONCILED_OPTION`: HubSpot's append-only email events and form submissions), is its load's `reconciliation`.
+A flag says the record left the source's listings, not why: a HubSpot record merged away leaves them too (its
+survivor lists it in ``hs_merged_object_ids``), and staging counts it a merge, not a delete.
 
 The listings run once every stream of the sync is loaded, never alongside the reads (one client, one API budget);
 a listing that meets a limit of the whole source leaves the other streams' listings to the next run, and a stream
@@ -45,7 +53,7 @@ from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from connectors.errors import SourceError, SourceLimitReached
 from connectors.redact import get_logger
 from connectors.schema import Stream
-from pipelines.lib.settings import whole_days
+from pipelines.lib.settings import whole_days, whole_percent
 
 if TYPE_CHECKING:
     import dlt
@@ -57,6 +65,11 @@ log = get_logger("pipelines.key_reconciliation")
 #: The setting of how many days apart a stream's keys are reconciled (0: every run).
 RECONCILIATION_SETTING = "RAW_KEY_RECONCILIATION_DAYS"
 DEFAULT_RECONCILIATION_DAYS = 7
+#: The setting of the largest share of a table's unflagged rows, in percent, one reconciliation may flag (100: any).
+MAX_VANISHED_SETTING = "RAW_KEY_RECONCILIATION_MAX_VANISHED_PERCENT"
+DEFAULT_MAX_VANISHED_PERCENT = 20
+#: Fewer rows than this to flag are never refused, whatever their share: 3 of 10 rows gone is ordinary.
+MIN_GUARDED_VANISHED_ROWS = 100
 #: The loader column of a stored row whose key the source no longer lists: when a reconciliation found it gone.
 VANISHED_COLUMN = "_vanished_at"
 #: The raw schema's table of the reconciliations done: one row per stream and reconciliation.
@@ -77,24 +90,48 @@ def reconciliation_days() -> int:
     return whole_days(RECONCILIATION_SETTING, DEFAULT_RECONCILIATION_DAYS, zero_means="reconciles every run")
 
 
+def max_vanished_percent() -> int:
+    """``RAW_KEY_RECONCILIATION_MAX_VANISHED_PERCENT``: the largest share (a whole percent from 1 to 100, default 20)
+    of a table's unflagged rows one reconciliation may flag, 100 for any; a `ValueError` naming the variable
+    otherwise."""
+    return whole_percent(MAX_VANISHED_SETTING, DEFAULT_MAX_VANISHED_PERCENT, hundred_means="flags any share")
+
+
+#: The stream option by which a client opts a cursor-read stream out of the reconciliation: why, as text.
+NOT_RECONCILED_OPTION = "keys_not_reconciled"
+
+
 def reconciles(stream: Stream) -> bool:
-    """Whether `stream`'s keys are reconciled: it is read by its cursor and merged on its key. A full refresh
-    replaces its table with all the source has, and a windowed stream's rows are days of metrics, not records."""
-    return stream.cursor is not None and stream.window_column is None
+    """Whether `stream`'s keys are reconciled: it is read by its cursor and merged on its key, and its client does
+    not opt it out. A full refresh replaces its table with all the source has, a windowed stream's rows are days of
+    metrics, not records, and a stream whose options give a `NOT_RECONCILED_OPTION` (append-only events too many to
+    list, say) is left as it is read; its load's ``reconciliation`` says so (:func:`not_reconciled`)."""
+    return stream.cursor is not None and stream.window_column is None and not stream.options.get(NOT_RECONCILED_OPTION)
+
+
+def not_reconciled(stream: Stream) -> str | None:
+    """What a reconciliation says of a cursor-read stream its client opted out (`NOT_RECONCILED_OPTION`), else None."""
+    reason = stream.options.get(NOT_RECONCILED_OPTION) if stream.cursor is not None else None
+    return f"not reconciled: {reason}" if reason else None
 
 
 @dataclass(frozen=True)
 class KeyReconciliation:
-    """The reconciliation of a source's keys: its client's key listing, and the days between two of a stream."""
+    """The reconciliation of a source's keys: its client's key listing, the days between two of a stream, and the
+    largest share of a table's unflagged rows, in percent, one may flag."""
 
     source_keys: KeyLister
     every_days: int
+    max_vanished_percent: int
 
     @classmethod
     def of(cls, source_keys: KeyLister | None) -> KeyReconciliation | None:
         """The reconciliation of a source whose client lists its keys with `source_keys` (None when it cannot),
-        its period read from `RECONCILIATION_SETTING` (a `ValueError` naming it when it is not a whole number)."""
-        return None if source_keys is None else cls(source_keys, reconciliation_days())
+        its period read from `RECONCILIATION_SETTING` and its largest share flagged from `MAX_VANISHED_SETTING` (a
+        `ValueError` naming the one that is not a whole number in its range)."""
+        if source_keys is None:
+            return None
+        return cls(source_keys, reconciliation_days(), max_vanished_percent())
 
     def run(self, pipeline: dlt.Pipeline, streams: Sequence[Stream], results: Mapping[str, StreamLoad],
             run_id: str, loaded_at: datetime) -> None:
@@ -106,6 +143,8 @@ class KeyReconciliation:
             if reconciles(stream) and stream.name in results:
                 result = results[stream.name]
                 result.reconciliation = reconciler.reconcile(stream, result)
+            elif stream.name in results and (opted_out := not_reconciled(stream)) is not None:
+                results[stream.name].reconciliation = opted_out
 
 
 class _Reconciler:
@@ -116,6 +155,7 @@ class _Reconciler:
         self.pipeline = pipeline
         self.source_keys = reconciliation.source_keys
         self.every_days = reconciliation.every_days
+        self.max_vanished_percent = reconciliation.max_vanished_percent
         self.run_id = run_id
         self.loaded_at = loaded_at
         self.source_limit: SourceLimitReached | None = None  # a limit of the whole source an earlier listing met
@@ -168,6 +208,10 @@ class _Reconciler:
                 return _left_undone(result, f"refused: the source listed no {stream.primary_key} while the table "
                                             f"holds {unflagged} rows; nothing flagged (more likely a fault at the "
                                             "source than every record gone), the next run lists the keys again")
+            refusal = self._too_many_vanished(client, stream, table, unflagged)
+            if refusal is not None:
+                log.warning(f"{stream.name}: {refusal}")
+                return _left_undone(result, refusal)
             result.vanished = self._flag_vanished(client, stream, table, reconciliations, listed)
         finally:
             client.execute_sql(f"drop table if exists {KEYS_TABLE}")
@@ -184,14 +228,22 @@ class _Reconciler:
                 _insert_keys(client, pa.table({KEY_COLUMN: keys}))
         return listed
 
+    def _too_many_vanished(self, client, stream: Stream, table: str, unflagged: int) -> str | None:
+        """Why the rows of `table` that `KEYS_TABLE` lacks are not flagged: they are at least
+        `MIN_GUARDED_VANISHED_ROWS` and more than `max_vanished_percent` of its `unflagged` rows; None when they may
+        be."""
+        count = client.execute_sql(f"select count(*) from {table} where {_vanished_rows(client, stream)}")[0][0]
+        if count < MIN_GUARDED_VANISHED_ROWS or count * 100 <= self.max_vanished_percent * unflagged:
+            return None
+        return (f"refused: {count} of {unflagged} stored rows ({round(100 * count / unflagged, 1):g}%) would be "
+                f"flagged, more than {MAX_VANISHED_SETTING} ({self.max_vanished_percent}); nothing flagged (more "
+                "likely a truncated listing than that many records deleted); if they were deleted, raise the setting "
+                "for one run")
+
     def _flag_vanished(self, client, stream: Stream, table: str, reconciliations: str, listed: int) -> int:
         """Flag the unflagged rows of `table` whose key `KEYS_TABLE` lacks, and record the reconciliation, in one
         transaction; how many rows it flagged."""
-        key = client.escape_column_name(stream.primary_key)
-        # The key is compared as text: the listing's keys are text, whatever type the raw column has. NOT EXISTS,
-        # not NOT IN: PostgreSQL runs it as a hash anti-join however many keys there are.
-        vanished = (f"{VANISHED_COLUMN} is null and not exists (select 1 from {KEYS_TABLE} "
-                    f"where {KEY_COLUMN} = cast({key} as varchar))")
+        vanished = _vanished_rows(client, stream)
         now = datetime.now(UTC)
         with client.begin_transaction():
             count = client.execute_sql(f"select count(*) from {table} where {vanished}")[0][0]
@@ -215,6 +267,15 @@ def _left_undone(result: StreamLoad, reason: str) -> str:
     """`reason`, a reconciliation left undone by a fault, also in `result`'s notes."""
     result.notes.append(f"key reconciliation {reason}")
     return reason
+
+
+def _vanished_rows(client, stream: Stream) -> str:
+    """The condition of the unflagged rows of `stream`'s table whose key `KEYS_TABLE` lacks."""
+    key = client.escape_column_name(stream.primary_key)
+    # The key is compared as text: the listing's keys are text, whatever type the raw column has. NOT EXISTS, not
+    # NOT IN: PostgreSQL runs it as a hash anti-join however many keys there are.
+    return (f"{VANISHED_COLUMN} is null and not exists (select 1 from {KEYS_TABLE} "
+            f"where {KEY_COLUMN} = cast({key} as varchar))")
 
 
 def _with_vanished_column(client, table: str) -> bool:

@@ -150,8 +150,9 @@ def load_streams(
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
 
     `source_keys`, when given, lists the keys the source still holds: once the streams are loaded, the stored rows of
-    those read by their cursor whose record is gone get flagged, every ``RAW_KEY_RECONCILIATION_DAYS`` days (read
-    here too; see :mod:`pipelines.lib.key_reconciliation`).
+    those read by their cursor whose record is gone get flagged, every ``RAW_KEY_RECONCILIATION_DAYS`` days, unless
+    they are more than ``RAW_KEY_RECONCILIATION_MAX_VANISHED_PERCENT`` of the table (both read here too; see
+    :mod:`pipelines.lib.key_reconciliation`).
     """
     allowed_empty = empty_refresh_allowed(source, streams)
     reconciliation = KeyReconciliation.of(source_keys)

@@ -29,6 +29,15 @@ reference documents ``COMPLETE`` alone; the other statuses are those of HubSpot'
 schema); ``repeated_after`` has a batch read send each record asked for a later page of its
 associations, and with more to come, the same ``after`` it was asked with, as a source stuck on a page;
 ``cycled_after`` sends it the ``after`` of the page before the one it asked for, so its paging goes round.
+
+GDPR deletes: ``POST /_sandbox/hubspot/hard-delete`` with ``{"object": "contacts", "ids": ["1051"]}`` removes those
+records (contacts, companies or deals, live or archived) entirely, as a GDPR ("permanent") delete does: from then on
+neither the list (``archived`` or not), a read by id, search nor the v4 associations find them, their association
+rows are gone with them, and ``/_sandbox/stats`` counts them no more. Nothing else changes (another record's
+``associatedcompanyid`` naming a removed company keeps it: unverified what HubSpot does there). An object other than
+those three or an id it does not hold is refused with a 400 naming them, and nothing is removed; the answer names the
+ids removed. A record merged away leaves the listings the same way, so a test merges by listing the loser in the
+survivor's ``hs_merged_object_ids`` (``POST /_sandbox/records``) and removing the loser here.
 """
 
 from __future__ import annotations
@@ -50,9 +59,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, route_response
+from sandbox.apis._common import DerivedViews, control_body, route_response
 from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
+    CRM_OBJECTS,
     DEFAULT_PROPERTIES,
     MODIFIED_PROPERTY,
     IdOrdered,
@@ -188,6 +198,7 @@ class HubSpotEmulator:
                 Route("/marketing/v3/forms", self.forms),
                 Route("/marketing/v3/forms/", self.forms),
                 Route("/form-integrations/v1/submissions/forms/{form_guid}", self.form_submissions),
+                Route("/_sandbox/hubspot/hard-delete", self.hard_delete_control, methods=["POST"]),
             ]
         return self._routes
 
@@ -302,6 +313,28 @@ class HubSpotEmulator:
         if stop < len(matches):
             body["paging"] = {"next": {"after": str(stop), "link": f"?after={stop}"}}
         return body
+
+    async def hard_delete_control(self, request: Request) -> Response:
+        """``POST /_sandbox/hubspot/hard-delete`` ``{"object": "contacts", "ids": ["1051"]}``: remove those records
+        and their associations entirely, a GDPR delete (see the module docstring); answers the object and the ids
+        removed."""
+        try:
+            object_type, ids = _hard_delete_setting(await control_body(request))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        table = self.state.dataset.table(self.name, object_type)
+        held = {str(record.get("id")) for record in table}
+        missing = [record_id for record_id in ids if record_id not in held]
+        if missing:
+            return JSONResponse({"error": f"{object_type} holds no record with the id(s) {', '.join(missing)}: "
+                                          "nothing was removed"}, status_code=400)
+        removed = set(ids)
+        # In place, so every holder of the tables sees the removal; they shrink, so the views of them are stale.
+        table[:] = [record for record in table if str(record.get("id")) not in removed]
+        links = self.state.dataset.table(self.name, "associations")
+        links[:] = [row for row in links if not _links_any(row, object_type, removed)]
+        self.prepare()  # the stale views (list, search, associations) rebuilt now, not in the next request
+        return JSONResponse({"object": object_type, "removed": ids})
 
     # --- properties ---------------------------------------------------------------------------------
 
@@ -800,6 +833,26 @@ def _selected_properties(object_type: str, requested: list[str] | None) -> tuple
     if requested is None:
         return DEFAULT_PROPERTIES[object_type]
     return tuple(dict.fromkeys([*requested, "createdate", "hs_object_id", MODIFIED_PROPERTY[object_type]]))
+
+
+def _hard_delete_setting(body: object) -> tuple[str, list[str]]:
+    """The hard-delete control's JSON body checked: a CRM object and its record ids (repeats dropped)."""
+    if not isinstance(body, dict) or set(body) != {"object", "ids"}:
+        raise ValueError(f'the body must be a JSON object such as {{"object": "contacts", "ids": ["1051"]}}, '
+                         f"not {body!r}")
+    object_type, ids = body["object"], body["ids"]
+    if object_type not in CRM_OBJECTS:
+        raise ValueError(f"{object_type!r} is no CRM object of the portal (its objects are {', '.join(CRM_OBJECTS)})")
+    if not isinstance(ids, list) or not ids or not all(isinstance(record_id, str) and record_id for record_id in ids):
+        raise ValueError(f"the ids of the {object_type} records to remove must be a non-empty list of record ids, "
+                         f"not {ids!r}")
+    return object_type, list(dict.fromkeys(ids))
+
+
+def _links_any(row: dict, object_type: str, ids: set[str]) -> bool:
+    """Whether an association row links a record of `object_type` whose id is one of `ids`, at either end."""
+    return any(OBJECT_ALIASES.get(row.get(f"{end}_type")) == object_type and str(row.get(f"{end}_id")) in ids
+               for end in ("from", "to"))
 
 
 def _association_types(requested: list[str] | None) -> tuple[str, ...]:

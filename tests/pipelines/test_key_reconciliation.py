@@ -17,7 +17,7 @@ from connectors.errors import SourceLimitReached, SourceUnavailable
 from connectors.schema import Field, Stream
 from pipelines.defs.ingest.salesforce import salesforce_raw
 from pipelines.lib.ingest import _metadata
-from pipelines.lib.key_reconciliation import RECONCILIATION_SETTING, VANISHED_COLUMN
+from pipelines.lib.key_reconciliation import MAX_VANISHED_SETTING, RECONCILIATION_SETTING, VANISHED_COLUMN
 from pipelines.lib.raw_loader import StreamLoad, load_streams
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account, write_dataset
@@ -58,8 +58,9 @@ def any_warehouse(request, warehouse):
 
 class FakeSource:
     """A source's records of every stream by id: its reads hand over those modified after the cursor, its key
-    listing every id it holds, two a page. `limit_after_pages` stops a listing with a limit after that many pages;
-    `lists_nothing` makes it list no key at all."""
+    listing every id it holds, `keys_per_page` (two) a page. `limit_after_pages` stops a listing with a limit after
+    that many pages; `lists_nothing` makes it list no key at all, and `lists_first` only that many (a listing
+    truncated without an error)."""
 
     def __init__(self) -> None:
         self.records: dict[str, dict] = {}
@@ -68,6 +69,8 @@ class FakeSource:
         self.limit_after_pages: int | None = None
         self.source_wide = False
         self.lists_nothing = False
+        self.lists_first: int | None = None
+        self.keys_per_page = 2
 
     def put(self, *ids: str, name: str = "Lane") -> None:
         """Create or modify records, each with a newer modstamp."""
@@ -88,11 +91,11 @@ class FakeSource:
 
     def source_keys(self, stream: Stream):
         self.listed.append(stream.name)
-        keys = [] if self.lists_nothing else sorted(self.records)
-        for number, start in enumerate(range(0, len(keys), 2)):
+        keys = [] if self.lists_nothing else sorted(self.records)[:self.lists_first]
+        for number, start in enumerate(range(0, len(keys), self.keys_per_page)):
             if self.limit_after_pages is not None and number >= self.limit_after_pages:
                 raise SourceLimitReached("salesforce: the API budget is spent", source_wide=self.source_wide)
-            yield keys[start:start + 2]
+            yield keys[start:start + self.keys_per_page]
 
 
 def _sync(warehouse, source: FakeSource, run_id: str, streams=(CONTACT,)) -> dict[str, StreamLoad]:
@@ -244,6 +247,71 @@ def test_an_empty_listing_of_a_table_with_rows_flags_nothing(warehouse):
     assert contact.reconciliation.startswith("refused: the source listed no id while the table holds 5 rows")
     assert contact.notes == [f"key reconciliation {contact.reconciliation}"]
     assert not any(row[1] for row in _contacts(warehouse))
+
+
+def _many_loaded(warehouse, rows: int) -> FakeSource:
+    """A source of `rows` contacts, listing a hundred keys a page, loaded by a first run, ``run-1``."""
+    source = FakeSource()
+    source.keys_per_page = 100
+    source.put(*(f"B{number:04}" for number in range(rows)))
+    _sync(warehouse, source, "run-1")
+    return source
+
+
+def _reconciliations(warehouse) -> list[tuple]:
+    """The recorded reconciliations: run id, keys listed, rows flagged; in run order."""
+    return warehouse_rows(warehouse[0], "select run_id, keys_listed, vanished from raw_salesforce._key_reconciliation "
+                                        "order by run_id")
+
+
+def test_a_listing_missing_too_large_a_share_flags_nothing_until_the_setting_is_raised(any_warehouse, monkeypatch):
+    source = _many_loaded(any_warehouse, 500)
+    source.lists_first = 380  # truncated without an error: 120 of the 500 stored keys missing, 24%
+    refused = _sync(any_warehouse, source, "run-2")[CONTACT.name]
+    assert source.listed == [CONTACT.name] and refused.vanished == 0
+    assert refused.reconciliation == (
+        f"refused: 120 of 500 stored rows (24%) would be flagged, more than {MAX_VANISHED_SETTING} (20); nothing "
+        "flagged (more likely a truncated listing than that many records deleted); if they were deleted, raise the "
+        "setting for one run")
+    assert refused.notes == [f"key reconciliation {refused.reconciliation}"]
+    assert not any(row[1] for row in _contacts(any_warehouse))
+    assert _reconciliations(any_warehouse) == [("run-1", None, 0)]  # not recorded: the next run lists again
+    monkeypatch.setenv(MAX_VANISHED_SETTING, "30")  # they were deleted: raised for one run
+    raised = _sync(any_warehouse, source, "run-3")[CONTACT.name]
+    assert raised.vanished == 120 and raised.notes == []
+    assert raised.reconciliation.startswith("done: 380 keys listed at the source; 120 stored rows")
+    assert [row[0] for row in _contacts(any_warehouse) if row[1]] == [f"B{number:04}" for number in range(380, 500)]
+    assert _reconciliations(any_warehouse) == [("run-1", None, 0), ("run-3", 380, 120)]
+
+
+@pytest.mark.parametrize(("rows", "missing", "flagged"), [
+    (500, 100, 100),  # exactly 20%: flagged
+    (600, 100, 100),  # below 20%
+    (500, 101, 0),  # just above 20%, and at least 100 rows: refused
+    (198, 99, 99),  # 50%, but fewer than 100 rows: a small table is not guarded
+    (200, 100, 0),  # 50%, and 100 rows: refused
+])
+def test_the_share_flagged_is_refused_only_above_the_setting_and_from_100_rows(warehouse, rows, missing, flagged):
+    source = _many_loaded(warehouse, rows)
+    source.lists_first = rows - missing
+    contact = _sync(warehouse, source, "run-2")[CONTACT.name]
+    assert contact.vanished == flagged
+    assert sum(row[1] for row in _contacts(warehouse)) == flagged
+    assert contact.reconciliation.startswith("done: " if flagged else f"refused: {missing} of {rows} stored rows")
+    assert len(_reconciliations(warehouse)) == (2 if flagged else 1)
+
+
+@pytest.mark.parametrize("setting", ["0", "101", "abc", "-5", "12.5"])
+def test_a_share_setting_not_a_whole_percent_fails_the_sync_naming_the_variable(warehouse, monkeypatch, setting):
+    source = _loaded(FakeSource(), warehouse)
+    monkeypatch.setenv(MAX_VANISHED_SETTING, setting)
+    read = []
+    target, pipelines_dir = warehouse
+    with pytest.raises(ValueError, match=MAX_VANISHED_SETTING) as failure:
+        load_streams(SOURCE, [CONTACT], lambda stream, since: read.append(stream) or iter([]), target, pipelines_dir,
+                     "run-2", source_keys=source.source_keys)
+    assert repr(setting) in str(failure.value) and "from 1 to 100 (default 20" in str(failure.value)
+    assert read == [] and source.listed == []  # failed before reading anything
 
 
 def test_a_stream_whose_read_stopped_early_is_not_reconciled(warehouse):

@@ -23,11 +23,14 @@
 {%- endmacro %}
 
 {#-
-    HubSpot CRM objects: is_deleted (archived), deleted_at (archived_at) when `deleted_at`, created_at
-    (createdate, else the object's createdAt), modified_at (`modified_property`, else updatedAt), loaded_at.
+    HubSpot CRM objects: is_archived (archived), is_vanished (the loader's _vanished_at: gone from every listing, a
+    GDPR delete or a merge), deleted_at (archived_at) when `deleted_at`, created_at (createdate, else the object's
+    createdAt), modified_at (`modified_property`, else updatedAt), loaded_at. is_deleted needs the merges of the
+    whole table (a record merged away vanishes too): cg_hubspot_select_with_merges derives it.
 -#}
 {% macro cg_hubspot_record_stamps(columns, modified_property='hs_lastmodifieddate', deleted_at=true) -%}
-    coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
+    coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_archived,
+    {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null as is_vanished,
     {%- if deleted_at %}
     {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
     {%- endif %}
@@ -45,7 +48,9 @@
 {#-
     The end of a HubSpot staging model: the CTE merged_into and the final select of every row of `relation`
     (keyed by `id_column`, e.g. hubspot_company_id) with is_merged_away and merged_into_<id_column>, the
-    survivor that absorbed it (hs_merged_object_ids, see cg_hubspot_merged_into).
+    survivor that absorbed it (hs_merged_object_ids, see cg_hubspot_merged_into), and is_deleted: archived, or
+    vanished from the source (is_vanished of cg_hubspot_record_stamps) without having been merged away, a merge
+    being no delete.
 -#}
 {% macro cg_hubspot_select_with_merges(relation, id_column) -%}
 merged_into as (
@@ -55,7 +60,8 @@ merged_into as (
 select
     {{ relation }}.*,
     merged_into.survivor_id is not null as is_merged_away,
-    merged_into.survivor_id as merged_into_{{ id_column }}
+    merged_into.survivor_id as merged_into_{{ id_column }},
+    {{ relation }}.is_archived or ({{ relation }}.is_vanished and merged_into.survivor_id is null) as is_deleted
 from {{ relation }}
 left join merged_into on merged_into.merged_id = {{ relation }}.{{ id_column }}
 {%- endmacro %}

@@ -28,6 +28,7 @@ from expectations.runner import SuiteOutcome, columns_used, combined, validate
 from expectations.table_facts import ROW_COUNT, SOURCE_COMPARED, SourceTotal, fact_expectations
 from pipelines.defs.quality.reads import RUN_COLUMN, TableReader
 from pipelines.defs.quality.settings import QualityResource
+from pipelines.lib.key_reconciliation import VANISHED_COLUMN
 from pipelines.lib.quality_report import build_data_docs
 from pipelines.lib.warehouse import WarehouseResource
 
@@ -98,7 +99,7 @@ def _check_table(
         return
     total = _source_total(context.instance, table_specs[0][0].asset_key, columns)
     facts = reader.facts(sorted({f.column for _, spec in table_specs for f in spec.freshness}),
-                         total.excludes if total else None)
+                         total.excludes if total else None, total.vanished if total else None)
     table_rows = int(facts.iloc[0][ROW_COUNT])
     wanted = set().union(*(columns_used(spec.expectations()) | set(spec.key) for _, spec in table_specs))
     read = [c for c in columns if c in wanted]
@@ -128,7 +129,8 @@ def _rows_loaded_by_run(reader: TableReader, columns: list[str], run_id: str, ta
 
 
 def _source_total(instance: dg.DagsterInstance, asset_key: dg.AssetKey, columns: list[str]) -> SourceTotal | None:
-    """The source's own total recorded by the asset's latest materialization, None when it recorded none."""
+    """The source's own total recorded by the asset's latest materialization, None when it recorded none. Rows a key
+    reconciliation flagged `VANISHED_COLUMN` are gone from the source, so its total never counts them."""
     event = instance.get_latest_materialization_event(asset_key)
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
     if "source_total" not in metadata:
@@ -137,7 +139,8 @@ def _source_total(instance: dg.DagsterInstance, asset_key: dg.AssetKey, columns:
     flag = excludes.value if excludes is not None else None
     if flag is not None and flag not in columns:
         return None  # the flag the count relies on is not in the table: the numbers would not compare
-    return SourceTotal(int(metadata["source_total"].value), flag)
+    return SourceTotal(int(metadata["source_total"].value), flag,
+                       VANISHED_COLUMN if VANISHED_COLUMN in columns else None)
 
 
 def _versus_source(spec: SuiteSpec, total: SourceTotal | None, compared: int) -> dict:

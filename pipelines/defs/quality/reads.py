@@ -40,10 +40,10 @@ class TableReader:
                            [self.schema, self.table])
         return list(frame["column_name"])
 
-    def facts(self, stamps: Iterable[str], excludes: str | None = None) -> pd.DataFrame:
-        """One row: the table's row count, the newest value of each of its `stamps`, and the rows not
-        flagged by the `excludes` column (what a source's own total counts)."""
-        return self.query(facts_sql(self.relation, stamps, excludes))
+    def facts(self, stamps: Iterable[str], excludes: str | None = None, vanished: str | None = None) -> pd.DataFrame:
+        """One row: the table's row count, the newest value of each of its `stamps`, and the rows neither
+        flagged by the `excludes` column nor stamped `vanished` (what a source's own total counts)."""
+        return self.query(facts_sql(self.relation, stamps, excludes, vanished))
 
     def rows_loaded_by(self, run_id: str) -> int:
         """How many rows of the table the run `run_id` loaded (stamped in :data:`RUN_COLUMN`)."""

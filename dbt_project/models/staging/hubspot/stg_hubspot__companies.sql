@@ -1,5 +1,5 @@
 {#-
-    One row per HubSpot company; archived companies flagged (is_deleted), companies merged into
+    One row per HubSpot company; archived or GDPR-deleted companies flagged (is_deleted), companies merged into
     another flagged (is_merged_away, merged_into_hubspot_company_id from the survivor's
     hs_merged_object_ids), not dropped.
 -#}

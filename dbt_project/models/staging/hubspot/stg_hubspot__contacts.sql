@@ -1,5 +1,5 @@
 {#-
-    One row per HubSpot contact; archived contacts flagged (is_deleted), contacts merged into another
+    One row per HubSpot contact; archived or GDPR-deleted contacts flagged (is_deleted), contacts merged into another
     flagged (is_merged_away), not dropped. UTM fields come from the contact's properties, else from
     the first page URL.
 -#}

@@ -1,5 +1,5 @@
 {#-
-    One row per HubSpot deal; archived deals flagged (is_deleted), deals merged into another flagged
+    One row per HubSpot deal; archived or GDPR-deleted deals flagged (is_deleted), deals merged into another flagged
     (is_merged_away). The primary company and contact are the first associated ids. Probability is
     converted to a percent (0-100) like Salesforce's.
 -#}
