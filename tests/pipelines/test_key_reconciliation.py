@@ -301,19 +301,6 @@ def test_the_share_flagged_is_refused_only_above_the_setting_and_from_100_rows(w
     assert len(_reconciliations(warehouse)) == (2 if flagged else 1)
 
 
-@pytest.mark.parametrize("setting", ["0", "101", "abc", "-5", "12.5"])
-def test_a_share_setting_not_a_whole_percent_fails_the_sync_naming_the_variable(warehouse, monkeypatch, setting):
-    source = _loaded(FakeSource(), warehouse)
-    monkeypatch.setenv(MAX_VANISHED_SETTING, setting)
-    read = []
-    target, pipelines_dir = warehouse
-    with pytest.raises(ValueError, match=MAX_VANISHED_SETTING) as failure:
-        load_streams(SOURCE, [CONTACT], lambda stream, since: read.append(stream) or iter([]), target, pipelines_dir,
-                     "run-2", source_keys=source.source_keys)
-    assert repr(setting) in str(failure.value) and "from 1 to 100 (default 20" in str(failure.value)
-    assert read == [] and source.listed == []  # failed before reading anything
-
-
 def test_a_stream_whose_read_stopped_early_is_not_reconciled(warehouse):
     source = _loaded(FakeSource(), warehouse)
     source.hard_delete("A1")
@@ -328,16 +315,20 @@ def test_a_stream_whose_read_stopped_early_is_not_reconciled(warehouse):
     assert source.listed == [] and contact.reconciliation.startswith("skipped: the stream's read stopped early")
 
 
-@pytest.mark.parametrize("setting", ["-1", "7.5", "seven", "\u0663"])
-def test_a_setting_that_is_not_a_whole_number_fails_the_sync_naming_the_variable(warehouse, monkeypatch, setting):
+@pytest.mark.parametrize(("variable", "setting", "expected"), [
+    *((RECONCILIATION_SETTING, value, "days of at least 0 (default 7") for value in ["-1", "7.5", "seven", "\u0663"]),
+    *((MAX_VANISHED_SETTING, value, "from 1 to 100 (default 20") for value in ["0", "101", "abc", "-5", "12.5"]),
+])
+def test_a_setting_out_of_its_range_fails_the_sync_naming_the_variable(warehouse, monkeypatch, variable, setting,
+                                                                        expected):
     source = _loaded(FakeSource(), warehouse)
-    monkeypatch.setenv(RECONCILIATION_SETTING, setting)
+    monkeypatch.setenv(variable, setting)
     read = []
     target, pipelines_dir = warehouse
-    with pytest.raises(ValueError, match=RECONCILIATION_SETTING) as failure:
+    with pytest.raises(ValueError, match=variable) as failure:
         load_streams(SOURCE, [CONTACT], lambda stream, since: read.append(stream) or iter([]), target, pipelines_dir,
                      "run-2", source_keys=source.source_keys)
-    assert repr(setting) in str(failure.value)
+    assert repr(setting) in str(failure.value) and expected in str(failure.value)
     assert read == [] and source.listed == []  # failed before reading anything
 
 
