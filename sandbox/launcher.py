@@ -70,6 +70,18 @@ class RunningSandbox:
         an unknown object or id removes nothing and raises."""
         return self._post("/_sandbox/hubspot/hard-delete", json={"object": object_type, "ids": list(ids)})
 
+    def hide_hubspot_from_search(self, object_type: str, ids: list[str]) -> dict:
+        """Keep HubSpot CRM records (``contacts``, ``companies`` or ``deals``) out of search, as its index lagging
+        recent writes does, until :meth:`release_hubspot_search`; the list and reads by id still show them. Answers
+        every id of the object hidden; an unknown object or id hides nothing and raises."""
+        return self._post("/_sandbox/hubspot/search-lag", json={"object": object_type, "ids": list(ids)})
+
+    def release_hubspot_search(self) -> dict:
+        """Let search find every record :meth:`hide_hubspot_from_search` hid again; answers the ids released."""
+        response = requests.delete(f"{self.url}/_sandbox/hubspot/search-lag", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def set_linkedin_refresh_token_expiry(self, expires_in: int) -> dict:
         """Make LinkedIn's refresh token expire `expires_in` seconds after the sandbox's clock (0: now)."""
         return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})

@@ -17,7 +17,7 @@ import bisect
 import json
 import os
 import secrets
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,6 +36,22 @@ async def control_body(request: Request, empty: object = None) -> object:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the body is not JSON: {exc}") from None
+
+
+def record_ids_body(body: object, objects: Collection[str], example: str, of_what: str,
+                    action: str) -> tuple[str, list[str]]:
+    """A records control's JSON body checked, ``{"object": ..., "ids": [...]}``: one of `objects` and a non-empty list
+    of record ids (repeats dropped). A `ValueError` otherwise, showing `example` (a valid body), saying what the
+    objects are (`of_what`: ``object of the org``) and what the control does to the records (`action`: ``remove``)."""
+    if not isinstance(body, dict) or set(body) != {"object", "ids"}:
+        raise ValueError(f"the body must be a JSON object such as {example}, not {body!r}")
+    object_name, ids = body["object"], body["ids"]
+    if object_name not in objects:
+        raise ValueError(f"{object_name!r} is no {of_what} (its objects are {', '.join(objects)})")
+    if not isinstance(ids, list) or not ids or not all(isinstance(record_id, str) and record_id for record_id in ids):
+        raise ValueError(f"the ids of the {object_name} records to {action} must be a non-empty list of record ids, "
+                         f"not {ids!r}")
+    return object_name, list(dict.fromkeys(ids))
 
 
 async def route_response(routes: Iterable[Route], scope, receive) -> Response | None:

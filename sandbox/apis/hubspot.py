@@ -38,6 +38,12 @@ rows are gone with them, and ``/_sandbox/stats`` counts them no more. Nothing el
 those three or an id it does not hold is refused with a 400 naming them, and nothing is removed; the answer names the
 ids removed. A record merged away leaves the listings the same way, so a test merges by listing the loser in the
 survivor's ``hs_merged_object_ids`` (``POST /_sandbox/records``) and removing the loser here.
+
+Search-index lag: ``POST /_sandbox/hubspot/search-lag`` with ``{"object": "contacts", "ids": ["1051"]}`` keeps those
+records out of search (its ``results`` and ``total``), as records written after the index last caught up, while the
+list (``archived`` or not) and reads by id show them as usual; ``DELETE /_sandbox/hubspot/search-lag`` indexes them
+all again. A hidden record is missing from search altogether, where HubSpot's index may still hold its previous
+version (unverified): an incremental search from a cursor past that version's stamp misses it either way.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, control_body, route_response
+from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response
 from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
     CRM_OBJECTS,
@@ -169,6 +175,8 @@ class HubSpotEmulator:
         self._issued: dict[str, float] = {}
         self._views = DerivedViews(state)
         self._searches: OrderedDict[tuple, tuple[ObjectIndex, list[dict]]] = OrderedDict()
+        # object type -> ids of the records search does not find yet (POST /_sandbox/hubspot/search-lag)
+        self._unindexed: dict[str, frozenset[str]] = {}
         self._calls: deque[float] = deque()
         self._routes: list[Route] | None = None
 
@@ -199,6 +207,7 @@ class HubSpotEmulator:
                 Route("/marketing/v3/forms/", self.forms),
                 Route("/form-integrations/v1/submissions/forms/{form_guid}", self.form_submissions),
                 Route("/_sandbox/hubspot/hard-delete", self.hard_delete_control, methods=["POST"]),
+                Route("/_sandbox/hubspot/search-lag", self.search_lag_control, methods=["POST", "DELETE"]),
             ]
         return self._routes
 
@@ -319,13 +328,11 @@ class HubSpotEmulator:
         and their associations entirely, a GDPR delete (see the module docstring); answers the object and the ids
         removed."""
         try:
-            object_type, ids = _hard_delete_setting(await control_body(request))
+            object_type, ids = _record_ids(await control_body(request), "remove")
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         table = self.state.dataset.table(self.name, object_type)
-        held = {str(record.get("id")) for record in table}
-        missing = [record_id for record_id in ids if record_id not in held]
-        if missing:
+        if missing := _ids_not_held(table, ids):
             return JSONResponse({"error": f"{object_type} holds no record with the id(s) {', '.join(missing)}: "
                                           "nothing was removed"}, status_code=400)
         removed = set(ids)
@@ -335,6 +342,25 @@ class HubSpotEmulator:
         links[:] = [row for row in links if not _links_any(row, object_type, removed)]
         self.prepare()  # the stale views (list, search, associations) rebuilt now, not in the next request
         return JSONResponse({"object": object_type, "removed": ids})
+
+    async def search_lag_control(self, request: Request) -> Response:
+        """``POST /_sandbox/hubspot/search-lag`` ``{"object": "contacts", "ids": ["1051"]}``: keep those records out of
+        search, as records its index has not caught up with (see the module docstring), besides any hidden before;
+        answers the object and every id of it hidden. ``DELETE``: search finds them all again; answers the ids
+        released, per object."""
+        if request.method == "DELETE":
+            released = {object_type: sorted(ids, key=int) for object_type, ids in self._unindexed.items() if ids}
+            self._unindexed.clear()
+            return JSONResponse({"released": released})
+        try:
+            object_type, ids = _record_ids(await control_body(request), "hide from search")
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if missing := _ids_not_held(self.state.dataset.table(self.name, object_type), ids):
+            return JSONResponse({"error": f"{object_type} holds no record with the id(s) {', '.join(missing)}: "
+                                          "nothing was hidden"}, status_code=400)
+        hidden = self._unindexed[object_type] = self._unindexed.get(object_type, frozenset()) | set(ids)
+        return JSONResponse({"object": object_type, "hidden": sorted(hidden, key=int)})
 
     # --- properties ---------------------------------------------------------------------------------
 
@@ -594,11 +620,16 @@ class HubSpotEmulator:
         return self._view("form_submissions", "by_form", _submissions_by_form)
 
     def _search_results(self, object_type: str, index: ObjectIndex, query) -> list[dict]:
-        """The ordered result list of a query, kept for its next pages (search pages by offset)."""
-        key = (object_type, query.cache_key)
+        """The ordered result list of a query, kept for its next pages (search pages by offset), without the
+        records hidden from search."""
+        unindexed = self._unindexed.get(object_type, frozenset())
+        key = (object_type, query.cache_key, unindexed)  # hiding or releasing records makes another result list
         cached = self._searches.get(key)
         if cached is None or cached[0] is not index:  # the index is rebuilt whenever the records change
-            cached = self._searches[key] = (index, run_search(index, query))
+            matches = run_search(index, query)
+            if unindexed:
+                matches = [record for record in matches if str(record["id"]) not in unindexed]
+            cached = self._searches[key] = (index, matches)
             while len(self._searches) > SEARCH_CACHE_SIZE:
                 self._searches.popitem(last=False)
         else:
@@ -835,18 +866,16 @@ def _selected_properties(object_type: str, requested: list[str] | None) -> tuple
     return tuple(dict.fromkeys([*requested, "createdate", "hs_object_id", MODIFIED_PROPERTY[object_type]]))
 
 
-def _hard_delete_setting(body: object) -> tuple[str, list[str]]:
-    """The hard-delete control's JSON body checked: a CRM object and its record ids (repeats dropped)."""
-    if not isinstance(body, dict) or set(body) != {"object", "ids"}:
-        raise ValueError(f'the body must be a JSON object such as {{"object": "contacts", "ids": ["1051"]}}, '
-                         f"not {body!r}")
-    object_type, ids = body["object"], body["ids"]
-    if object_type not in CRM_OBJECTS:
-        raise ValueError(f"{object_type!r} is no CRM object of the portal (its objects are {', '.join(CRM_OBJECTS)})")
-    if not isinstance(ids, list) or not ids or not all(isinstance(record_id, str) and record_id for record_id in ids):
-        raise ValueError(f"the ids of the {object_type} records to remove must be a non-empty list of record ids, "
-                         f"not {ids!r}")
-    return object_type, list(dict.fromkeys(ids))
+def _record_ids(body: object, action: str) -> tuple[str, list[str]]:
+    """A records control's body checked (the hard delete's, the search lag's): a CRM object and its record ids."""
+    return record_ids_body(body, CRM_OBJECTS, '{"object": "contacts", "ids": ["1051"]}', "CRM object of the portal",
+                           action)
+
+
+def _ids_not_held(table: list[dict], ids: list[str]) -> list[str]:
+    """Those of `ids` that no record of `table` (live or archived) has."""
+    held = {str(record.get("id")) for record in table}
+    return [record_id for record_id in ids if record_id not in held]
 
 
 def _links_any(row: dict, object_type: str, ids: set[str]) -> bool:

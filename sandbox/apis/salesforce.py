@@ -58,7 +58,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, control_body, route_response
+from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import REFRESH_TOKEN, bearer_token, client_matches, form_fields
 from sandbox.faults import FaultRule, register_kinds
@@ -333,7 +333,8 @@ class SalesforceEmulator:
         """``POST /_sandbox/salesforce/hard-delete`` ``{"object": "Lead", "ids": ["00Q…"]}``: remove those records
         entirely (see the module docstring); answers the object and the ids removed."""
         try:
-            object_name, ids = _hard_delete_setting(await control_body(request))
+            object_name, ids = record_ids_body(await control_body(request), KEY_PREFIXES,
+                                              '{"object": "Lead", "ids": ["00Q…"]}', "object of the org", "remove")
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         table = self.state.dataset.table(self.name, object_name)
@@ -526,20 +527,6 @@ def _no_such_column(soql: str, field: str, object_name: str) -> str:
             f"No such column '{field}' on entity '{object_name}'. If you are attempting to use a custom field, be "
             "sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call "
             "for the appropriate names.")
-
-
-def _hard_delete_setting(body: object) -> tuple[str, list[str]]:
-    """The hard-delete control's JSON body checked: an object of the org and its record ids (repeats dropped)."""
-    if not isinstance(body, dict) or set(body) != {"object", "ids"}:
-        raise ValueError('the body must be a JSON object such as {"object": "Lead", "ids": ["00Q…"]}, '
-                         f"not {body!r}")
-    object_name, ids = body["object"], body["ids"]
-    if object_name not in KEY_PREFIXES:
-        raise ValueError(f"{object_name!r} is no object of the org (its objects are {', '.join(KEY_PREFIXES)})")
-    if not isinstance(ids, list) or not ids or not all(isinstance(record_id, str) and record_id for record_id in ids):
-        raise ValueError(f"the ids of the {object_name} records to remove must be a non-empty list of record ids, "
-                         f"not {ids!r}")
-    return object_name, list(dict.fromkeys(ids))
 
 
 def _hidden_fields_setting(body: object) -> dict[str, list[str]]:
