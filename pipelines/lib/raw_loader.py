@@ -5,6 +5,13 @@ same load package as the rows: a run that dies before its load commits leaves th
 where it was, and the next run reads the same records again and merges them, so nothing is
 lost and nothing doubles. Records that do not convert go to ``raw_<source>._quarantine``
 with the reason and the run id.
+
+A long read is committed in parts: once ``RAW_CHECKPOINT_SECONDS`` (default 600) have passed since a
+stream's last commit, a stream read in cursor order, or by windows, ends its load at the next page
+that may start a new one, commits those rows with the cursor a partial read may commit, and goes on
+loading its next pages in a new load (see :class:`_StreamPages`). A first backfill that dies after
+hours keeps what it loaded, and the next run reads on from its last checkpoint. A stream read in no
+cursor order, or read whole, is still one load.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import json
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +47,7 @@ from connectors.redact import get_logger
 from connectors.schema import Rejected, Stream
 from pipelines.lib.key_reconciliation import KeyLister, KeyReconciliation
 from pipelines.lib.merge_changes import ChangeCountingDuckDb, ChangeCountingPostgres, change_hints, merge_changes
+from pipelines.lib.settings import whole_count
 
 # dlt reads its settings from the environment when a pipeline starts (telemetry) and when it normalizes a load
 # (the parquet normalizer's `_dlt_load_id`), not when it is imported: set here, they precede every pipeline of
@@ -56,6 +65,9 @@ BATCH_ROWS = 50_000
 #: source serving through the load of a large stream (a few seconds at scale M).
 READ_AHEAD_BYTES = 256 * 2**20
 DUCKDB_MEMORY_LIMIT = "768MB"
+#: The setting of how many seconds a stream read in cursor order or by windows loads before it commits a checkpoint.
+CHECKPOINT_SETTING = "RAW_CHECKPOINT_SECONDS"
+CHECKPOINT_SECONDS = 600
 #: The setting naming the full-refresh streams whose read of nothing may empty a table that holds rows.
 EMPTY_REFRESH_SETTING = "RAW_EMPTY_REFRESH_ALLOWED"
 #: The sources `EMPTY_REFRESH_SETTING` may name (those of ``pipelines/defs/ingest``).
@@ -79,6 +91,10 @@ class StreamLoad:
     :mod:`pipelines.lib.key_reconciliation`); `reconciliation` says what that reconciliation did or why it did not
     run (None: the stream's keys are not reconciled).
     `notes` say what the source's reads left out and why (a Google Ads account skipped as not enabled).
+
+    A stream whose load checkpoints split (see :class:`_StreamPages`) adds up the counts of its loads; a key read
+    again after a checkpoint counts in both. `cursor_before` is the cursor the run started from, `cursor_after` the
+    one its last load committed.
     """
 
     stream: str
@@ -145,6 +161,9 @@ def load_streams(
     A background reader reads the streams in order while the loader writes them to the warehouse.
     A stream whose read is still going on is loaded on its own, committed with its cursor, while
     the next one is read; the streams already read by then are loaded together in the next load.
+    A stream read in cursor order or by windows is committed every ``RAW_CHECKPOINT_SECONDS`` seconds of its load
+    (whole seconds >= 0, default 600; 0: after every batch of `BATCH_ROWS`), read here before anything else, in as
+    many loads (see :class:`_StreamPages`); a bad value is a `ValueError` naming the variable.
 
     A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
@@ -154,13 +173,14 @@ def load_streams(
     they are more than ``RAW_KEY_RECONCILIATION_MAX_VANISHED_PERCENT`` of the table (both read here too; see
     :mod:`pipelines.lib.key_reconciliation`).
     """
+    checkpoint_seconds = whole_count(CHECKPOINT_SETTING, CHECKPOINT_SECONDS, 0, "seconds")
     allowed_empty = empty_refresh_allowed(source, streams)
     reconciliation = KeyReconciliation.of(source_keys)
     with open_destination(warehouse) as destination:
         pipeline = dlt.pipeline(pipeline_name=f"common_ground_{source}", destination=destination,
                                 dataset_name=f"raw_{source}", pipelines_dir=str(pipelines_dir))
         return _sync(pipeline, source, streams, read_pages, _file_format(warehouse), run_id, discover, allowed_empty,
-                     reconciliation)
+                     reconciliation, checkpoint_seconds)
 
 
 def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozenset[str]:
@@ -218,11 +238,13 @@ def source_streams(source: str) -> tuple[Stream, ...]:
 
 def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_pages: PageReader,
           file_format: str | None, run_id: str, discover: Discoverer | None,
-          allowed_empty: frozenset[str], reconciliation: KeyReconciliation | None = None) -> dict[str, StreamLoad]:
+          allowed_empty: frozenset[str], reconciliation: KeyReconciliation | None = None,
+          checkpoint_seconds: int | None = None) -> dict[str, StreamLoad]:
     """The sync of :func:`load_streams` of `source` through `pipeline`, whose destination is open; `allowed_empty`
     names the streams whose full refresh may empty their table (:func:`empty_refresh_allowed`); `reconciliation`,
     when given, reconciles the loaded streams' keys with the source's once every stream is loaded, so its listings
-    never run alongside the reader's requests."""
+    never run alongside the reader's requests. A stream that may be checkpointed (:func:`_checkpoints`) commits its
+    load every `checkpoint_seconds` (None: never), in as many loads as that takes, each counted into its result."""
     pipeline.sync_destination()  # the cursors are read before the first load: take them from the warehouse
     streams, undiscovered = _discovered(streams, discover)
     states = {stream.name: _stored_state(pipeline, stream.name) for stream in streams}
@@ -232,7 +254,9 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
     for name, left_out in undiscovered.items():
         left_out.cursor_before = left_out.cursor_after = _stored_state(pipeline, name).get("cursor")
         results[name] = left_out
-    with _SourceReader(streams, read_pages, states, results) as reader:
+    checkpointed = {stream.name for stream in streams if checkpoint_seconds is not None and _checkpoints(stream)}
+    quarantined = dict.fromkeys(results, 0)  # of each stream's rejected records, how many are in the quarantine
+    with _SourceReader(streams, read_pages, states, results, checkpointed) as reader:
         waiting = list(streams)
         while waiting:
             group = [waiting.pop(0)]
@@ -240,30 +264,55 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                 group.append(waiting.pop(0))
             # not read: an earlier stream met a limit of the whole source; their tables are left as they are
             group = [stream for stream in group if not reader.skipped(stream)]
-            rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
-            resources = []
-            for stream in group:
-                result, tables = results[stream.name], reader.tables(stream)
-                if _replaces_table(stream):
-                    tables = _read_whole(stream, tables, result)
-                    if tables is None:
-                        continue  # stopped early: the partial read must not replace the table, so it is left out
-                    if _keeps_table(source, stream, tables, result, rows_before[stream.name], allowed_empty):
-                        continue  # read nothing loadable: more likely a fault at the source than every record gone
-                resources.append(_resource(stream, tables, states[stream.name], result, run_id, loaded_at,
-                                           empty=rows_before[stream.name] == 0))
-            load_ids = []
-            if resources:
-                load_ids = pipeline.run(resources, loader_file_format=file_format).loads_ids
-            for stream in group:
-                _count_changes(pipeline, stream, results[stream.name], rows_before[stream.name], run_id, load_ids)
-    rejected = [(name, r) for name, result in results.items() for r in result.rejected]
-    if rejected:
-        pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
-                     write_disposition="append")
+            pages = {stream.name: _StreamPages(stream, reader.pages(stream), states[stream.name],
+                                               results[stream.name].cursor_before,
+                                               checkpoint_seconds if stream.name in checkpointed else None)
+                     for stream in group}
+            while group:  # again for the streams a checkpoint ended the load of, with the pages they have left
+                rows_before = {stream.name: _row_count(pipeline, stream.name) for stream in group}
+                rows_loaded = {stream.name: results[stream.name].rows for stream in group}
+                resources = []
+                for stream in group:
+                    result = results[stream.name]
+                    if _replaces_table(stream):
+                        tables = _read_whole(stream, pages[stream.name].tables(), result)
+                        if tables is None:
+                            continue  # stopped early: the partial read must not replace the table, so it is left out
+                        if _keeps_table(source, stream, tables, result, rows_before[stream.name], allowed_empty):
+                            continue  # read nothing loadable: more likely a fault at the source than every record gone
+                        pages[stream.name] = _StreamPages.whole(stream, tables, states[stream.name],
+                                                                result.cursor_before)
+                    resources.append(_resource(stream, pages[stream.name], result, run_id, loaded_at,
+                                               empty=rows_before[stream.name] == 0))
+                load_ids = []
+                if resources:
+                    load_ids = pipeline.run(resources, loader_file_format=file_format).loads_ids
+                for stream in group:
+                    result = results[stream.name]
+                    _count_changes(pipeline, stream, result, result.rows - rows_loaded[stream.name],
+                                   rows_before[stream.name], run_id, load_ids)
+                group = [stream for stream in group if pages[stream.name].checkpointed]
+                # the next run reads on after the pages a checkpoint committed: their rejected records are kept now
+                _quarantine(pipeline, [(stream.name, results[stream.name], pages[stream.name].rejected_loaded)
+                                       for stream in group], quarantined, run_id, loaded_at)
+    _quarantine(pipeline, [(name, result, len(result.rejected)) for name, result in results.items()], quarantined,
+                run_id, loaded_at)
     if reconciliation is not None:  # last: whatever befalls it, the loads and their rejected records are committed
         reconciliation.run(pipeline, streams, results, run_id, loaded_at)
     return results
+
+
+def _quarantine(pipeline: dlt.Pipeline, upto: Iterable[tuple[str, StreamLoad, int]], quarantined: dict[str, int],
+                run_id: str, loaded_at: datetime) -> None:
+    """Append to the quarantine table each stream's rejected records, in `upto` its name, its result and how many
+    of them to have there; `quarantined` says how many already are, and is brought up to date."""
+    rejected = []
+    for name, result, count in upto:
+        rejected += [(name, r) for r in result.rejected[quarantined[name]:count]]
+        quarantined[name] = max(quarantined[name], count)
+    if rejected:
+        pipeline.run(_quarantine_table(rejected, run_id, loaded_at), table_name=QUARANTINE_TABLE,
+                     write_disposition="append")
 
 
 def _discovered(streams: Sequence[Stream], discover: Discoverer | None) -> tuple[list[Stream], dict[str, StreamLoad]]:
@@ -318,7 +367,35 @@ def _replaces_table(stream: Stream) -> bool:
     return stream.cursor is None and stream.window_column is None
 
 
+def _checkpoints(stream: Stream) -> bool:
+    """Whether a long load of `stream` may be split at checkpoints: its read is in cursor order, or by windows.
+
+    A checkpoint commits what a partial read may commit (:func:`_committed_cursor`). A read in cursor order moves
+    its cursor to the last row loaded, and a windowed read (ad metrics) keeps a cursor per account, so the next run
+    reads on from there. A read in no cursor order (HubSpot's) could only commit the cursor it started from, since
+    its unread records may be older than any loaded: its rows would be committed early, but a run dying after them
+    would still read the whole stream again, so it only promotes its cursor once complete, in one load (the Meltano
+    model). A full refresh replaces its table: a part of its read would replace the table with that part, and the
+    next part would replace it again.
+    """
+    return not _replaces_table(stream) and (stream.cursor_ordered or stream.window_column is not None)
+
+
 _END = object()
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A converted page, and a copy of the read's loader state when the page was read (None: not kept).
+
+    A read writes its state as it goes (an ad read records each chunk of days once the loader took its last page),
+    while the loader is still loading the pages before: the copy is what a checkpoint before this page may commit.
+    """
+
+    table: pa.Table
+    read_state: dict | None = None
+    #: How many records the stream's read had rejected once this page was converted, the page's own included.
+    rejected: int = 0
 
 
 class _SourceReader:
@@ -331,10 +408,14 @@ class _SourceReader:
     (`SourceLimitReached.source_wide`): then the source's remaining streams are not started (`skipped`), each
     reported as stopped early with its cursor kept, and the loader leaves their tables as they are. Any other
     error ends the reading and is raised to the loader when it reaches that stream.
+
+    Each page of the streams `checkpointed` names carries a copy of the read's state as it was when the page was
+    read (see :class:`_Page`).
     """
 
     def __init__(self, streams: Sequence[Stream], read_pages: PageReader, states: dict[str, dict],
-                 results: dict[str, StreamLoad]) -> None:
+                 results: dict[str, StreamLoad], checkpointed: Iterable[str] = ()) -> None:
+        self._checkpointed = frozenset(checkpointed)
         self._pages: dict[str, queue.Queue] = {stream.name: queue.Queue() for stream in streams}
         self._finished: set[str] = set()
         self._skipped: set[str] = set()
@@ -366,7 +447,7 @@ class _SourceReader:
         """
         return stream.name in self._skipped
 
-    def tables(self, stream: Stream) -> Iterator[pa.Table]:
+    def pages(self, stream: Stream) -> Iterator[_Page]:
         """The converted pages of `stream`, in order; the stream's errors are raised here."""
         while True:
             item = self._pages[stream.name].get()
@@ -375,7 +456,7 @@ class _SourceReader:
             if isinstance(item, BaseException):
                 raise item
             with self._room:
-                self._buffered_bytes -= item.nbytes
+                self._buffered_bytes -= item.table.nbytes
                 self._room.notify_all()
             yield item
 
@@ -387,7 +468,10 @@ class _SourceReader:
                 with reading_with(states[stream.name]):
                     pages = read_pages(stream, datetime.fromisoformat(cursor) if cursor else None)
                 for page in pages:
-                    if not self._offer(stream, _converted_page(stream, page, results[stream.name])):
+                    table = _converted_page(stream, page, results[stream.name])
+                    # copied here, in the thread running the read, before it goes on to the next page
+                    kept = copy.deepcopy(states[stream.name]) if stream.name in self._checkpointed else None
+                    if not self._offer(stream, _Page(table, kept, len(results[stream.name].rejected))):
                         return
             except SourceLimitReached as exc:
                 if not exc.source_wide:
@@ -420,14 +504,14 @@ class _SourceReader:
         self._pages[stream.name].put(last)
         self._finished.add(stream.name)
 
-    def _offer(self, stream: Stream, table: pa.Table) -> bool:
+    def _offer(self, stream: Stream, page: _Page) -> bool:
         """Queue a page once less than `READ_AHEAD_BYTES` are waiting for the loader; False when it has gone away."""
         with self._room:
             self._room.wait_for(lambda: self._stopped or self._buffered_bytes < READ_AHEAD_BYTES)
             if self._stopped:
                 return False
-            self._buffered_bytes += table.nbytes
-        self._pages[stream.name].put(table)
+            self._buffered_bytes += page.table.nbytes
+        self._pages[stream.name].put(page)
         return True
 
 
@@ -480,34 +564,110 @@ def _keeps_table(source: str, stream: Stream, tables: list[pa.Table], result: St
     return True
 
 
-def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, result: StreamLoad, run_id: str,
-              loaded_at: datetime, empty: bool = False):
-    """The dlt resource loading `tables`; what the read kept in `read_state` is committed with its rows."""
+class _StreamPages:
+    """The pages of one stream's read, handed to the one load of it, or to each of the loads checkpoints split it in.
+
+    With `checkpoint_seconds` (None: never; only for a stream :func:`_checkpoints` allows), once a load has run that
+    long, it ends after its next full batch, before the next page that may start a new load: for a read in cursor
+    order, any page; for a windowed read, only one after the read recorded a chunk of days as read (its state
+    changed between the two pages), since a window of an account's day may be spread over a chunk's pages, and
+    the load that merges a window replaces every row of it. The load commits the cursor of a partial read and the
+    read's state as it was when the next page was read (:class:`_Page`): by then the read had recorded only
+    chunks whose every page is in the load. The next load starts from there, with the next page. The last page
+    of the read ends the last load, which commits the read's final state, as an unsplit load does.
+    """
+
+    def __init__(self, stream: Stream, pages: Iterator[_Page], read_state: dict, cursor: str | None,
+                 checkpoint_seconds: int | None = None) -> None:
+        self.stream = stream
+        #: The cursor the stream's last load committed (the state's), from which the next load goes on.
+        self.cursor = cursor
+        #: The cursors of every load's rows: a whole read commits the newest of them all, as an unsplit load does.
+        self.cursors = _CursorsRead(stream.cursor_column)
+        #: Whether the last load ended at a checkpoint, leaving pages for the next one.
+        self.checkpointed = False
+        self._pages = pages
+        self._read_state = read_state
+        self._checkpoint_seconds = checkpoint_seconds
+        self._next: _Page | None = None  # the page after a checkpoint, read to find it, left for the next load
+        self._last: _Page | None = None  # the last page handed to a load
+        self._started = 0.0
+        self._due = False
+
+    @classmethod
+    def whole(cls, stream: Stream, tables: list[pa.Table], read_state: dict, cursor: str | None) -> _StreamPages:
+        """The pages of a full refresh's whole read, loaded in one load."""
+        return cls(stream, (_Page(table) for table in tables), read_state, cursor)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The pages of the next load: to the end of the read, or to the checkpoint :meth:`batch_loaded` made due."""
+        self.checkpointed, self._due, self._started = False, False, time.monotonic()
+        while True:
+            page = self._next if self._next is not None else next(self._pages, None)
+            self._next = None
+            if page is None:
+                return
+            if self._due and self._may_start_load(page):
+                self._next, self.checkpointed = page, True
+                return
+            self._last = page
+            yield page.table
+
+    @property
+    def rejected_loaded(self) -> int:
+        """How many records the read had rejected up to the last page a load took (the quarantine's share of it)."""
+        return self._last.rejected if self._last is not None else 0
+
+    def batch_loaded(self) -> None:
+        """Called once a load handed dlt a full batch: the load ends at the next checkpoint, when it is due."""
+        if self._checkpoint_seconds is not None and time.monotonic() - self._started >= self._checkpoint_seconds:
+            self._due = True
+
+    def read_state(self) -> dict:
+        """The read's state the load that just took its pages commits: as it was when the page after a checkpoint
+        was read, or else the read's final state."""
+        return self._next.read_state if self.checkpointed else self._read_state
+
+    def _may_start_load(self, page: _Page) -> bool:
+        """Whether `page` may start a new load: any page of a read in cursor order; of a windowed read, one before
+        which the read recorded a chunk of days as read."""
+        return self.stream.window_column is None or page.read_state != self._last.read_state
+
+
+def _resource(stream: Stream, pages: _StreamPages, result: StreamLoad, run_id: str, loaded_at: datetime,
+              empty: bool = False):
+    """The dlt resource loading the next load's `pages`; what the read kept in its state is committed with them.
+
+    A load ended at a checkpoint commits what a read stopped early there would (:func:`_committed_cursor`).
+    Its rows are counted into `result`, which ends with the cursor of the stream's last load.
+    """
 
     @dlt.resource(name=stream.name, table_name=stream.name, **_write_hints(stream, empty))
     def rows():
         state = dlt.current.resource_state()
-        if state.get("cursor") != result.cursor_before:
-            raise RuntimeError(f"{stream.name}: read from cursor {result.cursor_before!r}, but the state holds "
+        if state.get("cursor") != pages.cursor:
+            raise RuntimeError(f"{stream.name}: read from cursor {pages.cursor!r}, but the state holds "
                                f"{state.get('cursor')!r}")
         batch = _Batch()
         unique = _FirstOfEachKey(stream) if stream.window_column else None
-        cursors = _CursorsRead(stream.cursor_column)
         try:
-            for table in tables:
+            for table in pages.tables():
                 if unique is not None:
                     table = unique.filter(table)
                 if table.num_rows == 0:
                     continue
                 result.rows += table.num_rows
-                cursors.add(table)
+                pages.cursors.add(table)
                 if batch.add(table):
                     yield _with_load_columns(batch.take(), run_id, loaded_at)
+                    pages.batch_loaded()
         except SourceLimitReached as exc:
             result.stopped_early = str(exc)
-        # The read is over and every row it handed over is in this load: its cursor and what it kept are
-        # committed with them.
-        cursor = _committed_cursor(stream, result.cursor_before, cursors, read_state, result.stopped_early is not None)
+        # The read is over, or at a checkpoint, and every row it handed over is in this load: its cursor and what
+        # it kept are committed with them.
+        read_state = pages.read_state()
+        cursor = _committed_cursor(stream, pages.cursor, pages.cursors, read_state,
+                                   result.stopped_early is not None or pages.checkpointed)
         if result.stopped_early:
             log.warning(_stopped_early_message(stream, result, cursor))
         if cursor is not None:
@@ -516,7 +676,9 @@ def _resource(stream: Stream, tables: Iterable[pa.Table], read_state: dict, resu
                       if key not in ("cursor", Stream.CURSOR_CEILING_KEY)})
         if batch.rows:
             yield _with_load_columns(batch.take(), run_id, loaded_at)
-        result.cursor_after = state.get("cursor")
+        result.cursor_after = pages.cursor = state.get("cursor")
+        if pages.checkpointed:
+            log.info(f"{stream.name}: checkpoint after {result.rows} rows, at cursor {pages.cursor}")
 
     return rows
 
@@ -631,10 +793,11 @@ def _row_count(pipeline, table: str) -> int:
         return 0
 
 
-def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: int, run_id: str,
+def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows_before: int, run_id: str,
                    load_ids: Sequence[str]) -> None:
-    """Split the rows a load wrote into inserted, updated and unchanged, count the stored keys it removed, and
-    count the deletes it brought.
+    """Split the `rows` a load of a stream wrote into inserted, updated and unchanged, count the stored keys it
+    removed, and count the deletes the stream's loads of this run brought; added to what its earlier loads of this
+    run counted (a stream split at checkpoints). A key that comes again after a checkpoint counts in both loads.
 
     A merge or a full refresh counted what it changed (see :mod:`pipelines.lib.merge_changes`); a full refresh
     that read no rows and was loaded all the same (see :func:`_keeps_table`) emptied its table, so its count is
@@ -642,20 +805,23 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows_before: in
     the new ones count as updated.
     """
     replaces = _replaces_table(stream)
-    if result.rows == 0 and not replaces:
+    if rows == 0 and not replaces:
         return
     counted = merge_changes(pipeline, stream.name, load_ids)
     if counted is not None:
-        result.inserted, result.updated, result.unchanged = counted.inserted, counted.updated, counted.unchanged
-        result.removed = counted.removed
-    elif result.rows:
+        result.inserted += counted.inserted
+        result.updated += counted.updated
+        result.unchanged += counted.unchanged
+        result.removed += counted.removed
+    elif rows:
         if replaces or _merges(stream, rows_before == 0):
             log.warning(f"{stream.name}: the load left no count of what it changed; its rows that were not new "
                         "are reported as updated")
-        result.inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
-        result.updated = max(result.rows - result.inserted, 0)
+        inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
+        result.inserted += inserted
+        result.updated += max(rows - inserted, 0)
     flag = stream.options.get("deleted_flag")
-    if flag and result.rows:
+    if flag and rows:  # counted over every load of this run
         with pipeline.sql_client() as client:
             table = client.make_qualified_table_name(stream.name)
             result.deleted = client.execute_sql(
