@@ -24,17 +24,10 @@ from connectors.salesforce.streams import STREAMS as SALESFORCE_STREAMS
 from pipelines.defs.ingest.google_ads import google_ads_raw
 from pipelines.lib.raw_loader import EMPTY_REFRESH_SETTING, SOURCES, load_streams, source_streams
 from tests.ads_fixtures import G_CAMPAIGNS, G_MANAGER, google_ads_resources, running_ads_sandbox
-from tests.support.postgres import fresh_database, postgres_server
 from tests.support.warehouse import warehouse_rows
 
 SOURCE = "hubspot"
 STORED = 5
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server(port=55471) as url:
-        yield url
 
 
 @pytest.fixture
@@ -42,16 +35,6 @@ def warehouse(tmp_path, monkeypatch):
     """A DuckDB warehouse and its dlt folder, with no empty refresh allowed whatever the caller's environment."""
     monkeypatch.delenv(EMPTY_REFRESH_SETTING, raising=False)
     return str(tmp_path / "warehouse.duckdb"), tmp_path / "dlt"
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request, warehouse):
-    """:func:`warehouse`, or a database of its own on the PostgreSQL server."""
-    if request.param == "duckdb":
-        yield warehouse
-        return
-    with fresh_database(request.getfixturevalue("postgres_url")) as url:
-        yield url, warehouse[1]
 
 
 def _owner(number: int, **changes) -> dict:

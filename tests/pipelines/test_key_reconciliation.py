@@ -21,7 +21,6 @@ from pipelines.lib.key_reconciliation import MAX_VANISHED_SETTING, RECONCILIATIO
 from pipelines.lib.raw_loader import StreamLoad, load_streams
 from sandbox.launcher import running_sandbox
 from tests.conftest import salesforce_account, write_dataset
-from tests.support.postgres import fresh_database, postgres_server
 from tests.support.warehouse import salesforce_resources, warehouse_rows
 
 SOURCE = "salesforce"
@@ -33,27 +32,11 @@ USER = Stream("user", "id", CONTACT.fields[:2])  # no cursor: read whole, replac
 IDS = ("A1", "A2", "A3", "A4", "A5")
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server(port=55483) as url:
-        yield url
-
-
 @pytest.fixture
 def warehouse(tmp_path, monkeypatch):
     """A DuckDB warehouse and its dlt folder, reconciling every run unless a test sets otherwise."""
     monkeypatch.setenv(RECONCILIATION_SETTING, "0")
     return str(tmp_path / "warehouse.duckdb"), tmp_path / "dlt"
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request, warehouse):
-    """:func:`warehouse`, or a database of its own on the PostgreSQL server."""
-    if request.param == "duckdb":
-        yield warehouse
-        return
-    with fresh_database(request.getfixturevalue("postgres_url")) as url:
-        yield url, warehouse[1]
 
 
 class FakeSource:

@@ -11,7 +11,7 @@ from pipelines.lib.raw_loader import load_streams
 from tests.conftest import salesforce_account
 from tests.pipelines.test_raw_loader import _pages_from
 from tests.pipelines.test_raw_loader_cursor import UNORDERED, _thing
-from tests.support.postgres import fresh_database, postgres_server
+from tests.support.postgres import fresh_database
 from tests.support.warehouse import warehouse_rows
 
 #: A stamp after every one of the first load's records: a record modified since.
@@ -21,12 +21,6 @@ DAILY_METRICS = Stream(
     fields=(Field("row_key", "Key"), Field("day", "Day", "date"), Field("clicks", "Clicks", "int"),
             Field("campaign_name", "Name")),
 )
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server(port=55463) as url:
-        yield url
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

@@ -18,7 +18,6 @@ from connectors.loader_state import loader_state
 from connectors.schema import Field, Stream
 from pipelines.lib import raw_loader
 from pipelines.lib.raw_loader import CHECKPOINT_SETTING, StreamLoad, load_streams
-from tests.support.postgres import fresh_database, postgres_server
 from tests.support.warehouse import warehouse_rows
 
 SOURCE = "test"
@@ -40,26 +39,10 @@ def small_batches(monkeypatch):
     monkeypatch.delenv(CHECKPOINT_SETTING, raising=False)
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server(port=55491) as url:
-        yield url
-
-
 @pytest.fixture
 def warehouse(tmp_path):
     """A DuckDB warehouse and its dlt folder."""
     return str(tmp_path / "warehouse.duckdb"), tmp_path / "dlt"
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request, warehouse):
-    """:func:`warehouse`, or a database of its own on the PostgreSQL server."""
-    if request.param == "duckdb":
-        yield warehouse
-        return
-    with fresh_database(request.getfixturevalue("postgres_url")) as url:
-        yield url, warehouse[1]
 
 
 def _stamp(minutes: int) -> str:

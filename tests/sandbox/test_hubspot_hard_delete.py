@@ -6,9 +6,9 @@ another shape, removes nothing and is refused with a 400 naming what was wrong."
 import pytest
 import requests
 
-from sandbox import auth
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
+from tests.support.hubspot import portal_session
 
 CONTROL = "/_sandbox/hubspot/hard-delete"
 CONTACTS = 12
@@ -55,12 +55,8 @@ class _Portal:
     """Plain REST calls to the sandbox's HubSpot, as the real API is called."""
 
     def __init__(self, url: str) -> None:
-        form = {"grant_type": "refresh_token", "client_id": auth.CLIENT_ID, "client_secret": auth.CLIENT_SECRET,
-                "refresh_token": auth.REFRESH_TOKEN}
-        token = requests.post(f"{url}/oauth/2026-03/token", data=form, timeout=10).json()["access_token"]
         self.url = url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session = portal_session(url)
 
     def listed(self, archived: bool) -> set[str]:
         """Every contact id the list endpoint answers, its pages followed."""
