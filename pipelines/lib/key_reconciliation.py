@@ -202,17 +202,20 @@ class _Reconciler:
             except SourceError as exc:
                 log.warning(f"{stream.name}: listing its keys failed: {exc}; nothing is flagged as vanished")
                 return _left_undone(result, f"failed: {exc}; nothing flagged, the next run lists the keys again")
-            unflagged = client.execute_sql(f"select count(*) from {table} where {VANISHED_COLUMN} is null")[0][0]
+            # One scan counts both: the rows not flagged yet, and those of them whose key the listing lacks.
+            unflagged, vanishing = client.execute_sql(
+                f"select count(*) filter (where {VANISHED_COLUMN} is null), "
+                f"count(*) filter (where {_vanished_rows(client, stream)}) from {table}")[0]
             if listed == 0 and unflagged:
                 log.warning(f"{stream.name}: the source listed no {stream.primary_key}; nothing is flagged as vanished")
                 return _left_undone(result, f"refused: the source listed no {stream.primary_key} while the table "
                                             f"holds {unflagged} rows; nothing flagged (more likely a fault at the "
                                             "source than every record gone), the next run lists the keys again")
-            refusal = self._too_many_vanished(client, stream, table, unflagged)
+            refusal = self._too_many_vanished(vanishing, unflagged)
             if refusal is not None:
                 log.warning(f"{stream.name}: {refusal}")
                 return _left_undone(result, refusal)
-            result.vanished = self._flag_vanished(client, stream, table, reconciliations, listed)
+            result.vanished = self._flag_vanished(client, stream, table, reconciliations, listed, vanishing)
         finally:
             client.execute_sql(f"drop table if exists {KEYS_TABLE}")
         return (f"done: {listed} keys listed at the source; {result.vanished} stored rows no longer there flagged "
@@ -228,11 +231,10 @@ class _Reconciler:
                 _insert_keys(client, pa.table({KEY_COLUMN: keys}))
         return listed
 
-    def _too_many_vanished(self, client, stream: Stream, table: str, unflagged: int) -> str | None:
-        """Why the rows of `table` that `KEYS_TABLE` lacks are not flagged: they are at least
-        `MIN_GUARDED_VANISHED_ROWS` and more than `max_vanished_percent` of its `unflagged` rows; None when they may
-        be."""
-        count = client.execute_sql(f"select count(*) from {table} where {_vanished_rows(client, stream)}")[0][0]
+    def _too_many_vanished(self, count: int, unflagged: int) -> str | None:
+        """Why the `count` rows whose key the listing lacks are not flagged: they are at least
+        `MIN_GUARDED_VANISHED_ROWS` and more than `max_vanished_percent` of the table's `unflagged` rows; None when
+        they may be."""
         if count < MIN_GUARDED_VANISHED_ROWS or count * 100 <= self.max_vanished_percent * unflagged:
             return None
         return (f"refused: {count} of {unflagged} stored rows ({round(100 * count / unflagged, 1):g}%) would be "
@@ -240,16 +242,16 @@ class _Reconciler:
                 "likely a truncated listing than that many records deleted); if they were deleted, raise the setting "
                 "for one run")
 
-    def _flag_vanished(self, client, stream: Stream, table: str, reconciliations: str, listed: int) -> int:
-        """Flag the unflagged rows of `table` whose key `KEYS_TABLE` lacks, and record the reconciliation, in one
-        transaction; how many rows it flagged."""
-        vanished = _vanished_rows(client, stream)
+    def _flag_vanished(self, client, stream: Stream, table: str, reconciliations: str, listed: int,
+                       count: int) -> int:
+        """Flag the `count` unflagged rows of `table` whose key `KEYS_TABLE` lacks, and record the reconciliation, in
+        one transaction; how many rows it flagged. The count was taken just before: during a sync, its loader alone
+        writes the raw schema."""
         now = datetime.now(UTC)
         with client.begin_transaction():
-            count = client.execute_sql(f"select count(*) from {table} where {vanished}")[0][0]
             if count:
                 client.execute_sql(f"update {table} set {VANISHED_COLUMN} = %s, _loaded_at = %s, _run_id = %s "
-                                   f"where {vanished}", now, self.loaded_at, self.run_id)
+                                   f"where {_vanished_rows(client, stream)}", now, self.loaded_at, self.run_id)
             self._record(client, reconciliations, stream, listed, count, now)
         if count:
             log.info(f"{stream.name}: {count} stored rows are no longer at the source; flagged {VANISHED_COLUMN}")
