@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pipelines.lib.check_results import warning_result
 from pipelines.lib.settings import whole_days
 
 #: The asset check that warns ahead of a source's refresh token expiring.
@@ -30,9 +31,9 @@ def credential_expiry_result(check_key: dg.AssetCheckKey, source: str, expires_a
     is reported, never the token.
     """
     if expires_at is None:
-        return _warning(check_key, True, f"The {source} refresh token's expiry is unknown: no token refresh of this "
-                                         "run said when it expires.",
-                        {"expires_at": dg.MetadataValue.text("unknown"), "warning_days": warning_days})
+        return warning_result(check_key, True, f"The {source} refresh token's expiry is unknown: no token refresh "
+                                               "of this run said when it expires.",
+                              {"expires_at": dg.MetadataValue.text("unknown"), "warning_days": warning_days})
     expiry_day = expires_at.astimezone(UTC).date()
     days_left = (expiry_day - now.astimezone(UTC).date()).days
     passed = days_left > warning_days
@@ -43,15 +44,8 @@ def credential_expiry_result(check_key: dg.AssetCheckKey, source: str, expires_a
     else:
         description = (f"The {source} refresh token expires {when}: re-authorize the app before then and put the "
                        f"new refresh token in {setting} (refreshing does not extend it).")
-    return _warning(check_key, passed, description, {"expires_at": dg.MetadataValue.timestamp(expires_at),
-                                                     "days_left": days_left, "warning_days": warning_days})
-
-
-def _warning(check_key: dg.AssetCheckKey, passed: bool, description: str,
-             metadata: dict | None = None) -> dg.AssetCheckResult:
-    """A result of the check `check_key`, whose severity is always WARN: an expiry ahead never blocks a night."""
-    return dg.AssetCheckResult(asset_key=check_key.asset_key, check_name=check_key.name, passed=passed,
-                               severity=dg.AssetCheckSeverity.WARN, description=description, metadata=metadata)
+    return warning_result(check_key, passed, description, {"expires_at": dg.MetadataValue.timestamp(expires_at),
+                                                           "days_left": days_left, "warning_days": warning_days})
 
 
 def _in_days(days: int) -> str:
@@ -71,7 +65,7 @@ def credential_check_spec(source: str, check_key: dg.AssetCheckKey) -> dg.AssetC
 
 def credential_not_checked(check_key: dg.AssetCheckKey, source: str, status: str) -> dg.AssetCheckResult:
     """A skipped source's check: passed, as the source is not synced and its credentials not used."""
-    return _warning(check_key, True, f"Not checked: {source} is {status}.")
+    return warning_result(check_key, True, f"Not checked: {source} is {status}.")
 
 
 def expiry_metadata(expires_at: datetime | None) -> dg.MetadataValue:

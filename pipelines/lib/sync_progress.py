@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.lib.check_results import warning_result
 from pipelines.lib.settings import whole_count
 
 #: The asset check on every raw stream's asset.
@@ -90,16 +91,17 @@ def sync_progress_result(check_key: dg.AssetCheckKey, source: str, current: Mapp
     name = f"{source}.{check_key.asset_key.path[-1]}"
     streak = stopped_early_streak([current, *previous[:runs - 1]])
     if len(streak) < runs:
-        return _warning(check_key, True, _passed_description(name, len(streak), runs),
-                        {"stopped_early_runs": len(streak), "runs_warned_at": runs})
+        return warning_result(check_key, True, _passed_description(name, len(streak), runs),
+                              {"stopped_early_runs": len(streak), "runs_warned_at": runs})
     cursor_from, cursor_to = streak[-1].get("cursor_before", "none"), streak[0].get("cursor_after", "none")
     reason = streak[0]["stopped_early"]
-    return _warning(check_key, False,
-                    f"{name} stopped early in each of its last {runs} runs; {_progress(cursor_from, cursor_to)}. "
-                    f"The latest reason: {reason}",
-                    {"stopped_early_runs": len(streak), "runs_warned_at": runs,
-                     "cursor_from": dg.MetadataValue.text(cursor_from), "cursor_to": dg.MetadataValue.text(cursor_to),
-                     "latest_reason": dg.MetadataValue.text(reason)})
+    return warning_result(check_key, False,
+                          f"{name} stopped early in each of its last {runs} runs; {_progress(cursor_from, cursor_to)}. "
+                          f"The latest reason: {reason}",
+                          {"stopped_early_runs": len(streak), "runs_warned_at": runs,
+                           "cursor_from": dg.MetadataValue.text(cursor_from),
+                           "cursor_to": dg.MetadataValue.text(cursor_to),
+                           "latest_reason": dg.MetadataValue.text(reason)})
 
 
 def _passed_description(name: str, streak: int, runs: int) -> str:
@@ -120,11 +122,5 @@ def _progress(cursor_from: str, cursor_to: str) -> str:
 def sync_progress_not_checked(check_keys: Iterable[dg.AssetCheckKey], source: str,
                               status: str) -> list[dg.AssetCheckResult]:
     """A skipped source's checks: passed, as nothing was read (which ends any streak of stopping early)."""
-    return [_warning(key, True, f"Not checked: {source} is {status}.", {"stopped_early_runs": 0})
+    return [warning_result(key, True, f"Not checked: {source} is {status}.", {"stopped_early_runs": 0})
             for key in check_keys]
-
-
-def _warning(check_key: dg.AssetCheckKey, passed: bool, description: str, metadata: dict) -> dg.AssetCheckResult:
-    """A result of the check `check_key`, whose severity is always WARN: a stream behind never blocks a night."""
-    return dg.AssetCheckResult(asset_key=check_key.asset_key, check_name=check_key.name, passed=passed,
-                               severity=dg.AssetCheckSeverity.WARN, description=description, metadata=metadata)
