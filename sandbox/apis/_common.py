@@ -54,6 +54,15 @@ def record_ids_body(body: object, objects: Collection[str], example: str, of_wha
     return object_name, list(dict.fromkeys(ids))
 
 
+def unheld_ids_error(table: list[dict], object_name: str, ids: list[str], id_field: str,
+                     nothing_done: str) -> str | None:
+    """A records control's refusal naming those of `ids` that no record of `table` (by its `id_field`) has, and what
+    was therefore not done (`nothing_done`: ``nothing was removed``); None when the table holds them all."""
+    held = {str(record.get(id_field)) for record in table}
+    missing = [record_id for record_id in ids if record_id not in held]
+    return f"{object_name} holds no record with the id(s) {', '.join(missing)}: {nothing_done}" if missing else None
+
+
 async def route_response(routes: Iterable[Route], scope, receive) -> Response | None:
     """The answer of the route among `routes` a request would reach, bypassing faults (a fault may answer a request
     as usual, or start from the usual answer); None when no route matches."""

@@ -65,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response
+from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response, unheld_ids_error
 from sandbox.apis.hubspot_properties import property_definitions
 from sandbox.apis.hubspot_search import (
     CRM_OBJECTS,
@@ -332,9 +332,8 @@ class HubSpotEmulator:
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         table = self.state.dataset.table(self.name, object_type)
-        if missing := _ids_not_held(table, ids):
-            return JSONResponse({"error": f"{object_type} holds no record with the id(s) {', '.join(missing)}: "
-                                          "nothing was removed"}, status_code=400)
+        if refusal := unheld_ids_error(table, object_type, ids, "id", "nothing was removed"):
+            return JSONResponse({"error": refusal}, status_code=400)
         removed = set(ids)
         # In place, so every holder of the tables sees the removal; they shrink, so the views of them are stale.
         table[:] = [record for record in table if str(record.get("id")) not in removed]
@@ -356,9 +355,9 @@ class HubSpotEmulator:
             object_type, ids = _record_ids(await control_body(request), "hide from search")
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        if missing := _ids_not_held(self.state.dataset.table(self.name, object_type), ids):
-            return JSONResponse({"error": f"{object_type} holds no record with the id(s) {', '.join(missing)}: "
-                                          "nothing was hidden"}, status_code=400)
+        table = self.state.dataset.table(self.name, object_type)
+        if refusal := unheld_ids_error(table, object_type, ids, "id", "nothing was hidden"):
+            return JSONResponse({"error": refusal}, status_code=400)
         hidden = self._unindexed[object_type] = self._unindexed.get(object_type, frozenset()) | set(ids)
         return JSONResponse({"object": object_type, "hidden": sorted(hidden, key=int)})
 
@@ -870,12 +869,6 @@ def _record_ids(body: object, action: str) -> tuple[str, list[str]]:
     """A records control's body checked (the hard delete's, the search lag's): a CRM object and its record ids."""
     return record_ids_body(body, CRM_OBJECTS, '{"object": "contacts", "ids": ["1051"]}', "CRM object of the portal",
                            action)
-
-
-def _ids_not_held(table: list[dict], ids: list[str]) -> list[str]:
-    """Those of `ids` that no record of `table` (live or archived) has."""
-    held = {str(record.get("id")) for record in table}
-    return [record_id for record_id in ids if record_id not in held]
 
 
 def _links_any(row: dict, object_type: str, ids: set[str]) -> bool:

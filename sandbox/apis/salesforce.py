@@ -58,7 +58,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response
+from sandbox.apis._common import DerivedViews, control_body, record_ids_body, route_response, unheld_ids_error
 from sandbox.apis.soql import SoqlError, parse
 from sandbox.auth import REFRESH_TOKEN, bearer_token, client_matches, form_fields
 from sandbox.faults import FaultRule, register_kinds
@@ -338,11 +338,8 @@ class SalesforceEmulator:
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         table = self.state.dataset.table(self.name, object_name)
-        held = {record.get("Id") for record in table}
-        missing = [record_id for record_id in ids if record_id not in held]
-        if missing:
-            return JSONResponse({"error": f"{object_name} holds no record with the id(s) {', '.join(missing)}: "
-                                          "nothing was removed"}, status_code=400)
+        if refusal := unheld_ids_error(table, object_name, ids, "Id", "nothing was removed"):
+            return JSONResponse({"error": refusal}, status_code=400)
         removed = set(ids)
         # In place, so every holder of the table sees the removal; it shrinks, so the views of it are rebuilt.
         table[:] = [record for record in table if record.get("Id") not in removed]
