@@ -264,3 +264,23 @@ def to_arrow(stream: Stream, page: Sequence[dict]) -> Conversion:
     if page.stream == stream and (page.conversion or page.converted) is not None:
         return page.conversion or page.converted
     return records_to_arrow(stream, page.records)
+
+
+def key_stream(stream: Stream) -> Stream:
+    """`stream` with its primary key's field alone: what a listing of the keys a source holds reads."""
+    key = next(f for f in stream.fields if f.column == stream.primary_key)
+    return Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
+
+
+def listed_keys(stream: Stream, page: Sequence[dict], where: str) -> list[str]:
+    """The primary-key values of a page of a key listing of `stream`, taken from its Arrow table (a page Arrow read is
+    not decoded).
+
+    A record whose key does not convert fails the listing with a `SourceError` naming `where` (``salesforce Lead``):
+    left out, its warehouse row would look deleted at the source.
+    """
+    conversion = to_arrow(stream, page)
+    if conversion.rejected:
+        raise SourceError(f"{where}: a record listed without a usable {stream.primary_key} "
+                          f"({conversion.rejected[0].reason}); the key list is incomplete")
+    return conversion.table.column(stream.primary_key).to_pylist()

@@ -40,7 +40,7 @@ from connectors.http import (
 )
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
-from connectors.pages import PageDecoder, to_arrow
+from connectors.pages import PageDecoder, key_stream, listed_keys
 from connectors.redact import redact
 from connectors.schema import Field, Stream
 
@@ -177,13 +177,12 @@ class HubSpotClient:
         if stream.options.get("kind") != "crm_object":
             raise ValueError(f"stream {stream.name}: HubSpot lists the keys of CRM objects only, not of "
                              f"{stream.options.get('kind')!r} records")
-        key = next(f for f in stream.fields if f.column == stream.primary_key)
-        keys = Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
+        keys = key_stream(stream)
         url = f"{self.base_url}/crm/v3/objects/{stream.options['object_type']}"
         for archived in ("false", "true"):
             for page in self._list(url, {"limit": LIST_LIMIT, "properties": KEY_PROPERTY, "archived": archived},
                                    keys):
-                yield _keys_of(keys, page)
+                yield listed_keys(keys, page, f"hubspot {stream.options['object_type']}")
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[Sequence[dict]]:
         """Yield the stream's records page by page (changed since `since` where the stream has a cursor).
@@ -325,18 +324,6 @@ class HubSpotClient:
                 yield [{**s, "formGuid": guid} for s in fresh]
                 if len(fresh) < len(page):
                     break
-
-
-def _keys_of(stream: Stream, page: Sequence[dict]) -> list[str]:
-    """The ids of a page of a key-only `stream`, taken from its Arrow table (a page Arrow read is not decoded).
-
-    A record whose id does not convert fails the listing: left out, its warehouse row would look deleted.
-    """
-    conversion = to_arrow(stream, page)
-    if conversion.rejected:
-        raise SourceError(f"hubspot {stream.options['object_type']}: a record listed without a usable "
-                          f"{stream.primary_key} ({conversion.rejected[0].reason}); the key list is incomplete")
-    return conversion.table.column(stream.primary_key).to_pylist()
 
 
 #: The error of a batch-read input whose record has no associations: it has none, nothing was lost.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -24,7 +24,7 @@ from connectors.http import (
     string_after_key,
 )
 from connectors.naming import snake_case
-from connectors.pages import Page, PageDecoder, to_arrow
+from connectors.pages import Page, PageDecoder, key_stream, listed_keys
 from connectors.redact import get_logger
 from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime, soql_datetime
 from connectors.schema import Field, Stream
@@ -101,18 +101,6 @@ def _require_exposed(stream: Stream, unexposed: tuple[str, ...]) -> None:
                               f"{stream.name}, so the integration user cannot read it (field-level security) and "
                               f"{object_name} cannot be synced without it: grant the integration user read access to "
                               f"{object_name}.{name}")
-
-
-def _keys_of(stream: Stream, page: Sequence[dict]) -> list[str]:
-    """The primary-key values of a page of `stream`, taken from its Arrow table (a page Arrow read is not decoded).
-
-    A record whose key does not convert fails the listing: left out, its warehouse row would look hard-deleted.
-    """
-    conversion = to_arrow(stream, page)
-    if conversion.rejected:
-        raise SourceError(f"salesforce {stream.options['object']}: a record listed without a usable "
-                          f"{stream.primary_key} ({conversion.rejected[0].reason}); the key list is incomplete")
-    return conversion.table.column(stream.primary_key).to_pylist()
 
 
 def _query_decoder(stream: Stream) -> PageDecoder:
@@ -323,14 +311,14 @@ class SalesforceClient:
         Salesforce refuses the query at once as running too long (``QUERY_TIMEOUT``), the keys of a stream with a
         cursor are listed in slices of it instead (:meth:`_source_keys_in_slices`).
         """
-        key = next(f for f in stream.fields if f.column == stream.primary_key)
-        keys = Stream(name=stream.name, primary_key=stream.primary_key, fields=(key,), options=stream.options)
+        keys = key_stream(stream)
+        key = keys.fields[0]
         decode = _query_decoder(keys)
         listed = False
         try:
             for page in self.query_pages(f"SELECT {key.source} FROM {stream.options['object']}", decode):
                 listed = True
-                yield _keys_of(keys, page)
+                yield listed_keys(keys, page, f"salesforce {stream.options['object']}")
         except SourceError as exc:
             # A refusal after pages were handed over is the caller's: slices would list those ids again.
             if exc.kind != QUERY_TIMEOUT or listed or not stream.cursor:
@@ -346,7 +334,7 @@ class SalesforceClient:
         sliced = replace(stream, fields=(key, cursor))
         decode = _query_decoder(sliced)
         for page in SlicedRead(self, sliced, None, decode).pages():
-            yield _keys_of(sliced, page)
+            yield listed_keys(sliced, page, f"salesforce {stream.options['object']}")
 
     def query_pages(self, soql: str, decode: PageDecoder) -> Iterator[Page]:
         """The pages of one ``queryAll`` query, following ``nextRecordsUrl`` (the next pages sent ahead).
