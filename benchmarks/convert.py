@@ -116,9 +116,10 @@ def ad_samples(url: str) -> Iterator[Sample]:
 
 def collect(scale: str = "S") -> list[Sample]:
     """Every stream's pages and bodies from a fresh sandbox of `scale`."""
+    from benchmarks.sandbox_limits import LIFTED
     from sandbox.launcher import running_sandbox
 
-    with running_sandbox(scale=scale) as sandbox:
+    with running_sandbox(scale=scale, **LIFTED) as sandbox:
         return [sample for sample in (*crm_samples(sandbox.url), *ad_samples(sandbox.url)) if sample.rows]
 
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import checks
+from benchmarks import checks, sandbox_limits
 from benchmarks.measure import ROOT, hwm_mb, run_worker
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -316,8 +316,9 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_repeats: int,
-                  rates: tuple[float, ...], seed: int, work: Path, memory_limit_mb: float | None = None) -> dict:
-    """Everything `parts` asks for at one scale."""
+                  rates: tuple[float, ...], seed: int, work: Path, memory_limit_mb: float | None = None,
+                  limits: str = "lifted") -> dict:
+    """Everything `parts` asks for at one scale, from a sandbox with `limits` (:mod:`benchmarks.sandbox_limits`)."""
     from sandbox.launcher import running_sandbox
 
     streams, broken = source_streams()
@@ -327,7 +328,7 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
     base: Path | None = None
     started = time.perf_counter()
     log(f"scale {scale}: starting the sandbox (seed {seed})")
-    with running_sandbox(scale=scale, seed=seed, startup_timeout=3600) as sandbox:
+    with running_sandbox(scale=scale, seed=seed, startup_timeout=3600, **sandbox_limits.CHOICES[limits]) as sandbox:
         startup = time.perf_counter() - started
         stats = sandbox.stats()["records"]
         section["sandbox"] = {"startup_seconds": round(startup, 1), "records": stats,
@@ -360,7 +361,7 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
             section["incremental"]["error"] = "no valid full night to start from"
         for rate in rates if base is not None else ():
             section["incremental"][str(rate)] = measure_incremental(scale, seed, rate, stats, base, keys, grains,
-                                                                    night_repeats, work, memory_limit_mb)
+                                                                    night_repeats, work, memory_limit_mb, limits)
         full = (section.get("night") or {}).get("median", {}).get("end_to_end_seconds")
         for result in section["incremental"].values():
             if isinstance(result, dict) and "median" in result:
@@ -371,11 +372,12 @@ def measure_scale(scale: str, parts: set[str], repeats: dict[str, int], night_re
 
 
 def measure_incremental(scale: str, seed: int, rate: float, stats_day0: dict, base: Path, keys: dict,
-                        grains: dict, repeats: int, work: Path, memory_limit_mb: float | None = None) -> dict:
+                        grains: dict, repeats: int, work: Path, memory_limit_mb: float | None = None,
+                        limits: str = "lifted") -> dict:
     """A fresh sandbox advanced one day at `rate`, and the nightly job on copies of the full night's warehouse."""
     from sandbox.launcher import running_sandbox
 
-    with running_sandbox(scale=scale, seed=seed, startup_timeout=3600) as sandbox:
+    with running_sandbox(scale=scale, seed=seed, startup_timeout=3600, **sandbox_limits.CHOICES[limits]) as sandbox:
         if sandbox.stats()["records"] != stats_day0:
             return {"error": "the restarted sandbox does not serve the same day-0 data", "samples": []}
         started = time.perf_counter()
@@ -422,6 +424,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated parts: extract,night,incremental (default: all)")
     parser.add_argument("--rates", default=",".join(map(str, RATES)), help="incremental change rates")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--hubspot-limits", choices=sorted(sandbox_limits.CHOICES), default="lifted",
+                        help="HubSpot's rate limits in the sandbox the nights read (default lifted: the pipeline's "
+                             "own cost; real: the Professional tier's 190 requests per 10 s); see "
+                             "benchmarks/sandbox_limits.py")
     parser.add_argument("--fresh", action="store_true",
                         help="start latest.json afresh instead of replacing only the sections measured now")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -440,6 +446,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = args.parts - {"extract", "night", "incremental"}
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    if "extract" in args.parts and args.hubspot_limits != "lifted":
+        parser.error("the extraction compares tools that send the same requests unpaced: measure it with HubSpot's "
+                     "limits lifted (--only night,incremental with --hubspot-limits real)")
     args.rates = tuple(float(r) for r in args.rates.split(","))
     return args
 
@@ -465,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for scale in args.scales:
             section = measure_scale(scale, args.parts, args.tool_repeats, args.night_repeats, args.rates, args.seed,
-                                    work / scale, args.memory_limit_mb)
+                                    work / scale, args.memory_limit_mb, args.hubspot_limits)
             section["run"] = run
             measured[scale] = section
     finally:

@@ -144,13 +144,14 @@ def sync_crm(url: str) -> None:
 
 def load_from_sandbox(scale: str, seed: int, folder: Path) -> Path:
     """Serve the sandbox at `scale` and load its CRM raw tables into a fresh warehouse under `folder`."""
+    from benchmarks.sandbox_limits import LIFTED
     from pipelines.local import local_environment, prepare_dbt_manifest
     from sandbox.launcher import running_sandbox
 
     environment = local_environment(folder)
     os.environ.update(environment)
     prepare_dbt_manifest()
-    with running_sandbox(scale=scale, seed=seed, startup_timeout=1800) as sandbox:
+    with running_sandbox(scale=scale, seed=seed, startup_timeout=1800, **LIFTED) as sandbox:
         sync_crm(sandbox.url)
     return Path(environment["WAREHOUSE_DUCKDB_PATH"])
 
@@ -242,6 +243,7 @@ def _raw_rows(warehouse: Path) -> dict[str, int]:
 
 def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
     """Full build, sandbox advance, sync, incremental build (see --incremental); the result's timings."""
+    from benchmarks.sandbox_limits import LIFTED
     from pipelines.local import local_environment, prepare_dbt_manifest
     from sandbox.launcher import running_sandbox
 
@@ -251,7 +253,7 @@ def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
     loaded = Path(environment["WAREHOUSE_DUCKDB_PATH"])
     warehouse = work / "warehouse.duckdb" if args.factor > 1 else loaded
     timings = {}
-    with running_sandbox(scale=args.scale, seed=args.seed, startup_timeout=1800) as sandbox:
+    with running_sandbox(scale=args.scale, seed=args.seed, startup_timeout=1800, **LIFTED) as sandbox:
         sync_crm(sandbox.url)
         counts = replicate(loaded, warehouse, args.factor) if args.factor > 1 else _raw_rows(warehouse)
         if args.keep:

@@ -12,6 +12,9 @@ A paging reader may name the request it will most likely send next (`guess_next`
 while this page's body is decoded and handed over, so the API serves the next page meanwhile;
 a chained guess keeps a few pages coming (see :mod:`connectors.read_ahead`). The guess is only
 ever a head start: a call uses its response if, and only if, it asks for exactly that request.
+
+A source may also pace its requests (:mod:`connectors.pacing`): each waits until the source's rate
+limits have room, rather than being sent to meet a 429.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from enum import Enum
 import requests
 
 from connectors.errors import AuthenticationError, SourceError, SourceLimitReached, SourceUnavailable
+from connectors.pacing import Pacer
 from connectors.read_ahead import GuessNext, PlannedRequest, ReadAhead, SentAhead
 from connectors.redact import get_logger, redact
 
@@ -162,12 +166,15 @@ class RetryPolicy:
 
 @dataclass
 class RequestStats:
-    """Counters a sync reports: requests sent, retries, seconds spent waiting, token refreshes."""
+    """Counters a sync reports: requests sent, retries, seconds spent waiting to retry, token refreshes, and seconds
+    requests were held back to stay under the source's rate limits (`pace_seconds`, summed over the threads that
+    send them, so they may overlap)."""
 
     requests: int = 0
     retries: int = 0
     wait_seconds: float = 0.0
     auth_refreshes: int = 0
+    pace_seconds: float = 0.0
 
 
 @dataclass
@@ -177,6 +184,9 @@ class HttpClient:
     `authorize` adds credentials to a request's headers; `on_auth_failure` drops the cached
     token so the next `authorize` refreshes it. A client may be shared by threads: one request,
     with its retries, waits and token refresh, runs at a time, so a refresh is never raced.
+
+    A `pacer` (optional; :mod:`connectors.pacing`) holds every request back, sent ahead or not, until the
+    source's rate limits have room, through `sleep`, and is shown every answer.
     """
 
     source: str
@@ -187,6 +197,7 @@ class HttpClient:
     stats: RequestStats = field(default_factory=RequestStats)
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
+    pacer: Pacer | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     _count_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _ahead: ReadAhead = field(init=False, repr=False, compare=False)
@@ -285,9 +296,20 @@ class HttpClient:
         headers = {**(kwargs.pop("headers", None) or {}), **authorization}
         with self._count_lock:
             self.stats.requests += 1
-        response = self.session.request(planned.method, planned.url, headers=headers, stream=True,
-                                        timeout=(self.policy.connect_timeout, self.policy.read_timeout), **kwargs)
+        if self.pacer is None:
+            return with_body(self._request(planned, headers, kwargs))
+        with self.pacer.slot(planned, self.sleep) as waited:
+            if waited:
+                with self._count_lock:
+                    self.stats.pace_seconds += waited
+            response = self._request(planned, headers, kwargs)
+        self.pacer.learn(response)
         return with_body(response)
+
+    def _request(self, planned: PlannedRequest, headers: dict, kwargs: dict) -> requests.Response:
+        """Send `planned` with `headers`; the answer's body is not read yet."""
+        return self.session.request(planned.method, planned.url, headers=headers, stream=True,
+                                    timeout=(self.policy.connect_timeout, self.policy.read_timeout), **kwargs)
 
     def _authorization(self) -> dict:
         """The credential headers for a request about to be sent (refreshed first when due)."""

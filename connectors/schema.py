@@ -75,9 +75,17 @@ class Stream:
     read can get a stamp older than the newest one read, and a cursor past that stamp would never
     read its new version. The loader commits the lesser of the ceiling and the newest cursor read,
     and does not keep the key.
+
+    A read in no cursor order that can go on where a run left it (HubSpot's first read, a listing by
+    id) notes under `RESUME_KEY`, before it hands over each page, where that page's read began (any
+    JSON value, the ceiling it began with included). The loader may then commit a long read in parts,
+    ending a load before such a page with that note and the cursor it started from; the next run's
+    read finds the note in its state. A read that ends removes the note, and the loader then removes
+    the stored one.
     """
 
     CURSOR_CEILING_KEY = "cursor_ceiling"  # not annotated: a class constant, not a field
+    RESUME_KEY = "resume_at"
 
     name: str
     primary_key: str

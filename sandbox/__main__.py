@@ -1,4 +1,5 @@
-"""``python -m sandbox serve [--port] [--scale] [--seed] [--dataset DIR]`` — start the API sandbox.
+"""``python -m sandbox serve [--port] [--scale] [--seed] [--dataset DIR] [--hubspot-burst N ...]`` — start the API
+sandbox.
 
 ``python -m sandbox generate --scale S --out DIR`` writes a generated dataset to a folder instead.
 """
@@ -19,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")
     serve_cmd.add_argument("--token-ttl", type=float, default=7200.0, help="access-token lifetime in seconds")
     serve_cmd.add_argument("--page-size", type=int, default=None, help="force every API's page size")
+    serve_cmd.add_argument("--hubspot-burst", type=_at_least(0), default=190,
+                           help="HubSpot requests per burst window before a 429 (0: not enforced; default: the "
+                                "Professional / Enterprise tier)")
+    serve_cmd.add_argument("--hubspot-burst-window-ms", type=_at_least(1), default=10_000,
+                           help="HubSpot's rolling burst window in milliseconds")
+    serve_cmd.add_argument("--hubspot-search-per-second", type=_at_least(0), default=5,
+                           help="HubSpot CRM searches per second before a 429 (0: not enforced)")
     _data_options(serve_cmd)
     generate_cmd = commands.add_parser("generate", help="write a generated dataset to a folder")
     generate_cmd.add_argument("--out", type=Path, required=True)
@@ -36,9 +44,26 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("the sandbox only listens on loopback")
-    state = SandboxState(dataset=dataset, tokens=TokenStore(args.token_ttl), page_size=args.page_size, seed=args.seed)
+    state = SandboxState(dataset=dataset, tokens=TokenStore(args.token_ttl), page_size=args.page_size, seed=args.seed,
+                         hubspot_burst=args.hubspot_burst, hubspot_burst_window_ms=args.hubspot_burst_window_ms,
+                         hubspot_search_per_second=args.hubspot_search_per_second)
     serve(state, host=args.host, port=args.port)
     return 0
+
+
+def _at_least(lowest: int):
+    """An argparse type: a whole number no lower than `lowest`."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {lowest}, not {value}")
+        return value
+
+    return whole_number
 
 
 def _data_options(command: argparse.ArgumentParser) -> None:

@@ -87,7 +87,8 @@ class RunningSandbox:
         return self._post("/_sandbox/linkedin_ads/refresh-token", json={"expires_in": expires_in})
 
     def stats(self) -> dict:
-        """Record counts per object and requests served per API."""
+        """Record counts per object, requests served per API, and requests each API throttled for its own enforced
+        rate limits (``throttled``; injected faults aside)."""
         response = requests.get(f"{self.url}/_sandbox/stats", timeout=10)
         response.raise_for_status()
         return response.json()
@@ -145,11 +146,22 @@ def running_sandbox(
     dataset: Path | None = None,
     extra_args: tuple[str, ...] = (),
     startup_timeout: float = 120.0,
+    hubspot_burst: int | None = None,
+    hubspot_burst_window_ms: int | None = None,
+    hubspot_search_per_second: int | None = None,
 ) -> Iterator[RunningSandbox]:
-    """Run ``python -m sandbox serve`` on a free loopback port for the duration of the block."""
+    """Run ``python -m sandbox serve`` on a free loopback port for the duration of the block.
+
+    The HubSpot limits, when given, replace the server's defaults (the real Professional tier: 190 requests per
+    10,000 ms, 5 searches per second); 0 turns a limit's enforcement off.
+    """
     command = [sys.executable, "-m", "sandbox", "serve", "--port", "0", "--scale", scale, "--seed", str(seed)]
     if dataset is not None:
         command += ["--dataset", str(dataset)]
+    for option, value in (("--hubspot-burst", hubspot_burst), ("--hubspot-burst-window-ms", hubspot_burst_window_ms),
+                          ("--hubspot-search-per-second", hubspot_search_per_second)):
+        if value is not None:
+            command += [option, str(value)]
     command += list(extra_args)
     project_root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")]))}

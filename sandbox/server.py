@@ -33,6 +33,13 @@ class SandboxState:
     page_size: int | None = None
     seed: int = 7
     requests_served: dict[str, int] = field(default_factory=dict)
+    #: Requests an emulator answered 429 for passing one of its own enforced rate limits (injected faults aside).
+    throttled: dict[str, int] = field(default_factory=dict)
+    #: HubSpot's enforced limits: requests per burst window of `hubspot_burst_window_ms`, searches per second (0:
+    #: not enforced). The default is the Professional / Enterprise tier.
+    hubspot_burst: int = 190
+    hubspot_burst_window_ms: int = 10_000
+    hubspot_search_per_second: int = 5
     url: str = ""
 
 
@@ -127,7 +134,8 @@ def _admin_routes(state: SandboxState, apis: list) -> list[Route]:
     async def stats(_: Request) -> Response:
         counts = {f"{api}/{obj}": len(rows) for (api, obj), rows in state.dataset.records.items()}
         return JSONResponse(
-            {"records": counts, "requests": state.requests_served, "tokens_issued": state.tokens.issued}
+            {"records": counts, "requests": state.requests_served, "throttled": state.throttled,
+             "tokens_issued": state.tokens.issued}
         )
 
     async def faults(request: Request) -> Response:

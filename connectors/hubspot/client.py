@@ -12,22 +12,33 @@ the loader's key reconciliation.
 No HubSpot read comes in cursor order as a whole (the first read lists records by id, the archived
 sweep follows search, events and submissions come newest first), so its streams are not
 ``cursor_ordered``. A first read of a CRM object leaves the time it began by HubSpot's clock as the
-ceiling of its cursor (``Stream.CURSOR_CEILING_KEY`` in the loader's state).
+ceiling of its cursor (``Stream.CURSOR_CEILING_KEY`` in the loader's state). It is not one load:
+before each page it notes where that page's listing began (live or archived, the ``after`` asked
+with, and that ceiling: ``Stream.RESUME_KEY``), so the loader may commit it in parts, with no cursor
+until it completes; a run that dies mid-read leaves the next one to resume the listing there, with
+the original ceiling. A resume HubSpot refuses (a 400 for the stored ``after``), or one more than
+`RESUME_MAX_DAYS` after the read began, starts the listing over. Incremental reads stay one load.
+
+Requests, read-ahead ones included, are paced to stay under the app's ten-secondly burst and search's
+per-second limit (:class:`HubSpotPacer`); a 429 that still comes is waited out and retried.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, MutableMapping, Sequence
+import time
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import requests
 
 from connectors.auth import OAuthRefreshToken
-from connectors.errors import SourceError
+from connectors.errors import AuthenticationError, SourceError, SourceLimitReached, SourceUnavailable
 from connectors.http import (
     OK,
     Action,
@@ -40,9 +51,12 @@ from connectors.http import (
 )
 from connectors.loader_state import loader_state
 from connectors.naming import snake_case
+from connectors.pacing import RollingWindowLimiter, Sleep
 from connectors.pages import PageDecoder, key_stream, listed_keys
-from connectors.redact import redact
+from connectors.redact import get_logger, redact
 from connectors.schema import Field, Stream
+
+log = get_logger("connectors.hubspot")
 
 BASE_URL = "https://api.hubapi.com"
 LIST_LIMIT = 100
@@ -50,8 +64,15 @@ SEARCH_LIMIT = 200
 #: The one property a key listing asks for: every object has it, and naming one keeps the default handful away.
 KEY_PROPERTY = "hs_object_id"
 ASSOCIATION_BATCH = 100
-#: HubSpot's ten-second window: without a Retry-After, wait one window out.
-TEN_SECONDLY_WAIT = 10.0
+#: Without a Retry-After, a throttled request waits its policy's window out: ten seconds, or search's one second
+#: (another policy, or none named, waits ten).
+POLICY_WAITS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
+#: The burst of HubSpot's lowest tier (Free / Starter: 100 per 10 s), assumed until an answer's headers tell the app's.
+ASSUMED_BURST = (100, 10_000)
+#: Requests kept below the advertised burst, for the odd request where HubSpot's window edge and ours disagree.
+BURST_MARGIN = 2
+#: Searches HubSpot allows an account per second; search answers carry no rate headers to learn another number from.
+SEARCHES_PER_SECOND = 5
 #: The fields of a list body beside its records that paging reads.
 _LIST_ENVELOPE = {"paging": pa.struct([("next", pa.struct([("after", pa.string())]))])}
 #: Column types of HubSpot property types; enumerations, strings, phone numbers and the rest stay strings.
@@ -83,10 +104,54 @@ def classify(response: requests.Response) -> Verdict:
         if policy == "DAILY":
             return Verdict(Action.STOP, reason="daily API limit reached (429 DAILY)", source_wide=True)
         wait = retry_after_seconds(response)
-        return Verdict(Action.RETRY, wait=TEN_SECONDLY_WAIT if wait is None else wait, reason=f"HTTP 429 {policy}")
+        if wait is None:
+            wait = POLICY_WAITS.get(policy, POLICY_WAITS["TEN_SECONDLY_ROLLING"])
+        return Verdict(Action.RETRY, wait=wait, reason=f"HTTP 429 {policy}")
     if status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status}")
     return Verdict(Action.FAIL, reason=f"HTTP {status}: {response.text[:500]}")
+
+
+class HubSpotPacer:
+    """HubSpot's rate limits (reference/source-apis.md 2.7), kept by holding requests back (:mod:`connectors.pacing`).
+
+    Every request counts toward the app's burst, learned from the ``X-HubSpot-RateLimit-Max`` and
+    ``-Interval-Milliseconds`` headers of the answers (`ASSUMED_BURST` until one tells), less `BURST_MARGIN`; a CRM
+    search also toward search's `SEARCHES_PER_SECOND`. Whether HubSpot counts a search toward the burst the
+    reference does not say: counting it keeps the client under the burst either way, for a small cost.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        most, interval_ms = ASSUMED_BURST
+        self.burst = RollingWindowLimiter(most - BURST_MARGIN, interval_ms / 1000, clock)
+        self.search = RollingWindowLimiter(SEARCHES_PER_SECOND, 1.0, clock)
+
+    @contextmanager
+    def slot(self, planned: PlannedRequest, sleep: Sleep) -> Iterator[float]:
+        """Wait until `planned` fits its limits (a search: search's, then the burst); yields the seconds waited."""
+        if not _is_search(planned):
+            with self.burst.slot(sleep) as waited:
+                yield waited
+            return
+        with self.search.slot(sleep) as searched, self.burst.slot(sleep) as bursted:
+            yield searched + bursted
+
+    def learn(self, response: requests.Response) -> None:
+        """Take the burst an answer advertises (answers without the headers, or with unreadable ones, tell nothing)."""
+        try:
+            most = int(response.headers["X-HubSpot-RateLimit-Max"])
+            interval_ms = int(response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"])
+        except (KeyError, ValueError):
+            return
+        limit, seconds = most - BURST_MARGIN, interval_ms / 1000
+        if limit >= 1 and seconds > 0 and (limit, seconds) != (self.burst.limit, self.burst.seconds):
+            self.burst.resize(limit, seconds)
+
+
+def _is_search(planned: PlannedRequest) -> bool:
+    """Whether a request is a CRM search (``POST /crm/v3/objects/{type}/search``)."""
+    path = urlsplit(planned.url).path
+    return planned.method.upper() == "POST" and "/crm/v3/objects/" in path and path.endswith("/search")
 
 
 def _json_field(response: requests.Response, key: str) -> str:
@@ -111,6 +176,8 @@ class HubSpotClient:
     refresh_token: str
     base_url: str = BASE_URL
     policy: RetryPolicy | None = None
+    #: Hold requests back to stay under HubSpot's rate limits (:class:`HubSpotPacer`); off, only 429s slow it down.
+    pacing: bool = True
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -128,6 +195,7 @@ class HubSpotClient:
             authorize=lambda headers: headers.update(Authorization=f"Bearer {self.auth.access_token()}"),
             on_auth_failure=self.auth.invalidate,
             policy=self.policy or RetryPolicy(),
+            pacer=HubSpotPacer() if self.pacing else None,
         )
 
     def check(self) -> dict:
@@ -212,36 +280,88 @@ class HubSpotClient:
                     state: MutableMapping | None) -> Iterator[Sequence[dict]]:
         object_type = stream.options["object_type"]
         properties = [f.source.removeprefix("properties.") for f in stream.fields if f.source.startswith("properties.")]
+        url = f"{self.base_url}/crm/v3/objects/{object_type}"
+        params = {"limit": LIST_LIMIT, "properties": ",".join(properties)}
         if since is None:
-            url = f"{self.base_url}/crm/v3/objects/{object_type}"
-            pages = self._with_start_noted(
-                self._list(url, {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "false"},
-                           stream), state)
+            pages = self._first_read(stream, url, params, state)
         else:
-            search = _Search(self.http, f"{self.base_url}/crm/v3/objects/{object_type}/search", properties,
-                             stream.options["modified_property"])
-            pages = search.pages(epoch_millis(since) - stream.lookback_seconds * 1000)
-        archived = self._list(f"{self.base_url}/crm/v3/objects/{object_type}",
-                              {"limit": LIST_LIMIT, "properties": ",".join(properties), "archived": "true"}, stream)
-        for page in itertools.chain(pages, archived):
+            search = _Search(self.http, f"{url}/search", properties, stream.options["modified_property"])
+            pages = itertools.chain(search.pages(epoch_millis(since) - stream.lookback_seconds * 1000),
+                                    self._list(url, {**params, "archived": _LISTINGS[ARCHIVED]}, stream))
+        for page in pages:
             yield self._with_associations(object_type, page, stream.options["associations"])
 
-    def _with_start_noted(self, pages: Iterator[Sequence[dict]],
-                          state: MutableMapping | None) -> Iterator[Sequence[dict]]:
-        """`pages` of a list read, the ceiling of its cursor noted in `state` once the first page came.
+    def _first_read(self, stream: Stream, url: str, params: dict,
+                    state: MutableMapping | None) -> Iterator[Sequence[dict]]:
+        """The pages of a CRM object's first read (:meth:`_listings`): from where an earlier run's read left off, when
+        its loader committed a part of it (:class:`_ListingPoint`), else from the first record.
+
+        A resumed read whose first page HubSpot refuses (a 400: the stored ``after`` is opaque, and may no longer
+        be taken), or whose ceiling is more than `RESUME_MAX_DAYS` old, starts over from the first record, with a
+        new ceiling, and says so: the rows already loaded are read again and merged by key.
+        """
+        start = _ListingPoint.noted(stream, state)
+        if start is not None:
+            pages = self._listings(url, params, stream, state, start)
+            first, restart = self._resumed(pages, start)
+            if restart is None:
+                yield first
+                yield from pages
+                return
+            pages.close()
+            log.warning(f"hubspot {stream.name}: {restart}; its first read starts over from the first record, and "
+                        "the rows already loaded are merged again by key")
+            state.pop(Stream.CURSOR_CEILING_KEY, None)
+        yield from self._listings(url, params, stream, state)
+
+    def _resumed(self, pages: Iterator[Sequence[dict]],
+                 start: _ListingPoint) -> tuple[Sequence[dict] | None, str | None]:
+        """The first page of a first read resumed at `start`, or why the read must start over instead."""
+        try:
+            first = next(pages)
+        except (AuthenticationError, SourceLimitReached, SourceUnavailable):
+            raise  # not about where the listing resumes: starting over would meet them too
+        except SourceError as exc:
+            return None, f"HubSpot refused to resume the {start.phase} listing at after={start.after!r} ({exc})"
+        age = self.http.server_now() - datetime.fromisoformat(start.ceiling)
+        if age > timedelta(days=RESUME_MAX_DAYS):
+            return None, (f"its first read began {age.days} days ago, more than the {RESUME_MAX_DAYS} days within "
+                          "which it may resume")
+        return first, None
+
+    def _listings(self, url: str, params: dict, stream: Stream, state: MutableMapping | None,
+                  start: _ListingPoint | None = None) -> Iterator[Sequence[dict]]:
+        """Every live record of a CRM object, then every archived one, listed by id from `start` (None: the first).
 
         A list of a large object takes long to read, in id order: a record listed early and modified
         before the read ends gets a stamp that records listed later may pass, so the cursor must not
-        pass the moment the read began, the ``Date`` of its first page by HubSpot's clock.
+        pass the moment the read began, the ``Date`` of its first page by HubSpot's clock: noted in
+        `state` once the first page came (``Stream.CURSOR_CEILING_KEY``), or a resumed read's own.
+        Before it hands over a page, the read notes in `state` where that page's listing began
+        (``Stream.RESUME_KEY``): a load ended before the page commits that note, and the next run
+        resumes there. Once both listings are read, the note is removed.
         """
-        for number, page in enumerate(pages):
-            if number == 0 and state is not None:
-                state[Stream.CURSOR_CEILING_KEY] = self.http.server_now().isoformat()
-            yield page
+        if state is not None and start is not None:
+            state[Stream.CURSOR_CEILING_KEY] = start.ceiling
+        phases = list(_LISTINGS)
+        for phase in phases[phases.index(start.phase) if start is not None else 0:]:
+            after = start.after if start is not None and phase == start.phase else None
+            for asked, page in self._list_from(url, {**params, "archived": _LISTINGS[phase]}, stream, after):
+                if state is not None:
+                    ceiling = state.setdefault(Stream.CURSOR_CEILING_KEY, self.http.server_now().isoformat())
+                    state[Stream.RESUME_KEY] = _ListingPoint(phase, asked, ceiling).note()
+                yield page
+        if state is not None:
+            state.pop(Stream.RESUME_KEY, None)
 
     def _list(self, url: str, params: dict, stream: Stream | None = None) -> Iterator[Sequence[dict]]:
         """A list endpoint's pages; a `stream`'s pages are read by Arrow where they can be (:mod:`connectors.pages`)."""
-        after = None
+        for _, page in self._list_from(url, params, stream):
+            yield page
+
+    def _list_from(self, url: str, params: dict, stream: Stream | None = None,
+                   after: str | None = None) -> Iterator[tuple[str | None, Sequence[dict]]]:
+        """A list endpoint's pages from `after` (None: the first), each with the ``after`` it was asked with."""
         decode = PageDecoder(stream, "results", _LIST_ENVELOPE) if stream is not None else None
 
         def next_page(body: bytes) -> PlannedRequest | None:
@@ -256,7 +376,7 @@ class HubSpotClient:
             else:
                 page = self.http.get_json(url, next_page, decode, chain=True, params=params_now)
                 paging = page.envelope["paging"]
-            yield page
+            yield after, page
             after = ((paging or {}).get("next") or {}).get("after")
             if not after:
                 return
@@ -388,6 +508,47 @@ def _read_association_results(body: dict, linked: dict[str, list[str]], pages_as
         asked.add(after)
         more.append({"id": record_id, "after": after})
     return more
+
+
+#: The listings of a CRM object's first read, in the order read, each with its ``archived`` parameter.
+_LISTINGS = {"live": "false", "archived": "true"}
+ARCHIVED = "archived"
+#: How many days after it began a first read that an earlier run left off may still resume; later, it starts over.
+#: Records archived since the read began are listed by its archived sweep only while HubSpot keeps them (about 90
+#: days), and an older resume would re-read, by search, most of what the listing would.
+RESUME_MAX_DAYS = 30
+
+
+@dataclass(frozen=True)
+class _ListingPoint:
+    """Where a page of a CRM object's first read began: its listing (`phase`: live or archived records), the
+    ``after`` it was asked with (None: the listing's first page), and the ceiling of the read's cursor (ISO-8601:
+    when the read began, by HubSpot's clock). Noted in the loader's state under ``Stream.RESUME_KEY``."""
+
+    phase: str
+    after: str | None
+    ceiling: str
+
+    def note(self) -> dict:
+        """The point as the loader's state keeps it."""
+        return {"phase": self.phase, "after": self.after, Stream.CURSOR_CEILING_KEY: self.ceiling}
+
+    @classmethod
+    def noted(cls, stream: Stream, state: MutableMapping | None) -> _ListingPoint | None:
+        """The point an earlier run's read of `stream` noted in `state`; None when there is none, or when the note
+        is not one this client writes (said in a warning): the read then starts from the first record."""
+        note = (state or {}).get(Stream.RESUME_KEY)
+        if note is None:
+            return None
+        try:
+            point = cls(note["phase"], note.get("after"), note[Stream.CURSOR_CEILING_KEY])
+            if point.phase in _LISTINGS and datetime.fromisoformat(point.ceiling).tzinfo is not None:
+                return point
+        except (KeyError, TypeError, ValueError):
+            pass
+        log.warning(f"hubspot {stream.name}: the loader state's {Stream.RESUME_KEY} {note!r} is not where a first "
+                    "read left off; its first read starts over from the first record")
+        return None
 
 
 class _Key(NamedTuple):

@@ -159,7 +159,9 @@ def _metadata(result: StreamLoad, client) -> dict:
     window no longer reporting them); ``rows_deleted`` the rows loaded flagged as deleted at the source;
     ``rows_vanished`` the stored rows a reconciliation of the stream's keys found gone from the source and flagged
     ``_vanished_at``, and ``key_reconciliation`` (a stream whose keys are reconciled) what that reconciliation did
-    or why it did not run (not due yet; a listing stopped early, which the notes say too).
+    or why it did not run (not due yet; a listing stopped early, which the notes say too). ``seconds_waiting`` is
+    the time spent waiting to retry (throttled, failing), ``seconds_paced`` the time requests were held back to stay
+    under the source's rate limits (HubSpot's), both for the source's client so far in the run.
     """
     stats = client.http.stats
     notes = {"notes": dg.MetadataValue.json(result.notes)} if result.notes else {}
@@ -181,6 +183,7 @@ def _metadata(result: StreamLoad, client) -> dict:
         "requests": dg.MetadataValue.int(stats.requests),
         "retries": dg.MetadataValue.int(stats.retries),
         "seconds_waiting": dg.MetadataValue.float(round(stats.wait_seconds, 3)),
+        "seconds_paced": dg.MetadataValue.float(round(stats.pace_seconds, 3)),
         "stopped_early": dg.MetadataValue.text(result.stopped_early or "no"),
         **reconciliation,
         **notes,

@@ -7,11 +7,13 @@ lost and nothing doubles. Records that do not convert go to ``raw_<source>._quar
 with the reason and the run id.
 
 A long read is committed in parts: once ``RAW_CHECKPOINT_SECONDS`` (default 600) have passed since a
-stream's last commit, a stream read in cursor order, or by windows, ends its load at the next page
-that may start a new one, commits those rows with the cursor a partial read may commit, and goes on
-loading its next pages in a new load (see :class:`_StreamPages`). A first backfill that dies after
-hours keeps what it loaded, and the next run reads on from its last checkpoint. A stream read in no
-cursor order, or read whole, is still one load.
+stream's last commit, a stream read in cursor order, or by windows, or a read in no cursor order that
+notes where it can resume (``Stream.RESUME_KEY``: HubSpot's first read of a CRM object, a listing by
+id), ends its load at the next page that may start a new one, commits those rows with the cursor a
+partial read may commit (a first read in no cursor order commits none) and the read's state, and goes
+on loading its next pages in a new load (see :class:`_StreamPages`). A first backfill that dies after
+hours keeps what it loaded, and the next run reads on from its last checkpoint. Any other read in no
+cursor order, and a stream read whole, is still one load.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ BATCH_ROWS = 50_000
 #: source serving through the load of a large stream (a few seconds at scale M).
 READ_AHEAD_BYTES = 256 * 2**20
 DUCKDB_MEMORY_LIMIT = "768MB"
-#: The setting of how many seconds a stream read in cursor order or by windows loads before it commits a checkpoint.
+#: The setting of how many seconds a stream read in cursor order, by windows, or by a read that notes where it can
+#: resume, loads before it commits a checkpoint.
 CHECKPOINT_SETTING = "RAW_CHECKPOINT_SECONDS"
 CHECKPOINT_SECONDS = 600
 #: The setting naming the full-refresh streams whose read of nothing may empty a table that holds rows.
@@ -161,9 +164,10 @@ def load_streams(
     A background reader reads the streams in order while the loader writes them to the warehouse.
     A stream whose read is still going on is loaded on its own, committed with its cursor, while
     the next one is read; the streams already read by then are loaded together in the next load.
-    A stream read in cursor order or by windows is committed every ``RAW_CHECKPOINT_SECONDS`` seconds of its load
-    (whole seconds >= 0, default 600; 0: after every batch of `BATCH_ROWS`), read here before anything else, in as
-    many loads (see :class:`_StreamPages`); a bad value is a `ValueError` naming the variable.
+    A stream read in cursor order, by windows, or by a read that notes where it can resume (HubSpot's first read) is
+    committed every ``RAW_CHECKPOINT_SECONDS`` seconds of its load (whole seconds >= 0, default 600; 0: after every
+    batch of `BATCH_ROWS`), read here before anything else, in as many loads (see :class:`_StreamPages`); a bad
+    value is a `ValueError` naming the variable.
 
     A full refresh that reads no loadable row leaves a table that holds rows as it is, unless
     ``RAW_EMPTY_REFRESH_ALLOWED`` names the stream (see :func:`empty_refresh_allowed`, read here, before anything).
@@ -368,17 +372,20 @@ def _replaces_table(stream: Stream) -> bool:
 
 
 def _checkpoints(stream: Stream) -> bool:
-    """Whether a long load of `stream` may be split at checkpoints: its read is in cursor order, or by windows.
+    """Whether a long load of `stream` may be split at checkpoints: it is read by its cursor or by windows. Where a
+    load may end depends on how it is read (:meth:`_StreamPages._may_start_load`).
 
-    A checkpoint commits what a partial read may commit (:func:`_committed_cursor`). A read in cursor order moves
-    its cursor to the last row loaded, and a windowed read (ad metrics) keeps a cursor per account, so the next run
-    reads on from there. A read in no cursor order (HubSpot's) could only commit the cursor it started from, since
-    its unread records may be older than any loaded: its rows would be committed early, but a run dying after them
-    would still read the whole stream again, so it only promotes its cursor once complete, in one load (the Meltano
-    model). A full refresh replaces its table: a part of its read would replace the table with that part, and the
-    next part would replace it again.
+    A checkpoint commits what a partial read may commit (:func:`_committed_cursor`) and the read's state as it was
+    at the cut. A read in cursor order moves its cursor to the last row loaded, and a windowed read (ad metrics)
+    keeps a cursor per account, so the next run reads on from there. A read in no cursor order can only commit the
+    cursor it started from, since its unread records may be older than any loaded. So it is split only at the pages
+    before which it noted where it can resume (``Stream.RESUME_KEY``: HubSpot's first read, a listing by id), and
+    the next run's read goes on from that note; without a cursor, a first read's stream has none until its read
+    completes. Any other read in no cursor order (HubSpot's incremental search) notes nothing, so it stays one load
+    and promotes its cursor once complete (the Meltano model). A full refresh replaces its table: a part of its read
+    would replace the table with that part, and the next part would replace it again.
     """
-    return not _replaces_table(stream) and (stream.cursor_ordered or stream.window_column is not None)
+    return not _replaces_table(stream)
 
 
 _END = object()
@@ -571,10 +578,12 @@ class _StreamPages:
     long, it ends after its next full batch, before the next page that may start a new load: for a read in cursor
     order, any page; for a windowed read, only one after the read recorded a chunk of days as read (its state
     changed between the two pages), since a window of an account's day may be spread over a chunk's pages, and
-    the load that merges a window replaces every row of it. The load commits the cursor of a partial read and the
-    read's state as it was when the next page was read (:class:`_Page`): by then the read had recorded only
-    chunks whose every page is in the load. The next load starts from there, with the next page. The last page
-    of the read ends the last load, which commits the read's final state, as an unsplit load does.
+    the load that merges a window replaces every row of it; for a read in no cursor order, only one before which
+    the read noted where it can resume (``Stream.RESUME_KEY``), and none when it notes nothing. The load commits
+    the cursor of a partial read and the read's state as it was when the next page was read (:class:`_Page`): by
+    then the read had recorded only chunks whose every page is in the load, or noted where that next page's read
+    began. The next load starts from there, with the next page. The last page of the read ends the last load,
+    which commits the read's final state, as an unsplit load does.
     """
 
     def __init__(self, stream: Stream, pages: Iterator[_Page], read_state: dict, cursor: str | None,
@@ -630,8 +639,13 @@ class _StreamPages:
 
     def _may_start_load(self, page: _Page) -> bool:
         """Whether `page` may start a new load: any page of a read in cursor order; of a windowed read, one before
-        which the read recorded a chunk of days as read."""
-        return self.stream.window_column is None or page.read_state != self._last.read_state
+        which the read recorded a chunk of days as read; of a read in no cursor order, one before which the read
+        noted where it can resume from (``Stream.RESUME_KEY``), never any other."""
+        if self.stream.window_column is not None:
+            return page.read_state != self._last.read_state
+        if self.stream.cursor_ordered:
+            return True
+        return (page.read_state or {}).get(Stream.RESUME_KEY) is not None
 
 
 def _resource(stream: Stream, pages: _StreamPages, result: StreamLoad, run_id: str, loaded_at: datetime,
@@ -674,6 +688,8 @@ def _resource(stream: Stream, pages: _StreamPages, result: StreamLoad, run_id: s
             state["cursor"] = cursor
         state.update({key: value for key, value in read_state.items()
                       if key not in ("cursor", Stream.CURSOR_CEILING_KEY)})
+        if read_state.get(Stream.RESUME_KEY) is None:  # the read ended: where an earlier run left it is stale
+            state.pop(Stream.RESUME_KEY, None)
         if batch.rows:
             yield _with_load_columns(batch.take(), run_id, loaded_at)
         result.cursor_after = pages.cursor = state.get("cursor")

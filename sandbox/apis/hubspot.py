@@ -18,12 +18,23 @@ fewer), and a batch read's per-record ``paging.next.link`` is the per-record v4 
 associations come back in a 207's ``errors``; forms are listed through marketing v3; a ``limit``
 above an endpoint's maximum is a 400.
 
-Not emulated: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
-date-versioned ``/crm/objects/2026-03/`` paths, and throttling itself: the rate-limit headers count
-requests, but only an injected fault answers 429: ``rate_limit`` with the ten-secondly policy, or
-the emulator's own ``daily_limit`` with the ``DAILY`` policy of a spent daily quota. The emulator's
-own ``failed_input`` fault has a batch read fail its first input: a 207 with that input's result
-moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's choosing); ``incomplete_batch``
+Rate limits (``serve --hubspot-burst N --hubspot-burst-window-ms MS --hubspot-search-per-second N``, 0: not
+enforced; by default the Professional tier, 190 per 10,000 ms and 5 searches a second): an authorized call beyond
+the rolling burst window's limit is answered the ``TEN_SECONDLY_ROLLING`` 429 of the reference, with the rate
+headers and ``Remaining: 0``; a search beyond its per-second limit the ``SECONDLY`` 429 ("You have reached your
+secondly limit."), without rate headers, as search's answers have none. A call refused is not counted, and the
+refusals are counted in ``/_sandbox/stats`` (``throttled``). Neither 429 carries ``Retry-After`` (not documented).
+Where the reference is silent the emulator chooses (unverified): the OAuth endpoints count toward no limit (they
+are not the app's API calls); a search counts toward search's limit alone, not toward the burst (HubSpot announced
+search's as a limit of its own, and search answers carry no burst headers a client could pace by); the windows are
+rolling, not fixed. Not emulated: the daily limit itself (the injected ``daily_limit`` fault stands in for it).
+
+Not emulated either: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
+date-versioned ``/crm/objects/2026-03/`` paths. Injected faults answer 429 too, before any counting:
+``rate_limit`` with the ten-secondly policy (and a ``Retry-After``), or the emulator's own ``daily_limit`` with the
+``DAILY`` policy of a spent daily quota. The emulator's own ``failed_input`` fault has a batch read fail its first
+input: a 207 with that input's result moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's
+choosing); ``incomplete_batch``
 answers a batch read still ``PROCESSING``, with the results of only the first half of its inputs (the
 reference documents ``COMPLETE`` alone; the other statuses are those of HubSpot's batch response
 schema); ``repeated_after`` has a batch read send each record asked for a later page of its
@@ -95,8 +106,7 @@ SUBMISSIONS_LIMIT = (20, 50)
 ASSOCIATIONS_LIMIT = (500, 500)
 ASSOCIATION_BATCH_INPUTS = 1000
 INLINE_ASSOCIATIONS = 100  # entries per association type inlined in a list page before it is truncated
-RATE_WINDOW_MS = 10_000
-RATE_MAX = 190  # Professional / Enterprise burst per 10 s
+RATE_MAX = 190  # the Professional / Enterprise burst, advertised when the sandbox enforces none
 SEARCH_CACHE_SIZE = 16
 #: The emulator's own fault kind: the 429 of a spent daily quota. Fault rules are checked against `KINDS`.
 DAILY_LIMIT = "daily_limit"
@@ -134,10 +144,11 @@ class _Refusal(Exception):
         self.response = response
 
 
-def _endpoint(rate_headers: bool = True) -> Callable:
+def _endpoint(search: bool = False) -> Callable:
     """Wrap an API handler in what every endpoint does around its own work.
 
-    The bearer token is checked first; a :class:`ValidationError` the handler raises is answered with
+    The bearer token is checked first, then the rate limit the call counts toward (search's own per-second one
+    for `search`, else the ten-secondly burst); a :class:`ValidationError` the handler raises is answered with
     HubSpot's 400 ``VALIDATION_ERROR``, a :class:`_Refusal` with its response; a dict the handler
     returns is sent as JSON with the rate-limit headers (which search does not send), a `Response` as is.
     """
@@ -145,7 +156,7 @@ def _endpoint(rate_headers: bool = True) -> Callable:
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
         async def endpoint(self: HubSpotEmulator, request: Request) -> Response:
-            if (denied := self._authorize(request)) is not None:
+            if (denied := self._authorize(request) or self._admit(search)) is not None:
                 return denied
             try:
                 body = await handler(self, request)
@@ -155,7 +166,7 @@ def _endpoint(rate_headers: bool = True) -> Callable:
                 return refusal.response
             if isinstance(body, Response):
                 return body
-            return self._with_rate_headers(JSONResponse(body)) if rate_headers else JSONResponse(body)
+            return JSONResponse(body) if search else self._with_rate_headers(JSONResponse(body))
 
         return endpoint
 
@@ -177,7 +188,8 @@ class HubSpotEmulator:
         self._searches: OrderedDict[tuple, tuple[ObjectIndex, list[dict]]] = OrderedDict()
         # object type -> ids of the records search does not find yet (POST /_sandbox/hubspot/search-lag)
         self._unindexed: dict[str, frozenset[str]] = {}
-        self._calls: deque[float] = deque()
+        self._burst = _RollingWindow(state.hubspot_burst, state.hubspot_burst_window_ms / 1000)
+        self._searches_sent = _RollingWindow(state.hubspot_search_per_second, 1.0)
         self._routes: list[Route] | None = None
 
     def routes(self) -> list[Route]:
@@ -304,7 +316,7 @@ class HubSpotEmulator:
         to_types = _association_types(_csv_param(request, "associations"))
         return self._render(record, object_type, names, to_types)
 
-    @_endpoint(rate_headers=False)
+    @_endpoint(search=True)
     async def search(self, request: Request) -> Response | dict:
         """``POST /crm/v3/objects/{type}/search``: filter groups, one sort, offset paging to 10,000."""
         object_type = _object_type(request)
@@ -535,7 +547,6 @@ class HubSpotEmulator:
     def _authorize(self, request: Request) -> Response | None:
         token = bearer_token(request.headers)
         if self.state.tokens.is_valid(self.name, token):
-            self._note_call()
             return None
         issued = self._issued.get(token or "")
         if issued is None:
@@ -554,17 +565,31 @@ class HubSpotEmulator:
     def _ttl(self) -> int:
         return int(round(self.state.tokens.ttl_seconds))
 
-    def _note_call(self) -> None:
+    def _admit(self, search: bool) -> Response | None:
+        """Count an authorized call toward its rate limit: search's per-second one for a search, else the
+        ten-secondly burst. None when the limit has room; else the 429 of the policy passed (not counted)."""
         now = time.monotonic()
-        self._calls.append(now)
-        while self._calls and self._calls[0] < now - RATE_WINDOW_MS / 1000:
-            self._calls.popleft()
+        if search:
+            if self._searches_sent.admit(now):
+                return None
+            return self._throttled(_rate_limited("SECONDLY", "secondly", {}))  # search sends no rate headers
+        if self._burst.admit(now):
+            return None
+        return self._throttled(_rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling",
+                                             self._rate_headers(remaining=0)))
+
+    def _throttled(self, response: Response) -> Response:
+        """`response`, a 429 of the emulator's own limits, counted in ``/_sandbox/stats``."""
+        self.state.throttled[self.name] = self.state.throttled.get(self.name, 0) + 1
+        return response
 
     def _rate_headers(self, remaining: int | None = None) -> dict[str, str]:
+        """The burst headers: the enforced limit, or the default tier's, counted only, when none is enforced."""
+        most = self._burst.limit or RATE_MAX
         if remaining is None:
-            remaining = max(0, RATE_MAX - len(self._calls))
-        return {"X-HubSpot-RateLimit-Interval-Milliseconds": str(RATE_WINDOW_MS),
-                "X-HubSpot-RateLimit-Max": str(RATE_MAX), "X-HubSpot-RateLimit-Remaining": str(remaining)}
+            remaining = max(0, most - self._burst.used(time.monotonic()))
+        return {"X-HubSpot-RateLimit-Interval-Milliseconds": str(self.state.hubspot_burst_window_ms),
+                "X-HubSpot-RateLimit-Max": str(most), "X-HubSpot-RateLimit-Remaining": str(remaining)}
 
     def _with_rate_headers(self, response: Response) -> Response:
         response.headers.update(self._rate_headers())
@@ -667,6 +692,31 @@ class HubSpotEmulator:
         """Run the route a request would reach, bypassing faults (a malformed page starts as a real one)."""
         response = await route_response(self.routes(), scope, receive)
         return response if response is not None else _error(404, "Not found", "OBJECT_NOT_FOUND")
+
+
+class _RollingWindow:
+    """The calls a rolling window admitted: at most `limit` in any `seconds` (0: every call, counted only).
+
+    A call refused is not counted: a client that keeps asking is served again as soon as the window has room.
+    """
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._moments: deque[float] = deque()
+
+    def admit(self, now: float) -> bool:
+        """Whether a call at `now` (monotonic seconds) is within the limit; counted if so."""
+        if self.limit and self.used(now) >= self.limit:
+            return False
+        self._moments.append(now)
+        return True
+
+    def used(self, now: float) -> int:
+        """The calls admitted in the window that ends at `now`."""
+        while self._moments and self._moments[0] <= now - self.seconds:
+            self._moments.popleft()
+        return len(self._moments)
 
 
 class _Rewritten(Response):

@@ -303,3 +303,29 @@ def test_a_night_names_the_step_in_which_its_memory_peaked():
         peaks = step_peaks(timeline, instance.all_logs(result.run_id))
     assert set(peaks) == {"small", "large"}
     assert peaks["large"] - peaks["small"] > 250
+
+
+def test_the_extraction_is_measured_only_with_hubspots_limits_lifted():
+    assert harness.parse_args(["--only", "night,incremental", "--hubspot-limits", "real"]).hubspot_limits == "real"
+    assert harness.parse_args([]).hubspot_limits == "lifted"
+    with pytest.raises(SystemExit):
+        harness.parse_args(["--hubspot-limits", "real"])  # every part, the extraction included
+
+
+def test_a_sandbox_with_hubspots_limits_lifted_advertises_and_keeps_the_lifted_burst(tmp_path):
+    from benchmarks.sandbox_limits import LIFTED
+    from sandbox.launcher import running_sandbox
+    from tests.conftest import write_dataset
+    from tests.connectors.test_crm_acceptance import hubspot_contact
+    from tests.support.hubspot import portal_session
+
+    folder = write_dataset(tmp_path, {("hubspot", "contacts"): [hubspot_contact(1, "2026-01-01T00:00:00.000Z")]})
+    with running_sandbox(dataset=folder, **LIFTED) as sandbox:
+        session = portal_session(sandbox.url)
+        answers = [session.get(f"{sandbox.url}/crm/v3/objects/contacts", timeout=10) for _ in range(12)]
+        searches = [session.post(f"{sandbox.url}/crm/v3/objects/contacts/search", json={}, timeout=10)
+                    for _ in range(12)]
+        throttled = sandbox.stats()["throttled"].get("hubspot", 0)
+    assert {answer.headers["X-HubSpot-RateLimit-Max"] for answer in answers} == {str(LIFTED["hubspot_burst"])}
+    assert [answer.status_code for answer in answers + searches] == [200] * 24
+    assert throttled == 0

@@ -13,12 +13,10 @@ import pytest
 
 from pipelines.defs.ingest.hubspot import hubspot_raw
 from pipelines.lib.key_reconciliation import RECONCILIATION_SETTING, VANISHED_COLUMN
-from pipelines.lib.sources import HubSpotResource
-from sandbox import auth
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
 from tests.connectors.test_crm_acceptance import hubspot_contact
-from tests.support.warehouse import warehouse_resource, warehouse_rows
+from tests.support.warehouse import hubspot_resources, warehouse_rows
 from tests.transform.helpers import run_dbt
 
 CLOCK = datetime(2026, 6, 1, tzinfo=UTC)  # the sandbox's "now": every record is older
@@ -51,17 +49,10 @@ def hubspot(tmp_path):
         yield running
 
 
-def _resources(url: str, env: dict[str, str]) -> dict:
-    """The resources of a HubSpot raw asset run: the warehouse of `env` and the sandbox portal at `url`."""
-    return {"warehouse": warehouse_resource(env),
-            "hubspot": HubSpotResource(base_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
-                                       refresh_token=auth.REFRESH_TOKEN)}
-
-
 def test_gdpr_deletes_are_flagged_and_deleted_in_staging_while_a_merged_away_contact_stays_a_merge(
         hubspot, tmp_path, pipeline_env, monkeypatch):
     env = pipeline_env(hubspot)
-    resources = _resources(hubspot.url, env)
+    resources = hubspot_resources(hubspot.url, env)
     monkeypatch.setenv(RECONCILIATION_SETTING, "0")
 
     def night() -> dict[str, dict]:

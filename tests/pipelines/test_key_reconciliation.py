@@ -318,7 +318,7 @@ def test_a_setting_out_of_its_range_fails_the_sync_naming_the_variable(warehouse
 def test_the_vanished_rows_are_in_the_materialization_metadata():
     class Client:
         class http:  # noqa: N801  (stands in for the client's HTTP session)
-            stats = type("Stats", (), {"requests": 3, "retries": 0, "wait_seconds": 0.0})()
+            stats = type("Stats", (), {"requests": 3, "retries": 0, "wait_seconds": 0.0, "pace_seconds": 0.0})()
 
     metadata = _metadata(StreamLoad("contact", vanished=4, reconciliation="done: ..."), Client())
     assert metadata["rows_vanished"].value == 4 and metadata["key_reconciliation"].value == "done: ..."

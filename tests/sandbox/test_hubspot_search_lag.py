@@ -38,7 +38,9 @@ def sandbox(tmp_path_factory):
               "type": "contact_to_company"} for n in range(CONTACTS)]
     objects = {("hubspot", "contacts"): [_contact(n) for n in range(CONTACTS)], ("hubspot", "companies"): [company],
                ("hubspot", "associations"): links}
-    with running_sandbox(dataset=write_dataset(tmp_path_factory.mktemp("search-lag"), objects)) as running:
+    # Bare searches in quick succession: search's rate limit is off here (tests/sandbox/test_hubspot_throttling.py).
+    with running_sandbox(dataset=write_dataset(tmp_path_factory.mktemp("search-lag"), objects),
+                         hubspot_search_per_second=0) as running:
         yield running
 
 

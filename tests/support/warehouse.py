@@ -33,3 +33,13 @@ def salesforce_resources(url: str, env: dict[str, str]) -> dict:
     return {"warehouse": warehouse_resource(env),
             "salesforce": SalesforceResource(login_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
                                              refresh_token=auth.REFRESH_TOKEN)}
+
+
+def hubspot_resources(url: str, env: dict[str, str]) -> dict:
+    """The resources of a HubSpot raw asset run: the warehouse of `env` and the sandbox portal at `url`."""
+    from pipelines.lib.sources import HubSpotResource
+    from sandbox import auth
+
+    return {"warehouse": warehouse_resource(env),
+            "hubspot": HubSpotResource(base_url=url, client_id=auth.CLIENT_ID, client_secret=auth.CLIENT_SECRET,
+                                       refresh_token=auth.REFRESH_TOKEN)}
