@@ -20,6 +20,40 @@
     group by listed.merged_id
 {%- endmacro %}
 
+{#-
+    The ids (merged_id) of the records of `relation` (keyed by `id_column`, with is_archived and is_vanished) that a
+    live record absorbed: a record neither archived nor gone from the listings lists it in its hs_merged_object_ids,
+    or lists a record that absorbed it in turn (a chain of merges, followed to its end whether or not the last
+    survivor also lists the first loser: unverified what HubSpot keeps there). A record merged into a survivor that
+    was deleted later is not among them: the person or company it was part of is gone. The union (not union all)
+    stops the recursion on a cycle of lists.
+-#}
+{% macro cg_hubspot_absorbed_by_live(relation, id_column) -%}
+    select distinct absorbed.merged_id
+    from (
+        with recursive listed as (
+            select
+                {{ id_column }} as survivor_id,
+                {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
+            from {{ relation }}
+            where merged_object_ids is not null
+        ),
+
+        reached (merged_id, survivor_id) as (
+            select merged_id, survivor_id from listed where merged_id <> survivor_id
+            union
+            select reached.merged_id, listed.survivor_id
+            from reached
+            inner join listed on listed.merged_id = reached.survivor_id
+        )
+
+        select reached.merged_id
+        from reached
+        inner join {{ relation }} as survivor on survivor.{{ id_column }} = reached.survivor_id
+        where not survivor.is_archived and not survivor.is_vanished
+    ) as absorbed
+{%- endmacro %}
+
 {#- One row per id of a HubSpot hs_merged_object_ids list ("a; b") in `column` (a set-returning expression). -#}
 {% macro cg_hubspot_merged_ids(column) -%}
     {{ cg_split_to_rows("replace(" ~ column ~ ", ' ', '')", ';') }}

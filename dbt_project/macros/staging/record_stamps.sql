@@ -46,22 +46,28 @@
 {%- endmacro %}
 
 {#-
-    The end of a HubSpot staging model: the CTE merged_into and the final select of every row of `relation`
-    (keyed by `id_column`, e.g. hubspot_company_id) with is_merged_away and merged_into_<id_column>, the
-    survivor that absorbed it (hs_merged_object_ids, see cg_hubspot_merged_into), and is_deleted: archived, or
-    vanished from the source (is_vanished of cg_hubspot_record_stamps) without having been merged away, a merge
-    being no delete.
+    The end of a HubSpot staging model: the CTEs merged_into and absorbed_by_live and the final select of every row
+    of `relation` (keyed by `id_column`, e.g. hubspot_company_id) with is_merged_away and merged_into_<id_column>,
+    the survivor that absorbed it (hs_merged_object_ids, see cg_hubspot_merged_into), and is_deleted: archived, or
+    vanished from the source (is_vanished of cg_hubspot_record_stamps) unless a live record absorbed it (a merge
+    being no delete, see cg_hubspot_absorbed_by_live): merged into a survivor that was deleted in turn, it is
+    deleted with it.
 -#}
 {% macro cg_hubspot_select_with_merges(relation, id_column) -%}
 merged_into as (
     {{ cg_hubspot_merged_into(relation, id_column) }}
+),
+
+absorbed_by_live as (
+    {{ cg_hubspot_absorbed_by_live(relation, id_column) }}
 )
 
 select
     {{ relation }}.*,
     merged_into.survivor_id is not null as is_merged_away,
     merged_into.survivor_id as merged_into_{{ id_column }},
-    {{ relation }}.is_archived or ({{ relation }}.is_vanished and merged_into.survivor_id is null) as is_deleted
+    {{ relation }}.is_archived or ({{ relation }}.is_vanished and absorbed_by_live.merged_id is null) as is_deleted
 from {{ relation }}
 left join merged_into on merged_into.merged_id = {{ relation }}.{{ id_column }}
+left join absorbed_by_live on absorbed_by_live.merged_id = {{ relation }}.{{ id_column }}
 {%- endmacro %}

@@ -11,12 +11,15 @@ with opportunities as (
     where not is_deleted
 ),
 
+{#- the live companies and people only: a deal still naming a deleted one is tied to none -#}
 account_records as (
     select record_key, entity_id as account_id from {{ ref('int_account_records_clustered') }}
+    where {{ cg_of_live_entity(ref('int_account_records_clustered')) }}
 ),
 
 person_records as (
     select record_key, entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
+    where {{ cg_of_live_entity(ref('int_person_records_clustered')) }}
 ),
 
 campaign_records as (

@@ -89,10 +89,13 @@ changed as (
 ),
 {%- endif %}
 
+{#- each person record with the live account its own company link names (none for a deleted or unloaded company) -#}
 records as (
-    select * from {{ ref('int_person_records_clustered') }}
+    select person_records.*, account_records.account_id as linked_account_id
+    from {{ ref('int_person_records_clustered') }} as person_records
+    left join account_records on account_records.record_key = person_records.account_record_key
     {%- if is_incremental() %}
-    where entity_id in (select prospect_id from changed)
+    where person_records.entity_id in (select prospect_id from changed)
     {%- endif %}
 ),
 
@@ -126,7 +129,7 @@ survived as (
         {{ cg_survive('lifecycle_stage', 'person_lifecycle_stage', survivor_order) }} as lifecycle_stage,
         {{ cg_survive('lead_source', 'lead_source', survivor_order) }} as lead_source,
         {{ cg_survive('original_channel', 'original_channel', survivor_order) }} as original_channel,
-        {{ cg_survive('account_record_key', 'person_account', survivor_order) }} as account_record_key,
+        {{ cg_survive('linked_account_id', 'person_account', survivor_order) }} as linked_account_id,
         {% for system in ['salesforce_lead', 'salesforce_contact', 'hubspot_contact'] %}
         {{ cg_first_by('source_record_id', primary_order, "source_system = '" ~ system ~ "'") }} as {{ system }}_id,
         {% endfor %}
@@ -180,7 +183,7 @@ final as (
         inferred.last_name,
         inferred.title,
         coalesce(
-            account_records.account_id,
+            inferred.linked_account_id,
             case when not {{ is_personal_email_domain(email_domain('inferred.email')) }}
                 then accounts_by_domain.account_id end
         ) as account_id,
@@ -211,7 +214,6 @@ final as (
         inferred.match_rule,
         inferred.match_confidence
     from inferred
-    left join account_records on account_records.record_key = inferred.account_record_key
     left join accounts_by_domain on accounts_by_domain.domain_key = {{ email_domain('inferred.email') }}
 )
 

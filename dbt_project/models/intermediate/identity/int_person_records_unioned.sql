@@ -13,9 +13,10 @@
     connected-components passes only: a record keeps its own, new records get the next numbers) and
     unioned_at (when the row was last written: the start of that dbt run). A row
     depends on its own source record, its owner's name and, for a HubSpot contact, on the records
-    that list it as merged; a run rebuilds the records loaded since the newest stored loaded_at, the
-    HubSpot records a reloaded record lists or listed as merged, the records whose owner's name changed,
-    and removes records no longer in staging (a table from before loaded_at or unioned_at was stored is
+    that list it as merged and on the records its merge chain ends in (is_deleted); a run rebuilds the records
+    loaded since the newest stored loaded_at, the HubSpot records a reloaded record lists or listed as merged,
+    the HubSpot records whose is_deleted in staging differs from the stored one, the records whose owner's name
+    changed, and removes records no longer in staging (a table from before loaded_at or unioned_at was stored is
     rebuilt whole). int_person_records_clustered takes the rows written since its own last build.
     After changing the seed channel_mapping, run --full-refresh.
 -#}
@@ -84,6 +85,13 @@ changed as (
     ) as listed
     union
     select record_key from {{ this }} where merged_into_record_key in (select record_key from reloaded)
+    union
+    {#- HubSpot records deleted (or live again) without a reload of their own: a record their merge chain ends in
+        was deleted, which the two rules above miss past the first merge of a chain #}
+    select stored.record_key
+    from {{ this }} as stored
+    inner join hubspot_contacts on stored.record_key = 'hubspot_contact:' || hubspot_contacts.hubspot_contact_id
+    where stored.source_system = 'hubspot_contact' and stored.is_deleted is distinct from hubspot_contacts.is_deleted
     {%- if stamped %}
     union
     select stored.record_key
