@@ -11,8 +11,8 @@ the nights at the real tier instead: what a portal on the Professional tier cost
 
 from __future__ import annotations
 
-#: `sandbox.launcher.running_sandbox` arguments: HubSpot's burst lifted, search's per-second limit not enforced.
-LIFTED = {"hubspot_burst": 1_000_000, "hubspot_search_per_second": 0}
+from sandbox.launcher import HUBSPOT_LIMITS_LIFTED as LIFTED
+
 #: The sandbox's own defaults: the real Professional tier.
 REAL: dict[str, int] = {}
 CHOICES = {"lifted": LIFTED, "real": REAL}

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.launcher import RunningSandbox, running_sandbox
+from sandbox.launcher import HUBSPOT_LIMITS_LIFTED, RunningSandbox, running_sandbox
 from tests.transform_ads.support import dbt, load_all_raw
 
 SCALE, SEED = "S", 7
@@ -73,7 +73,7 @@ def build_two_nights(folder: Path, point_at: Callable[[RunningSandbox], dict[str
     """
     work_dir = folder / "work"
     build_seconds = {}
-    with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
+    with running_sandbox(scale=SCALE, seed=SEED, **HUBSPOT_LIMITS_LIFTED) as sandbox:  # for the marts, not the sync
         environment = point_at(sandbox)
         warehouse = Path(environment["WAREHOUSE_DUCKDB_PATH"])
         load_all_raw(sandbox.url, environment)

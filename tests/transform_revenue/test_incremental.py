@@ -29,7 +29,7 @@ from pipelines.lib.publish import publish_duckdb
 from pipelines.local import local_environment
 from sandbox.dataset import hubspot_datetime
 from sandbox.generate import generate
-from sandbox.launcher import running_sandbox
+from sandbox.launcher import HUBSPOT_LIMITS_LIFTED, running_sandbox
 from tests.support.publish_log import LOG_DDL, snapshot_differences
 from tests.transform.helpers import load_crm_raw
 from tests.transform_revenue.support import query, run_dbt
@@ -145,7 +145,7 @@ def nights(tmp_path_factory):
     warehouse = Path(environment["WAREHOUSE_DUCKDB_PATH"])
     saved = dict(os.environ)
     try:
-        with running_sandbox(scale=SCALE, seed=SEED) as sandbox:
+        with running_sandbox(scale=SCALE, seed=SEED, **HUBSPOT_LIMITS_LIFTED) as sandbox:  # for the marts
             load_crm_raw(sandbox.url, environment)
             run_dbt(warehouse, folder, ["build"])
             analytics = folder / "analytics.duckdb"
