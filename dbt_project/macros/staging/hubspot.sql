@@ -25,8 +25,10 @@
     live record absorbed: a record neither archived nor gone from the listings lists it in its hs_merged_object_ids,
     or lists a record that absorbed it in turn (a chain of merges, followed to its end whether or not the last
     survivor also lists the first loser: unverified what HubSpot keeps there). A record merged into a survivor that
-    was deleted later is not among them: the person or company it was part of is gone. The union (not union all)
-    stops the recursion on a cycle of lists.
+    was deleted later is not among them: the person or company it was part of is gone. Only the records that
+    vanished are followed, since only their is_deleted asks (a record still listed is archived or live on its own),
+    so a night without vanished records follows none. The union (not union all) stops the recursion on a cycle of
+    lists.
 -#}
 {% macro cg_hubspot_absorbed_by_live(relation, id_column) -%}
     select distinct absorbed.merged_id
@@ -40,7 +42,10 @@
         ),
 
         reached (merged_id, survivor_id) as (
-            select merged_id, survivor_id from listed where merged_id <> survivor_id
+            select listed.merged_id, listed.survivor_id
+            from listed
+            inner join {{ relation }} as vanished on vanished.{{ id_column }} = listed.merged_id
+            where vanished.is_vanished and listed.merged_id <> listed.survivor_id
             union
             select reached.merged_id, listed.survivor_id
             from reached

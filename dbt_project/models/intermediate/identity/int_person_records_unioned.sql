@@ -87,11 +87,12 @@ changed as (
     select record_key from {{ this }} where merged_into_record_key in (select record_key from reloaded)
     union
     {#- HubSpot records deleted (or live again) without a reload of their own: a record their merge chain ends in
-        was deleted, which the two rules above miss past the first merge of a chain #}
+        was deleted, which the two rules above miss past the first merge of a chain. Only a vanished record's
+        is_deleted depends on other records (cg_hubspot_absorbed_by_live), so only those are compared #}
     select stored.record_key
-    from {{ this }} as stored
-    inner join hubspot_contacts on stored.record_key = 'hubspot_contact:' || hubspot_contacts.hubspot_contact_id
-    where stored.source_system = 'hubspot_contact' and stored.is_deleted is distinct from hubspot_contacts.is_deleted
+    from hubspot_contacts
+    inner join {{ this }} as stored on stored.record_key = 'hubspot_contact:' || hubspot_contacts.hubspot_contact_id
+    where hubspot_contacts.is_vanished and stored.is_deleted is distinct from hubspot_contacts.is_deleted
     {%- if stamped %}
     union
     select stored.record_key
