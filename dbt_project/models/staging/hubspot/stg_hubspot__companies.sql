@@ -31,9 +31,9 @@ renamed as (
         {{ cg_column(columns, 'hubspot_owner_id', 'varchar') }} as hubspot_owner_id,
         {{ cg_lifecycle_stage(cg_column(columns, 'lifecyclestage', 'varchar')) }} as lifecycle_stage,
         nullif(trim({{ cg_column(columns, 'salesforceaccountid', 'varchar') }}), '') as salesforce_account_id,
-        nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
+        {{ cg_hubspot_merged_object_ids(columns) }} as merged_object_ids,
         {{ cg_hubspot_record_stamps(columns) }}
     from source
 ),
 
-{{ cg_hubspot_select_with_merges('renamed', 'hubspot_company_id') }}
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_company_id', columns) }}

@@ -40,7 +40,7 @@ renamed as (
             {{ cg_url_parameter(first_url, 'utm_campaign') }}) as utm_campaign,
         nullif(trim({{ cg_column(columns, 'salesforcecontactid', 'varchar') }}), '') as salesforce_contact_id,
         nullif(trim({{ cg_column(columns, 'salesforceleadid', 'varchar') }}), '') as salesforce_lead_id,
-        nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
+        {{ cg_hubspot_merged_object_ids(columns) }} as merged_object_ids,
         {{ cg_column(columns, 'hs_lifecyclestage_subscriber_date', 'timestamp with time zone') }} as became_subscriber_at,
         {{ cg_column(columns, 'hs_lifecyclestage_lead_date', 'timestamp with time zone') }} as became_lead_at,
         {{ cg_column(columns, 'hs_lifecyclestage_marketingqualifiedlead_date', 'timestamp with time zone') }} as became_mql_at,
@@ -52,4 +52,4 @@ renamed as (
     from source
 ),
 
-{{ cg_hubspot_select_with_merges('renamed', 'hubspot_contact_id') }}
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_contact_id', columns) }}

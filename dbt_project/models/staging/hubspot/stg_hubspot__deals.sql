@@ -28,9 +28,9 @@ renamed as (
         {{ cg_column(columns, 'hs_analytics_source', 'varchar') }} as analytics_source,
         {{ cg_json_array_first(cg_column(columns, 'associated_companies_ids', 'varchar')) }} as hubspot_company_id,
         {{ cg_json_array_first(cg_column(columns, 'associated_contacts_ids', 'varchar')) }} as hubspot_contact_id,
-        nullif(trim({{ cg_column(columns, 'hs_merged_object_ids', 'varchar') }}), '') as merged_object_ids,
+        {{ cg_hubspot_merged_object_ids(columns) }} as merged_object_ids,
         {{ cg_hubspot_record_stamps(columns, deleted_at=false) }}
     from source
 ),
 
-{{ cg_hubspot_select_with_merges('renamed', 'hubspot_deal_id') }}
+{{ cg_hubspot_select_with_merges('renamed', 'hubspot_deal_id', columns) }}
