@@ -372,8 +372,9 @@ def _replaces_table(stream: Stream) -> bool:
 
 
 def _checkpoints(stream: Stream) -> bool:
-    """Whether a long load of `stream` may be split at checkpoints: it is read by its cursor or by windows. Where a
-    load may end depends on how it is read (:meth:`_StreamPages._may_start_load`).
+    """Whether a long load of `stream` may be split at checkpoints: any stream but a full refresh. Where a load may
+    end depends on how it is read (:meth:`_StreamPages._may_start_load`), and a read in no cursor order that notes
+    nothing is never split.
 
     A checkpoint commits what a partial read may commit (:func:`_committed_cursor`) and the read's state as it was
     at the cut. A read in cursor order moves its cursor to the last row loaded, and a windowed read (ad metrics)
