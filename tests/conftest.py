@@ -21,12 +21,25 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers: each 
     os.environ.setdefault("DBT_TARGET_PATH", f"target-{os.environ['PYTEST_XDIST_WORKER']}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist loadgroup``) each module runs whole on one worker, so its module fixtures start
     once, and the modules reading the shared two nights run on the same worker, so the nights are built once."""
     for item in items:
         group = "two_nights" if "two_nights" in item.fixturenames else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def grouped_by_module(request: pytest.FixtureRequest) -> None:
+    """Fail every test when ``--dist loadgroup`` does not group: pytest-xdist 3.8 marks a test's group by renaming
+    it ``<nodeid>@<group>``, which pytest 9.2 silently ignores (pytest-xdist#1386). The tests would still pass, each
+    module's fixtures set up on both workers and CI a third longer, so nothing else would show it."""
+    if request.config.getoption("loadgroup", default=False):
+        ungrouped = [item.nodeid for item in request.session.items if "@" not in item.nodeid]
+        if ungrouped:
+            pytest.fail(f"--dist loadgroup did not group {len(ungrouped)} tests (first: {ungrouped[0]}): pytest and "
+                        "pytest-xdist must be the versions constraints.txt pins", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
