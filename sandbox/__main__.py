@@ -13,6 +13,8 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
+    from sandbox.server import SandboxState
+
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="serve the emulated APIs on loopback")
@@ -20,13 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")
     serve_cmd.add_argument("--token-ttl", type=float, default=7200.0, help="access-token lifetime in seconds")
     serve_cmd.add_argument("--page-size", type=int, default=None, help="force every API's page size")
-    serve_cmd.add_argument("--hubspot-burst", type=_at_least(0), default=190,
-                           help="HubSpot requests per burst window before a 429 (0: not enforced; default: the "
-                                "Professional / Enterprise tier)")
-    serve_cmd.add_argument("--hubspot-burst-window-ms", type=_at_least(1), default=10_000,
-                           help="HubSpot's rolling burst window in milliseconds")
-    serve_cmd.add_argument("--hubspot-search-per-second", type=_at_least(0), default=5,
-                           help="HubSpot CRM searches per second before a 429 (0: not enforced)")
+    # Unset, the HubSpot limits are SandboxState's defaults: the Professional / Enterprise tier.
+    tier = SandboxState
+    serve_cmd.add_argument("--hubspot-burst", type=_at_least(0),
+                           help=f"HubSpot requests per burst window before a 429 (0: not enforced; default: "
+                                f"{tier.hubspot_burst})")
+    serve_cmd.add_argument("--hubspot-burst-window-ms", type=_at_least(1),
+                           help=f"HubSpot's rolling burst window in milliseconds (default: "
+                                f"{tier.hubspot_burst_window_ms})")
+    serve_cmd.add_argument("--hubspot-search-per-second", type=_at_least(0),
+                           help=f"HubSpot CRM searches per second before a 429 (0: not enforced; default: "
+                                f"{tier.hubspot_search_per_second})")
     _data_options(serve_cmd)
     generate_cmd = commands.add_parser("generate", help="write a generated dataset to a folder")
     generate_cmd.add_argument("--out", type=Path, required=True)
@@ -40,13 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from sandbox.auth import TokenStore
-    from sandbox.server import SandboxState, serve
+    from sandbox.server import serve
 
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("the sandbox only listens on loopback")
+    limits = {name: getattr(args, name) for name in ("hubspot_burst", "hubspot_burst_window_ms",
+                                                      "hubspot_search_per_second") if getattr(args, name) is not None}
     state = SandboxState(dataset=dataset, tokens=TokenStore(args.token_ttl), page_size=args.page_size, seed=args.seed,
-                         hubspot_burst=args.hubspot_burst, hubspot_burst_window_ms=args.hubspot_burst_window_ms,
-                         hubspot_search_per_second=args.hubspot_search_per_second)
+                         **limits)
     serve(state, host=args.host, port=args.port)
     return 0
 

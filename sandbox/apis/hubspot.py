@@ -93,6 +93,7 @@ from sandbox.apis.hubspot_search import (
 from sandbox.auth import CLIENT_ID, CLIENT_SECRET, bearer_token, credentials_match, form_fields
 from sandbox.dataset import hubspot_datetime
 from sandbox.faults import FaultRule, register_kinds
+from sandbox.server import SandboxState
 
 PORTAL_ID = 4815162  # the portal the generator's email events claim to come from
 LIST_LIMIT = (10, 100)  # (default, maximum) per endpoint
@@ -106,7 +107,6 @@ SUBMISSIONS_LIMIT = (20, 50)
 ASSOCIATIONS_LIMIT = (500, 500)
 ASSOCIATION_BATCH_INPUTS = 1000
 INLINE_ASSOCIATIONS = 100  # entries per association type inlined in a list page before it is truncated
-RATE_MAX = 190  # the Professional / Enterprise burst, advertised when the sandbox enforces none
 SEARCH_CACHE_SIZE = 16
 #: The emulator's own fault kind: the 429 of a spent daily quota. Fault rules are checked against `KINDS`.
 DAILY_LIMIT = "daily_limit"
@@ -180,7 +180,7 @@ class HubSpotEmulator:
     path_prefixes = ("/crm/", "/oauth/v1/", "/oauth/2026-03/", "/email/public/", "/form-integrations/",
                      "/marketing/v3/")
 
-    def __init__(self, state) -> None:
+    def __init__(self, state: SandboxState) -> None:
         self.state = state
         # access token -> wall-clock issue time, to tell an expired token from an unknown one
         self._issued: dict[str, float] = {}
@@ -585,7 +585,7 @@ class HubSpotEmulator:
 
     def _rate_headers(self, remaining: int | None = None) -> dict[str, str]:
         """The burst headers: the enforced limit, or the default tier's, counted only, when none is enforced."""
-        most = self._burst.limit or RATE_MAX
+        most = self._burst.limit or SandboxState.hubspot_burst  # the default tier's, when none is enforced
         if remaining is None:
             remaining = max(0, most - self._burst.used(time.monotonic()))
         return {"X-HubSpot-RateLimit-Interval-Milliseconds": str(self.state.hubspot_burst_window_ms),
