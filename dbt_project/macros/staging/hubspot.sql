@@ -8,13 +8,7 @@
 -#}
 {% macro cg_hubspot_merged_into(relation, id_column) -%}
     select listed.merged_id, min(listed.survivor_id) as survivor_id
-    from (
-        select
-            {{ id_column }} as survivor_id,
-            {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
-        from {{ relation }}
-        where merged_object_ids is not null
-    ) as listed
+    from ({{ cg_hubspot_merge_lists(relation, id_column) }}) as listed
     inner join {{ relation }} as record on record.{{ id_column }} = listed.merged_id
     where listed.survivor_id <> listed.merged_id
     group by listed.merged_id
@@ -34,11 +28,7 @@
     select distinct absorbed.merged_id
     from (
         with recursive listed as (
-            select
-                {{ id_column }} as survivor_id,
-                {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
-            from {{ relation }}
-            where merged_object_ids is not null
+            {{ cg_hubspot_merge_lists(relation, id_column) }}
         ),
 
         reached (merged_id, survivor_id) as (
@@ -57,6 +47,15 @@
         inner join {{ relation }} as survivor on survivor.{{ id_column }} = reached.survivor_id
         where not survivor.is_archived and not survivor.is_vanished
     ) as absorbed
+{%- endmacro %}
+
+{#- (survivor_id, merged_id): one row per id each record of `relation` lists in its hs_merged_object_ids. -#}
+{% macro cg_hubspot_merge_lists(relation, id_column) -%}
+    select
+        {{ id_column }} as survivor_id,
+        {{ cg_hubspot_merged_ids('merged_object_ids') }} as merged_id
+    from {{ relation }}
+    where merged_object_ids is not null
 {%- endmacro %}
 
 {#- One row per id of a HubSpot hs_merged_object_ids list ("a; b") in `column` (a set-returning expression). -#}
