@@ -38,10 +38,11 @@ manifest: install  ## parse the dbt project so Dagster can load its manifest
 demo: install  ## run one whole night against the sandbox on DuckDB and print the report
 	$(BIN)/python -m pipelines.demo
 
-# Two pytest-xdist workers, each running whole modules (tests/conftest.py groups them); TEST_WORKERS=0 runs serially.
+# Two pytest-xdist workers, each running whole modules in the order tests/conftest.py gives them (the longest
+# first); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
 test: install-dev manifest  ## every test: unit, sandbox, connectors, end to end
-	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; status=$$?; \
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests; the suite must not be empty" >&2; exit 1; fi; \
 	exit $$status
 

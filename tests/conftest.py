@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,21 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers: each 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist loadgroup``) each module runs whole on one worker, so its module fixtures start
-    once, and the modules reading the shared two nights run on the same worker, so the nights are built once."""
+    once, and the modules reading the shared two nights run on the same worker, so the nights are built once.
+
+    `make test` hands the groups to the workers in the order of `items` (``--no-loadscope-reorder``): the groups
+    with an end-to-end test first, then the groups with the most tests, pytest-xdist's own order. The end-to-end
+    modules hold few tests but are the longest (a whole night on PostgreSQL takes minutes): started last, as
+    pytest-xdist would start them, one of them keeps a worker busy long after the other ran out of work."""
+    groups = {}
     for item in items:
         group = "two_nights" if "two_nights" in item.fixturenames else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
+        groups[item] = group
+    sizes = Counter(groups.values())
+    end_to_end = {group for item, group in groups.items() if item.get_closest_marker("e2e")}
+    # A stable sort on a key each group's tests share: they keep their order.
+    items.sort(key=lambda item: (groups[item] not in end_to_end, -sizes[groups[item]], groups[item]))
 
 
 @pytest.fixture(scope="session", autouse=True)
