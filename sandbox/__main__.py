@@ -23,16 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--token-ttl", type=float, default=7200.0, help="access-token lifetime in seconds")
     serve_cmd.add_argument("--page-size", type=int, default=None, help="force every API's page size")
     # Unset, the HubSpot limits are SandboxState's defaults: the Professional / Enterprise tier.
-    tier = SandboxState
     serve_cmd.add_argument("--hubspot-burst", type=_at_least(0),
                            help=f"HubSpot requests per burst window before a 429 (0: not enforced; default: "
-                                f"{tier.hubspot_burst})")
+                                f"{SandboxState.hubspot_burst})")
     serve_cmd.add_argument("--hubspot-burst-window-ms", type=_at_least(1),
                            help=f"HubSpot's rolling burst window in milliseconds (default: "
-                                f"{tier.hubspot_burst_window_ms})")
+                                f"{SandboxState.hubspot_burst_window_ms})")
     serve_cmd.add_argument("--hubspot-search-per-second", type=_at_least(0),
                            help=f"HubSpot CRM searches per second before a 429 (0: not enforced; default: "
-                                f"{tier.hubspot_search_per_second})")
+                                f"{SandboxState.hubspot_search_per_second})")
     _data_options(serve_cmd)
     generate_cmd = commands.add_parser("generate", help="write a generated dataset to a folder")
     generate_cmd.add_argument("--out", type=Path, required=True)
@@ -50,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("the sandbox only listens on loopback")
-    limits = {name: getattr(args, name) for name in ("hubspot_burst", "hubspot_burst_window_ms",
-                                                      "hubspot_search_per_second") if getattr(args, name) is not None}
+    limits = {name: value for name in ("hubspot_burst", "hubspot_burst_window_ms", "hubspot_search_per_second")
+              if (value := getattr(args, name)) is not None}
     state = SandboxState(dataset=dataset, tokens=TokenStore(args.token_ttl), page_size=args.page_size, seed=args.seed,
                          **limits)
     serve(state, host=args.host, port=args.port)
