@@ -132,6 +132,20 @@ def test_a_crm_campaign_storing_the_platforms_campaign_id_is_the_same_campaign(w
     assert (promo["ad_platform_campaign_id"], promo["source_campaign_count"]) == ("21085985229", 2)
 
 
+def test_a_hubspot_email_whose_id_equals_an_ad_campaigns_id_stays_a_campaign_of_its_own(tmp_path):
+    """HubSpot marketing e-mails are named after their own ids (the raw layer has no e-mail names), so an e-mail
+    id that happens to equal an ad campaign's id says nothing about the e-mail running that campaign."""
+    email_event = {"id": "ev1", "created": datetime(2026, 1, 14, 9, tzinfo=UTC), "type": "CLICK",
+                   "recipient": "ada@example.com", "email_campaign_id": 21085985229, "portal_id": 62515}
+    warehouse = build(tmp_path, {**RAW, "raw_hubspot.email_events": [email_event]})
+    records = {(row["source_system"], row["source_campaign_id"]): row for row in dicts(
+        warehouse, "select * from intermediate.int_campaign_source_records")}
+    email, google = records[("hubspot", "21085985229")], records[("google_ads", "21085985229")]
+    assert email["campaign_id"] != google["campaign_id"]
+    assert email["platform"] is None
+    assert records[("salesforce", "701B")]["campaign_id"] == google["campaign_id"]
+
+
 def test_staging_flags_deleted_entities(world):
     warehouse = world["warehouse"]
     deleted = {row["platform_campaign_id"] for row in dicts(warehouse, """

@@ -5,7 +5,7 @@
     the ad-platform campaigns (int_ad_campaigns: Google Ads, Meta, LinkedIn; UTM key read from their
     names), so a CRM campaign and the platform campaigns running it share one campaign_id, and a
     campaign that runs only on an ad platform is a campaign of its own.
-    A CRM campaign without a UTM key that stores an ad platform's campaign id in its name (a number of
+    A Salesforce campaign without a UTM key that stores an ad platform's campaign id in its name (a number of
     six digits or more, e.g. "Google Ads 21085985229") joins that platform campaign's unified campaign.
     platform: the ad platform running the source campaign: its own for an ad-platform campaign, the platform of
     the campaign a CRM campaign names by id (when the ids it names are all on one platform), else null. A
@@ -36,7 +36,9 @@ own_keys as (
     from unioned
 ),
 
-{#- The whole numbers of six digits or more in the names of CRM campaigns without a UTM key. -#}
+{#- The whole numbers of six digits or more in the names of Salesforce campaigns without a UTM key. Not in the
+    names of HubSpot marketing e-mails: int_crm_campaigns makes those up from the e-mail's own id, which may equal
+    an ad campaign's id by chance. -#}
 crm_name_numbers as (
     select source_system, source_campaign_id, name_number
     from (
@@ -45,7 +47,7 @@ crm_name_numbers as (
             source_campaign_id,
             {{ cg_split_to_rows("trim(regexp_replace(campaign_name, '[^0-9]+', ' ', 'g'))", ' ') }} as name_number
         from crm_campaigns
-        where utm_campaign is null
+        where utm_campaign is null and source_system = 'salesforce'
     ) as numbers
     where length(name_number) >= 6
 ),
