@@ -8,6 +8,9 @@ revenue models); and the same rows built on PostgreSQL give the same marts.
   (2023-01-02: EUR 1.0783 USD): converted at that first rate, in opportunities, pipeline_daily and campaigns, and no
   "currency without exchange rate" issue. An open EUR deal closing 2031-03-31, after the rate calendar (2030-12-31),
   takes the last rate.
+- A Salesforce deal created 2026-03-03 09:00 and won with close date 2026-03-20, without any OpportunityHistory row
+  (the history was not synced): it closed at the start of its close date, a 17-day sales cycle, not at its
+  creation (the stand-in row that dates its stages says nothing about when it closed).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ RAW = {
     "raw_salesforce.opportunity": [
         sf_opportunity("006OLD", "001OLD", "Closed Won", 1000, at(2019, 5, 1, 9), date(2019, 6, 30), won=True),
         sf_opportunity("006FUTURE", "001NEW", "Prospecting", 500, at(2026, 3, 10, 9), date(2031, 3, 31), won=False),
+        sf_opportunity("006NOHIST", "001NEW", "Closed Won", 800, at(2026, 3, 3, 9), date(2026, 3, 20), won=True),
     ],
     "raw_salesforce.opportunity_history": [
         sf_history("008OLD1", "006OLD", "Prospecting", 1000, date(2019, 6, 30), at(2019, 5, 1, 9)),
@@ -147,8 +151,14 @@ def test_a_lead_converted_the_day_it_was_created_becomes_an_sql_when_it_was_crea
         where prospects.salesforce_lead_id = '00QSAME'""") == [(date(2026, 3, 2), date(2026, 3, 2), True, None)]
 
 
+def test_a_deal_without_history_closes_on_its_close_date_not_when_it_was_created(warehouse):
+    assert rows(warehouse, "select closed_at, sales_cycle_days from marts.opportunities "
+                           "where salesforce_opportunity_id = '006NOHIST'") == [(at(2026, 3, 20), 17)]
+
+
 def test_a_deal_closed_before_the_first_rate_converts_at_the_first_rate(warehouse):
-    amounts = dict(rows(warehouse, "select source_opportunity_id, amount_reporting from marts.opportunities"))
+    amounts = dict(rows(warehouse, "select source_opportunity_id, amount_reporting from marts.opportunities "
+                                   "where source_opportunity_id in ('006OLD', '006FUTURE')"))
     assert amounts == {"006OLD": cents(1000 * FIRST_RATE), "006FUTURE": cents(500 * LAST_RATE)}
     assert rows(warehouse, "select count(*) from marts.alignment_issues where issue_type = 'missing_currency'") \
         == [(0,)]

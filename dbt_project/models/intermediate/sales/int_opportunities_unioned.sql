@@ -35,13 +35,20 @@ stage_changes as (
     select * from {{ ref('int_opportunity_stage_changes') }}
 ),
 
+{#- The OpportunityHistory rows only: the stand-in change of an opportunity without history is dated at its
+    creation, which says nothing about when it entered its current stage (a won deal would close the moment it
+    was created); such a deal closes at the start of its close date. -#}
+salesforce_history_changes as (
+    select * from stage_changes
+    where source_system = 'salesforce' and not is_estimated
+),
+
 last_other_stage_changes as (
     {#- the last change to a stage other than the current one -#}
     select opportunities.salesforce_opportunity_id, max(changes.changed_at) as changed_at
     from salesforce_opportunities as opportunities
-    inner join stage_changes as changes
-        on changes.source_system = 'salesforce'
-        and changes.source_opportunity_id = opportunities.salesforce_opportunity_id
+    inner join salesforce_history_changes as changes
+        on changes.source_opportunity_id = opportunities.salesforce_opportunity_id
         and changes.stage <> opportunities.stage
     group by opportunities.salesforce_opportunity_id
 ),
@@ -50,9 +57,8 @@ last_stage_entries as (
     {#- when the current stage was entered: its earliest change after the last change to another stage -#}
     select opportunities.salesforce_opportunity_id, min(changes.changed_at) as current_stage_entered_at
     from salesforce_opportunities as opportunities
-    inner join stage_changes as changes
-        on changes.source_system = 'salesforce'
-        and changes.source_opportunity_id = opportunities.salesforce_opportunity_id
+    inner join salesforce_history_changes as changes
+        on changes.source_opportunity_id = opportunities.salesforce_opportunity_id
         and changes.stage = opportunities.stage
     left join last_other_stage_changes as other
         on other.salesforce_opportunity_id = opportunities.salesforce_opportunity_id
