@@ -391,7 +391,9 @@ class HubSpotClient:
         return page
 
     def _association_ids(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
-        """The distinct associated ids of each record, every page of them (labelled and unlabelled links are one).
+        """The distinct associated ids of each record, every page of them (labelled and unlabelled links are one):
+        the one HubSpot labels ``Primary`` first (a deal's or contact's primary company, the one its record page
+        shows), then the others by number.
 
         A batch read gives each record one page of its associations; a record with more carries its own
         ``paging.next.after``, which goes back in its input. Those records are read again, together, until
@@ -400,6 +402,7 @@ class HubSpotClient:
         url = f"{self.base_url}/crm/v4/associations/{from_type}/{to_type}/batch/read"
         direction = f"{from_type} -> {to_type}"
         linked: dict[str, list[str]] = {}
+        primary: dict[str, set[str]] = {}
         inputs: list[dict] = [{"id": record_id} for record_id in ids]
         pages_asked: dict[str, set[str]] = {}
         while inputs:
@@ -409,9 +412,10 @@ class HubSpotClient:
                 body = self.http.request_json("POST", url, json={"inputs": batch})
                 _check_batch_status(body, f"associations {direction}", url.removeprefix(self.base_url), batch)
                 _check_association_errors(body, direction)
-                more += _read_association_results(body, linked, pages_asked, direction)
+                more += _read_association_results(body, linked, primary, pages_asked, direction)
             inputs = more
-        return {key: sorted(set(values), key=int) for key, values in linked.items()}
+        return {key: sorted(set(values), key=lambda value: (value not in primary.get(key, ()), int(value)))
+                for key, values in linked.items()}
 
     def _pipeline_stages(self) -> list[dict]:
         body = self.http.get_json(f"{self.base_url}/crm/v3/pipelines/deals")
@@ -487,9 +491,10 @@ def _describe_error(error: dict) -> str:
     return f"{','.join(map(str, ids))}: {error.get('category')}: {error.get('message')}"
 
 
-def _read_association_results(body: dict, linked: dict[str, list[str]], pages_asked: dict[str, set[str]],
-                              direction: str) -> list[dict]:
-    """Add a batch read's associated ids to `linked`; the inputs of the records with more to read.
+def _read_association_results(body: dict, linked: dict[str, list[str]], primary: dict[str, set[str]],
+                              pages_asked: dict[str, set[str]], direction: str) -> list[dict]:
+    """Add a batch read's associated ids to `linked`, and those labelled ``Primary`` to `primary`; the inputs of
+    the records with more to read.
 
     `pages_asked` holds each record's ``after`` values asked so far: a record whose next page is one already
     asked for (the same page again, or a cycle through several) would be read forever, so that fails.
@@ -497,7 +502,10 @@ def _read_association_results(body: dict, linked: dict[str, list[str]], pages_as
     more = []
     for result in body.get("results", []):
         record_id = str(result["from"]["id"])
-        linked.setdefault(record_id, []).extend(str(target["toObjectId"]) for target in result.get("to", []))
+        targets = result.get("to", [])
+        linked.setdefault(record_id, []).extend(str(target["toObjectId"]) for target in targets)
+        primary.setdefault(record_id, set()).update(
+            str(target["toObjectId"]) for target in targets if _is_primary(target))
         after = (((result.get("paging") or {}).get("next")) or {}).get("after")
         if not after:
             continue
@@ -508,6 +516,13 @@ def _read_association_results(body: dict, linked: dict[str, list[str]], pages_as
         asked.add(after)
         more.append({"id": record_id, "after": after})
     return more
+
+
+def _is_primary(target: dict) -> bool:
+    """Whether a v4 ``to`` entry links with HubSpot's own ``Primary`` label (a record has at most one primary
+    company; a label users define is USER_DEFINED and never this one)."""
+    return any(kind.get("category") == "HUBSPOT_DEFINED" and (kind.get("label") or "").lower() == "primary"
+               for kind in target.get("associationTypes") or ())
 
 
 #: The listings of a CRM object's first read, in the order read, each with its ``archived`` parameter.

@@ -3,7 +3,8 @@
 CRM objects keep HubSpot's property names as columns; every property arrives as a string and
 is typed here. ``modified_property`` is the property incremental search filters on: contacts
 use ``lastmodifieddate``, companies and deals ``hs_lastmodifieddate``. ``associations`` name the
-object types whose ids are attached to each record (from the v4 associations API).
+object types whose ids are attached to each record (from the v4 associations API), the one labelled ``Primary``
+first, then the others by number.
 """
 
 from connectors.schema import Field, Stream

@@ -62,6 +62,25 @@ def test_a_deal_with_more_contacts_than_one_page_holds_is_loaded_with_all_of_the
     assert client.http.stats.requests == 1 + 2 + 1 + 2 * 2 + 2
 
 
+def test_a_deals_primary_company_comes_first_whatever_its_id(tmp_path):
+    """Staging takes a deal's company from the head of the list: it must be the one HubSpot labels Primary (the
+    company the deal's page shows), not the lowest id. Deal 7001's primary company has the highest of its three
+    ids; deal 7002 has no primary, so its companies stay in the order of their ids."""
+    associations = [{"from_type": "deals", "from_id": "7001", "to_type": "companies", "to_id": company, "type": kind}
+                    for company, kind in [("5001", "deal_to_company_unlabeled"), ("5003", "deal_to_company"),
+                                          ("5002", "deal_to_company_unlabeled")]]
+    associations += [{"from_type": "deals", "from_id": "7002", "to_type": "companies", "to_id": company,
+                      "type": "deal_to_company_unlabeled"} for company in ("5005", "5004")]
+    folder = write_dataset(tmp_path / "dataset", {("hubspot", "deals"): [_deal(1), _deal(2)],
+                                                  ("hubspot", "associations"): associations})
+    warehouse = Warehouse(tmp_path)
+    with running_sandbox(dataset=folder, extra_args=("--page-size", str(PAGE_SIZE))) as sandbox:
+        warehouse.load("hubspot", [DEALS], hubspot_client(sandbox.url))
+    loaded = warehouse.rows("select id, associated_companies_ids from raw_hubspot.deals order by id")
+    assert [(deal_id, json.loads(companies)) for deal_id, companies in loaded] == [
+        ("7001", ["5003", "5001", "5002"]), ("7002", ["5004", "5005"])]
+
+
 def test_a_batch_read_input_that_failed_stops_the_read_naming_the_record(hubspot):
     hubspot.inject(api="hubspot", kind="failed_input", path_contains="/crm/v4/associations/deals/contacts/")
     with pytest.raises(SourceError, match=r"deals -> contacts: 1 record\(s\) not read: 7001: INTERNAL_ERROR"):

@@ -1,7 +1,8 @@
 {#-
     One row per HubSpot deal; archived or GDPR-deleted deals flagged (is_deleted), deals merged into another flagged
-    (is_merged_away). The primary company and contact are the first associated ids. Probability is
-    converted to a percent (0-100) like Salesforce's.
+    (is_merged_away). The company is the first associated company id, which the connector puts first when HubSpot
+    labels it Primary (else the lowest id); the contact is the first (lowest) associated contact id, deals having no
+    primary contact. Probability is converted to a percent (0-100) like Salesforce's.
 -#}
 {%- set relation = source('hubspot', 'deals') -%}
 {%- set columns = cg_source_columns(relation) -%}
