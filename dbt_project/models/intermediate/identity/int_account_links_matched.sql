@@ -10,8 +10,9 @@
        A native id wins over a conflicting domain or a conflicting name: the link holds when at
        least one of the two agrees (or neither can be compared), and the company's own conflicting
        domain / name is then not used for matching. A native id that nothing supports and something
-       contradicts (name differs, and domain differs or is missing) is a broken sync: it makes no
-       link (see int_account_native_id_conflicts) and the company matches on its own keys.
+       contradicts (name differs and domain differs or is missing, or domain differs and name is
+       missing) is a broken sync: it makes no link (the untrusted rows of
+       int_account_native_ids_checked) and the company matches on its own keys.
     3. domain (0.95): equal registrable domain (domain_key; personal e-mail domains never count).
     4. name (0.8): equal normalized name for a record without a domain, when the records of that
        name that have a domain (their own or their synced account's) all share ONE domain and a

@@ -4,8 +4,9 @@
     - domain_agreement / name_agreement: agree, conflict, or missing (a side has no key);
     - is_trusted: at least one of domain and name agrees, or neither can be compared. A native id
       wins over a conflicting domain or a conflicting name, but one contradicted with no support at
-      all (the name differs and the domain differs or is missing) is taken for a broken sync and
-      makes no link; these rows are the work list of such conflicts.
+      all (the name differs and the domain differs or is missing, or the domain differs and the name
+      is missing) is taken for a broken sync and makes no link; these rows are the work list of such
+      conflicts.
 -#}
 with records as (
     select * from {{ ref('int_account_records_unioned') }}
