@@ -19,6 +19,10 @@ until it completes; a run that dies mid-read leaves the next one to resume the l
 the original ceiling. A resume HubSpot refuses (a 400 for the stored ``after``), or one more than
 `RESUME_MAX_DAYS` after the read began, starts the listing over. Incremental reads stay one load.
 
+Form submissions are read form by form, each newest first: a submission made on a form already read, while later
+forms are read, is older than the newest ones read from those, and a cursor past it would never read it. So every
+read of them leaves the time it began, by HubSpot's clock, as its cursor's ceiling too.
+
 Requests, read-ahead ones included, are paced to stay under the app's ten-secondly burst and search's
 per-second limit (:class:`HubSpotPacer`); a 429 that still comes is waited out and retried.
 """
@@ -272,7 +276,7 @@ class HubSpotClient:
         elif kind == "email_events":
             yield from self._email_events(since)
         elif kind == "form_submissions":
-            yield from self._form_submissions(since)
+            yield from self._form_submissions(since, state)
         else:
             raise ValueError(f"stream {stream.name}: unknown kind {kind!r}")
 
@@ -436,11 +440,20 @@ class HubSpotClient:
             if not body.get("hasMore") or not offset:
                 return
 
-    def _form_submissions(self, since: datetime | None) -> Iterator[list[dict]]:
-        """Submissions come newest first: page each form until a page reaches back past the cursor."""
+    def _form_submissions(self, since: datetime | None, state: MutableMapping | None) -> Iterator[list[dict]]:
+        """Every form's submissions since `since`: each form's come newest first, paged until a page reaches back
+        past the cursor.
+
+        The forms are read one after another, so a submission made on a form already read, while later ones are
+        read, is older than the newest submission read from them, and would be older than the cursor the load
+        commits. The read notes in `state` when it began, the ``Date`` of the forms list by HubSpot's clock, as the
+        ceiling of that cursor (``Stream.CURSOR_CEILING_KEY``): the next run reads from there, and finds it.
+        """
         since_ms = epoch_millis(since) if since else None
-        for form in (form for page in self._list(f"{self.base_url}/marketing/v3/forms", {"limit": 100})
-                     for form in page):
+        forms = [form for page in self._list(f"{self.base_url}/marketing/v3/forms", {"limit": 100}) for form in page]
+        if state is not None:
+            state[Stream.CURSOR_CEILING_KEY] = self.http.server_now().isoformat()
+        for form in forms:
             guid = form.get("guid") or form["id"]
             url = f"{self.base_url}/form-integrations/v1/submissions/forms/{guid}"
             for page in self._list(url, {"limit": 50}):

@@ -309,7 +309,8 @@ class SalesforceClient:
 
         Cheap: ``SELECT Id`` in no order and no describe, pages of up to 2,000 ids read by Arrow from the body. When
         Salesforce refuses the query at once as running too long (``QUERY_TIMEOUT``), the keys of a stream with a
-        cursor are listed in slices of it instead (:meth:`_source_keys_in_slices`).
+        cursor are listed in slices of it instead, then those stamped past the slices: a record edited during the
+        listing is not missed (:meth:`_source_keys_in_slices`).
         """
         keys = key_stream(stream)
         key = keys.fields[0]
@@ -329,12 +330,25 @@ class SalesforceClient:
 
     def _source_keys_in_slices(self, stream: Stream, key: Field) -> Iterator[list[str]]:
         """The keys of :meth:`source_keys`, read as :class:`SlicedRead` reads a stream: its key and cursor only,
-        the whole object first, then in ever narrower slices of the cursor while a query runs too long."""
+        the whole object first, then in ever narrower slices of the cursor while a query runs too long.
+
+        The slices end where the slicing began, and are read oldest first: a record edited during the listing is
+        stamped past them, and one whose slice was not read yet would be in none, then flagged hard-deleted. So once
+        they are read, the ids stamped at or after their end are listed too: one open-ended query, itself read in
+        slices if it runs too long, and so on until one is answered whole. An edited record is listed by its old
+        stamp, its new one, or both (an id may come twice, never missing).
+        """
         cursor = next(f for f in stream.fields if f.source == stream.cursor)
-        sliced = replace(stream, fields=(key, cursor))
+        sliced = replace(stream, fields=(key, cursor), lookback_seconds=0)  # each range starts where the last ended
         decode = _query_decoder(sliced)
-        for page in SlicedRead(self, sliced, None, decode).pages():
-            yield listed_keys(sliced, page, f"salesforce {stream.options['object']}")
+        since = None
+        while True:
+            read = SlicedRead(self, sliced, since, decode)
+            for page in read.pages():
+                yield listed_keys(sliced, page, f"salesforce {stream.options['object']}")
+            if read.slices_end is None:  # one query, answered whole: its rows as it found them, none missed
+                return
+            since = read.slices_end
 
     def query_pages(self, soql: str, decode: PageDecoder) -> Iterator[Page]:
         """The pages of one ``queryAll`` query, following ``nextRecordsUrl`` (the next pages sent ahead).

@@ -18,7 +18,9 @@ order, so the rows still come in ascending cursor order and the cursor only move
 
 No row a query would have returned is lost or read twice. The slices end where the slicing began (or where the
 refused query was answered), so a record modified during the read gets a stamp past every slice: it is read
-by the next run, whose cursor is at most the newest row read here, never in two versions by this one.
+by the next run, whose cursor is at most the newest row read here, never in two versions by this one. A listing
+of every key cannot leave it to a next run (a key it lacks reads as hard-deleted): its caller lists the records
+stamped at or after the slices' end (:attr:`SlicedRead.slices_end`) once they are read.
 """
 
 from __future__ import annotations
@@ -103,6 +105,9 @@ class SlicedRead:
         self._first_answer: datetime | None = None  # the server's time when the stream's query answered
         self._handed: HandedOver | None = None  # left out of the next query's rows
         self._last_page: Sequence[dict] | None = None  # of the current query, the last one with rows
+        #: The exclusive end of the cursor range read in slices: where the slicing began, or where the refused query
+        #: was answered. None while (or when) the read is not sliced: one query's rows, as it found them.
+        self.slices_end: datetime | None = None
 
     def pages(self) -> Iterator[Sequence[dict]]:
         """The stream's pages: its query's, or on a timeout the rest of them read in slices."""
@@ -114,6 +119,7 @@ class SlicedRead:
         if self._last_page is not None:
             self._handed = self._handed_over()
             window = Window(parse_datetime(self._handed.stamp), self._first_answer)
+            self.slices_end = window.hi
             log.warning(f"{self._object}: query ran too long (QUERY_TIMEOUT) after {self._pages_read} page(s); "
                         f"reading the rest in slices from {window.describe(self.stream.cursor)}")
             yield from self._slices(deque([window]))
@@ -121,6 +127,7 @@ class SlicedRead:
         window = self._whole_range()
         if window is None:  # no record at all
             return
+        self.slices_end = window.hi
         log.warning(f"{self._object}: query ran too long (QUERY_TIMEOUT); reading "
                     f"{window.describe(self.stream.cursor)} in slices")
         yield from self._slices(deque([window]), refused)
