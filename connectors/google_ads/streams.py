@@ -36,8 +36,10 @@ CAMPAIGNS = Stream(
         Field("serving_status", "campaign.servingStatus"),
         Field("advertising_channel_type", "campaign.advertisingChannelType"),
         Field("bidding_strategy_type", "campaign.biddingStrategyType"),
-        Field("start_date", "campaign.startDate", "date"),
-        Field("end_date", "campaign.endDate", "date"),
+        # Text as Google writes it, "yyyy-MM-dd HH:mm:ss" in the customer's time zone (not UTC, so not a
+        # timestamp); no end_date_time when the campaign runs indefinitely. v23 replaced start_date / end_date.
+        Field("start_date_time", "campaign.startDateTime"),
+        Field("end_date_time", "campaign.endDateTime"),
     ),
     options={"kind": "entity", "resource": "campaign"},
 )

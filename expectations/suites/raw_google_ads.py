@@ -23,12 +23,13 @@ def customers() -> list:
 
 
 def campaigns() -> list:
-    """Campaigns: each belongs to a customer, known statuses and channel types, starts before ends."""
+    """Campaigns: each belongs to a customer, known statuses and channel types, starts before ends (API v23+
+    flight bounds, "yyyy-MM-dd HH:mm:ss" text in the customer's time zone, which sorts as the times do)."""
     return [
         *required("customer_id", "name", "status"),
         *one_of("status", STATUSES),
         *one_of("advertising_channel_type", CHANNEL_TYPES),
-        *ordered("start_date", "end_date"),
+        *ordered("start_date_time", "end_date_time"),
     ]
 
 

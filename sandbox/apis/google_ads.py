@@ -10,6 +10,9 @@ Follows reference/source-apis.md section 3:
   (ids, impressions, clicks, ``costMicros``), doubles as numbers (conversions), empty
   repeated fields omitted (a page with no rows has no ``results`` key).
 * Rows with zero impressions are never returned when metrics or segments are selected.
+* Campaign flights as API v23+ serves them: ``campaign.start_date_time`` / ``campaign.end_date_time``,
+  ``"yyyy-MM-dd HH:mm:ss"`` in the customer's time zone, absent for a campaign without an end. The
+  ``campaign.start_date`` / ``campaign.end_date`` that v23 removed are refused as ``UNRECOGNIZED_FIELD``.
 * Errors are ``google.rpc.Status`` objects with a ``GoogleAdsFailure`` detail — bare for
   ``:search``, wrapped in a JSON array for ``:searchStream``.
 
@@ -78,8 +81,8 @@ ATTRIBUTES = {
         "status",
         "advertising_channel_type",
         "resource_name",
-        "start_date",
-        "end_date",
+        "start_date_time",
+        "end_date_time",
         "serving_status",
         "bidding_strategy_type",
     ),
@@ -98,6 +101,9 @@ ATTRIBUTES = {
         "time_zone",
     ),
 }
+#: Fields the API no longer has (v23 replaced them by ``start_date_time`` / ``end_date_time``): a query naming one is
+#: refused as UNRECOGNIZED_FIELD, even when a dataset row still carries it.
+REMOVED_FIELDS = frozenset({"campaign.start_date", "campaign.end_date"})
 BASE_METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversions_value")
 DERIVED_METRICS = ("ctr", "average_cpc", "average_cpm", "cost_per_conversion")
 DERIVED_FIELDS = {f"metrics.{name}" for name in DERIVED_METRICS}
@@ -499,7 +505,7 @@ class GoogleAdsEmulator:
                 known.update(row)
         for row in self._table("campaign_metrics")[:50]:
             known.update(row)
-        return known
+        return known - REMOVED_FIELDS
 
     def _resolve_during(self, condition: Condition) -> Condition:
         if condition.op != "DURING":
@@ -715,7 +721,7 @@ def _data_type(name: str, sample: object) -> str:
         return "INT64"
     if name.startswith("metrics."):
         return "DOUBLE"
-    if name == "segments.date" or name.endswith(("_date", ".start_date", ".end_date")):
+    if name == "segments.date" or name.endswith(("_date", "_date_time")):
         return "DATE"
     if name in BOOLEAN_FIELDS or isinstance(sample, bool):
         return "BOOLEAN"

@@ -16,7 +16,8 @@ CUSTOMERS = (
     ("Common Ground - EMEA", "EUR", "Europe/Berlin", ("_emea", "_dach", "_fr")),
     ("Common Ground UK", "GBP", "Europe/London", ("_uk",)),
 )
-NO_END_DATE = "2037-12-30"
+#: Campaign flights are whole days (API v23+ ``start_date_time`` / ``end_date_time``, in the customer's time zone).
+FIRST_SECOND, LAST_SECOND = " 00:00:00", " 23:59:59"
 _CHANNELS = {
     "demo": ("SEARCH",), "brand": ("SEARCH",), "retargeting": ("DISPLAY",), "ebook": ("DISPLAY", "PERFORMANCE_MAX"),
     "launch": ("SEARCH", "VIDEO", "PERFORMANCE_MAX"), "report": ("SEARCH", "DISPLAY"),
@@ -65,10 +66,11 @@ def render(ctx: Context, campaigns: list[UtmCampaign]) -> None:
             row = {
                 "customer.id": customer_id, "campaign.id": campaign_id, "campaign.name": name,
                 "campaign.status": status, "campaign.advertising_channel_type": channel,
-                "campaign.start_date": day_string(campaign.start // DAY),
-                "campaign.end_date": day_string(campaign.end // DAY) if campaign.end is not None else NO_END_DATE,
+                "campaign.start_date_time": day_string(campaign.start // DAY) + FIRST_SECOND,
                 "campaign_budget.amount_micros": str(int(campaign.budget / 60) * 1_000_000),
             }
+            if campaign.end is not None:  # an open-ended campaign has no end_date_time at all
+                row["campaign.end_date_time"] = day_string(campaign.end // DAY) + LAST_SECOND
             campaign_table.append(row)
             groups = []
             if channel != "PERFORMANCE_MAX":
@@ -142,8 +144,9 @@ def delivers(campaign: dict, day: int) -> bool:
     """Whether an ENABLED campaign row is scheduled on ``day``."""
     if campaign["campaign.status"] != "ENABLED":
         return False
-    end = campaign["campaign.end_date"]
-    return runs_on(day_number(campaign["campaign.start_date"]), None if end == NO_END_DATE else day_number(end), day)
+    end = campaign.get("campaign.end_date_time")
+    # day_number reads the date part of a "yyyy-MM-dd HH:mm:ss" bound.
+    return runs_on(day_number(campaign["campaign.start_date_time"]), None if end is None else day_number(end), day)
 
 
 def restate(rng: random.Random, row: dict, fractional: bool) -> None:

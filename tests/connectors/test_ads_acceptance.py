@@ -22,7 +22,7 @@ import pytest
 
 from connectors.ad_metrics import MetricWindow
 from connectors.errors import AuthenticationError, SourceLimitReached, SourceUnavailable
-from connectors.google_ads.streams import CAMPAIGN_DAILY_METRICS, CAMPAIGNS
+from connectors.google_ads.streams import AD_GROUPS, CAMPAIGN_DAILY_METRICS, CAMPAIGNS
 from connectors.google_ads.streams import STREAMS as GOOGLE_STREAMS
 from connectors.http import RetryPolicy
 from connectors.linkedin_ads.streams import CAMPAIGN_DAILY_ANALYTICS
@@ -386,9 +386,9 @@ def test_linkedin_a_field_added_to_its_objects_arrives_as_a_new_column(own, ware
 
 # --- bad data -------------------------------------------------------------------------------------------
 
-MALFORMED_ENTITIES = {  # one object per platform whose timestamp or date is not one, and the field the reason names
-    "google_ads": (CAMPAIGNS, "campaign", {"campaign.id": "222", "campaign.start_date": "someday"},
-                   "campaign.startDate"),
+MALFORMED_ENTITIES = {  # one object per platform whose number or timestamp is not one, and the field the reason names
+    "google_ads": (AD_GROUPS, "ad_group", {"ad_group.id": "9001", "ad_group.cpc_bid_micros": "lots"},
+                   "adGroup.cpcBidMicros"),
     "meta_ads": (META_CAMPAIGNS, "campaigns", {"id": "120208811223340002", "account_id": "104857600123456",
                                                "created_time": "last tuesday"}, "created_time"),
     "linkedin_ads": (LINKEDIN_CAMPAIGNS, "campaigns", {"id": 312456782, "changeAuditStamps": {

@@ -92,6 +92,33 @@ def test_entities_are_read_whole_with_removed_ones_kept(google):
     assert {(r["cpc_bid_micros"], r["cpc_bid"]) for r in groups} == {(1_250_000, Decimal("1.25"))}
 
 
+def test_campaign_flights_are_read_from_the_v23_date_time_fields_as_the_text_google_writes(google):
+    """API v23 replaced ``campaign.start_date`` / ``end_date`` by ``start_date_time`` / ``end_date_time``: the
+    campaigns stream, with what discovery adds, selects only the new ones, and keeps their text as sent."""
+    google.upsert("google_ads", "campaign", [
+        {"campaign.id": "111", "campaign.start_date_time": "2026-05-01 00:00:00",
+         "campaign.end_date_time": "2026-06-30 23:59:59"},
+        {"campaign.id": "444", "campaign.start_date_time": "2026-05-15 00:00:00"},  # open-ended: no end at all
+    ])
+    client = google_client(google.url)
+    stream = client.discover(CAMPAIGNS)
+    sent, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        sent.append((kwargs.get("json") or {}).get("query", ""))
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    rows = typed_rows(stream, rows_of(client.read_pages(stream)))
+    selected = {name.strip() for query in sent for name in query.split(" FROM ")[0].split(",")}
+    assert {"campaign.start_date_time", "campaign.end_date_time"} <= selected
+    assert not selected & {"campaign.start_date", "campaign.end_date"}
+    assert not {"start_date", "end_date"} & {f.column for f in stream.fields}
+    flights = {row["campaign_id"]: (row["start_date_time"], row["end_date_time"]) for row in rows}
+    assert flights["111"] == ("2026-05-01 00:00:00", "2026-06-30 23:59:59")
+    assert flights["444"] == ("2026-05-15 00:00:00", None)
+
+
 def test_metric_values_are_exact_and_carry_the_customer_currency_and_time_zone(google):
     rows = rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS))
     table = typed_rows(CAMPAIGN_DAILY_METRICS, rows)

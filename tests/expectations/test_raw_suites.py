@@ -152,10 +152,10 @@ CASES = {
     ]),
     ("raw_google_ads", "campaigns"): ("campaign_id", [
         {"campaign_id": "11", "customer_id": "1234567890", "name": "Brand", "status": "ENABLED",
-         "advertising_channel_type": "SEARCH", "start_date": DAY, "end_date": None},
+         "advertising_channel_type": "SEARCH", "start_date_time": "2026-01-14 00:00:00", "end_date_time": None},
     ], [
         Broken("advertising_channel_type", "RADIO", f"{IN_SET}(advertising_channel_type)"),
-        Broken("end_date", pd.Timestamp("2020-01-01"), ORDERED),
+        Broken("end_date_time", "2020-01-01 23:59:59", ORDERED),
     ]),
     ("raw_google_ads", "ad_groups"): ("ad_group_id", [
         {"ad_group_id": "21", "campaign_id": "11", "customer_id": "1234567890", "status": "PAUSED", "cpc_bid": 1.25},

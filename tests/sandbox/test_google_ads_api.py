@@ -377,6 +377,35 @@ def test_query_errors_use_google_ads_failure_bodies(google):
     }
 
 
+def _error_code(response) -> dict:
+    body = response.json()
+    return (body[0] if isinstance(body, list) else body)["error"]["details"][0]["errors"][0]["errorCode"]
+
+
+def test_campaign_flights_are_v23_date_times_and_the_date_fields_v23_removed_are_unrecognized(google):
+    google.upsert("google_ads", "campaign", [
+        {"campaign.id": "111", "campaign.start_date_time": "2026-03-01 00:00:00",
+         "campaign.end_date_time": "2026-03-31 23:59:59"},
+        {"campaign.id": "222", "campaign.start_date_time": "2026-02-01 00:00:00"},  # open-ended
+        {"campaign.id": "333", "campaign.start_date": "2026-01-01"},  # a row of an older dataset
+    ])
+    rows = _stream_rows(_call(google.url, "SELECT campaign.id, campaign.start_date_time, campaign.end_date_time "
+                                          "FROM campaign"))
+    flights = {row["campaign"]["id"]: row["campaign"] for row in rows}
+    assert (flights["111"]["startDateTime"], flights["111"]["endDateTime"]) == ("2026-03-01 00:00:00",
+                                                                                "2026-03-31 23:59:59")
+    assert flights["222"]["startDateTime"] == "2026-02-01 00:00:00" and "endDateTime" not in flights["222"]
+    for removed in ("campaign.start_date", "campaign.end_date"):
+        for method in ("search", "searchStream"):
+            refused = _call(google.url, f"SELECT campaign.id, {removed} FROM campaign", method)
+            assert refused.status_code == 400 and _error_code(refused) == {"queryError": "UNRECOGNIZED_FIELD"}
+            assert removed in refused.text
+    catalogue = _fields(google.url, "SELECT name, data_type WHERE name LIKE 'campaign.%'").json()["results"]
+    types = {row["name"]: row["dataType"] for row in catalogue}
+    assert types["campaign.start_date_time"] == types["campaign.end_date_time"] == "DATE"
+    assert not {"campaign.start_date", "campaign.end_date"} & set(types)
+
+
 def test_required_headers(google):
     token = _headers(google.url)["Authorization"]
     missing = _call(

@@ -1,10 +1,17 @@
 {#-
     One row per Google Ads campaign, removed ones flagged (status REMOVED), with the UTM campaign key read
-    from its name ("2026Q2_WEBINAR_DATAOPS | Search | NA" -> 2026q2_webinar_dataops). Google writes
-    2037-12-30 as the end date of a campaign without one: that becomes null.
+    from its name ("2026Q2_WEBINAR_DATAOPS | Search | NA" -> 2026q2_webinar_dataops).
+
+    The flight's days, in the customer's time zone: API v23+ sends start_date_time / end_date_time as
+    "yyyy-MM-dd HH:mm:ss" text (the date is its first ten characters), and no end_date_time for a campaign
+    without an end. Rows loaded before v23 carry the dates start_date / end_date instead, where 2037-12-30
+    meant no end: that becomes null. A row with a start_date_time is read from the new columns only.
 -#}
 {%- set relation = source('google_ads', 'campaigns') -%}
 {%- set columns = cg_source_columns(relation) -%}
+{%- set start_date_time = cg_column(columns, 'start_date_time', 'varchar') -%}
+{%- set end_date_time = cg_column(columns, 'end_date_time', 'varchar') -%}
+{%- set old_end_date = cg_column(columns, 'end_date', 'date') -%}
 
 with source as (
     select * from {{ cg_source_relation(relation, columns) }}
@@ -19,9 +26,12 @@ select
     upper({{ cg_column(columns, 'serving_status', 'varchar') }}) as serving_status,
     upper({{ cg_column(columns, 'advertising_channel_type', 'varchar') }}) as campaign_type,
     {{ cg_column(columns, 'bidding_strategy_type', 'varchar') }} as bidding_strategy_type,
-    {{ cg_column(columns, 'start_date', 'date') }} as start_date,
-    case when {{ cg_column(columns, 'end_date', 'date') }} < cast('2037-12-30' as date)
-        then {{ cg_column(columns, 'end_date', 'date') }} end as end_date,
+    coalesce(cast(substring({{ start_date_time }}, 1, 10) as date),
+             {{ cg_column(columns, 'start_date', 'date') }}) as start_date,
+    case
+        when {{ start_date_time }} is not null then cast(substring({{ end_date_time }}, 1, 10) as date)
+        when {{ old_end_date }} < cast('2037-12-30' as date) then {{ old_end_date }}
+    end as end_date,
     coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source
