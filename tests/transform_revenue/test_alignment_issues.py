@@ -66,6 +66,8 @@ NIGHT_ONE = {
     "marts.prospects": [
         {"prospect_id": "PR1", "first_name": "Pat", "last_name": "Doe", "email": "pat@acme.com", "account_id": "A1",
          "salesforce_contact_id": "003P", "hubspot_contact_id": "901", "is_deleted": False},
+        {"prospect_id": "PR2", "first_name": "Quinn", "last_name": "Roe", "email": "quinn@beta.com",
+         "account_id": "A2", "salesforce_lead_id": "00QQ", "salesforce_contact_id": "003Q", "is_deleted": False},
     ],
     "intermediate.int_person_records_clustered": [
         {"entity_id": "PR1", "source_system": "salesforce_contact", "source_record_id": "003P",
@@ -74,6 +76,13 @@ NIGHT_ONE = {
         {"entity_id": "PR1", "source_system": "hubspot_contact", "source_record_id": "901",
          "record_key": "hubspot_contact:901", "email": "pat@acme.com", "lifecycle_stage": "lead",
          "match_rule": "email", "is_deleted": False, "is_merged": False},
+        # Quinn is a Salesforce contact, and an open lead nobody converted
+        {"entity_id": "PR2", "source_system": "salesforce_contact", "source_record_id": "003Q",
+         "record_key": "salesforce_contact:003Q", "email": "quinn@beta.com", "match_rule": "email",
+         "is_deleted": False, "is_merged": False},
+        {"entity_id": "PR2", "source_system": "salesforce_lead", "source_record_id": "00QQ",
+         "record_key": "salesforce_lead:00QQ", "email": "quinn@beta.com", "match_rule": "email",
+         "is_converted": False, "is_deleted": False, "is_merged": False},
     ],
 }
 
@@ -133,6 +142,7 @@ def test_every_rule_fires(nights):
         ("OP1", "missing_owner", "OP1", None): "medium",
         ("OP2", "missing_currency", "OP2", None): "medium",
         ("PR1", "lifecycle_stage_conflict", "OP3", "901"): "high",
+        ("PR2", "duplicate_record", "00QQ", None): "low",
     }
 
 
@@ -145,6 +155,8 @@ def test_details_are_plain_language(nights):
     }
     assert details["owner_conflict"] == ("Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in "
                                          "HubSpot (company 501).")
+    assert nights["first"][("PR2", "duplicate_record", "00QQ", None)][3] == (
+        "Salesforce lead 00QQ duplicates contact 003Q (Quinn Roe, matched by email): merge them.")
 
 
 def test_issues_keep_their_first_detection_and_resolved_ones_disappear(nights):

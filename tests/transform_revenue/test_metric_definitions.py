@@ -25,6 +25,7 @@ attributed revenue 1,000 -> ROAS 5.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -280,6 +281,18 @@ def test_shared_metrics_equal_the_semantic_layer(world):
     warehouse, folder = world["warehouse"], world["folder"]
     expected = semantic_layer_values(warehouse, folder / "target" / "semantic_manifest.json", AS_OF)
     assert_same_metrics(expected, shared_metrics(warehouse))
+
+
+def test_only_the_customers_counted_at_a_moment_are_not_summed_over_months(world):
+    """Customers at the start and retained are counts at a moment: over a quarter MetricFlow must take the last
+    month's (non_additive_dimension), never add three months up; every flow measure adds up."""
+    manifest = json.loads((world["folder"] / "target" / "semantic_manifest.json").read_text())
+    non_additive = {(model["name"], measure["name"]): measure["non_additive_dimension"]
+                    for model in manifest["semantic_models"] for measure in model["measures"]
+                    if measure.get("non_additive_dimension")}
+    last_month = {"name": "period_month", "window_choice": "max", "window_groupings": []}
+    assert non_additive == {("customer_retention_cohorts", "customers_at_start"): last_month,
+                            ("customer_retention_cohorts", "customers_retained"): last_month}
 
 
 def test_an_incremental_run_after_new_spend_equals_a_full_refresh(world, tmp_path):

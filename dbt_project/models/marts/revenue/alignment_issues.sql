@@ -19,7 +19,8 @@
     - missing_in_hubspot / missing_in_salesforce (account): a customer, or a company with deals, that only
       one CRM has; high (customer), medium (open deal), low.
     - duplicate_record (account, prospect): a second live record of the same company / person inside one
-      system (converted leads excepted); medium (customer account), low.
+      system (converted leads excepted; an open Salesforce lead of a person who is a Salesforce contact
+      counts); medium (customer account), low.
     - missing_owner (account, opportunity): a customer's or an open deal's company record, or an open deal,
       without owner; medium.
     - owner_conflict (account): the two systems' records name different owners; low (medium with an open
@@ -405,8 +406,9 @@ prospect_issues as (
         'duplicate_record',
         'low',
         case records.source_system
-            when 'salesforce_lead' then 'Salesforce lead ' || records.source_record_id || ' duplicates lead '
-                || person_pairs.salesforce_lead_id
+            when 'salesforce_lead' then 'Salesforce lead ' || records.source_record_id || ' duplicates '
+                || coalesce('contact ' || person_pairs.salesforce_contact_record_id,
+                            'lead ' || person_pairs.salesforce_lead_id)
             when 'salesforce_contact' then 'Salesforce contact ' || records.source_record_id || ' duplicates contact '
                 || person_pairs.salesforce_contact_id
             else 'HubSpot contact ' || records.source_record_id || ' duplicates contact '
@@ -419,7 +421,10 @@ prospect_issues as (
     inner join person_records as records on records.entity_id = person_pairs.prospect_id
     where not coalesce(records.is_converted, false)
         and (
-            (records.source_system = 'salesforce_lead' and records.source_record_id <> person_pairs.salesforce_lead_id)
+            -- an open lead of a person Salesforce already has as a contact is one too: it should be converted
+            (records.source_system = 'salesforce_lead'
+                and (person_pairs.salesforce_contact_record_id is not null
+                    or records.source_record_id <> person_pairs.salesforce_lead_id))
             or (records.source_system = 'salesforce_contact'
                 and records.source_record_id <> person_pairs.salesforce_contact_id)
             or (records.source_system = 'hubspot_contact' and records.source_record_id <> person_pairs.hubspot_record_id)
