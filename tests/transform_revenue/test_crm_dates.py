@@ -4,6 +4,9 @@ revenue models); and the same rows built on PostgreSQL give the same marts.
 - A Salesforce lead created 2026-03-02 08:13 UTC and converted that day (Salesforce keeps only the conversion date):
   it became a lead, and (inferred) an MQL and an SQL, at 08:13 - not at midnight, before it existed. A lead created
   2026-03-01 09:00 and converted 2026-03-04 is an SQL from the midnight of 2026-03-04 UTC.
+- Mia, a Salesforce lead created 2026-03-05 09:00 and converted 2026-03-06, is also a HubSpot contact (same e-mail)
+  who became an MQL 2026-03-06 14:00: her MQL time moves back to her SQL's (a stage is at most the next one's), but
+  HubSpot recorded it, so the funnel does not count it as skipped.
 - A EUR deal created 2019-05-01 and won 2019-06-30, and a EUR campaign of March 2019, before the first seed rate
   (2023-01-02: EUR 1.0783 USD): converted at that first rate, in opportunities, pipeline_daily and campaigns, and no
   "currency without exchange rate" issue. An open EUR deal closing 2031-03-31, after the rate calendar (2030-12-31),
@@ -77,10 +80,18 @@ RAW = {
     "raw_salesforce.lead": [
         sf_lead("00QSAME", "Sam", "Same", at(2026, 3, 2, 8, 13), date(2026, 3, 2), "003SAME"),
         sf_lead("00QLATER", "Lou", "Later", at(2026, 3, 1, 9), date(2026, 3, 4), "003LATER"),
+        sf_lead("00QMQL", "Mia", "Mql", at(2026, 3, 5, 9), date(2026, 3, 6), "003MQL"),
+    ],
+    "raw_hubspot.contacts": [
+        {"id": "9001", "archived": False, "email": "mia@newco.com", "firstname": "Mia", "lastname": "Mql",
+         "lifecyclestage": "salesqualifiedlead", "createdate": at(2026, 3, 6, 13),
+         "hs_lifecyclestage_marketingqualifiedlead_date": at(2026, 3, 6, 14), "lastmodifieddate": at(2026, 3, 6, 14),
+         "_loaded_at": LOADED},
     ],
     "raw_salesforce.contact": [
         sf_contact("003SAME", "Sam", "Same", at(2026, 3, 2, 15, 40)),
         sf_contact("003LATER", "Lou", "Later", at(2026, 3, 4, 10)),
+        sf_contact("003MQL", "Mia", "Mql", at(2026, 3, 6, 10)),
     ],
     "raw_salesforce.opportunity": [
         sf_opportunity("006OLD", "001OLD", "Closed Won", 1000, at(2019, 5, 1, 9), date(2019, 6, 30), won=True),
@@ -149,6 +160,18 @@ def test_a_lead_converted_the_day_it_was_created_becomes_an_sql_when_it_was_crea
         from marts.prospect_funnel as funnel
         inner join marts.prospects using (prospect_id)
         where prospects.salesforce_lead_id = '00QSAME'""") == [(date(2026, 3, 2), date(2026, 3, 2), True, None)]
+
+
+def test_a_recorded_mql_after_a_conversion_known_to_the_day_is_not_a_skipped_stage(warehouse):
+    sql_day = at(2026, 3, 6)
+    assert rows(warehouse, "select became_mql_at, became_sql_at, is_mql_inferred, is_sql_inferred "
+                           "from marts.prospects where salesforce_lead_id = '00QMQL'") == [
+        (sql_day, sql_day, False, False)]
+    assert rows(warehouse, """
+        select funnel.is_lead_skipped, funnel.is_mql_skipped, funnel.is_sql_skipped, funnel.days_mql_to_sql
+        from marts.prospect_funnel as funnel
+        inner join marts.prospects using (prospect_id)
+        where prospects.salesforce_lead_id = '00QMQL'""") == [(False, False, False, None)]
 
 
 def test_a_deal_without_history_closes_on_its_close_date_not_when_it_was_created(warehouse):

@@ -16,6 +16,7 @@ so the person becomes two (int_person_records_clustered clusters again only the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import datetime, timedelta
@@ -49,9 +50,10 @@ FLOAT_COLUMNS = {"shared_metrics_daily": ("value", "numerator", "denominator"), 
 
 
 def _model_rows(warehouse: Path, model: str, schema: str = "marts", leave_out: tuple[str, ...] = ()) -> list[tuple]:
+    # by name: a column added to a stored table comes last, where a full build puts it in its place
     columns = [row[0] for row in query(warehouse, f"select column_name from information_schema.columns "
                                                   f"where table_schema = '{schema}' and table_name = '{model}' "
-                                                  f"order by ordinal_position") if row[0] not in leave_out]
+                                                  f"order by column_name") if row[0] not in leave_out]
     rounded = FLOAT_COLUMNS.get(model, ())
     select = ", ".join(f"round({column}, 6)" if column in rounded else column for column in columns)
     return sorted(query(warehouse, f"select {select} from {schema}.{model}"), key=repr)
@@ -275,6 +277,42 @@ def test_pipeline_daily_keeps_the_days_before_a_change_and_rebuilds_from_it(nigh
     incremental = _model_rows(warehouse, "pipeline_daily")
     refreshed = _model_rows(nights["refreshed"], "pipeline_daily")
     assert len(set(incremental) - set(refreshed)) == 1 and len(incremental) == len(refreshed)
+
+
+def test_pipeline_daily_built_as_of_an_earlier_date_holds_no_later_day(nights, tmp_path):
+    """An incremental build with the as-of date moved back three days (var as_of_date), which rebuilds no deal,
+    still deletes the stored days after it: it equals a full refresh as of that date."""
+    [(as_of,)] = query(nights["warehouse"], "select as_of_date from intermediate.int_reporting_dates")
+    earlier = as_of - timedelta(days=3)
+    as_of_earlier = ["--select", "int_reporting_dates", "int_opportunity_stage_ranges", "pipeline_daily",
+                     "--vars", json.dumps({"as_of_date": earlier.isoformat()})]
+    incremental, refreshed = tmp_path / "incremental.duckdb", tmp_path / "refreshed.duckdb"
+    shutil.copyfile(nights["warehouse"], incremental)
+    shutil.copyfile(nights["refreshed"], refreshed)
+    run_dbt(incremental, tmp_path / "incremental", ["run", *as_of_earlier])
+    run_dbt(refreshed, tmp_path / "refreshed", ["run", "--full-refresh", *as_of_earlier])
+    assert query(incremental, "select max(date_day) from marts.pipeline_daily") == [(earlier,)]
+    assert _model_rows(incremental, "pipeline_daily") == _model_rows(refreshed, "pipeline_daily")
+
+
+#: A column of each incremental mart, dropped from its stored table to stand for one a new release adds.
+NEW_COLUMNS = {"touchpoints": "platform", "pipeline_daily": "amount_reporting", "shared_metrics_daily": "value",
+               "attribution": "credit", "prospects": "lifecycle_stage"}
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
+def test_a_mart_stored_without_one_of_its_columns_is_rebuilt_whole(nights, model, tmp_path):
+    """A mart built by a release before one of its columns existed gets that column on every row from the next
+    incremental run (cg_rebuild_on_new_columns), not only on the rows the run rebuilds: it equals a full refresh."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nights["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(f"alter table marts.{model} drop column {NEW_COLUMNS[model]}")
+    run_dbt(warehouse, tmp_path, ["run", "--select", model])
+    assert _model_rows(warehouse, model) == _model_rows(nights["refreshed"], model)
+    [(kind,)] = query(warehouse, "select kind from publish_log.mart_builds where model = ? "
+                                 "order by built_at desc limit 1", [model])
+    assert kind == "full"  # publishing copies the whole table
 
 
 def test_a_repeated_day_of_a_deal_fails_the_build_when_its_deal_was_rebuilt(nights, tmp_path):

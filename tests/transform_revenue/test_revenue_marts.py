@@ -42,10 +42,11 @@ def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
 
 
 def person(prospect_id: str, account_id: str, channel: str | None, lead: datetime, mql=None, sql=None, opportunity=None,
-           customer=None, deleted=False) -> dict:
+           customer=None, deleted=False, mql_inferred=False) -> dict:
     return {"prospect_id": prospect_id, "account_id": account_id, "original_channel": channel,
             "lifecycle_stage": "lead", "became_lead_at": lead, "became_mql_at": mql, "became_sql_at": sql,
-            "became_opportunity_at": opportunity, "became_customer_at": customer, "is_deleted": deleted}
+            "became_opportunity_at": opportunity, "became_customer_at": customer, "is_deleted": deleted,
+            "is_mql_inferred": mql_inferred}
 
 
 def touch(touchpoint_id: str, prospect_id: str, account_id: str, occurred: datetime, channel: str,
@@ -71,7 +72,8 @@ def deal(opportunity_id: str, account_id: str, prospect_id: str | None, created:
 PROSPECTS = [
     person("P1", "ACC1", "paid_search", at(2026, 1, 5, 9), at(2026, 1, 10), at(2026, 1, 20), at(2026, 2, 1),
            at(2026, 3, 1)),
-    person("P2", "ACC1", "paid_search", at(2026, 1, 7), at(2026, 1, 15, 10), at(2026, 1, 15, 10)),  # MQL skipped
+    # MQL skipped: the prospects mart gave it the SQL's time and flagged it inferred
+    person("P2", "ACC1", "paid_search", at(2026, 1, 7), at(2026, 1, 15, 10), at(2026, 1, 15, 10), mql_inferred=True),
     person("P3", "ACC2", "paid_search", at(2026, 1, 20)),
     person("P4", "ACC2", "organic_search", at(2026, 2, 3), at(2026, 2, 4)),
     person("P5", "ACC3", "paid_search", at(2026, 1, 3), at(2026, 1, 4), deleted=True),

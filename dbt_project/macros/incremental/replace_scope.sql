@@ -9,10 +9,12 @@
     With config cg_window_column (a date column), the query also returns cg_replace_from (one date, the same
     on every row) and every target row with cg_window_column >= cg_replace_from is deleted too: the trailing
     lookback window is always rebuilt. Then every returned row whose partition key is not null is inserted.
-    A column the query returns that the target lacks (a model that gained one) is added to the target first,
-    null in the rows this run does not replace; a column the target has that the query no longer returns (a
-    model that lost one) is dropped, as a full build would. Plain DDL, DELETE and INSERT: the same on DuckDB and
-    PostgreSQL.
+    A query without cg_scope_key is a full build's (is_incremental() false on a stored table: a model with
+    cg_rebuild_on_new_columns whose table lacks a column, macros/incremental/is_incremental.sql): it replaces
+    every row. A column the query returns that the target lacks (a model that gained one) is added to the target
+    first, null in the rows this run does not replace; a column the target has that the query no longer returns
+    (a model that lost one) is dropped, as a full build would. Plain DDL, DELETE and INSERT: the same on DuckDB
+    and PostgreSQL.
     A published mart logs what it replaces first (macros/incremental/publish_log.sql).
 -#}
 {% macro get_incremental_cg_replace_scope_sql(arg_dict) -%}
@@ -36,7 +38,8 @@
         {%- do (kept if column.name | lower in source_names else dropped).append(column) -%}
     {%- endfor -%}
     {%- set columns = get_quoted_csv((kept + added) | map(attribute='name')) -%}
-    {% if cg_is_published(target) -%}
+    {%- set scoped = 'cg_scope_key' in source_names -%}
+    {% if scoped and cg_is_published(target) -%}
     {{ cg_log_build_scopes(target, source, key, window_column) }};
     {% endif -%}
     {% for column in added -%}
@@ -45,11 +48,15 @@
     {% for column in dropped -%}
     alter table {{ target }} drop column {{ adapter.quote(column.name) }};
     {% endfor -%}
+    {% if not scoped -%}
+    delete from {{ target }};
+    {% else -%}
     delete from {{ target }}
     where {{ key }} in (select cg_scope_key from {{ source }} where cg_scope_key is not null);
     {% if window_column -%}
     delete from {{ target }}
     where {{ window_column }} >= (select min(cg_replace_from) from {{ source }});
+    {% endif -%}
     {% endif -%}
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }} where {{ key }} is not null

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='cg_replace_scope',
+    cg_rebuild_on_new_columns=true,
     cg_scope_key='opportunity_id',
     cg_window_column='date_day',
     post_hook=[
@@ -135,11 +136,16 @@ pipeline_days as (
 
 {%- if is_incremental() %}
 
-{#- a changed deal without rows any more (merged away, deleted) is named by a tombstone row #}
-select pipeline_days.*, changed.opportunity_id as cg_scope_key, kept.first_rebuilt_day as cg_replace_from
-from pipeline_days
-full outer join changed on changed.opportunity_id = pipeline_days.opportunity_id
-cross join kept
+{#- a changed deal without rows any more (merged away, deleted) is named by a tombstone row; when no row at all is
+    rebuilt (an as-of date moved back, nothing changed), one all-null row still carries cg_replace_from, so the
+    stored days after the new as-of date are deleted #}
+select rebuilt.*, kept.first_rebuilt_day as cg_replace_from
+from kept
+left join (
+    select pipeline_days.*, changed.opportunity_id as cg_scope_key
+    from pipeline_days
+    full outer join changed on changed.opportunity_id = pipeline_days.opportunity_id
+) as rebuilt on true
 {%- else %}
 
 select * from pipeline_days

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='cg_replace_scope',
+    cg_rebuild_on_new_columns=true,
     cg_scope_key='prospect_id',
     post_hook=[
         "{{ cg_save_state('(' ~ cg_prospect_account_inputs() ~ ') as account_inputs', 'prospects__built_accounts', sibling=ref('int_person_records_clustered')) }}",
@@ -208,6 +209,12 @@ final as (
         inferred.became_sql_at,
         inferred.became_opportunity_at,
         inferred.customer_actual_at as became_customer_at,
+        -- reached, but recorded by no system: its time is the next stage's (inferred above)
+        inferred.lead_at is null and inferred.became_lead_at is not null as is_lead_inferred,
+        inferred.mql_at is null and inferred.became_mql_at is not null as is_mql_inferred,
+        inferred.sql_at is null and inferred.became_sql_at is not null as is_sql_inferred,
+        inferred.opportunity_actual_at is null and inferred.became_opportunity_at is not null
+            as is_opportunity_inferred,
         inferred.created_at,
         inferred.all_deleted = 1 as is_deleted,
         inferred.source_record_count,

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='cg_replace_scope',
+    cg_rebuild_on_new_columns=true,
     cg_scope_key='touchpoint_id',
 ) }}
 {#-
@@ -23,7 +24,8 @@
     differs from the stored one (new, edited, re-resolved, gone). Only those rows are written. That is the
     lookback with no fixed length: a touch restated on any day is rewritten, and an unchanged one in the
     last var incremental_lookback_days days is not (rewriting them cost a sixth of the table every night).
-    A stored table that lacks one of the compared columns (built before the column existed) is rewritten whole.
+    A stored table that lacks one of the model's columns (built before the column existed) is rebuilt whole
+    (cg_rebuild_on_new_columns, macros/incremental/is_incremental.sql).
 -#}
 with touches as (
     select * from {{ ref('int_touchpoints_unioned') }}
@@ -125,19 +127,11 @@ touchpoint_rows as (
 {%- set columns = 'touchpoint_id, prospect_id, account_id, occurred_at, occurred_date, touchpoint_type, campaign_id, '
                   ~ 'channel, utm_source, utm_medium, utm_campaign, page_url, source_system, source_touchpoint_id, '
                   ~ 'platform' %}
-{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-{%- set missing_columns = columns.split(', ') | reject('in', stored_columns) | list %}
 ,
 
-{#- touches whose row differs from the stored one (in either direction); every touch when a column is new #}
+{#- touches whose row differs from the stored one (in either direction) #}
 changed as (
-    {%- if missing_columns %}
-    select touchpoint_id from touchpoint_rows
-    union
-    select touchpoint_id from {{ this }}
-    {%- else %}
     {{ cg_changed_keys('touchpoint_rows', 'touchpoint_id', columns) }}
-    {%- endif %}
 )
 
 {#- a touch that is gone is named by a tombstone row (all data columns null) #}

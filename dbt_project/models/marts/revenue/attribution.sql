@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='cg_replace_scope',
+    cg_rebuild_on_new_columns=true,
     cg_scope_key='opportunity_id',
     post_hook=[
         "{{ cg_save_state(ref('sem_opportunities'), 'attribution__built_opportunities', sibling=ref('int_reporting_dates')) }}",

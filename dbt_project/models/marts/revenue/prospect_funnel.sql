@@ -7,9 +7,11 @@
     and the semantic model prospect_funnel all count from here.
 
     Skipped stages: prospects fills a stage nobody recorded with the time of the next stage reached
-    (least of the later stages), so a stage whose first-entered time equals the next stage's was skipped
-    (or entered at the very same moment) and is flagged is_<stage>_skipped; days_<stage>_to_<next> is only
-    set when neither of the two stages was skipped (so the medians of funnel_monthly leave skips out).
+    (least of the later stages) and flags it is_<stage>_inferred: here is_<stage>_skipped. A recorded stage
+    is not skipped, even when its time was moved back to a later stage's recorded before it (a HubSpot MQL
+    after a Salesforce conversion known to the day only). days_<stage>_to_<next> is only set when the stage
+    came strictly before the next one and the next one was not skipped (so the medians of funnel_monthly
+    leave skips out).
 
     Sourcing touch: the person's first touchpoint on or before the day they became a lead (ties: the
     touchpoint id); it decides the platform (the touch's own, touchpoints.platform) and campaign their lead, MQL
@@ -62,14 +64,13 @@ final as (
         {{ cg_reporting_date('prospects.' ~ stage.column) }} as {{ stage.name }}_date,
         {%- endfor %}
         {%- for stage in stages[:-1] %}
-        {%- set next_stage = stages[loop.index] %}
-        coalesce(prospects.{{ stage.column }} = prospects.{{ next_stage.column }}, false) as is_{{ stage.name }}_skipped,
+        coalesce(prospects.is_{{ stage.name }}_inferred, false) as is_{{ stage.name }}_skipped,
         {%- endfor %}
         {%- for stage in stages[:-1] %}
         {%- set next_stage = stages[loop.index] %}
         case when prospects.{{ stage.column }} < prospects.{{ next_stage.column }}
             {%- if loop.index < stages | length - 1 %}
-            and not coalesce(prospects.{{ next_stage.column }} = prospects.{{ stages[loop.index + 1].column }}, false)
+            and not coalesce(prospects.is_{{ next_stage.name }}_inferred, false)
             {%- endif %} then
             {{ cg_days_between(cg_reporting_date('prospects.' ~ stage.column), cg_reporting_date('prospects.' ~ next_stage.column)) }}
         end as days_{{ stage.name }}_to_{{ next_stage.name }},

@@ -5,7 +5,9 @@
     metric has data. Simple metrics: value. Ratio metrics: a row wherever the numerator or the denominator is not
     0 (the other side 0 when it has no data that day), value = numerator / denominator, null where the denominator
     is 0; over a longer period, sum numerator and denominator (or the metrics named in numerator_metric /
-    denominator_metric) and divide - never average the daily values.
+    denominator_metric) and divide - never average the daily values. customers_at_start, customers_retained and
+    logo_retention_rate count customers at a moment (non_additive_dimension in the semantic layer): over a
+    quarter or a year, take its last month's row, never a sum.
 
     Incremental (strategy cg_replace_scope, macros/incremental/replace_scope.sql), equal to a full build:
     identity merges and restated deals move first-stage and close dates arbitrarily far back, so a plain
@@ -16,6 +18,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='cg_replace_scope',
+    cg_rebuild_on_new_columns=true,
     cg_scope_key='date_day',
 ) }}
 -- depends_on: {{ ref('prospect_funnel') }}
