@@ -35,6 +35,24 @@ def hubspot_client(url: str, **overrides) -> HubSpotClient:
                          policy=overrides.pop("policy", FAST), **overrides)
 
 
+def after_first_page(read_pages, action):
+    """A page reader like `read_pages` that calls `action(first_page)` once the loader took the first page: the
+    source changing while a read is under way."""
+
+    def read(stream, since):
+        pages = read_pages(stream, since)  # asked for here, inside the loader's context
+
+        def acting():
+            for number, page in enumerate(pages):
+                yield page
+                if number == 0:
+                    action(page)
+
+        return acting()
+
+    return read
+
+
 def hubspot_contact(number: int, modified: str) -> dict:
     return {
         "id": str(1000 + number),
@@ -53,10 +71,11 @@ class Warehouse:
         self.dlt = folder / "dlt"
         self.runs = 0
 
-    def load(self, source, streams, client):
+    def load(self, source, streams, client, read_pages=None):
+        """One night's load of `streams`, read by `read_pages` (by default the client's own)."""
         self.runs += 1
-        return load_streams(source, streams, client.read_pages, str(self.path), self.dlt, f"run-{self.runs}",
-                            discover=getattr(client, "discover", None))
+        return load_streams(source, streams, read_pages or client.read_pages, str(self.path), self.dlt,
+                            f"run-{self.runs}", discover=getattr(client, "discover", None))
 
     def rows(self, sql):
         with duckdb.connect(str(self.path), read_only=True) as connection:

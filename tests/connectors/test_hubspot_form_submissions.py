@@ -5,10 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.hubspot.streams import FORM_SUBMISSIONS
-from pipelines.lib.raw_loader import load_streams
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
-from tests.connectors.test_crm_acceptance import Warehouse, hubspot_client
+from tests.connectors.test_crm_acceptance import Warehouse, after_first_page, hubspot_client
 
 CLOCK = datetime(2026, 6, 1, tzinfo=UTC)  # the sandbox's "now": every planted submission is older
 FORMS = ("form-a", "form-b")  # listed, and so read, in this order
@@ -46,29 +45,14 @@ def warehouse(tmp_path):
     return Warehouse(tmp_path)
 
 
-def _load(warehouse, client, read_pages=None):
-    """One night's load of the form submissions, read by `read_pages` (by default the client's own)."""
-    warehouse.runs += 1
-    return load_streams("hubspot", [FORM_SUBMISSIONS], read_pages or client.read_pages, str(warehouse.path),
-                        warehouse.dlt, f"run-{warehouse.runs}")["form_submissions"]
-
-
 def _submitted_after_first_form(read_pages, hubspot, submissions):
     """A page reader that has the sandbox take `submissions` once the loader took the first form's page."""
 
-    def read(stream, since):
-        pages = read_pages(stream, since)  # asked for here, inside the loader's context
+    def submit(page):
+        assert {record["formGuid"] for record in page} == {FORMS[0]}  # the first form, read whole
+        hubspot.upsert("hubspot", "form_submissions", submissions)
 
-        def submitting():
-            for number, page in enumerate(pages):
-                yield page
-                if number == 0:
-                    assert {record["formGuid"] for record in page} == {FORMS[0]}  # the first form, read whole
-                    hubspot.upsert("hubspot", "form_submissions", submissions)
-
-        return submitting()
-
-    return read
+    return after_first_page(read_pages, submit)
 
 
 def test_a_submission_made_on_a_form_already_read_is_read_by_the_next_run(hubspot, warehouse):
@@ -77,11 +61,11 @@ def test_a_submission_made_on_a_form_already_read_is_read_by_the_next_run(hubspo
     newest_on_next_form = _submission(FORMS[1], 100, CLOCK + timedelta(minutes=2))
     client = hubspot_client(hubspot.url)
     read = _submitted_after_first_form(client.read_pages, hubspot, [late_on_read_form, newest_on_next_form])
-    first = _load(warehouse, client, read)
+    first = warehouse.load("hubspot", [FORM_SUBMISSIONS], client, read)["form_submissions"]
     assert first.rows == 2 * PER_FORM + 1  # the second form's new submission, not the first form's
     assert datetime.fromisoformat(first.cursor_after) <= CLOCK  # the read began at the sandbox's clock
 
-    _load(warehouse, hubspot_client(hubspot.url))
+    warehouse.load("hubspot", [FORM_SUBMISSIONS], hubspot_client(hubspot.url))
     assert warehouse.rows("select count(*), count(distinct conversion_id) from raw_hubspot.form_submissions") == [
         (2 * PER_FORM + 2, 2 * PER_FORM + 2)]
     assert warehouse.rows("select form_guid from raw_hubspot.form_submissions "

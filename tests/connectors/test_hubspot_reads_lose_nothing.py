@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.hubspot.streams import CONTACTS
-from pipelines.lib.raw_loader import load_streams
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
-from tests.connectors.test_crm_acceptance import Warehouse, hubspot_client, hubspot_contact
+from tests.connectors.test_crm_acceptance import Warehouse, after_first_page, hubspot_client, hubspot_contact
 
 CLOCK = datetime(2026, 6, 1, tzinfo=UTC)  # the sandbox's "now": every planted record is older
 PAGE_SIZE = 100
@@ -42,27 +41,13 @@ def warehouse(tmp_path):
 
 
 def _load(warehouse, client, read_pages=None):
-    """One night's load of the contacts, read by `read_pages` (by default the client's own)."""
-    warehouse.runs += 1
-    return load_streams("hubspot", [CONTACTS], read_pages or client.read_pages, str(warehouse.path), warehouse.dlt,
-                        f"run-{warehouse.runs}", discover=client.discover)["contacts"]
+    """One night's load of the contacts."""
+    return warehouse.load("hubspot", [CONTACTS], client, read_pages)["contacts"]
 
 
 def _modified_after_first_page(read_pages, hubspot, changes):
     """A page reader that has the sandbox change `changes` once the loader took the first page."""
-
-    def read(stream, since):
-        pages = read_pages(stream, since)  # asked for here, inside the loader's context
-
-        def changing():
-            for number, page in enumerate(pages):
-                yield page
-                if number == 0:
-                    hubspot.upsert("hubspot", "contacts", changes)
-
-        return changing()
-
-    return read
+    return after_first_page(read_pages, lambda _page: hubspot.upsert("hubspot", "contacts", changes))
 
 
 def test_a_first_read_stopped_by_the_daily_quota_keeps_no_cursor_and_the_next_read_gets_every_record(hubspot,
