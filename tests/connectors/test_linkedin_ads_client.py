@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -20,7 +21,14 @@ from connectors.errors import AuthenticationError, SourceError, SourceLimitReach
 from connectors.http import Action
 from connectors.linkedin_ads.client import classify, restli_date_range, restli_list
 from connectors.linkedin_ads.stamps import AnalyticsStamp
-from connectors.linkedin_ads.streams import AD_ACCOUNTS, CAMPAIGN_DAILY_ANALYTICS, CAMPAIGN_GROUPS, CAMPAIGNS
+from connectors.linkedin_ads.streams import (
+    AD_ACCOUNTS,
+    ANALYTICS_METRICS,
+    CAMPAIGN_DAILY_ANALYTICS,
+    CAMPAIGN_GROUPS,
+    CAMPAIGNS,
+    MAX_ANALYTICS_FIELDS,
+)
 from connectors.pages import PageDecoder
 from connectors.schema import to_arrow
 from tests.ads_fixtures import (
@@ -96,6 +104,21 @@ def test_analytics_money_is_exact_kept_apart_and_stamped_with_the_account(linked
             truth[(str(L_CAMPAIGNS[campaign][0]), day)] += Decimal(l_cost(campaign, n))
     cents = Decimal("0.01")
     assert {k: v.quantize(cents) for k, v in loaded.items()} == {k: v.quantize(cents) for k, v in truth.items()}
+
+
+def test_each_analytics_request_stays_within_twenty_fields_counting_date_range_and_pivot_values(linkedin):
+    client = linkedin_client(linkedin.url)
+    sent, request = [], client.http.session.request
+
+    def spy(method, url, **kwargs):
+        sent.append(url)
+        return request(method, url, **kwargs)
+
+    client.http.session.request = spy
+    assert rows_of(client.read_pages(CAMPAIGN_DAILY_ANALYTICS))
+    asked = [parse_qs(urlsplit(url).query)["fields"][0].split(",") for url in sent if "/adAnalytics?" in url]
+    assert asked and all(len(fields) <= MAX_ANALYTICS_FIELDS for fields in asked)
+    assert all({"dateRange", "pivotValues", *ANALYTICS_METRICS} == set(fields) for fields in asked)
 
 
 @pytest.fixture(scope="module")
