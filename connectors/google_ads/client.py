@@ -285,7 +285,7 @@ class GoogleAdsClient:
                 continue
             attribute = name.split(".", 1)[1]
             source = ".".join(_camel(part) for part in name.split("."))
-            extra.append(Field(attribute, source, CATALOGUE_TYPES.get(entry.get("dataType"), "string")))
+            extra.append(Field(attribute, source, catalogue_column_type(attribute, entry.get("dataType"))))
         return stream.with_fields(extra)
 
     def read_pages(self, stream: Stream, since: datetime | None = None) -> Iterator[list[dict]]:
@@ -355,6 +355,18 @@ class GoogleAdsClient:
 #: Column types of the field catalogue's ``dataType`` values (ENUM, STRING, RESOURCE_NAME… stay text).
 CATALOGUE_TYPES = {"INT32": "int", "INT64": "int", "DOUBLE": "float", "FLOAT": "float", "BOOLEAN": "bool",
                    "DATE": "date", "MESSAGE": "json"}
+
+
+def catalogue_column_type(attribute: str, data_type: str | None) -> str:
+    """The column type of a discovered attribute from its catalogue ``dataType``.
+
+    The catalogue types date-times DATE as well (``campaign.start_date_time``: "yyyy-MM-dd HH:mm:ss", in the
+    customer's time zone), which no date column holds: a ``*_date_time`` attribute is kept as the text Google
+    sends, as the declared flight fields are, instead of failing every page that has one.
+    """
+    if data_type == "DATE" and attribute.endswith("date_time"):
+        return "string"
+    return CATALOGUE_TYPES.get(data_type, "string")
 
 
 def _camel(snake: str) -> str:

@@ -119,6 +119,23 @@ def test_campaign_flights_are_read_from_the_v23_date_time_fields_as_the_text_goo
     assert flights["444"] == ("2026-05-15 00:00:00", None)
 
 
+def test_a_date_time_attribute_only_discovery_knows_is_loaded_as_the_text_google_sends(google):
+    """Google's catalogue types date-times DATE: a ``*_date_time`` attribute Google adds (a made-up one here) must
+    not be read as a date, which "2026-05-03 07:08:09" is not."""
+    google.upsert("google_ads", "campaign", [
+        {"campaign.id": "444", "campaign.start_date_time": "2026-05-15 00:00:00",
+         "campaign.paused_date_time": "2026-05-03 07:08:09"},
+    ])
+    client = google_client(google.url)
+    stream = client.discover(CAMPAIGNS)
+    assert "paused_date_time" in {f.column for f in stream.fields}
+    conversion = to_arrow(stream, rows_of(client.read_pages(stream)))
+    assert not conversion.rejected
+    paused = dict(zip(conversion.table["campaign_id"].to_pylist(), conversion.table["paused_date_time"].to_pylist(),
+                      strict=True))
+    assert paused["444"] == "2026-05-03 07:08:09"
+
+
 def test_metric_values_are_exact_and_carry_the_customer_currency_and_time_zone(google):
     rows = rows_of(google_client(google.url).read_pages(CAMPAIGN_DAILY_METRICS))
     table = typed_rows(CAMPAIGN_DAILY_METRICS, rows)
