@@ -18,6 +18,8 @@ EMAIL_AS_ENTERED = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # As the marts promise it (normalized): trimmed and lower-case.
 EMAIL_NORMALIZED = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
 DOMAIN = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
+# A date-time as a source sends it as text ("2026-03-01 08:00:00", ISO 8601 too): what staging reads is its date.
+DATE_TIME_TEXT = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 # Clock skew between a source and us; and the reporting time zone can be up to 14 h ahead of UTC.
 TIMESTAMP_SKEW = timedelta(hours=1)
 DATE_SKEW = timedelta(days=1)
@@ -71,6 +73,11 @@ def money(amount: str, currency: str | None = None, mostly: float = 1.0) -> list
 def currencies(*columns: str) -> list:
     """Currency columns hold ISO 4217 codes."""
     return [gxe.ExpectColumnValuesToMatchRegex(column=column, regex=CURRENCY_CODE) for column in columns]
+
+
+def date_time_texts(*columns: str) -> list:
+    """Text columns of date-times read as dates downstream start with a yyyy-MM-dd date (empty is allowed)."""
+    return [gxe.ExpectColumnValuesToMatchRegex(column=column, regex=DATE_TIME_TEXT) for column in columns]
 
 
 def counts(*columns: str) -> list:

@@ -3,6 +3,7 @@
 from expectations.suites.common import (
     counts,
     currencies,
+    date_time_texts,
     days_not_in_future,
     money,
     one_of,
@@ -24,12 +25,14 @@ def customers() -> list:
 
 def campaigns() -> list:
     """Campaigns: each belongs to a customer, known statuses and channel types, starts before ends (API v23+
-    flight bounds, "yyyy-MM-dd HH:mm:ss" text in the customer's time zone, which sorts as the times do)."""
+    flight bounds, "yyyy-MM-dd HH:mm:ss" text in the customer's time zone, which sorts as the times do) and
+    both read as dates (staging takes a malformed one as no date)."""
     return [
         *required("customer_id", "name", "status"),
         *one_of("status", STATUSES),
         *one_of("advertising_channel_type", CHANNEL_TYPES),
         *ordered("start_date_time", "end_date_time"),
+        *date_time_texts("start_date_time", "end_date_time"),
     ]
 
 

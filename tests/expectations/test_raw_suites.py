@@ -156,6 +156,7 @@ CASES = {
     ], [
         Broken("advertising_channel_type", "RADIO", f"{IN_SET}(advertising_channel_type)"),
         Broken("end_date_time", "2020-01-01 23:59:59", ORDERED),
+        Broken("start_date_time", "soon", f"{REGEX}(start_date_time)"),
     ]),
     ("raw_google_ads", "ad_groups"): ("ad_group_id", [
         {"ad_group_id": "21", "campaign_id": "11", "customer_id": "1234567890", "status": "PAUSED", "cpc_bid": 1.25},

@@ -39,6 +39,11 @@ NEW_ROWS = {
     "open-ended": (campaign("N2", start_date_time="2026-02-01 00:00:00"), (date(2026, 2, 1), None)),
     "to the hour": (campaign("N3", start_date_time="2026-04-01 09:30:00", end_date_time="2026-04-15 17:00:00"),
                     (date(2026, 4, 1), date(2026, 4, 15))),
+    "the old no-end day": (campaign("N4", start_date_time="2026-05-01 00:00:00", end_date_time="2037-12-30 23:59:59"),
+                           (date(2026, 5, 1), None)),
+    "ISO form": (campaign("N5", start_date_time="2026-06-01T00:00:00"), (date(2026, 6, 1), None)),
+    # not a date-time: null, not a failed build (the raw suite flags it), and never the old columns' dates
+    "malformed": (campaign("N6", start_date_time="soon", end_date_time=""), (None, None)),
 }
 #: Rows loaded before v23.
 OLD_ROWS = {

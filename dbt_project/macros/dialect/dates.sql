@@ -65,3 +65,9 @@
 {% macro cg_money(expression) -%}
     cast(round(cast({{ expression }} as numeric(18, 4)), 2) as numeric(18, 2))
 {%- endmacro %}
+
+{#- The date a date-time text starts with ("2026-03-01 08:00:00" -> 2026-03-01), null when it starts with none. -#}
+{% macro cg_date_of_text(text_expression) -%}
+    case when {{ cg_regexp_matches(text_expression, '^[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+        then cast(substring({{ text_expression }}, 1, 10) as date) end
+{%- endmacro %}
