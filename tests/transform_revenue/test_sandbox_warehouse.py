@@ -160,3 +160,23 @@ def test_metricflow_gives_the_same_numbers(nights, tmp_path):
     table = shared_metrics(warehouse)
     assert_same_metrics({key: answers[key] for key in table if key in answers}, table)
     assert all(value in (0, None) for key, value in answers.items() if key not in table)
+
+    # Over a quarter, customers at the start and retained are the quarter's last month's counts, never a sum.
+    counts = {}
+    for grain in ("month", "quarter"):
+        output = tmp_path / f"counts_by_{grain}.csv"
+        subprocess.run([mf, "query", "--metrics", "customers_at_start,customers_retained", "--group-by",
+                        f"metric_time__{grain}", "--csv", str(output)], cwd=project, env=env, check=True,
+                       capture_output=True)
+        counts[grain] = {date.fromisoformat(row[f"metric_time__{grain}"][:10]): row
+                         for row in csv.DictReader(output.open()) if row[f"metric_time__{grain}"]}
+    assert len(counts["quarter"]) > 1
+    for start, quarter in counts["quarter"].items():
+        last_month = max(month for month in counts["month"] if start <= month < _add_months(start, 3))
+        for name in ("customers_at_start", "customers_retained"):
+            assert float(quarter[name] or 0) == float(counts["month"][last_month][name] or 0), (name, start)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
