@@ -19,7 +19,7 @@ EMAIL_AS_ENTERED = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_NORMALIZED = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
 DOMAIN = r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$"
 # A date-time as a source sends it as text ("2026-03-01 08:00:00", ISO 8601 too): what staging reads is its date.
-DATE_TIME_TEXT = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+DATE_TIME_TEXT = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 # Clock skew between a source and us; and the reporting time zone can be up to 14 h ahead of UTC.
 TIMESTAMP_SKEW = timedelta(hours=1)
 DATE_SKEW = timedelta(days=1)
