@@ -300,19 +300,21 @@ NEW_COLUMNS = {"touchpoints": "platform", "pipeline_daily": "amount_reporting", 
                "attribution": "credit", "prospects": "lifecycle_stage"}
 
 
-@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
-def test_a_mart_stored_without_one_of_its_columns_is_rebuilt_whole(nights, model, tmp_path):
+def test_a_mart_stored_without_one_of_its_columns_is_rebuilt_whole(nights, tmp_path):
     """A mart built by a release before one of its columns existed gets that column on every row from the next
-    incremental run (cg_rebuild_on_new_columns), not only on the rows the run rebuilds: it equals a full refresh."""
+    incremental run (cg_rebuild_on_new_columns), not only on the rows the run rebuilds: it equals a full refresh.
+    One run for the five marts, each lacking its own column."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nights["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute(f"alter table marts.{model} drop column {NEW_COLUMNS[model]}")
-    run_dbt(warehouse, tmp_path, ["run", "--select", model])
-    assert _model_rows(warehouse, model) == _model_rows(nights["refreshed"], model)
-    [(kind,)] = query(warehouse, "select kind from publish_log.mart_builds where model = ? "
-                                 "order by built_at desc limit 1", [model])
-    assert kind == "full"  # publishing copies the whole table
+        for model in INCREMENTAL_MODELS:
+            connection.execute(f"alter table marts.{model} drop column {NEW_COLUMNS[model]}")
+    run_dbt(warehouse, tmp_path, ["run", "--select", *INCREMENTAL_MODELS])
+    for model in INCREMENTAL_MODELS:
+        assert _model_rows(warehouse, model) == _model_rows(nights["refreshed"], model), model
+        [(kind,)] = query(warehouse, "select kind from publish_log.mart_builds where model = ? "
+                                     "order by built_at desc limit 1", [model])
+        assert kind == "full", model  # publishing copies the whole table
 
 
 def test_a_repeated_day_of_a_deal_fails_the_build_when_its_deal_was_rebuilt(nights, tmp_path):
