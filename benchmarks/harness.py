@@ -100,11 +100,19 @@ def tree_digest() -> str:
     digest = hashlib.sha256()
     for folder in ("connectors", "pipelines", "sandbox", "dbt_project", "expectations", "benchmarks"):
         for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in {".py", ".sql", ".yml", ".yaml", ".csv"} and not {"target", "logs", "dbt_packages",
-                                                                                  "__pycache__"} & set(path.parts):
+            if _is_measured_source(path):
                 digest.update(str(path.relative_to(ROOT)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _is_measured_source(path: Path) -> bool:
+    """A source file, not one dbt or Python generated: dbt's target folders (``target``, and the ``target-gw0``, ...
+    of test workers, where dbt also compiles folders named like files: ``compiled/.../dbt_project.yml/``), its logs
+    and packages, and bytecode caches are left out."""
+    generated = any(part in {"target", "logs", "dbt_packages", "__pycache__"} or part.startswith("target-")
+                    for part in path.relative_to(ROOT).parts)
+    return path.suffix in {".py", ".sql", ".yml", ".yaml", ".csv"} and not generated and path.is_file()
 
 
 def source_streams() -> tuple[dict, dict]:

@@ -329,3 +329,21 @@ def test_a_sandbox_with_hubspots_limits_lifted_advertises_and_keeps_the_lifted_b
     assert {answer.headers["X-HubSpot-RateLimit-Max"] for answer in answers} == {str(LIFTED["hubspot_burst"])}
     assert [answer.status_code for answer in answers + searches] == [200] * 24
     assert throttled == 0
+
+
+def test_the_code_digest_reads_the_source_files_and_nothing_dbt_or_a_test_worker_generated(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness, "ROOT", tmp_path)
+    source = tmp_path / "connectors" / "client.py"
+    source.parent.mkdir()
+    source.write_text("PAGE_SIZE = 100\n")
+    compiled = tmp_path / "dbt_project" / "target-gw0" / "compiled" / "common_ground"
+    (compiled / "dbt_project.yml" / "seeds").mkdir(parents=True)  # dbt compiles folders named like files
+    (compiled / "model.sql").write_text("select 1")
+    first = harness.tree_digest()
+
+    (compiled / "model.sql").write_text("select 2")
+    (tmp_path / "dbt_project" / "target").mkdir()
+    (tmp_path / "dbt_project" / "target" / "run.sql").write_text("select 3")
+    assert harness.tree_digest() == first
+    source.write_text("PAGE_SIZE = 200\n")
+    assert harness.tree_digest() != first
