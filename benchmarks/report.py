@@ -185,7 +185,7 @@ def markdown(results: dict) -> str:
                 runs[(run["date"], run["command"])] = run
     for run in sorted(runs.values(), key=lambda r: r["date"]):
         lines.append(f"- {run['date']}: `{run['command']}` (load average at start "
-                     f"{run.get('load_average_at_start')}, commit {_get(run, 'git', 'commit', default='?')[:10]}"
+                     f"{run.get('load_average_at_start')}, commit {_commit(run)}"
                      f"{' + uncommitted changes' if _get(run, 'git', 'uncommitted_changes') else ''}, "
                      f"code digest {_get(run, 'git', 'tree_digest', default='?')})")
     extract_rows, variant_rows = [], []
@@ -283,6 +283,12 @@ def markdown(results: dict) -> str:
     for target in results.get("targets", []):
         lines.append(f"| {target['target']} | {target['scale']} | {target['text']} | {target['verdict']} |")
     return "\n".join(lines) + "\n"
+
+
+def _commit(run: dict) -> str:
+    """The run's commit: a SHA shortened to 10 digits, a description (a run from a `git archive`) whole."""
+    commit = _get(run, "git", "commit", default="?")
+    return commit[:10] if all(c in "0123456789abcdef" for c in commit) else commit
 
 
 def _share(a, b):

@@ -347,3 +347,14 @@ def test_the_code_digest_reads_the_source_files_and_nothing_dbt_or_a_test_worker
     assert harness.tree_digest() == first
     source.write_text("PAGE_SIZE = 200\n")
     assert harness.tree_digest() != first
+
+
+def test_the_runs_list_shortens_a_commit_sha_and_keeps_a_described_commit_whole():
+    def run(date: str, commit: str) -> dict:
+        return {"run": {"date": date, "command": "python -m benchmarks", "git": {"commit": commit, "tree_digest": "d"}}}
+
+    archived = "56aedc6's code (run from a `git archive`)"
+    table = report.markdown({"scales": {"S": {"sandbox": run("2026-12-01", archived)},
+                                        "M": {"sandbox": run("2026-12-02", "0123456789abcdef" * 2 + "01234567")}}})
+    assert f"commit {archived}, code digest d" in table
+    assert "commit 0123456789, code digest d" in table
