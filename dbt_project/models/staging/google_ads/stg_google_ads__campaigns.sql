@@ -14,7 +14,8 @@
 {%- set start_date_time = cg_column(columns, 'start_date_time', 'varchar') -%}
 {%- set end_date_time = cg_column(columns, 'end_date_time', 'varchar') -%}
 {%- set old_end_date = cg_column(columns, 'end_date', 'date') -%}
-{%- set no_end = "cast('2037-12-30' as date)" -%}
+{%- set end_day = 'case when ' ~ start_date_time ~ ' is not null then ' ~ cg_date_of_text(end_date_time)
+                  ~ ' else ' ~ old_end_date ~ ' end' -%}
 
 with source as (
     select * from {{ cg_source_relation(relation, columns) }}
@@ -33,11 +34,7 @@ select
         when {{ start_date_time }} is not null then {{ cg_date_of_text(start_date_time) }}
         else {{ cg_column(columns, 'start_date', 'date') }}
     end as start_date,
-    case
-        when {{ start_date_time }} is not null then
-            case when {{ cg_date_of_text(end_date_time) }} < {{ no_end }} then {{ cg_date_of_text(end_date_time) }} end
-        when {{ old_end_date }} < {{ no_end }} then {{ old_end_date }}
-    end as end_date,
+    case when {{ end_day }} < cast('2037-12-30' as date) then {{ end_day }} end as end_date,
     coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source
