@@ -97,7 +97,8 @@ def column_type(definition: dict) -> str:
 
 def classify(response: requests.Response) -> Verdict:
     """HubSpot's signals: 401 refresh, 429 retry, 5xx retry. The daily policy ends the stream, and the source's
-    remaining streams too: the daily limit is the account's, shared by every app and endpoint."""
+    remaining streams too: the daily limit is the account's, shared by every app and endpoint. A burst or search
+    throttle still answered after every retry ends only its stream, early."""
     status = response.status_code
     if status < 300:
         return OK
@@ -110,7 +111,9 @@ def classify(response: requests.Response) -> Verdict:
         wait = retry_after_seconds(response)
         if wait is None:
             wait = POLICY_WAITS.get(policy, POLICY_WAITS["TEN_SECONDLY_ROLLING"])
-        return Verdict(Action.RETRY, wait=wait, reason=f"HTTP 429 {policy}")
+        # A throttle, not a fault: another app may be spending the account's limits, so a storm that outlasts the
+        # retries ends the stream early (its cursor kept, the next run resumes) instead of failing the source.
+        return Verdict(Action.RETRY, wait=wait, reason=f"HTTP 429 {policy}", throttle=True)
     if status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status}")
     return Verdict(Action.FAIL, reason=f"HTTP {status}: {response.text[:500]}")

@@ -212,6 +212,20 @@ def test_a_throttling_storm_completes_and_never_calls_before_the_advertised_wait
     assert client.http.stats.wait_seconds == 8.0
 
 
+def test_a_throttling_storm_outlasting_the_retries_ends_the_stream_early_and_the_next_night_reads_on(crm, warehouse):
+    # Another app spends the account's burst: every retry of the second page is throttled too.
+    crm.inject(api="hubspot", kind="rate_limit", path_contains="/crm/v3/objects/contacts", skip=1, times=3,
+               retry_after=1)
+    client = hubspot_client(crm.url)  # three attempts: the storm outlasts them
+    client.http.sleep = lambda seconds: None
+    first = warehouse.load("hubspot", [CONTACTS, OWNERS], client)
+    assert first["contacts"].stopped_early and "throttled" in first["contacts"].stopped_early
+    assert first["contacts"].rows > 0  # the pages read before the storm are kept
+    assert first["owners"].pages and not first["owners"].stopped_early  # the source's other streams are still read
+    warehouse.load("hubspot", [CONTACTS], hubspot_client(crm.url))
+    assert warehouse.rows("select count(*), count(distinct id) from raw_hubspot.contacts") == [(500, 500)]
+
+
 def test_a_token_expiring_mid_sync_is_refreshed_without_failing(crm):
     crm.inject(api="hubspot", kind="expire_token", path_contains="/crm/v3/objects/contacts", skip=1)
     client = hubspot_client(crm.url)
