@@ -20,7 +20,15 @@ MAX_LINES = 8
 QUALIFIED_ERROR = re.compile(r"^(?:[a-z_][\w]*\.)+([A-Z]\w*:)")
 PUBLISHED = dg.AssetKey(["analytics", "published_snapshot"])
 MAX_LINE = 240
-WATCHED_RUN_EVENTS = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
+# Only succeeded runs: a failed run's checks are in the run-failure alert, so a failed night posts once.
+WATCHED_RUN_EVENTS = (dg.DagsterEventType.RUN_SUCCESS,)
+# How dagster-dbt's DagsterDbtCliRuntimeError words a failed dbt command (dagster_dbt/core/dbt_cli_invocation.py).
+DBT_CLI_FAILURE = "The dbt CLI process with command"
+DBT_ERRORS = "Errors parsed from dbt logs:"
+DBT_EXIT_CODE = re.compile(r"failed with exit code `?-?\d+`?")
+DBT_NODE = re.compile(r"\b(?:Error|Failure) in (\w+ \S+)")  # "Database Error in model attribution (models/…)"
+DBT_PROGRESS = re.compile(r"^\d+ of \d+ ")  # "1 of 9 ERROR creating sql table model …"
+ANSI_COLOR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class AlertWebhookResource(dg.ConfigurableResource):
@@ -56,13 +64,16 @@ def alerts_from_environment() -> AlertWebhookResource:
 
 def run_failure_text(job: str, run_id: str, failed_steps: dict[str, str], step_assets: dict[str, list[str]],
                      failed_checks: list[CheckLine], not_published: bool = False) -> str:
-    """``Run failed`` message: each failed step with its error's first line and its assets, then failed checks."""
+    """``Run failed`` message: each failed step with its error and assets, then failed checks (ERROR first).
+
+    A step's error is its first line, or for a failed dbt command the first failed dbt node and its error.
+    """
     lines = [f":red_circle: Common Ground: run `{run_id[:8]}` of `{job}` failed."
              + (" BI keeps the previous snapshot (nothing was published)." if not_published else "")]
     for step, error in failed_steps.items():
         assets = _assets(step_assets.get(step, []))
-        lines.append(f"• step `{step}` failed{assets}: {_first_line(error)}")
-    lines += [_check_line(check) for check in failed_checks if check.severity == "ERROR"]
+        lines.append(f"• step `{step}` failed{assets}: {_error_line(error)}")
+    lines += [_check_line(check) for check in sorted(failed_checks, key=lambda check: check.severity != "ERROR")]
     return _clip(lines)
 
 
@@ -89,7 +100,53 @@ def _assets(keys: list[str]) -> str:
 def _first_line(text: str) -> str:
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
     line = QUALIFIED_ERROR.sub(r"\1", line)  # "dagster._core.errors.XError: …" reads as "XError: …"
+    return _shorten(line)
+
+
+def _shorten(line: str) -> str:
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
+
+
+def _error_line(error: str) -> str:
+    """A step error in one line: its first, unless it is a dbt CLI failure, whose first line names nothing."""
+    first = _first_line(error)
+    return _dbt_error_line(error) if DBT_CLI_FAILURE in first else first
+
+
+def _dbt_error_line(error: str) -> str:
+    """The first failed dbt node and its error, from the errors dagster-dbt parsed from the dbt logs.
+
+    ``dbt (N failed nodes): …`` when more than one failed; without parsed errors, the dbt exit code.
+    """
+    lines = _dbt_log_errors(error)
+    nodes = [index for index, line in enumerate(lines) if DBT_NODE.search(line)]
+    if nodes:
+        failed = len({_node(lines[index]) for index in nodes})
+        return _shorten(f"dbt{f' ({failed} failed nodes)' if failed > 1 else ''}: {_node_error(lines, nodes)}")
+    if lines:
+        return _shorten("dbt: " + " — ".join(lines[:2]))
+    exit_code = DBT_EXIT_CODE.search(error)
+    return f"dbt {exit_code.group(0) if exit_code else 'failed'}."
+
+
+def _dbt_log_errors(error: str) -> list[str]:
+    """The non-empty lines after "Errors parsed from dbt logs:", without colors and "1 of 9 ERROR …" lines."""
+    _, _, parsed = error.partition(DBT_ERRORS)
+    lines = [line.strip() for line in ANSI_COLOR.sub("", parsed).splitlines()]
+    return [line for line in lines if line and not DBT_PROGRESS.match(line)]
+
+
+def _node_error(lines: list[str], nodes: list[int]) -> str:
+    first = nodes[0]
+    # dbt logs "Failure in model x" and then the detail, "Database Error in model x": show the detail.
+    if first + 1 in nodes and _node(lines[first + 1]) == _node(lines[first]):
+        first += 1
+    following = first + 1 < len(lines) and first + 1 not in nodes
+    return lines[first] + (f" — {lines[first + 1]}" if following else "")
+
+
+def _node(line: str) -> str:
+    return DBT_NODE.search(line).group(1)
 
 
 def _clip(lines: list[str]) -> str:
@@ -126,7 +183,7 @@ def _step_assets(instance: dg.DagsterInstance, run_id: str) -> dict[str, list[st
     description="Posts the failed run, its failed steps and their assets to ALERT_WEBHOOK_URL (or logs it).",
 )
 def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertWebhookResource) -> None:
-    """Alert on a failed run: which steps failed, with which error, on which assets, and which checks blocked."""
+    """Alert on a failed run: which steps failed, with which error, on which assets, and which checks failed."""
     run = context.dagster_run
     failed_steps = {event.step_key: _root_cause(event.event_specific_data.error)
                     for event in context.get_step_failure_events()}
@@ -145,10 +202,10 @@ def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertWebhookR
     name="check_failure_alert",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Posts every asset check that failed in a finished run to ALERT_WEBHOOK_URL (or logs it).",
+    description="Posts every asset check that failed in a succeeded run to ALERT_WEBHOOK_URL (or logs it).",
 )
 def check_failure_alert(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource) -> dg.SkipReason | None:
-    """Alert once per finished run (succeeded or failed) that had failing asset checks, blocking or not.
+    """Alert once per succeeded run that had failing asset checks (a failed run's are in `run_failure_alert`).
 
     The cursor remembers the last run-finished event seen per outcome; the first evaluation only sets it,
     so turning the sensor on does not replay the history.
@@ -174,7 +231,7 @@ def check_failure_alert(context: dg.SensorEvaluationContext, alerts: AlertWebhoo
             after = max(after, record.storage_id)
         cursor[event.value] = after
     context.update_cursor(json.dumps(cursor))
-    return None if alerted else dg.SkipReason("no finished run with failed checks")
+    return None if alerted else dg.SkipReason("no succeeded run with failed checks")
 
 
 def _newest_storage_id(instance: dg.DagsterInstance, event: dg.DagsterEventType) -> int:
