@@ -115,7 +115,7 @@ def validate(
         suite=suite_name,
         rows=len(frame),
         outcomes=[_outcome(results[key], _failing_keys(frame, keys, failing_rows.get(key)), masked) for key in ids],
-        result=validated.to_json_dict(),
+        result=_masked_result(validated.to_json_dict(), masked),
     )
 
 
@@ -248,18 +248,49 @@ def _outcome(result, failing_keys: list, masked: set[str]) -> ExpectationOutcome
     details = result.result or {}
     column = config.kwargs.get("column")
     sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
-    if column in masked:
+    observed = _plain(details.get("observed_value"))
+    if _columns(config.kwargs) & masked:
         sample = [MASKED for _ in sample]
+        if observed is not None and not isinstance(observed, int | float):  # a count stays; a max e-mail does not
+            observed = MASKED
     return ExpectationOutcome(
         expectation=config.type,
         column=column,
         success=bool(result.success),
         unexpected_count=int(details.get("unexpected_count") or 0),
         unexpected_sample=sample,
-        observed=_plain(details.get("observed_value")),
+        observed=observed,
         unexpected_keys=[k for k in failing_keys if k is not None],
         error=_error(result.exception_info),
     )
+
+
+def _masked_result(result: dict, masked: set[str]) -> dict:
+    """`result` (a GX validation result, JSON-ready) with no value of a `masked` column left in it.
+
+    In the result of each expectation on a masked column (one of its :func:`_columns`), every value becomes
+    MASKED, as in the outcome's sample: list items and dict values one by one, so Data Docs still render its
+    tables. Counts and percentages (``unexpected_count``, ``unexpected_percent``, a value's ``count``) stay.
+    """
+    def hidden(name: str, value: object) -> object:
+        if name == "count" or name.endswith("_count") or "_percent" in name:
+            return value
+        if isinstance(value, dict):
+            return {key: hidden(key, item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [hidden(name, item) for item in value]
+        return MASKED
+
+    for r in result.get("results", []):
+        if _columns(r.get("expectation_config", {}).get("kwargs", {})) & masked and r.get("result"):
+            r["result"] = hidden("result", r["result"])
+    return result
+
+
+def _columns(kwargs: dict) -> set[str]:
+    """The columns an expectation reads: its `column`, `column_A`, `column_B` and `column_list`."""
+    return {kwargs[name] for name in ("column", "column_A", "column_B") if kwargs.get(name)} | set(
+        kwargs.get("column_list") or [])
 
 
 def _error(info: object) -> str | None:

@@ -1,6 +1,7 @@
 """The runner: what a failure reports, and the GX work it leaves out."""
 
 import gc
+import json
 
 import great_expectations as gx
 import pandas as pd
@@ -40,6 +41,31 @@ def test_a_single_key_is_reported_as_its_value_and_masked_values_stay_hidden():
 
     assert sorted(failure.unexpected_keys) == ["p0", "p10", "p20"]
     assert failure.unexpected_sample == [MASKED] * 3
+
+
+def test_masked_values_stay_out_of_the_result_saved_for_data_docs():
+    # The result is saved as JSON and rendered into Data Docs: a masked column's values must not be in it either.
+    frame = _people(30, missing_every=10).assign(
+        email=lambda people: people["email"].fillna(people["id"] + " at example.com"))
+    expectations = [gx.expectations.ExpectColumnValuesToMatchRegex(column="email", regex=r"@"),
+                    gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="id", column_B="email"),
+                    gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=["crm"]),
+                    gx.expectations.ExpectColumnMostCommonValueToBeInSet(column="email", value_set=["x@y.org"])]
+    outcome = validate(frame, "people", lambda: expectations, key_columns=["id"], masked_columns=["email"])
+
+    # the saved result, and the outcomes' metadata the Dagster UI shows (a most common value is an observed one)
+    for saved in (json.dumps(outcome.result), json.dumps([o.as_metadata() for o in outcome.outcomes])):
+        assert not [address for address in frame["email"] if address in saved]
+        assert "example.com" not in saved
+    by_type = {r["expectation_config"]["type"]: r["result"] for r in outcome.result["results"]}
+    regex, pair, in_set = (by_type[f"expect_{name}"] for name in ("column_values_to_match_regex",
+                                                                  "column_pair_values_to_be_equal",
+                                                                  "column_values_to_be_in_set"))
+    assert (regex["unexpected_count"], regex["element_count"]) == (3, 30)
+    assert regex["partial_unexpected_list"] == [MASKED] * 3
+    assert pair["unexpected_count"] == 30
+    assert in_set["unexpected_count"] == 15
+    assert set(in_set["partial_unexpected_list"]) == {"ads"}
 
 
 def test_batches_are_not_fingerprinted(monkeypatch):
