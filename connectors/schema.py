@@ -266,6 +266,10 @@ def _convert(values: list, type_name: str) -> pa.Array:
         encode = _JSON_TEXT.encode
         return pa.array([None if v is None else encode(v) for v in values], pa.string())
     kinds = set(map(type, values))
+    if str in kinds and type_name != "string":
+        # HubSpot sends a cleared number, date or boolean property as "": no value, not a malformed one.
+        values = [None if isinstance(value, str) and not value.strip() else value for value in values]
+        kinds = set(map(type, values))
     if type_name == "decimal":
         if kinds <= {Decimal, int, _NONE}:
             try:

@@ -50,6 +50,20 @@ def test_types_follow_the_declaration_whatever_the_wire_encoding():
     assert [r["city"] for r in rows] == ["München", None, None]
 
 
+def test_an_empty_text_in_a_typed_field_is_no_value_not_a_bad_record():
+    # HubSpot sends a cleared number, date or boolean property as "" (its properties are all text).
+    cleared = {"Id": "cleared", "Amount": "", "Modified": "2024-05-01T00:00:00Z", "Count": " ", "Active": "",
+               "Close": ""}
+    filled = {"Id": "filled", "Amount": "1.50", "Modified": "2024-05-02T00:00:00Z", "Count": "2", "Active": "true",
+              "Close": "2024-06-28"}
+    for page in ([cleared, filled], [filled] * 50 + [cleared]):  # a page of its own, and one among many
+        conversion = to_arrow(STREAM, page)
+        assert conversion.rejected == []
+        row = conversion.table.to_pylist()[page.index(cleared)]
+        assert (row["amount"], row["count"], row["is_active"], row["close_date"]) == (None, None, None, None)
+    assert to_arrow(STREAM, [filled]).table.to_pylist()[0]["amount"] == Decimal("1.50")
+
+
 def test_bad_records_are_rejected_with_the_field_and_the_rest_kept():
     good = {"Id": "ok", "Amount": "1.00", "Modified": "2024-05-01T00:00:00Z", "Count": 1}
     bad_amount = {"Id": "bad-amount", "Amount": "twelve", "Modified": "2024-05-01T00:00:00Z"}
