@@ -13,7 +13,8 @@ The world (as-of date 2026-04-15, reporting currency USD, time zone UTC):
 - ACC8: O10 created 2026-03-10 with P1 (of ACC1) as primary person, open, 1,000: its own account has no touch,
   its primary person brings T1, T3 and T5 (T6 is older than 90 days).
 - Retention: ACC5 won 2025-01-15 (1,000) and renewed 2026-01-10 (1,200); ACC6 won 2025-01-20 and never renewed;
-  ACC7 won 2025-03-05 and has an open renewal created 2026-02-15.
+  ACC7 won 2025-03-05 and has an open renewal created 2026-02-15; ACC9 won 2025-02-10, its renewal created
+  2026-01-05 and won late, 2026-03-20.
 - Ad spend on CAMP_G (google_ads): 600 on 2026-01-10, 400 on 2026-01-20, 300 on 2026-02-05.
 """
 
@@ -98,6 +99,8 @@ OPPORTUNITIES = [
     deal("O8", "ACC7", None, at(2025, 2, 1), 700, won=at(2025, 3, 5)),
     deal("O9", "ACC7", None, at(2026, 2, 15), 700, kind="renewal"),
     deal("O10", "ACC8", "P1", at(2026, 3, 10), 1000),
+    deal("O11", "ACC9", None, at(2025, 2, 1), 900, won=at(2025, 2, 10), lead_source="Partner"),
+    deal("O12", "ACC9", None, at(2026, 1, 5), 900, won=at(2026, 3, 20), kind="renewal", lead_source="Partner"),
 ]
 CAMPAIGNS = [{"campaign_id": "CAMP_G"}, {"campaign_id": "CAMP_E"}]
 AD_PERFORMANCE = [
@@ -283,10 +286,14 @@ def test_customer_retention(world):
     assert rows[(january, date(2026, 4, 1))] == (2, 1, 0, 0)
     # ACC7 (cohort 2025-03): its term ends 2026-02, but its renewal has been open since 2026-02.
     assert all(rows[(march, period)][1] == 1 for cohort, period in rows if cohort == march)
+    # ACC9 (cohort 2025-02): its term ends 2026-01; its renewal, open from 2026-01 and won in 2026-03, covers
+    # 2026-02 as it did while open (winning it late must not read as a churn and a return).
+    assert all(rows[(date(2025, 2, 1), period)][1] == 1 for cohort, period in rows if cohort == date(2025, 2, 1))
+    assert rows[(date(2025, 2, 1), date(2026, 3, 1))] == (1, 1, 1, 900)
     # ACC1 (cohort 2026-03, O1).
     assert rows[(date(2026, 3, 1), date(2026, 4, 1))] == (1, 1, 0, 0)
-    # Periods run from the cohort month to the as-of month: 16 + 14 + 2.
-    assert len(rows) == 32
+    # Periods run from the cohort month to the as-of month: 16 + 15 + 14 + 2.
+    assert len(rows) == 47
 
 
 # --- shared metrics = semantic layer ------------------------------------------------------------------------
@@ -302,7 +309,7 @@ def test_shared_metrics_equal_the_semantic_layer(world):
     assert actual[("win_rate", date(2026, 3, 1), "paid_search")] == 1
     assert actual[("ad_spend", date(2026, 1, 10), "paid_search")] == 600
     assert actual[("cost_per_mql", date(2026, 1, 10), "paid_search")] == 600  # P1's MQL on 2026-01-10
-    assert actual[("logo_retention_rate", date(2026, 4, 1), "all")] == pytest.approx(3 / 4)
+    assert actual[("logo_retention_rate", date(2026, 4, 1), "all")] == pytest.approx(4 / 5)
     assert ("mqls", date(2026, 1, 4), "paid_search") not in actual  # P5 is deleted
 
 

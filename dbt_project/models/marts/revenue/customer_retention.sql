@@ -5,7 +5,7 @@
     Without billing data, a customer counts as retained in a month while a won deal covers it: every won
     deal (new business, renewal or expansion) covers its close month and the var customer_term_months
     (default 12) - 1 months after; an open renewal deal keeps the customer retained from its creation
-    month while it is being negotiated. So a customer churns when its term runs out with no renewal won or
+    month while it is being negotiated, and once won, from the same month. So a customer churns when its term runs out with no renewal won or
     pending, and comes back if it wins a deal again. renewal_amount_reporting: the won renewal deals of the
     cohort closed in the period month, in the reporting currency.
 -#}
@@ -43,7 +43,11 @@ cohort_periods as (
 coverage as (
     select
         account_id,
-        {{ cg_month('closed_date') }} as covered_from,
+        {#- a renewal won late covers the months it was open too, as it did while open: winning it never churns -#}
+        case
+            when opportunity_type = 'renewal' and created_date < closed_date then {{ cg_month('created_date') }}
+            else {{ cg_month('closed_date') }}
+        end as covered_from,
         {{ cg_add_months(cg_month('closed_date'), term_months - 1) }} as covered_to
     from opportunities
     where is_won and closed_date is not null
