@@ -126,6 +126,16 @@ def test_no_secret_reaches_the_event_log_or_any_table(nights):
                     assert found == 0, (schema, table, secret)
 
 
+def _publish_alone():
+    """The nightly job's publish step alone, in this process on the persistent instance."""
+    from pipelines.definitions import defs
+
+    publish = dg.AssetKey(["analytics", "published_snapshot"])
+    job = defs().get_job_def("nightly_sync").get_subset(asset_selection={publish})
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
 # Last in the module: it plants a bad record in the module's sandbox and runs a third night on its warehouse.
 def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sandbox, nights):
     assert nights.second.success
@@ -142,6 +152,13 @@ def test_a_failing_blocking_check_leaves_the_published_snapshot_untouched(own_sa
     assert "annual_revenue" in evaluations["accounts_suite"].description
     published = [e.asset_key.to_user_string() for e in failed_night.get_asset_materialization_events()]
     assert "analytics/published_snapshot" not in published
+    assert _digest(analytics) == snapshot_before
+
+    # The publish step run alone, as after a click on it in the UI: its run holds no check, so it asks the instance.
+    publish_only = _publish_alone()
+    assert not publish_only.success
+    [failure] = [e for e in publish_only.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "marts/accounts:accounts_suite" in str(failure.step_failure_data.user_failure_data.description)
     assert _digest(analytics) == snapshot_before
     planted_published = "select count(*) from marts.accounts where salesforce_account_id = '001PLANTEDBADREV01'"
     assert _rows(analytics, planted_published) == [(0,)]
