@@ -111,12 +111,7 @@ def test_a_failed_run_posts_its_failed_step_and_asset(receiver):
     with dg.DagsterInstance.ephemeral() as instance:
         result = _run(instance, accounts, published_snapshot)
         assert not result.success
-        context = dg.build_run_status_sensor_context(
-            sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance, dagster_run=result.dagster_run,
-            resources={"alerts": AlertWebhookResource(webhook_url=url)},
-        ).for_run_failure()
-        run_failure_alert(context)
+        _alert_run_failure(instance, result, url)
 
     (message,) = received
     assert set(message) == {"text"}
