@@ -115,6 +115,14 @@ def test_alignment_issues_find_the_planted_misalignments(nights):
     assert recall("wrong_synced_id", "hubspot_contact", "prospect", {"sync_link_conflict"}) == 1
 
 
+def test_alignment_details_name_no_email_address(nights):
+    # The published snapshot may carry e-mails hashed (PUBLISH_HASHED_EMAILS): a detail must not give them away.
+    [(details, with_address)] = query(nights["warehouse"], """
+        select count(*), count(*) filter (where regexp_matches(detail, '[^\\s(]+@[^\\s)]+'))
+        from marts.alignment_issues where entity_type = 'prospect'""")
+    assert details > 0 and with_address == 0
+
+
 def test_alignment_issues_keep_their_first_detection_and_match_a_full_refresh(nights, tmp_path):
     warehouse, first = nights["warehouse"], nights["first_issues"]
     second = {row[0]: row for row in query(warehouse, ISSUES_SQL)}

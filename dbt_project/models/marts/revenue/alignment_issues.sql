@@ -33,6 +33,9 @@
     - opportunity_without_account (opportunity): a deal tied to no company; high (open / won), low.
     - missing_currency (opportunity): an amount without currency, or whose currency has no rate; medium.
 
+    detail names records by their ids and people by their names, never by e-mail: the published snapshot may
+    carry e-mails hashed (PUBLISH_HASHED_EMAILS), and a detail would give them away in clear.
+
     issue_id: a hash of the issue type and the SOURCE record ids involved (these never change), so an issue
     keeps its id from one night to the next even when identity resolution renumbers the account or person.
 
@@ -346,7 +349,6 @@ person_pairs as (
     select
         prospects.prospect_id,
         trim(coalesce(prospects.first_name, '') || ' ' || coalesce(prospects.last_name, '')) as person_name,
-        prospects.email,
         prospects.salesforce_lead_id,
         prospects.salesforce_contact_id,
         hubspot.source_record_id as hubspot_record_id,
@@ -373,14 +375,14 @@ prospect_issues as (
         'lifecycle_stage_conflict' as issue_type,
         'high' as severity,
         case when won_salesforce_opportunity_id is not null
-            then coalesce(nullif(person_name, ''), email, 'A person') || ' is a customer in Salesforce (won opportunity '
+            then coalesce(nullif(person_name, ''), 'A person') || ' is a customer in Salesforce (won opportunity '
                 || won_salesforce_opportunity_id || ') but HubSpot contact ' || hubspot_record_id
                 || ' has lifecycle stage ''' || hubspot_lifecycle_stage || '''.'
             when salesforce_converted_records = 0
-            then coalesce(nullif(person_name, ''), email, 'A person') || ' is a customer in HubSpot (contact '
+            then coalesce(nullif(person_name, ''), 'A person') || ' is a customer in HubSpot (contact '
                 || hubspot_record_id || ') but only an unconverted lead in Salesforce (lead '
                 || salesforce_open_lead_id || ').'
-            else coalesce(nullif(person_name, ''), email, 'A person') || ' is a customer in HubSpot (contact '
+            else coalesce(nullif(person_name, ''), 'A person') || ' is a customer in HubSpot (contact '
                 || hubspot_record_id || ') but their company is no customer: no deal won in either CRM'
                 || coalesce(' and Salesforce contact ' || salesforce_contact_record_id || ' sits at a prospect account', '')
                 || '.'
@@ -413,7 +415,7 @@ prospect_issues as (
                 || person_pairs.salesforce_contact_id
             else 'HubSpot contact ' || records.source_record_id || ' duplicates contact '
                 || person_pairs.hubspot_record_id
-        end || ' (' || coalesce(nullif(person_pairs.person_name, ''), person_pairs.email, 'same person') || ', matched by '
+        end || ' (' || coalesce(nullif(person_pairs.person_name, ''), 'same person') || ', matched by '
             || records.match_rule || '): merge them.',
         case when records.source_system <> 'hubspot_contact' then records.source_record_id end,
         case when records.source_system = 'hubspot_contact' then records.source_record_id end
@@ -437,10 +439,10 @@ prospect_issues as (
         hubspot.entity_id,
         'sync_link_conflict',
         'medium',
-        'HubSpot contact ' || hubspot.source_record_id || ' (' || coalesce(hubspot.email, 'no e-mail')
-            || ') says it is synced with Salesforce '
+        'HubSpot contact ' || hubspot.source_record_id
+            || ' says it is synced with Salesforce '
             || case when salesforce.source_system = 'salesforce_lead' then 'lead ' else 'contact ' end
-            || salesforce.source_record_id || ' (' || coalesce(salesforce.email, 'no e-mail') || '), but their '
+            || salesforce.source_record_id || ', but their '
             || case when broken.email_agreement = 'conflict' and broken.name_agreement = 'conflict' then 'e-mails and names'
                 when broken.email_agreement = 'conflict' then 'e-mails' else 'names' end
             || ' disagree: they are kept apart; fix the sync.',
