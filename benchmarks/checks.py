@@ -5,8 +5,10 @@
   must match exactly. HubSpot CRM objects are read live plus ``archived=true``, which together are
   every record the portal still has; a record merged away after the first load disappears from
   HubSpot but stays in the warehouse (flagged, never hard-deleted), so after a simulated day those
-  tables may hold *more* rows than the source, never fewer. Ad-platform metrics are read over a
-  trailing window (the first run backfills ``history_days``), so they hold at most the source's rows.
+  tables may hold *more* rows than the source, never fewer. So may the tables read whole (owners, the
+  ad platforms' accounts, campaigns and ad groups): a record a full refresh no longer reads stays,
+  flagged. Ad-platform metrics are read over a trailing window (the first run backfills
+  ``history_days``), so they hold at most the source's rows.
 * No duplicate or null primary keys in raw tables, and no duplicate grain in the marts (the keys
   the dbt project declares ``unique`` / ``unique_combination_of_columns`` for).
 
@@ -34,24 +36,24 @@ class Expected:
 #: records one for one, with the rule that relates them. Tables not listed map to
 #: ``<api>/<table>`` (HubSpot) or ``<api>/<SalesforceObject>`` (Salesforce, via SALESFORCE_OBJECTS).
 STATS_KEYS: dict[str, tuple[str, str]] = {
-    "raw_hubspot.companies": ("hubspot/companies", "crm"),
-    "raw_hubspot.contacts": ("hubspot/contacts", "crm"),
-    "raw_hubspot.deals": ("hubspot/deals", "crm"),
-    "raw_hubspot.owners": ("hubspot/owners", EXACT),
+    "raw_hubspot.companies": ("hubspot/companies", "kept"),
+    "raw_hubspot.contacts": ("hubspot/contacts", "kept"),
+    "raw_hubspot.deals": ("hubspot/deals", "kept"),
+    "raw_hubspot.owners": ("hubspot/owners", "kept"),
     "raw_hubspot.email_events": ("hubspot/email_events", EXACT),
     "raw_hubspot.form_submissions": ("hubspot/form_submissions", EXACT),
-    "raw_google_ads.customers": ("google_ads/customer", EXACT),
-    "raw_google_ads.campaigns": ("google_ads/campaign", EXACT),
-    "raw_google_ads.ad_groups": ("google_ads/ad_group", EXACT),
+    "raw_google_ads.customers": ("google_ads/customer", "kept"),
+    "raw_google_ads.campaigns": ("google_ads/campaign", "kept"),
+    "raw_google_ads.ad_groups": ("google_ads/ad_group", "kept"),
     "raw_google_ads.campaign_daily_metrics": ("google_ads/campaign_metrics", AT_MOST),
     "raw_google_ads.ad_group_daily_metrics": ("google_ads/ad_group_metrics", AT_MOST),
-    "raw_meta_ads.ad_accounts": ("meta_ads/ad_accounts", EXACT),
-    "raw_meta_ads.campaigns": ("meta_ads/campaigns", EXACT),
-    "raw_meta_ads.adsets": ("meta_ads/adsets", EXACT),
+    "raw_meta_ads.ad_accounts": ("meta_ads/ad_accounts", "kept"),
+    "raw_meta_ads.campaigns": ("meta_ads/campaigns", "kept"),
+    "raw_meta_ads.adsets": ("meta_ads/adsets", "kept"),
     "raw_meta_ads.adset_daily_insights": ("meta_ads/adset_insights", AT_MOST),
-    "raw_linkedin_ads.ad_accounts": ("linkedin_ads/ad_accounts", EXACT),
-    "raw_linkedin_ads.campaign_groups": ("linkedin_ads/campaign_groups", EXACT),
-    "raw_linkedin_ads.campaigns": ("linkedin_ads/campaigns", EXACT),
+    "raw_linkedin_ads.ad_accounts": ("linkedin_ads/ad_accounts", "kept"),
+    "raw_linkedin_ads.campaign_groups": ("linkedin_ads/campaign_groups", "kept"),
+    "raw_linkedin_ads.campaigns": ("linkedin_ads/campaigns", "kept"),
     "raw_linkedin_ads.campaign_daily_analytics": ("linkedin_ads/ad_analytics", AT_MOST),
 }
 
@@ -66,7 +68,8 @@ def expected_rows(tables: Iterable[str], stats_records: Mapping[str, int], after
     """What each raw table (``schema.table``) must hold given the sandbox's record counts.
 
     `after_first_load` is True when the sandbox has moved on since the warehouse's first load (an
-    incremental night), which relaxes HubSpot CRM objects to `AT_LEAST` (records merged away since).
+    incremental night), which relaxes the tables that keep records gone from the source (HubSpot CRM objects,
+    the streams read whole) to `AT_LEAST`.
     Tables without a known source object are left out (they are still checked for duplicate keys).
     """
     expected = {}
@@ -80,7 +83,7 @@ def expected_rows(tables: Iterable[str], stats_records: Mapping[str, int], after
             continue
         if key not in stats_records:
             continue
-        if rule == "crm":
+        if rule == "kept":
             rule = AT_LEAST if after_first_load else EXACT
         expected[table] = Expected(stats_records[key], rule)
     return expected

@@ -155,10 +155,10 @@ def _metadata(result: StreamLoad, client) -> dict:
     """The materialization metadata of one stream's load; ``notes`` only when the read left something out.
 
     ``rows_inserted``, ``rows_updated`` and ``rows_unchanged`` split the rows loaded by what they did to the table;
-    ``rows_removed`` counts the stored keys the load took away (a full refresh no longer reading them, a restated
-    window no longer reporting them); ``rows_deleted`` the rows loaded flagged as deleted at the source;
-    ``rows_vanished`` the stored rows a reconciliation of the stream's keys found gone from the source and flagged
-    ``_vanished_at``, and ``key_reconciliation`` (a stream whose keys are reconciled) what that reconciliation did
+    ``rows_removed`` counts the stored keys the load took away (a restated window no longer reporting them);
+    ``rows_deleted`` the rows loaded flagged as deleted at the source; ``rows_vanished`` the stored rows a
+    reconciliation of the stream's keys, or a full refresh no longer reading them, found gone from the source and
+    flagged ``_vanished_at``, and ``key_reconciliation`` (a stream whose keys are reconciled, or read whole) what it did
     or why it did not run (not due yet; a listing stopped early, which the notes say too). ``seconds_waiting`` is
     the time spent waiting to retry (throttled, failing), ``seconds_paced`` the time requests were held back to stay
     under the source's rate limits (HubSpot's), both for the source's client so far in the run.

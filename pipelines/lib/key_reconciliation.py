@@ -28,6 +28,9 @@ What a stream's reconciliation did, or why it did not run (not due yet, or a str
 A flag says the record left the source's listings, not why: a HubSpot record merged away leaves them too (its
 survivor lists it in ``hs_merged_object_ids``), and staging counts it a merge, not a delete.
 
+A stream read whole (no cursor, no window) needs no listing: its read is one. Its load merges on the key, and
+:func:`flag_unread_rows` flags the stored rows the read no longer has, every run, with the same guard.
+
 The listings run once every stream of the sync is loaded, never alongside the reads (one client, one API budget);
 a listing that meets a limit of the whole source leaves the other streams' listings to the next run, and a stream
 whose read stopped early is not listed. A record that comes back with the content its row had before is counted
@@ -103,7 +106,7 @@ NOT_RECONCILED_OPTION = "keys_not_reconciled"
 
 def reconciles(stream: Stream) -> bool:
     """Whether `stream`'s keys are reconciled: it is read by its cursor and merged on its key, and its client does
-    not opt it out. A full refresh replaces its table with all the source has, a windowed stream's rows are days of
+    not opt it out. A full refresh is its own listing (:func:`flag_unread_rows`), a windowed stream's rows are days of
     metrics, not records, and a stream whose options give a `NOT_RECONCILED_OPTION` (append-only events too many to
     list, say) is left as it is read; its load's ``reconciliation`` says so (:func:`not_reconciled`)."""
     return stream.cursor is not None and stream.window_column is None and not stream.options.get(NOT_RECONCILED_OPTION)
@@ -211,7 +214,7 @@ class _Reconciler:
                 return _left_undone(result, f"refused: the source listed no {stream.primary_key} while the table "
                                             f"holds {unflagged} rows; nothing flagged (more likely a fault at the "
                                             "source than every record gone), the next run lists the keys again")
-            refusal = self._too_many_vanished(vanishing, unflagged)
+            refusal = _too_many_vanished(vanishing, unflagged, self.max_vanished_percent)
             if refusal is not None:
                 log.warning(f"{stream.name}: {refusal}")
                 return _left_undone(result, refusal)
@@ -231,16 +234,6 @@ class _Reconciler:
                 _insert_keys(client, pa.table({KEY_COLUMN: keys}))
         return listed
 
-    def _too_many_vanished(self, count: int, unflagged: int) -> str | None:
-        """Why the `count` rows whose key the listing lacks are not flagged: they are at least
-        `MIN_GUARDED_VANISHED_ROWS` and more than `max_vanished_percent` of the table's `unflagged` rows; None when
-        they may be."""
-        if count < MIN_GUARDED_VANISHED_ROWS or count * 100 <= self.max_vanished_percent * unflagged:
-            return None
-        return (f"refused: {count} of {unflagged} stored rows ({round(100 * count / unflagged, 1):g}%) would be "
-                f"flagged, more than {MAX_VANISHED_SETTING} ({self.max_vanished_percent}); nothing flagged (more "
-                "likely a truncated listing than that many records deleted); if they were deleted, raise the setting "
-                "for one run")
 
     def _flag_vanished(self, client, stream: Stream, table: str, reconciliations: str, listed: int,
                        count: int) -> int:
@@ -263,6 +256,44 @@ class _Reconciler:
         client.execute_sql(f"insert into {reconciliations} (stream, reconciled_at, run_id, keys_listed, vanished) "
                            "values (%s, %s, %s, %s, %s)", stream.name, at or datetime.now(UTC), self.run_id, listed,
                            vanished)
+
+
+def flag_unread_rows(client, stream: Stream, result: StreamLoad, run_id: str, loaded_at: datetime,
+                     guarded: bool = True) -> str:
+    """After a full refresh of `stream` loaded its whole read (merged on its key, run `run_id`), flag the stored
+    rows it did not read: their record left the source (a cancelled ad account's campaigns, a deleted owner). The
+    read is the listing, so this runs every time; the rows are kept, flagged `VANISHED_COLUMN` and stamped with
+    this load, and a record read again clears its flag. Unless `guarded` is False (the stream may read nothing,
+    ``RAW_EMPTY_REFRESH_ALLOWED``), more than ``RAW_KEY_RECONCILIATION_MAX_VANISHED_PERCENT`` of the table's
+    unflagged rows (at least `MIN_GUARDED_VANISHED_ROWS`) are not flagged: a read cut short without an error is
+    likelier. Counts them in `result` (its notes say a refusal); what was done."""
+    table = client.make_qualified_table_name(stream.name)
+    if not _with_vanished_column(client, table):
+        return "skipped: the stream has no table yet"
+    unread = f"{VANISHED_COLUMN} is null and _run_id is distinct from %s"
+    unflagged, vanishing = client.execute_sql(
+        f"select count(*) filter (where {VANISHED_COLUMN} is null), count(*) filter (where {unread}) from {table}",
+        run_id)[0]
+    refusal = _too_many_vanished(vanishing, unflagged, max_vanished_percent(), "read") if guarded else None
+    if refusal is not None:
+        log.warning(f"{stream.name}: {refusal}")
+        return _left_undone(result, refusal)
+    if vanishing:
+        client.execute_sql(f"update {table} set {VANISHED_COLUMN} = %s, _loaded_at = %s, _run_id = %s "
+                           f"where {unread}", datetime.now(UTC), loaded_at, run_id, run_id)
+        log.info(f"{stream.name}: {vanishing} stored rows are no longer at the source; flagged {VANISHED_COLUMN}")
+    result.vanished += vanishing
+    return f"done: read whole; {vanishing} stored rows no longer there flagged {VANISHED_COLUMN}"
+
+
+def _too_many_vanished(count: int, unflagged: int, percent: int, listing: str = "listing") -> str | None:
+    """Why the `count` rows whose key the `listing` lacks are not flagged: they are at least
+    `MIN_GUARDED_VANISHED_ROWS` and more than `percent` of the table's `unflagged` rows; None when they may be."""
+    if count < MIN_GUARDED_VANISHED_ROWS or count * 100 <= percent * unflagged:
+        return None
+    return (f"refused: {count} of {unflagged} stored rows ({round(100 * count / unflagged, 1):g}%) would be "
+            f"flagged, more than {MAX_VANISHED_SETTING} ({percent}); nothing flagged (more likely a truncated "
+            f"{listing} than that many records deleted); if they were deleted, raise the setting for one run")
 
 
 def _left_undone(result: StreamLoad, reason: str) -> str:

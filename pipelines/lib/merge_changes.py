@@ -1,28 +1,23 @@
 """What a load into a raw table changes: keys it adds, keys whose content it changes, keys it re-reads unchanged,
 and stored keys it takes away.
 
-dlt merges a load into its raw table from a staging copy of the load's rows, in one SQL job. A full refresh of a
-table with the change-key hint is made to replace the table from a staging copy too, in one job (dlt's
-``insert-from-staging`` replace strategy, instead of truncating the table before loading into it). The
-destinations :class:`ChangeCountingDuckDb` and :class:`ChangeCountingPostgres` put one statement in front of
-either job's statements, in its transaction: a join of the staging rows with the stored rows on the stream's
-key, comparing every column but the loader's own, whose counts it writes to a table of its own in the staging
-dataset (:func:`changes_table`). :func:`merge_changes` reads them once the load is committed.
+dlt merges a load into its raw table from a staging copy of the load's rows, in one SQL job (a full refresh
+merges on its key too). The destinations :class:`ChangeCountingDuckDb` and :class:`ChangeCountingPostgres` put one
+statement in front of the job's statements, in its transaction: a join of the staging rows with the stored rows
+on the stream's key, comparing every column but the loader's own, whose counts it writes to a table of its own in
+the staging dataset (:func:`changes_table`). :func:`merge_changes` reads them once the load is committed.
 At scale M the statements of a night's merges take about 0.3 s together (DuckDB, 2 cores): reading
 the stored rows' columns is most of it, so comparing a hash of them instead would not be cheaper. The removed
 count of the largest windowed table (346,000 ad-group days, a 28-day restatement) adds about 30 ms to its merge.
-A full refresh pays for its staging copy and its count only in proportion to its own table: for the largest at
-scale M (Google Ads ad groups, 7,223 rows) the count takes 14 ms and the whole load 40-70 ms more than a
-truncate-and-insert did (0.33-0.38 s before, DuckDB).
 
 The columns compared are the table's columns but for the key, dlt's (``_dlt_load_id``) and the ones
 the loader stamps on every row of a load (``_loaded_at``, ``_run_id``): those change with every load.
 Which columns are the key and the stamps, the loader says with the column hints of :func:`change_hints`.
 
-A load removes stored keys in two ways: a full refresh drops every stored key its read no longer has (a user
-deleted, an owner archived), and a merge that replaces whole windows (dlt's ``merge_key``: an ad account's day)
+A load removes stored keys one way: a merge that replaces whole windows (dlt's ``merge_key``: an ad account's day)
 drops the stored keys of those windows the re-read does not bring back (a restatement that no longer reports a
-row). A merge on the primary key removes nothing.
+row). A merge on the primary key removes nothing; a full refresh merges on it too, and the loader flags the stored
+rows its read no longer has (:func:`pipelines.lib.key_reconciliation.flag_unread_rows`).
 """
 
 from __future__ import annotations
@@ -38,7 +33,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.impl.postgres.postgres import PostgresClient
 from dlt.destinations.sql_client import SqlClientBase
-from dlt.destinations.sql_jobs import SqlMergeFollowupJob, SqlStagingReplaceFollowupJob
+from dlt.destinations.sql_jobs import SqlMergeFollowupJob
 
 #: The prefix of the staging dataset's tables of what the last merge or full refresh of each raw table changed.
 CHANGES_TABLE_PREFIX = "_merge_changes__"
@@ -67,7 +62,7 @@ def change_hints(key: str, load_stamps: Iterable[str]) -> dict[str, dict]:
 
 def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load_id: str) -> list[str]:
     """The statements that write to its :func:`changes_table` what loading the staging rows of `table` in load
-    `load_id` changes: a merge, or a full refresh (a ``replace`` table).
+    `load_id` changes.
 
     Of the staging rows of one key, the merge keeps one (the newest by the table's ``dedup_sort``
     column) when the table has a primary key, and all of them otherwise: the count takes the same ones.
@@ -98,21 +93,16 @@ def change_count_sql(table: PreparedTableSchema, sql_client: SqlClientBase, load
 
 def _removed_count_sql(table: PreparedTableSchema, stored: str, staged: str, key: str,
                        sql_client: SqlClientBase) -> str:
-    """The count of the stored keys a load of `table` takes away: of every stored row for a full refresh, of the
-    stored rows in the windows the staging rows cover (their ``merge_key`` values) for a merge that replaces
-    windows, those whose key no staging row brings back. A merge on the primary key alone takes none away.
-
-    Only a full refresh reads the whole stored table for it, and those tables are small; a windowed merge scans
-    the stored table as dlt's delete of its windows does, in the same transaction.
+    """The count of the stored keys a load of `table` takes away: of the stored rows in the windows the staging rows
+    cover (their ``merge_key`` values) for a merge that replaces windows, those whose key no staging row brings
+    back. A merge on the primary key alone takes none away. The windowed merge scans the stored table as dlt's
+    delete of its windows does, in the same transaction.
     """
-    if table.get("write_disposition") == "replace":
-        scope = "TRUE"
-    else:
-        windows = [sql_client.escape_column_name(c) for c in get_columns_names_with_prop(table, "merge_key")]
-        if not windows:
-            return "0"
-        same_window = " AND ".join(f"w.{column} = d.{column}" for column in windows)
-        scope = f"EXISTS (SELECT 1 FROM {staged} AS w WHERE {same_window})"
+    windows = [sql_client.escape_column_name(c) for c in get_columns_names_with_prop(table, "merge_key")]
+    if not windows:
+        return "0"
+    same_window = " AND ".join(f"w.{column} = d.{column}" for column in windows)
+    scope = f"EXISTS (SELECT 1 FROM {staged} AS w WHERE {same_window})"
     return (f"(SELECT COUNT(*) FROM {stored} AS d WHERE {scope} "
             f"AND NOT EXISTS (SELECT 1 FROM {staged} AS n WHERE n.{key} = d.{key}))")
 
@@ -169,38 +159,11 @@ class _ChangeCountingMergeJob(SqlMergeFollowupJob):
                 *change_count_sql(table_chain[0], sql_client, dlt.current.load_package_state()["load_id"])]
 
 
-class _ChangeCountingReplaceJob(SqlStagingReplaceFollowupJob):
-    """dlt's job replacing a table with its staging copy, which first counts what it changes (see
-    :func:`change_count_sql`)."""
-
-    @classmethod
-    def generate_sql(cls, table_chain, sql_client) -> list[str]:
-        return [*change_count_sql(table_chain[0], sql_client, dlt.current.load_package_state()["load_id"]),
-                *super().generate_sql(table_chain, sql_client)]
-
-
 class _ChangeCountingMerges:
-    """For a dlt SQL job client: its merges and the full refreshes of tables with the change-key hint count what
-    they change.
-
-    Such a full refresh loads into the staging dataset and replaces the table from there in one job
-    (``insert-from-staging``), instead of truncating the table before its rows are loaded: that job compares the
-    two, and empties and refills the table in one transaction.
-    """
-
-    def prepare_load_table(self, table_name: str) -> PreparedTableSchema:
-        table = super().prepare_load_table(table_name)
-        if table["write_disposition"] == "replace" and get_columns_names_with_prop(table, CHANGE_KEY_HINT):
-            table["x-replace-strategy"] = "insert-from-staging"
-        return table
+    """For a dlt SQL job client: its merges count what they change."""
 
     def _create_merge_followup_jobs(self, table_chain):
         return [_ChangeCountingMergeJob.from_table_chain(table_chain, self.sql_client)]
-
-    def _create_replace_followup_jobs(self, table_chain):
-        if get_columns_names_with_prop(table_chain[0], CHANGE_KEY_HINT):
-            return [_ChangeCountingReplaceJob.from_table_chain(table_chain, self.sql_client)]
-        return super()._create_replace_followup_jobs(table_chain)
 
 
 class _ChangeCountingDuckDbClient(_ChangeCountingMerges, DuckDbClient):

@@ -47,7 +47,7 @@ from connectors.loader_state import reading_with
 from connectors.pages import to_arrow
 from connectors.redact import get_logger
 from connectors.schema import Rejected, Stream
-from pipelines.lib.key_reconciliation import KeyLister, KeyReconciliation
+from pipelines.lib.key_reconciliation import KeyLister, KeyReconciliation, flag_unread_rows
 from pipelines.lib.merge_changes import ChangeCountingDuckDb, ChangeCountingPostgres, change_hints, merge_changes
 from pipelines.lib.settings import whole_count
 
@@ -188,7 +188,7 @@ def load_streams(
 
 
 def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozenset[str]:
-    """The streams of `source` whose full refresh may empty their table by reading nothing; ``*`` stands for all.
+    """The streams of `source` whose full refresh may flag every stored row by reading nothing; ``*`` stands for all.
 
     Read from ``RAW_EMPTY_REFRESH_ALLOWED``: comma-separated ``<source>.<stream>`` names (``hubspot.owners``), or
     ``*`` for every stream of every source. Each problem is a `ValueError` naming the variable and the entry, raised
@@ -198,7 +198,8 @@ def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozens
       Its streams are all those of its catalogue (:func:`source_streams`) and the `synced` ones, not only those of
       this run: a run of some of them (a subset of the raw assets) must not reject an entry about another;
     * an entry naming a stream of `source` read by its cursor or window (``hubspot.contacts``): such a read merges
-      into its table and never empties it, so the entry would do nothing; the message lists the streams read whole;
+      into its table and never flags its rows, so the entry would do nothing; the message lists the streams read
+      whole;
     * an entry that is not ``<source>.<stream>``, or names no known source. Such an entry belongs to no source, so
       it fails every source's sync: were it ignored, the safe default (the table kept) would silently stay in force
       while the user believes the setting is.
@@ -245,7 +246,7 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
           allowed_empty: frozenset[str], reconciliation: KeyReconciliation | None = None,
           checkpoint_seconds: int | None = None) -> dict[str, StreamLoad]:
     """The sync of :func:`load_streams` of `source` through `pipeline`, whose destination is open; `allowed_empty`
-    names the streams whose full refresh may empty their table (:func:`empty_refresh_allowed`); `reconciliation`,
+    names the streams whose full refresh may flag every row (:func:`empty_refresh_allowed`); `reconciliation`,
     when given, reconciles the loaded streams' keys with the source's once every stream is loaded, so its listings
     never run alongside the reader's requests. A stream that may be checkpointed (:func:`_checkpoints`) commits its
     load every `checkpoint_seconds` (None: never), in as many loads as that takes, each counted into its result."""
@@ -281,7 +282,7 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                     if _replaces_table(stream):
                         tables = _read_whole(stream, pages[stream.name].tables(), result)
                         if tables is None:
-                            continue  # stopped early: the partial read must not replace the table, so it is left out
+                            continue  # stopped early: a partial read would flag the rows it missed: left out
                         if _keeps_table(source, stream, tables, result, rows_before[stream.name], allowed_empty):
                             continue  # read nothing loadable: more likely a fault at the source than every record gone
                         pages[stream.name] = _StreamPages.whole(stream, tables, states[stream.name],
@@ -295,6 +296,11 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                     result = results[stream.name]
                     _count_changes(pipeline, stream, result, result.rows - rows_loaded[stream.name],
                                    rows_before[stream.name], run_id, load_ids)
+                    if _replaces_table(stream) and any(resource.name == stream.name for resource in resources):
+                        with pipeline.sql_client() as client:
+                            result.reconciliation = flag_unread_rows(
+                                client, stream, result, run_id, loaded_at,
+                                guarded=not ("*" in allowed_empty or stream.name in allowed_empty))
                 group = [stream for stream in group if pages[stream.name].checkpointed]
                 # the next run reads on after the pages a checkpoint committed: their rejected records are kept now
                 _quarantine(pipeline, [(stream.name, results[stream.name], pages[stream.name].rejected_loaded)
@@ -367,7 +373,8 @@ def _stored_state(pipeline, stream: str) -> dict:
 
 
 def _replaces_table(stream: Stream) -> bool:
-    """A stream without a cursor or a window is read whole and replaces its table."""
+    """A stream without a cursor or a window is read whole (a full refresh): merged on its key, the stored rows its
+    read lacks flagged."""
     return stream.cursor is None and stream.window_column is None
 
 
@@ -383,8 +390,8 @@ def _checkpoints(stream: Stream) -> bool:
     before which it noted where it can resume (``Stream.RESUME_KEY``: HubSpot's first read, a listing by id), and
     the next run's read goes on from that note; without a cursor, a first read's stream has none until its read
     completes. Any other read in no cursor order (HubSpot's incremental search) notes nothing, so it stays one load
-    and promotes its cursor once complete (the Meltano model). A full refresh replaces its table: a part of its read
-    would replace the table with that part, and the next part would replace it again.
+    and promotes its cursor once complete (the Meltano model). A full refresh flags the stored rows its read lacks:
+    a part of its read would flag the rows of the other parts.
     """
     return not _replaces_table(stream)
 
@@ -535,8 +542,8 @@ def _converted_page(stream: Stream, page: Sequence[dict], result: StreamLoad) ->
 def _read_whole(stream: Stream, tables: Iterator[pa.Table], result: StreamLoad) -> list[pa.Table] | None:
     """Every converted page of a full-refresh stream, or None when the source stopped it early.
 
-    A full refresh replaces the table, so it may only be loaded once it is complete: a partial
-    read (a spent daily quota, a throttle too long to wait out) leaves the previous table as it
+    A full refresh flags the stored rows its read lacks, so it may only be loaded once it is complete: a
+    partial read (a spent daily quota, a throttle too long to wait out) leaves the previous table as it
     was, and the next run reads the stream again.
     """
     try:
@@ -555,7 +562,7 @@ def _keeps_table(source: str, stream: Stream, tables: list[pa.Table], result: St
     has none to load (none read, or every one rejected) and `allowed_empty` does not name the stream.
 
     An empty answer more likely means a lost permission scope, an unlinked ad account or a fault at the source than
-    every record gone, and replacing the table with it would take every stored row from the marts. Such a read is
+    every record gone, and loading it would flag every stored row, taking them all from the marts. Such a read is
     reported as stopped early, with one warning; the table, its rows and its state stay as they were, nothing is
     counted removed, and the records it rejected are still quarantined.
     """
@@ -817,7 +824,7 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows
     run counted (a stream split at checkpoints). A key that comes again after a checkpoint counts in both loads.
 
     A merge or a full refresh counted what it changed (see :mod:`pipelines.lib.merge_changes`); a full refresh
-    that read no rows and was loaded all the same (see :func:`_keeps_table`) emptied its table, so its count is
+    that read no rows and was loaded all the same (see :func:`_keeps_table`) changed nothing, so its count is
     read too. A load into an empty table (appended, not merged) inserted every row; without a count, the rows beyond
     the new ones count as updated.
     """
@@ -846,7 +853,7 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows
 
 
 def _write_hints(stream: Stream, empty: bool = False) -> dict:
-    """How dlt writes a stream: merge on the key, replace whole windows, or replace the table.
+    """How dlt writes a stream: merge on the key, or replace whole windows.
 
     A windowed stream replaces the windows a load covers, deleting by window alone. Its key names
     its window (an ad row's key is account, entity and day; its window account and day), so that
@@ -862,8 +869,8 @@ def _write_hints(stream: Stream, empty: bool = False) -> dict:
     the records at each page's newest stamp again, and a record modified during a read comes again
     later): of the rows of one key in a load, the one with the newest cursor is kept.
 
-    A stream with neither replaces its table with its whole read. It loads through a staging table, and the
-    job copying that into the table compares the two first.
+    A stream with neither is read whole and merged on its key too: the stored rows its read no longer has are
+    kept, flagged (:func:`~pipelines.lib.key_reconciliation.flag_unread_rows`), never deleted.
 
     A merge and a full refresh count their changes by the stream's key, leaving out the load stamps
     (:func:`change_hints`).
@@ -876,7 +883,7 @@ def _write_hints(stream: Stream, empty: bool = False) -> dict:
     if stream.cursor:
         return {"primary_key": stream.primary_key, "write_disposition": "merge",
                 "columns": {**counted_by_key, stream.cursor_column: {"dedup_sort": "desc"}}}
-    return {"primary_key": stream.primary_key, "write_disposition": "replace", "columns": counted_by_key}
+    return {"primary_key": stream.primary_key, "write_disposition": "merge", "columns": counted_by_key}
 
 
 def _merges(stream: Stream, empty: bool) -> bool:

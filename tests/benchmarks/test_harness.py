@@ -104,6 +104,11 @@ def test_count_rules():
                         "raw_google_ads.campaign_daily_metrics": Expected(10, AT_MOST)}
     assert checks.expected_rows(["raw_hubspot.contacts"], STATS, after_first_load=True) == {
         "raw_hubspot.contacts": Expected(2, AT_LEAST)}
+    # a table read whole keeps, flagged, a record the source no longer returns
+    assert checks.expected_rows(["raw_google_ads.campaigns"], {"google_ads/campaign": 4}) == {
+        "raw_google_ads.campaigns": Expected(4, EXACT)}
+    assert checks.expected_rows(["raw_google_ads.campaigns"], {"google_ads/campaign": 4}, after_first_load=True) == {
+        "raw_google_ads.campaigns": Expected(4, AT_LEAST)}
     assert "raw_google_ads.campaign_daily_metrics: 0 rows, expected between 1 and the source's 10" in (
         checks.count_problems({"raw_google_ads.campaign_daily_metrics": 0}, expected))
     assert checks.count_problems({"raw_google_ads.campaign_daily_metrics": 11},

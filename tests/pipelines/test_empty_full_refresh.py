@@ -73,9 +73,10 @@ def test_an_empty_read_keeps_the_table_and_reports_the_stream_stopped_early(any_
     assert f"keeps its {STORED} rows" in emptied.stopped_early and EMPTY_REFRESH_SETTING in emptied.stopped_early
     warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.raw_loader"]
     assert warnings == [emptied.stopped_early]
-    # The kept table is the one the next read replaces: one owner gone since run-1 is one key removed.
+    # The kept table is the one the next read merges into: one owner gone since run-1 is one row flagged, kept.
     after = _refresh(any_warehouse, [_owner(n) for n in range(STORED - 1)], "run-3")
-    assert (after.stopped_early, after.unchanged, after.removed) == (None, STORED - 1, 1)
+    assert (after.stopped_early, after.unchanged, after.removed, after.vanished) == (None, STORED - 1, 0, 1)
+    assert _rows(any_warehouse, "select count(*), count(_vanished_at) from raw_hubspot.owners") == [(STORED, 1)]
 
 
 def test_a_read_whose_every_record_is_rejected_keeps_the_table_and_quarantines_them(warehouse):
@@ -91,12 +92,13 @@ def test_a_read_whose_every_record_is_rejected_keeps_the_table_and_quarantines_t
 
 
 @pytest.mark.parametrize("setting", ["hubspot.owners", "*", " salesforce.user , hubspot.owners ,"])
-def test_the_setting_naming_the_stream_lets_an_empty_read_empty_the_table(warehouse, monkeypatch, setting):
+def test_the_setting_naming_the_stream_lets_an_empty_read_flag_every_row(warehouse, monkeypatch, setting):
     _refresh(warehouse, [_owner(n) for n in range(STORED)], "run-1")
     monkeypatch.setenv(EMPTY_REFRESH_SETTING, setting)
     emptied = _refresh(warehouse, [], "run-2")
-    assert (emptied.stopped_early, emptied.removed) == (None, STORED)
-    assert _rows(warehouse, "select count(*) from raw_hubspot.owners") == [(0,)]
+    assert (emptied.stopped_early, emptied.removed, emptied.vanished) == (None, 0, STORED)
+    # kept, flagged gone from the source: deletes at the source become flags, never hard deletes
+    assert _rows(warehouse, "select count(*), count(_vanished_at) from raw_hubspot.owners") == [(STORED, STORED)]
 
 
 @pytest.mark.parametrize("setting", ["salesforce.owners", "hubspot.deal_pipeline_stages"])
@@ -177,7 +179,7 @@ def test_a_stream_the_sync_is_given_beyond_the_catalogue_may_be_named(warehouse,
     load_streams(SOURCE, [renamed], lambda _stream, _since: iter([[_owner(1)]]), target, pipelines_dir, "run-1")
     monkeypatch.setenv(EMPTY_REFRESH_SETTING, "hubspot.owners_copy")
     emptied = load_streams(SOURCE, [renamed], lambda _stream, _since: iter([]), target, pipelines_dir, "run-2")
-    assert (emptied["owners_copy"].stopped_early, emptied["owners_copy"].removed) == (None, 1)
+    assert (emptied["owners_copy"].stopped_early, emptied["owners_copy"].vanished) == (None, 1)
 
 
 def test_the_streams_the_setting_may_name_are_those_of_each_sources_raw_assets():

@@ -176,8 +176,10 @@ def test_a_full_refresh_stopped_early_keeps_the_previous_table_and_other_streams
     assert _query(warehouse, "select count(*) from raw_crm.account") == [(3,)]
 
     complete = load_streams("crm", [owners], _full_refresh_reader(first[:4]), str(path), pipelines_dir, "run-3")
-    assert complete["owners"].stopped_early is None
-    assert _query(warehouse, "select count(*), min(_run_id) from raw_crm.owners") == [(4, "run-3")]
+    assert (complete["owners"].stopped_early, complete["owners"].vanished) == (None, 1)
+    # the owner the complete read lacks is kept, flagged gone; every row carries this load's stamp
+    assert _query(warehouse, "select count(*), count(_vanished_at), min(_run_id), max(_run_id) "
+                             "from raw_crm.owners") == [(5, 1, "run-3", "run-3")]
 
 
 def test_a_stream_whose_discovery_is_throttled_is_not_read_and_keeps_its_cursor_while_the_others_load(warehouse):

@@ -146,17 +146,30 @@ def test_a_full_refresh_counts_the_changed_the_new_and_the_stored_keys_it_no_lon
     owners[7:8] = []  # owner 7 archived: the API no longer lists it
     owners.append(_owner(50))
     changed = _full_refresh(warehouse, owners, "run-2")
-    assert (changed.rows, changed.inserted, changed.updated, changed.unchanged, changed.removed) == (50, 1, 1, 48, 1)
-    stored = {row[0] for row in _stored(warehouse, "select id from raw_test.owners")}
-    assert stored == {str(n) for n in range(51)} - {"7"}  # the table is still replaced by the read
+    assert (changed.rows, changed.inserted, changed.updated, changed.unchanged, changed.removed) == (50, 1, 1, 48, 0)
+    assert changed.vanished == 1
+    # owner 7 stays, flagged gone from the source (a delete becomes a flag, never a hard delete)
+    stored = dict(_stored(warehouse, "select id, _vanished_at is not null from raw_test.owners"))
+    assert stored == {**{str(n): False for n in range(51)}, "7": True}
+    _full_refresh(warehouse, [*owners, _owner(7)], "run-3")  # back at the source: the flag clears
+    assert _stored(warehouse, "select count(_vanished_at) from raw_test.owners") == [(0,)]
 
 
-def test_a_full_refresh_that_reads_nothing_counts_every_stored_key_removed(warehouse, monkeypatch):
+def test_a_full_refresh_that_reads_nothing_flags_every_stored_row(warehouse, monkeypatch):
     monkeypatch.setenv("RAW_EMPTY_REFRESH_ALLOWED", "*")  # otherwise the table is kept (test_empty_full_refresh.py)
     _full_refresh(warehouse, [_owner(n) for n in range(5)], "run-1")
     emptied = _full_refresh(warehouse, [], "run-2")
-    assert (emptied.rows, emptied.inserted, emptied.updated, emptied.unchanged, emptied.removed) == (0, 0, 0, 0, 5)
-    assert _stored(warehouse, "select count(*) from raw_test.owners") == [(0,)]
+    assert (emptied.rows, emptied.inserted, emptied.updated, emptied.unchanged, emptied.removed) == (0, 0, 0, 0, 0)
+    assert emptied.vanished == 5
+    assert _stored(warehouse, "select count(*), count(_vanished_at) from raw_test.owners") == [(5, 5)]
+
+
+def test_a_full_refresh_missing_most_of_a_large_table_flags_nothing(warehouse):
+    # 150 of 200 rows unread: more likely a read cut short without an error than 75% of the records deleted
+    _full_refresh(warehouse, [_owner(n) for n in range(200)], "run-1")
+    cut = _full_refresh(warehouse, [_owner(n) for n in range(50)], "run-2")
+    assert cut.vanished == 0 and any("refused: 150 of 200" in note for note in cut.notes)
+    assert _stored(warehouse, "select count(*), count(_vanished_at) from raw_test.owners") == [(200, 0)]
 
 
 def _metric_day(campaign, number, clicks=10):

@@ -62,6 +62,6 @@
     {{ cg_column(columns, 'start_time', 'timestamp with time zone') }} as start_at,
     {{ cg_column(columns, 'created_time', 'timestamp with time zone') }} as created_at,
     {{ cg_column(columns, 'updated_time', 'timestamp with time zone') }} as modified_at,
-    coalesce({{ status }} in ('DELETED', 'ARCHIVED'), false) as is_deleted,
+    (coalesce({{ status }} in ('DELETED', 'ARCHIVED'), false) or {{ cg_is_vanished(columns) }}) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 {%- endmacro %}

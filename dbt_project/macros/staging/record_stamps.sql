@@ -9,8 +9,7 @@
     (SystemModstamp, else LastModifiedDate) and loaded_at.
 -#}
 {% macro cg_salesforce_record_stamps(columns, merged=true) -%}
-    (coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false)
-        or {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null) as is_deleted,
+    (coalesce({{ cg_column(columns, 'is_deleted', 'boolean') }}, false) or {{ cg_is_vanished(columns) }}) as is_deleted,
     {%- if merged %}
     {{ cg_column(columns, 'master_record_id', 'varchar') }} is not null as is_merged,
     {%- endif %}
@@ -52,6 +51,12 @@
 {%- endmacro %}
 
 {% macro cg_hubspot_is_vanished(columns) -%}
+    {{ cg_is_vanished(columns) }}
+{%- endmacro %}
+
+{#- Whether the loader flagged the row _vanished_at: its record left the source's listings (a hard delete, a
+    record a full refresh no longer reads: a cancelled ad account's campaigns, a deleted owner). -#}
+{% macro cg_is_vanished(columns) -%}
     {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null
 {%- endmacro %}
 

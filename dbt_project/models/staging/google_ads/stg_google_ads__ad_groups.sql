@@ -17,6 +17,7 @@ select
         {{ cg_column(columns, 'cpc_bid', 'numeric(38, 9)') }},
         cast({{ cg_column(columns, 'cpc_bid_micros', 'bigint') }} / 1000000.0 as numeric(38, 9))
     ) as cpc_bid,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) or {{ cg_is_vanished(columns) }})
+        as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -35,6 +35,7 @@ select
         else {{ cg_column(columns, 'start_date', 'date') }}
     end as start_date,
     case when {{ end_day }} < cast('2037-12-30' as date) then {{ end_day }} end as end_date,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) = 'REMOVED', false) or {{ cg_is_vanished(columns) }})
+        as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -13,6 +13,7 @@ select
     {{ cg_column(columns, 'time_zone', 'varchar') }} as account_time_zone,
     coalesce({{ cg_column(columns, 'manager', 'boolean') }}, false) as is_manager,
     upper({{ cg_column(columns, 'status', 'varchar') }}) as account_status,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('CANCELED', 'CLOSED'), false) as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('CANCELED', 'CLOSED'), false)
+        or {{ cg_is_vanished(columns) }}) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -19,7 +19,7 @@ renamed as (
         coalesce({{ cg_column(columns, 'is_closed', 'boolean') }}, false) as is_closed,
         coalesce({{ cg_column(columns, 'is_closed', 'boolean') }}, false)
             and {{ cg_column(columns, 'probability', 'numeric(38, 9)') }} >= 1 as is_won,
-        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
+        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) or {{ cg_is_vanished(columns) }} as is_deleted,
         {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
     from source
 )

@@ -15,7 +15,7 @@ renamed as (
         {{ cg_column(columns, 'last_name', 'varchar') }} as last_name,
         {{ normalize_email(cg_column(columns, 'email', 'varchar')) }} as email,
         cast({{ cg_column(columns, 'user_id', 'bigint') }} as varchar) as hubspot_user_id,
-        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) as is_deleted,
+        coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false) or {{ cg_is_vanished(columns) }} as is_deleted,
         {{ cg_column(columns, 'created_at', 'timestamp with time zone') }} as created_at,
         {{ cg_column(columns, 'updated_at', 'timestamp with time zone') }} as modified_at,
         {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at

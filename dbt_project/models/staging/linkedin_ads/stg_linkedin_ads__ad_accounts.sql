@@ -17,7 +17,7 @@ select
     upper({{ cg_column(columns, 'status', 'varchar') }}) as account_status,
     {{ cg_column(columns, 'type', 'varchar') }} as account_type,
     coalesce({{ cg_column(columns, 'test', 'boolean') }}, false) as is_test,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'CANCELED', 'PENDING_DELETION'), false)
-        as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'CANCELED', 'PENDING_DELETION'), false)
+        or {{ cg_is_vanished(columns) }}) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -15,7 +15,7 @@ select
     upper({{ cg_column(columns, 'total_budget_currency_code', 'varchar') }}) as total_budget_currency_code,
     {{ cg_column(columns, 'run_schedule_start', 'timestamp with time zone') }} as start_at,
     {{ cg_column(columns, 'run_schedule_end', 'timestamp with time zone') }} as end_at,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'PENDING_DELETION'), false)
-        as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'PENDING_DELETION'), false)
+        or {{ cg_is_vanished(columns) }}) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -27,7 +27,7 @@ select
     {{ cg_column(columns, 'created_at', 'timestamp with time zone') }} as created_at,
     {{ cg_column(columns, 'last_modified_at', 'timestamp with time zone') }} as modified_at,
     coalesce({{ cg_column(columns, 'test', 'boolean') }}, false) as is_test,
-    coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'PENDING_DELETION'), false)
-        as is_deleted,
+    (coalesce(upper({{ cg_column(columns, 'status', 'varchar') }}) in ('REMOVED', 'PENDING_DELETION'), false)
+        or {{ cg_is_vanished(columns) }}) as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source

@@ -18,6 +18,7 @@ select
     upper({{ cg_column(columns, 'currency', 'varchar') }}) as currency_code,
     {{ cg_column(columns, 'timezone_name', 'varchar') }} as account_time_zone,
     {{ cg_column(columns, 'account_status', 'bigint') }} as account_status,
-    coalesce({{ cg_column(columns, 'account_status', 'bigint') }} in (2, 101), false) as is_deleted,
+    (coalesce({{ cg_column(columns, 'account_status', 'bigint') }} in (2, 101), false) or {{ cg_is_vanished(columns) }})
+        as is_deleted,
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 from source
