@@ -234,7 +234,6 @@ class _Reconciler:
                 _insert_keys(client, pa.table({KEY_COLUMN: keys}))
         return listed
 
-
     def _flag_vanished(self, client, stream: Stream, table: str, reconciliations: str, listed: int,
                        count: int) -> int:
         """Flag the `count` unflagged rows of `table` whose key `KEYS_TABLE` lacks, and record the reconciliation, in

@@ -226,8 +226,8 @@ def empty_refresh_allowed(source: str, synced: Iterable[Stream] = ()) -> frozens
         if stream not in streams:
             raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names no stream of {source} (its streams are "
                              f"{', '.join(sorted(streams))})")
-        if not _replaces_table(streams[stream]):
-            whole = sorted(name for name, known in streams.items() if _replaces_table(known))
+        if not _is_full_refresh(streams[stream]):
+            whole = sorted(name for name, known in streams.items() if _is_full_refresh(known))
             raise ValueError(f"{EMPTY_REFRESH_SETTING}: {entry!r} names a stream read incrementally, whose reads merge "
                              f"into its table and never empty it (the streams of {source} read whole are "
                              f"{', '.join(whole)})")
@@ -279,7 +279,7 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                 resources = []
                 for stream in group:
                     result = results[stream.name]
-                    if _replaces_table(stream):
+                    if _is_full_refresh(stream):
                         tables = _read_whole(stream, pages[stream.name].tables(), result)
                         if tables is None:
                             continue  # stopped early: a partial read would flag the rows it missed: left out
@@ -296,7 +296,7 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                     result = results[stream.name]
                     _count_changes(pipeline, stream, result, result.rows - rows_loaded[stream.name],
                                    rows_before[stream.name], run_id, load_ids)
-                    if _replaces_table(stream) and any(resource.name == stream.name for resource in resources):
+                    if _is_full_refresh(stream) and any(resource.name == stream.name for resource in resources):
                         with pipeline.sql_client() as client:
                             result.reconciliation = flag_unread_rows(
                                 client, stream, result, run_id, loaded_at,
@@ -372,7 +372,7 @@ def _stored_state(pipeline, stream: str) -> dict:
     return copy.deepcopy(resources.get(stream, {}))
 
 
-def _replaces_table(stream: Stream) -> bool:
+def _is_full_refresh(stream: Stream) -> bool:
     """A stream without a cursor or a window is read whole (a full refresh): merged on its key, the stored rows its
     read lacks flagged."""
     return stream.cursor is None and stream.window_column is None
@@ -393,7 +393,7 @@ def _checkpoints(stream: Stream) -> bool:
     and promotes its cursor once complete (the Meltano model). A full refresh flags the stored rows its read lacks:
     a part of its read would flag the rows of the other parts.
     """
-    return not _replaces_table(stream)
+    return not _is_full_refresh(stream)
 
 
 _END = object()
@@ -828,8 +828,8 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows
     read too. A load into an empty table (appended, not merged) inserted every row; without a count, the rows beyond
     the new ones count as updated.
     """
-    replaces = _replaces_table(stream)
-    if rows == 0 and not replaces:
+    full_refresh = _is_full_refresh(stream)
+    if rows == 0 and not full_refresh:
         return
     counted = merge_changes(pipeline, stream.name, load_ids)
     if counted is not None:
@@ -838,7 +838,7 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows
         result.unchanged += counted.unchanged
         result.removed += counted.removed
     elif rows:
-        if replaces or _merges(stream, rows_before == 0):
+        if full_refresh or _merges(stream, rows_before == 0):
             log.warning(f"{stream.name}: the load left no count of what it changed; its rows that were not new "
                         "are reported as updated")
         inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)

@@ -29,7 +29,7 @@
 -#}
 {% macro cg_hubspot_record_stamps(columns, modified_property='hs_lastmodifieddate', deleted_at=true) -%}
     {{ cg_hubspot_is_archived(columns) }} as is_archived,
-    {{ cg_hubspot_is_vanished(columns) }} as is_vanished,
+    {{ cg_is_vanished(columns) }} as is_vanished,
     {%- if deleted_at %}
     {{ cg_column(columns, 'archived_at', 'timestamp with time zone') }} as deleted_at,
     {%- endif %}
@@ -44,20 +44,16 @@
     {{ cg_column(columns, '_loaded_at', 'timestamp with time zone') }} as loaded_at
 {%- endmacro %}
 
-{#- HubSpot's archived flag, the loader's _vanished_at flag and the hs_merged_object_ids list of a CRM object, as
-    the staging models and cg_hubspot_merge_keys both read them. -#}
-{% macro cg_hubspot_is_archived(columns) -%}
-    coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false)
-{%- endmacro %}
-
-{% macro cg_hubspot_is_vanished(columns) -%}
-    {{ cg_is_vanished(columns) }}
-{%- endmacro %}
-
 {#- Whether the loader flagged the row _vanished_at: its record left the source's listings (a hard delete, a
     record a full refresh no longer reads: a cancelled ad account's campaigns, a deleted owner). -#}
 {% macro cg_is_vanished(columns) -%}
     {{ cg_column(columns, '_vanished_at', 'timestamp with time zone') }} is not null
+{%- endmacro %}
+
+{#- HubSpot's archived flag and the hs_merged_object_ids list of a CRM object (with cg_is_vanished above), as
+    the staging models and cg_hubspot_merge_keys both read them. -#}
+{% macro cg_hubspot_is_archived(columns) -%}
+    coalesce({{ cg_column(columns, 'archived', 'boolean') }}, false)
 {%- endmacro %}
 
 {% macro cg_hubspot_merged_object_ids(columns) -%}
@@ -75,7 +71,7 @@
         {{ cg_column(columns, 'id', 'varchar') }} as {{ id_column }},
         {{ cg_hubspot_merged_object_ids(columns) }} as merged_object_ids,
         {{ cg_hubspot_is_archived(columns) }} as is_archived,
-        {{ cg_hubspot_is_vanished(columns) }} as is_vanished
+        {{ cg_is_vanished(columns) }} as is_vanished
     from {{ source }}
 {%- endmacro %}
 

@@ -5,8 +5,8 @@
     Without billing data, a customer counts as retained in a month while a won deal covers it: every won
     deal (new business, renewal or expansion) covers its close month and the var customer_term_months
     (default 12) - 1 months after; an open renewal deal keeps the customer retained from its creation
-    month while it is being negotiated, and once won, from the same month. So a customer churns when its term runs out with no renewal won or
-    pending, and comes back if it wins a deal again. renewal_amount_reporting: the won renewal deals of the
+    month while it is being negotiated, and once won, from the same month. So a customer churns when its
+    term runs out with no renewal won or pending, and comes back if it wins a deal again. renewal_amount_reporting: the won renewal deals of the
     cohort closed in the period month, in the reporting currency.
 -#}
 {%- set term_months = var('customer_term_months', 12) | int -%}
