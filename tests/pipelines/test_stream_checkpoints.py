@@ -163,10 +163,13 @@ def test_a_full_refresh_is_never_split(warehouse, monkeypatch):
     _load(warehouse, WHOLE, FakeSource(_things(BATCH)), "run-1")
     refreshed = FakeSource(_things(5 * BATCH, first=100))
     result = _load(warehouse, WHOLE, refreshed, "run-2")
-    # split, each part would have replaced the table again, and it would hold the last batch alone
-    assert (result.rows, result.inserted, result.removed) == (5 * BATCH, 5 * BATCH, BATCH)
-    assert _rows(warehouse, "select count(*), min(_run_id) from raw_test.things") == [(5 * BATCH, "run-2")]
-    assert _loads(warehouse) == 1
+    # one load, whose whole read flags the stored rows it no longer has (the first run's batch), once
+    assert (result.rows, result.inserted, result.removed, result.vanished) == (5 * BATCH, 5 * BATCH, 0, BATCH)
+    assert _rows(warehouse, "select count(*), count(_vanished_at), min(_run_id) from raw_test.things") == [
+        (6 * BATCH, BATCH, "run-2")]
+    # the rows it read came in one load (the flagged ones keep the first run's)
+    assert _rows(warehouse, "select count(distinct _dlt_load_id) from raw_test.things where _vanished_at is null") \
+        == [(1,)]
 
 
 def test_with_the_default_setting_a_short_read_is_one_load(warehouse):
