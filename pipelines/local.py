@@ -29,10 +29,22 @@ def local_environment(warehouse_dir: Path | None = None) -> dict[str, str]:
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
 
 
+#: The concurrency pool of every asset that writes the warehouse (dagster.yaml limits it to one run at a time).
+WAREHOUSE_POOL = "warehouse"
+
+
 def prepare_dagster_home(dagster_home: Path) -> None:
-    """Create the Dagster home with the project's instance settings (telemetry off, one warehouse writer)."""
+    """Create the Dagster home with the project's instance settings (telemetry off, one warehouse writer).
+
+    The warehouse pool's limit is stored in the instance now, not on the run queue's first pass: that pass reads
+    the pools before it stores the default limit of a new one, so two runs queued together on a new home (a
+    night's catch-up, two clicks) would both start, and write DuckDB at once."""
+    import dagster as dg
+
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    with _environment({"DAGSTER_HOME": str(dagster_home)}), dg.DagsterInstance.get() as instance:
+        instance.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
 
 
 def prepare_dbt_manifest(environment: Mapping[str, str] | None = None) -> Path:

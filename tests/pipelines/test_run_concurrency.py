@@ -37,14 +37,14 @@ def instance(tmp_path, monkeypatch):
 
 def _blocked_by_the_run_queue(instance: dg.DagsterInstance, waiting: dg.DagsterRun) -> bool:
     """Whether Dagster's run queue holds `waiting` back for the pools of the runs in progress, as the daemon decides
-    on its passes (the first pass sets an unset pool's limit to the default; the passes after it apply the limit)."""
+    on its first pass over a new home (prepare_dagster_home must have stored the pool's limit: that pass reads the
+    pools before it stores a new one's default, and so would let every queued run start)."""
     config = instance.get_concurrency_config()
     in_progress = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-    for _ in range(2):
-        counter = GlobalOpConcurrencyLimitsCounter(
-            instance, [waiting], in_progress, concurrency_keys=instance.event_log_storage.get_concurrency_keys(),
-            pool_limits=instance.event_log_storage.get_pool_limits(),
-            pool_granularity=config.pool_config.pool_granularity)
+    counter = GlobalOpConcurrencyLimitsCounter(
+        instance, [waiting], in_progress, concurrency_keys=instance.event_log_storage.get_concurrency_keys(),
+        pool_limits=instance.event_log_storage.get_pool_limits(),
+        pool_granularity=config.pool_config.pool_granularity)
     return counter.is_blocked(waiting)
 
 
