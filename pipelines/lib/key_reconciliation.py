@@ -205,10 +205,7 @@ class _Reconciler:
             except SourceError as exc:
                 log.warning(f"{stream.name}: listing its keys failed: {exc}; nothing is flagged as vanished")
                 return _left_undone(result, f"failed: {exc}; nothing flagged, the next run lists the keys again")
-            # One scan counts both: the rows not flagged yet, and those of them whose key the listing lacks.
-            unflagged, vanishing = client.execute_sql(
-                f"select count(*) filter (where {VANISHED_COLUMN} is null), "
-                f"count(*) filter (where {_vanished_rows(client, stream)}) from {table}")[0]
+            unflagged, vanishing = _flaggable(client, table, _vanished_rows(client, stream))
             if listed == 0 and unflagged:
                 log.warning(f"{stream.name}: the source listed no {stream.primary_key}; nothing is flagged as vanished")
                 return _left_undone(result, f"refused: the source listed no {stream.primary_key} while the table "
@@ -242,11 +239,9 @@ class _Reconciler:
         now = datetime.now(UTC)
         with client.begin_transaction():
             if count:
-                client.execute_sql(f"update {table} set {VANISHED_COLUMN} = %s, _loaded_at = %s, _run_id = %s "
-                                   f"where {_vanished_rows(client, stream)}", now, self.loaded_at, self.run_id)
+                _flag(client, stream, table, _vanished_rows(client, stream), (), now, self.loaded_at, self.run_id,
+                      count)
             self._record(client, reconciliations, stream, listed, count, now)
-        if count:
-            log.info(f"{stream.name}: {count} stored rows are no longer at the source; flagged {VANISHED_COLUMN}")
         return count
 
     def _record(self, client, reconciliations: str, stream: Stream, listed: int | None, vanished: int,
@@ -270,19 +265,31 @@ def flag_unread_rows(client, stream: Stream, result: StreamLoad, run_id: str, lo
     if not _with_vanished_column(client, table):
         return "skipped: the stream has no table yet"
     unread = f"{VANISHED_COLUMN} is null and _run_id is distinct from %s"
-    unflagged, vanishing = client.execute_sql(
-        f"select count(*) filter (where {VANISHED_COLUMN} is null), count(*) filter (where {unread}) from {table}",
-        run_id)[0]
+    unflagged, vanishing = _flaggable(client, table, unread, run_id)
     refusal = _too_many_vanished(vanishing, unflagged, max_vanished_percent(), "read") if guarded else None
     if refusal is not None:
         log.warning(f"{stream.name}: {refusal}")
         return _left_undone(result, refusal)
     if vanishing:
-        client.execute_sql(f"update {table} set {VANISHED_COLUMN} = %s, _loaded_at = %s, _run_id = %s "
-                           f"where {unread}", datetime.now(UTC), loaded_at, run_id, run_id)
-        log.info(f"{stream.name}: {vanishing} stored rows are no longer at the source; flagged {VANISHED_COLUMN}")
+        _flag(client, stream, table, unread, (run_id,), datetime.now(UTC), loaded_at, run_id, vanishing)
     result.vanished += vanishing
     return f"done: read whole; {vanishing} stored rows no longer there flagged {VANISHED_COLUMN}"
+
+
+def _flaggable(client, table: str, condition: str, *params) -> tuple[int, int]:
+    """In one scan of `table`: its rows not flagged yet, and those of them that meet `condition` (whose record is
+    gone; `params` fill its placeholders)."""
+    return tuple(client.execute_sql(f"select count(*) filter (where {VANISHED_COLUMN} is null), "
+                                    f"count(*) filter (where {condition}) from {table}", *params)[0])
+
+
+def _flag(client, stream: Stream, table: str, condition: str, params: tuple, at: datetime, loaded_at: datetime,
+          run_id: str, count: int) -> None:
+    """Flag the `count` rows of `stream`'s `table` that meet `condition` gone from the source (`VANISHED_COLUMN`
+    `at`), stamped with the load (`loaded_at`, `run_id`) so the incremental dbt models take them up again."""
+    client.execute_sql(f"update {table} set {VANISHED_COLUMN} = %s, _loaded_at = %s, _run_id = %s where {condition}",
+                       at, loaded_at, run_id, *params)
+    log.info(f"{stream.name}: {count} stored rows are no longer at the source; flagged {VANISHED_COLUMN}")
 
 
 def _too_many_vanished(count: int, unflagged: int, percent: int, listing: str = "listing") -> str | None:

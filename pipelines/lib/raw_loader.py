@@ -300,7 +300,7 @@ def _sync(pipeline: dlt.Pipeline, source: str, streams: Sequence[Stream], read_p
                         with pipeline.sql_client() as client:
                             result.reconciliation = flag_unread_rows(
                                 client, stream, result, run_id, loaded_at,
-                                guarded=not ("*" in allowed_empty or stream.name in allowed_empty))
+                                guarded=not _may_read_empty(stream, allowed_empty))
                 group = [stream for stream in group if pages[stream.name].checkpointed]
                 # the next run reads on after the pages a checkpoint committed: their rejected records are kept now
                 _quarantine(pipeline, [(stream.name, results[stream.name], pages[stream.name].rejected_loaded)
@@ -556,6 +556,12 @@ def _read_whole(stream: Stream, tables: Iterator[pa.Table], result: StreamLoad) 
         return None
 
 
+def _may_read_empty(stream: Stream, allowed_empty: frozenset[str]) -> bool:
+    """Whether `allowed_empty` (:func:`empty_refresh_allowed`) names `stream`: its full refresh may read nothing and
+    flag every stored row."""
+    return "*" in allowed_empty or stream.name in allowed_empty
+
+
 def _keeps_table(source: str, stream: Stream, tables: list[pa.Table], result: StreamLoad, rows_before: int,
                  allowed_empty: frozenset[str]) -> bool:
     """Whether a full refresh's whole read, `tables`, must leave the stream's table as it is: it holds rows, the read
@@ -566,9 +572,7 @@ def _keeps_table(source: str, stream: Stream, tables: list[pa.Table], result: St
     reported as stopped early, with one warning; the table, its rows and its state stay as they were, nothing is
     counted removed, and the records it rejected are still quarantined.
     """
-    if rows_before == 0 or any(table.num_rows for table in tables):
-        return False
-    if "*" in allowed_empty or stream.name in allowed_empty:
+    if rows_before == 0 or any(table.num_rows for table in tables) or _may_read_empty(stream, allowed_empty):
         return False
     name = f"{source}.{stream.name}"
     rejected = f" ({result.quarantined} rejected into quarantine)" if result.quarantined else ""
@@ -838,7 +842,7 @@ def _count_changes(pipeline, stream: Stream, result: StreamLoad, rows: int, rows
         result.unchanged += counted.unchanged
         result.removed += counted.removed
     elif rows:
-        if full_refresh or _merges(stream, rows_before == 0):
+        if _merges(stream, rows_before == 0):
             log.warning(f"{stream.name}: the load left no count of what it changed; its rows that were not new "
                         "are reported as updated")
         inserted = max(_row_count(pipeline, stream.name) - rows_before, 0)
