@@ -113,10 +113,10 @@ AD_PERFORMANCE = [
 ]
 
 
-def build_world(folder, extra_vars: dict | None = None):
+def build_world(folder, extra_vars: dict | None = None, as_of: date = AS_OF):
     inputs = {"marts.prospects": PROSPECTS, "marts.touchpoints": TOUCHPOINTS, "marts.opportunities": OPPORTUNITIES,
               "marts.campaigns": CAMPAIGNS, "marts.ad_performance_daily": AD_PERFORMANCE}
-    return support.build_world(folder, AS_OF, inputs, extra_vars)
+    return support.build_world(folder, as_of, inputs, extra_vars)
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +195,19 @@ def test_lookback_window_is_a_var(tmp_path):
     assert credits(warehouse, "position_based", "O4") == pytest.approx({"T1": 0.5, "T2": 0.5})
 
 
+def test_lookback_window_is_days_of_24_hours_in_any_session_time_zone(tmp_path, monkeypatch):
+    # 90 days of 24 hours before O13 (2026-04-01 12:00 UTC) is 2026-01-01 12:00 UTC. In a New York session,
+    # 90 calendar days cross the change to summer time and start an hour later, 13:00 UTC, which left T7 out.
+    monkeypatch.setenv("TZ", "America/New_York")
+    inputs = {"marts.prospects": [person("P7", "ACC10", "email", at(2025, 12, 1))],
+              "marts.touchpoints": [touch("T7", "P7", "ACC10", datetime(2026, 1, 1, 12, 30, tzinfo=UTC), "email"),
+                                    touch("T8", "P7", "ACC10", datetime(2026, 1, 1, 11, 30, tzinfo=UTC), "email")],
+              "marts.opportunities": [deal("O13", "ACC10", "P7", at(2026, 4, 1, 12), 100)],
+              "marts.campaigns": [], "marts.ad_performance_daily": []}
+    warehouse = support.build_world(tmp_path, AS_OF, inputs)
+    assert credits(warehouse, "first_touch", "O13") == {"T7": 1.0}
+
+
 # --- funnel -------------------------------------------------------------------------------------------------
 
 def funnel_row(warehouse, cohort: date, channel: str) -> dict:
@@ -225,6 +238,22 @@ def test_funnel_unknown_channel_and_other_cohorts(world):
     organic = funnel_row(world["warehouse"], date(2026, 2, 1), "organic_search")
     assert (organic["leads"], organic["mqls"], organic["median_days_lead_to_mql"]) == (1, 1, 1)
     assert query(world["warehouse"], "select count(*) from marts.funnel_monthly") == [(3,)]
+
+
+@pytest.fixture(scope="module")
+def world_on_january_9(tmp_path_factory):
+    """The same world rebuilt as of 2026-01-09: what happened after that day has not happened yet."""
+    return build_world(tmp_path_factory.mktemp("revenue_2026_01_09"), as_of=date(2026, 1, 9))
+
+
+def test_funnel_counts_only_what_happened_by_the_as_of_date(world_on_january_9):
+    # By 2026-01-09, P1 (lead 01-05) and P2 (lead 01-07) are leads; P1's MQL (01-10), P2's inferred MQL (01-15) and
+    # P3's lead (01-20) come later, as does February's cohort (P4).
+    row = funnel_row(world_on_january_9, date(2026, 1, 1), "paid_search")
+    assert (row["leads"], row["mqls"], row["sqls"], row["opportunities"], row["customers"]) == (2, 0, 0, 0, 0)
+    assert (row["mqls_skipped"], row["median_days_lead_to_mql"], row["first_mql_at"]) == (0, None, None)
+    assert row["first_lead_at"] == at(2026, 1, 5, 9)
+    assert query(world_on_january_9, "select count(*) from marts.funnel_monthly") == [(2,)]
 
 
 # --- channel performance (ROI) -------------------------------------------------------------------------------
@@ -294,6 +323,21 @@ def test_customer_retention(world):
     assert rows[(date(2026, 3, 1), date(2026, 4, 1))] == (1, 1, 0, 0)
     # Periods run from the cohort month to the as-of month: 16 + 15 + 14 + 2.
     assert len(rows) == 47
+
+
+def test_customer_retention_takes_deals_as_they_stood_on_the_as_of_date(world_on_january_9, tmp_path):
+    rows = {(cohort, period): (start, retained, renewals) for cohort, period, start, retained, renewals in query(
+        world_on_january_9, "select cohort_month, period_month, customers_at_start, customers_retained, renewals_won "
+                            "from marts.customer_retention")}
+    # On 2026-01-09 ACC5's renewal (won 01-10) was still open: it keeps ACC5 retained, but no renewal was won yet.
+    assert rows[(date(2025, 1, 1), date(2026, 1, 1))] == (2, 1, 0)
+    # ACC9's renewal (created 01-05, won in March) was open too; ACC1 was no customer yet (O1 created in February).
+    assert rows[(date(2025, 2, 1), date(2026, 1, 1))] == (1, 1, 0)
+    assert len(rows) == 13 + 12 + 11
+    # On 2025-01-16 ACC5 had won (01-15) but ACC6 had not (01-20): January's cohort is ACC5 alone.
+    earlier = build_world(tmp_path, as_of=date(2025, 1, 16))
+    assert query(earlier, "select cohort_month, period_month, customers_at_start, customers_retained "
+                          "from marts.customer_retention") == [(date(2025, 1, 1), date(2025, 1, 1), 1, 1)]
 
 
 # --- shared metrics = semantic layer ------------------------------------------------------------------------

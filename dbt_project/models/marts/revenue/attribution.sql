@@ -14,7 +14,7 @@
 
     A deal's touches: the touchpoints of its account's people and of its primary person (who may sit at
     another account), strictly before the deal was created and no more than var attribution_lookback_days
-    (default 90) days before. Touches are ordered by time (ties: the touchpoint id).
+    (default 90) days of 24 hours before, whatever the session's time zone. Touches are ordered by time (ties: the touchpoint id).
 
     Models (n = the deal's touches, i = a touch's position):
     - first_touch / last_touch: the first / last touch gets 1;
@@ -37,6 +37,9 @@
     Without those copies every deal is rebuilt. After a change of the attribution vars, run --full-refresh.
 -#}
 {%- set lookback_days = var('attribution_lookback_days', 90) | int -%}
+{#- in hours: days added to a timestamp with time zone follow the session time zone's calendar, 23 or 25 hours
+    across a daylight-saving change -#}
+{%- set lookback_start = "opportunities.created_at - " ~ (lookback_days * 24) ~ " * interval '1 hour'" -%}
 {%- set half_life_days = var('attribution_time_decay_half_life_days', 7) | float -%}
 {%- set default_model = var('attribution_default_model', 'position_based') -%}
 
@@ -106,7 +109,7 @@ eligible as (
     from opportunities
     inner join touchpoints on touchpoints.account_id = opportunities.account_id
     where touchpoints.occurred_at < opportunities.created_at
-        and touchpoints.occurred_at >= opportunities.created_at - {{ lookback_days }} * interval '1 day'
+        and touchpoints.occurred_at >= {{ lookback_start }}
 
     union
 
@@ -114,7 +117,7 @@ eligible as (
     from opportunities
     inner join touchpoints on touchpoints.prospect_id = opportunities.primary_prospect_id
     where touchpoints.occurred_at < opportunities.created_at
-        and touchpoints.occurred_at >= opportunities.created_at - {{ lookback_days }} * interval '1 day'
+        and touchpoints.occurred_at >= {{ lookback_start }}
 ),
 
 positioned as (

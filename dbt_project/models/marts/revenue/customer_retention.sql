@@ -8,16 +8,44 @@
     month while it is being negotiated, and once won, from the same month. So a customer churns when its
     term runs out with no renewal won or pending, and comes back if it wins a deal again. renewal_amount_reporting: the won renewal deals of the
     cohort closed in the period month, in the reporting currency.
+
+    Deals are taken as they stood on the as-of date (int_reporting_dates): one created after it is left out,
+    and one closed after it was still open, so a rebuild with an earlier as-of date shows retention as it
+    stood then.
 -#}
 {%- set term_months = var('customer_term_months', 12) | int -%}
 
-with opportunities as (
-    select * from {{ ref('sem_opportunities') }}
-    where account_id is not null
+with as_of as (
+    select as_of_date, {{ cg_month('as_of_date') }} as as_of_month from {{ ref('int_reporting_dates') }}
 ),
 
-as_of as (
-    select {{ cg_month('as_of_date') }} as as_of_month from {{ ref('int_reporting_dates') }}
+{#- the deals as they stood on the as-of date: a deal closed after it was still open -#}
+deals_as_of as (
+    select
+        deals.account_id,
+        deals.opportunity_type,
+        deals.created_date,
+        case when deals.closed_date <= as_of.as_of_date then deals.closed_date end as closed_date,
+        deals.is_won,
+        deals.is_new_customer,
+        deals.won_amount_reporting
+    from {{ ref('sem_opportunities') }} as deals
+    cross join as_of
+    where deals.account_id is not null and deals.created_date <= as_of.as_of_date
+),
+
+opportunities as (
+    select
+        account_id,
+        opportunity_type,
+        created_date,
+        closed_date,
+        closed_date is not null as is_closed,
+        is_won and closed_date is not null as is_won,
+        {#- an account whose first won deal closed after the as-of date was no customer yet -#}
+        is_new_customer and closed_date is not null as is_new_customer,
+        won_amount_reporting
+    from deals_as_of
 ),
 
 customers as (
