@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from connectors.errors import AuthenticationError, SourceUnavailable
-from connectors.redact import redact, register_secret
+from connectors.redact import excerpt, redact, register_secret
 from connectors.token_store import RefreshTokenStore
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def request_grant(method: str, url: str, what: str, timeout: float, **request) -
         raise SourceUnavailable(f"{what} at {url} answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise AuthenticationError(redact(f"{what} at {url} refused (HTTP {response.status_code}): "
-                                         f"{response.text[:300]}"))
+                                         f"{excerpt(response.text, 300)}"))
     return response.json()
 
 

@@ -36,7 +36,7 @@ import requests
 from connectors.errors import AuthenticationError, SourceError, SourceLimitReached, SourceUnavailable
 from connectors.pacing import Pacer
 from connectors.read_ahead import GuessNext, PlannedRequest, ReadAhead, SentAhead
-from connectors.redact import get_logger, redact
+from connectors.redact import excerpt, get_logger, redact
 
 log = get_logger("connectors.http")
 
@@ -82,7 +82,16 @@ def default_classifier(response: requests.Response) -> Verdict:
         return Verdict(Action.REFRESH_AUTH, reason="HTTP 401")
     if status == 429 or status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status}")
-    return Verdict(Action.FAIL, reason=f"HTTP {status}: {response.text[:500]}")
+    return Verdict(Action.FAIL, reason=f"HTTP {status}: {excerpt(response.text, 500)}")
+
+
+def _unsendable(exc: requests.RequestException) -> str:
+    """Why `requests` refused to send a request, without quoting a header: its error quotes the header's value,
+    which is a credential when a token was configured with a line break (a secret file's last line)."""
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return ("InvalidHeader: a header holds a character HTTP does not allow (a line break or leading space); "
+                "check this source's credentials and settings for one")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -256,6 +265,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     json.JSONDecodeError) as exc:
                 verdict = Verdict(Action.RETRY, reason=f"{type(exc).__name__}: {exc}")
+            except requests.RequestException as exc:
+                raise SourceError(redact(f"{self.source}: {method} {url} could not be sent: "
+                                         f"{_unsendable(exc)}")) from None
             if verdict.action is Action.REFRESH_AUTH and stale_credentials:  # renewed since it was sent: resend
                 attempt -= 1
                 continue

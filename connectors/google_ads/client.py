@@ -41,7 +41,7 @@ from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder
 from connectors.read_ahead import GuessNext, planned_sequence
-from connectors.redact import get_logger, register_secret
+from connectors.redact import excerpt, get_logger, register_secret
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://googleads.googleapis.com"
@@ -92,7 +92,9 @@ def _error_of(response: requests.Response) -> dict | None:
     try:
         body = json.loads(response.content)
     except ValueError:
-        return {"code": response.status_code, "message": response.text[:300]} if response.status_code >= 300 else None
+        if response.status_code < 300:
+            return None
+        return {"code": response.status_code, "message": excerpt(response.text, 300)}
     elements = body if isinstance(body, list) else [body]
     for element in elements:
         if isinstance(element, dict) and isinstance(element.get("error"), dict):
@@ -112,7 +114,7 @@ def _failure_code(error: dict) -> str:
 
 def _failure_message(error: dict) -> str:
     messages = [str(f.get("message")) for f in _failures(error) if f.get("message")]
-    return "; ".join(messages) or str(error.get("message", ""))[:300]
+    return "; ".join(messages) or excerpt(error.get("message", ""), 300)
 
 
 def retry_delay(error: dict) -> float | None:

@@ -40,6 +40,7 @@ from connectors.linkedin_ads.streams import (
 from connectors.loader_state import loader_state
 from connectors.pages import Page, PageDecoder
 from connectors.read_ahead import GuessNext, planned_sequence
+from connectors.redact import excerpt
 from connectors.schema import Stream
 
 BASE_URL = "https://api.linkedin.com"
@@ -72,7 +73,7 @@ def classify(response: requests.Response) -> Verdict:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=reason)
     if status == 426:
         return Verdict(Action.FAIL, reason=f"LinkedIn-Version is no longer served, configure a newer one ({reason})")
-    return Verdict(Action.FAIL, reason=f"{reason} {response.text[:300]}")
+    return Verdict(Action.FAIL, reason=f"{reason} {excerpt(response.text, 300)}")
 
 
 def _json_body(response: requests.Response) -> dict:

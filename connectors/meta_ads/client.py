@@ -44,7 +44,7 @@ from connectors.meta_ads.auth import MetaTokenExchange
 from connectors.meta_ads.stamps import InsightStamp
 from connectors.meta_ads.streams import AD_ACCOUNTS, EFFECTIVE_STATUSES
 from connectors.pages import Page, PageDecoder
-from connectors.redact import redact
+from connectors.redact import excerpt, redact
 from connectors.schema import Field, Stream
 
 BASE_URL = "https://graph.facebook.com"
@@ -95,7 +95,7 @@ def classify(response: requests.Response) -> Verdict:
     if status < 300:
         return OK
     error = _error_of(response)
-    code, message = error.get("code"), str(error.get("message", ""))[:300]
+    code, message = error.get("code"), excerpt(error.get("message", ""), 300)
     reason = f"HTTP {status} code {code}/{error.get('error_subcode', '-')}: {message}"
     if code in THROTTLE_CODES:
         return _throttled(response, reason, code)
@@ -450,9 +450,10 @@ class MetaAdsClient:
         """A ``paging.next`` URL without its token, once it is known to be under the API's own base: the client sends
         its token with every request, so a link to another host is refused, never followed."""
         if not next_url.startswith(f"{self.base_url}/"):
-            raise SourceError(f"meta_ads: a page's paging.next leads away from {self.base_url} (to "
-                              f"{urlsplit(next_url).netloc or next_url[:80]!r}); not followed, so the token stays "
-                              "with Meta")
+            # the host only: the link's query may hold a token
+            target = repr(urlsplit(next_url).netloc) if urlsplit(next_url).netloc else "a relative link"
+            raise SourceError(redact(f"meta_ads: a page's paging.next leads away from {self.base_url} (to {target}); "
+                                     "not followed, so the token stays with Meta"))
         return without_token(next_url)
 
     def _next_page(self, body: bytes) -> PlannedRequest | None:
@@ -477,7 +478,7 @@ def _gave_up(status: dict) -> str:
     ended = repr(status.get("async_status"))
     if status.get("error_code") is None:
         return ended
-    message = str(status.get("error_message") or status.get("error_user_title") or "")[:300]
+    message = excerpt(status.get("error_message") or status.get("error_user_title") or "", 300)
     return f"{ended} (error {status['error_code']}/{status.get('error_subcode', '-')}: {message})"
 
 

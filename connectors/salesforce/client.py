@@ -25,7 +25,7 @@ from connectors.http import (
 )
 from connectors.naming import snake_case
 from connectors.pages import Page, PageDecoder, key_stream, listed_keys
-from connectors.redact import get_logger
+from connectors.redact import excerpt, get_logger
 from connectors.salesforce.slices import MIN_SLICE, QUERY_TIMEOUT, SlicedRead, parse_datetime, soql_datetime
 from connectors.schema import Field, Stream
 from connectors.token_store import RefreshTokenStore
@@ -65,7 +65,7 @@ def classify(response: requests.Response) -> Verdict:
         return Verdict(Action.FAIL, reason="query ran too long (HTTP 400 QUERY_TIMEOUT)", kind=QUERY_TIMEOUT)
     if status in {406, 420, 429} or status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status} {code}")
-    return Verdict(Action.FAIL, reason=f"HTTP {status} {code}: {response.text[:500]}")
+    return Verdict(Action.FAIL, reason=f"HTTP {status} {code}: {excerpt(response.text, 500)}")
 
 
 def _error_code(response: requests.Response) -> str:

@@ -57,6 +57,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
 def alerts_from_environment() -> AlertWebhookResource:
     """The webhook of ``ALERT_WEBHOOK_URL`` (through `dg.EnvVar`), or a log-only resource when it is unset."""
+    register_secret(os.environ.get("ALERT_WEBHOOK_URL"))
     if os.environ.get("ALERT_WEBHOOK_URL"):
         return AlertWebhookResource(webhook_url=dg.EnvVar("ALERT_WEBHOOK_URL"))
     return AlertWebhookResource()

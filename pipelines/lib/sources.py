@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from connectors.ad_metrics import MetricWindow
 from connectors.google_ads import client as google_ads_api
@@ -25,6 +25,7 @@ from connectors.linkedin_ads import client as linkedin_ads_api
 from connectors.linkedin_ads.client import LinkedInAdsClient
 from connectors.meta_ads import client as meta_ads_api
 from connectors.meta_ads.client import MetaAdsClient
+from connectors.redact import register_secret
 from connectors.salesforce.client import API_BUDGET_SETTING, DEFAULT_API_BUDGET_PERCENT, SalesforceClient
 from connectors.token_store import RefreshTokenStore
 from pipelines.local import PROJECT_ROOT
@@ -37,14 +38,28 @@ class SourceResource(dg.ConfigurableResource):
     ENVIRONMENT: ClassVar[dict[str, str]] = {}
     #: settings without which the source cannot be reached
     REQUIRED: ClassVar[tuple[str, ...]] = ()
+    #: settings that are credentials, wherever a source has them
+    SECRETS: ClassVar[tuple[str, ...]] = ("client_secret", "refresh_token", "developer_token", "app_secret",
+                                          "access_token")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _trimmed(cls, value):
+        """A setting without surrounding whitespace: a token read from a secret file or a CRLF env file ends in a
+        line break, which HTTP refuses in a header."""
+        return value.strip() if isinstance(value, str) else value
 
     @classmethod
     def from_environment(cls, **settings):
         """The resource with every setting whose variable is set bound through `dg.EnvVar`; the others stay empty.
 
         Which variables are set is read when the definitions load; Dagster loads them again in the
-        process that runs a job, so a run sees the environment it starts in.
+        process that runs a job, so a run sees the environment it starts in. The credentials are
+        registered for masking here, so every process that loads the definitions masks them, including
+        the one whose sensors post alerts, where no client is ever built.
         """
+        for name in cls.SECRETS:
+            register_secret(os.environ.get(cls.ENVIRONMENT.get(name, "")))
         bound = {name: dg.EnvVar(variable) for name, variable in cls.ENVIRONMENT.items() if os.environ.get(variable)}
         return cls(**bound, **settings)
 

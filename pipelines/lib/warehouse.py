@@ -156,8 +156,11 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
 def warehouse_from_environment() -> WarehouseResource:
     """The warehouse the environment names: DuckDB unless ``WAREHOUSE_TARGET=postgres``; secrets via `dg.EnvVar`.
 
-    ``PUBLISH_HASHED_EMAILS=true`` publishes e-mails as HMAC-SHA256 hashes keyed with ``PII_HASH_KEY``.
+    ``PUBLISH_HASHED_EMAILS=true`` publishes e-mails as HMAC-SHA256 hashes keyed with ``PII_HASH_KEY``. Both secrets
+    are registered for masking in the process that loads the definitions (see `SourceResource.from_environment`).
     """
+    for secret in ("POSTGRES_PASSWORD", "PII_HASH_KEY"):
+        register_secret(os.environ.get(secret))
     settings = {"dlt_pipelines_dir": dg.EnvVar("DLT_PIPELINES_DIR")}
     if os.getenv("PUBLISH_HASHED_EMAILS", "").strip().lower() in {"1", "true", "yes", "on"}:
         settings.update(hash_emails=True, pii_hash_key=dg.EnvVar("PII_HASH_KEY"))

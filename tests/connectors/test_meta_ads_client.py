@@ -338,6 +338,23 @@ def test_a_next_page_link_to_another_host_is_refused_and_never_sent_the_token(me
     assert asked and not any("attacker" in url for url in asked)
 
 
+def test_a_relative_next_page_link_is_refused_without_quoting_its_token(meta, monkeypatch):
+    client = meta_client(meta.url)
+    get_json = client.http.get_json
+
+    def answered_with_a_relative_next(url, *args, **kwargs):
+        page = get_json(url, *args, **kwargs)
+        paging = page.envelope.get("paging") or {}
+        if paging.get("next"):
+            paging["next"] = "/v23.0/act_1/insights?access_token=EAAB-relative-canary&after=QVFI"
+        return page
+
+    monkeypatch.setattr(client.http, "get_json", answered_with_a_relative_next)
+    with pytest.raises(SourceError, match="paging.next leads away .*a relative link") as raised:
+        rows_of(client.read_pages(ADSET_DAILY_INSIGHTS))
+    assert "canary" not in str(raised.value)
+
+
 def test_server_errors_on_a_next_page_are_retried_and_the_token_never_logged(meta, caplog):
     caplog.set_level(logging.DEBUG)
     clean = _keys(rows_of(meta_client(meta.url).read_pages(ADSET_DAILY_INSIGHTS)))
