@@ -104,8 +104,11 @@ def test_a_second_night_over_unchanged_sources_reads_only_the_newest_records_and
 
 def test_no_secret_reaches_the_event_log_or_any_table(nights):
     from sandbox import auth
+    from sandbox.apis.google_ads import DEVELOPER_TOKEN
 
-    secrets = [auth.CLIENT_SECRET, auth.REFRESH_TOKEN, "00DSANDBOX!"]  # the last: every Salesforce access token
+    # every source's client secret and refresh token (Meta's app secret and token too), Google's developer token,
+    # and the prefix of every Salesforce access token
+    secrets = [auth.CLIENT_SECRET, auth.REFRESH_TOKEN, DEVELOPER_TOKEN, "00DSANDBOX!"]
     with dg.DagsterInstance.get() as instance:
         for night in (nights.first, nights.second):
             event_log = "\n".join(str(entry) for entry in instance.all_logs(night.run_id))
