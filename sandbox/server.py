@@ -56,9 +56,15 @@ def build_app(state: SandboxState) -> Starlette:
                                                 Middleware(_FaultMiddleware, state=state, apis=apis)])
 
 
+#: The request line and headers h11 (uvicorn's parser when httptools is missing) reads before it gives up with a 400:
+#: above its 16 KiB default, so a URI too long for an API reaches the emulator, which answers as the API would.
+REQUEST_HEAD_BYTES = 1 << 20
+
+
 def server_config(app: Starlette) -> uvicorn.Config:
     """How uvicorn serves the sandbox: quietly, and without its own ``Date`` header (the app sets the sandbox's)."""
-    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False)
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False,
+                          h11_max_incomplete_event_size=REQUEST_HEAD_BYTES)
 
 
 class _SandboxDate:
@@ -88,6 +94,12 @@ class _SandboxDate:
 
 
 class _FaultMiddleware(BaseHTTPMiddleware):
+    """Counts each API's requests and answers the injected faults.
+
+    An emulator may also refuse a request at its edge, before any fault or route sees it: its optional
+    ``edge_refusal(request)`` returns that answer (HubSpot's 414 for a URI too long), or None to let it through.
+    """
+
     def __init__(self, app, state: SandboxState, apis) -> None:
         super().__init__(app)
         self.state = state
@@ -100,6 +112,9 @@ class _FaultMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         counts = self.state.requests_served
         counts[api.name] = counts.get(api.name, 0) + 1
+        edge_refusal = getattr(api, "edge_refusal", None)
+        if edge_refusal is not None and (refused := edge_refusal(request)) is not None:
+            return refused
         rule = self.state.faults.next_fault(api.name, path)
         if rule is None:
             return await call_next(request)

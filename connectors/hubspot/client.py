@@ -5,9 +5,10 @@ at a time, each page a new query from the newest modification read so far (see :
 when a page holds one timestamp alone, that timestamp is walked by ``hs_object_id``. Archived
 records never appear in search: every run sweeps the archived listing so deletes arrive as
 ``archived = true``. Properties the portal has beyond the declared ones are discovered through the
-properties API, requested, and kept as columns. A record GDPR-deleted or merged away leaves every
-listing, archived one included: :meth:`HubSpotClient.source_keys` lists the ids still there, for
-the loader's key reconciliation.
+properties API, requested, and kept as columns; a listing whose URL would name more of them than HubSpot's URI limit
+lets through lists ids alone and reads each page's records by batch read (:meth:`HubSpotClient._object_pages`). A
+record GDPR-deleted or merged away leaves every listing, archived one included: :meth:`HubSpotClient.source_keys`
+lists the ids still there, for the loader's key reconciliation.
 
 No HubSpot read comes in cursor order as a whole (the first read lists records by id, the archived
 sweep follows search, events and submissions come newest first), so its streams are not
@@ -57,7 +58,7 @@ from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pacing import RollingWindowLimiter, Sleep
 from connectors.pages import PageDecoder, key_stream, listed_keys
-from connectors.redact import get_logger, redact
+from connectors.redact import excerpt, get_logger, redact
 from connectors.schema import Field, Stream
 
 log = get_logger("connectors.hubspot")
@@ -68,6 +69,17 @@ SEARCH_LIMIT = 200
 #: The one property a key listing asks for: every object has it, and naming one keeps the default handful away.
 KEY_PROPERTY = "hs_object_id"
 ASSOCIATION_BATCH = 100
+#: The longest request URI (path and query string) a list request is sent with. HubSpot's edge answers a longer one
+#: 414 Request-URI Too Large; it documents no number, PostHog and Airbyte measured about 16,200 and 16,300
+#: characters. The margin covers what the length is checked without, once per listing: the ``after`` of each page
+#: after the first (opaque, a few dozen characters), and any difference in how the edge counts.
+MAX_LIST_URI = 15_000
+#: Records a CRM object batch read takes at most (HubSpot refuses more inputs).
+BATCH_READ_INPUTS = 100
+#: Properties a CRM object batch read names at most. HubSpot documents no limit on the body's list (this number is a
+#: choice, not HubSpot's): an object with more properties is read in parts, a request each, so no body grows without
+#: bound, while the widest portals reported (a few hundred to a thousand properties) take one read.
+BATCH_READ_PROPERTIES = 1_000
 #: Without a Retry-After, a throttled request waits its policy's window out: ten seconds, or search's one second
 #: (another policy, or none named, waits ten).
 POLICY_WAITS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
@@ -116,7 +128,7 @@ def classify(response: requests.Response) -> Verdict:
         return Verdict(Action.RETRY, wait=wait, reason=f"HTTP 429 {policy}", throttle=True)
     if status >= 500:
         return Verdict(Action.RETRY, wait=retry_after_seconds(response), reason=f"HTTP {status}")
-    return Verdict(Action.FAIL, reason=f"HTTP {status}: {response.text[:500]}")
+    return Verdict(Action.FAIL, reason=f"HTTP {status}: {excerpt(response.text, 500)}")
 
 
 class HubSpotPacer:
@@ -185,6 +197,8 @@ class HubSpotClient:
     policy: RetryPolicy | None = None
     #: Hold requests back to stay under HubSpot's rate limits (:class:`HubSpotPacer`); off, only 429s slow it down.
     pacing: bool = True
+    #: Properties one batch read names at most, for records listed without them (:meth:`_read_listed`).
+    batch_read_properties: int = BATCH_READ_PROPERTIES
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -286,15 +300,16 @@ class HubSpotClient:
     def _crm_object(self, stream: Stream, since: datetime | None,
                     state: MutableMapping | None) -> Iterator[Sequence[dict]]:
         object_type = stream.options["object_type"]
-        properties = [f.source.removeprefix("properties.") for f in stream.fields if f.source.startswith("properties.")]
+        properties = _property_names(stream)
         url = f"{self.base_url}/crm/v3/objects/{object_type}"
         params = {"limit": LIST_LIMIT, "properties": ",".join(properties)}
         if since is None:
             pages = self._first_read(stream, url, params, state)
         else:
             search = _Search(self.http, f"{url}/search", properties, stream.options["modified_property"])
+            archived = self._object_pages(url, {**params, "archived": _LISTINGS[ARCHIVED]}, stream)
             pages = itertools.chain(search.pages(epoch_millis(since) - stream.lookback_seconds * 1000),
-                                    self._list(url, {**params, "archived": _LISTINGS[ARCHIVED]}, stream))
+                                    (page for _, page in archived))
         for page in pages:
             yield self._with_associations(object_type, page, stream.options["associations"])
 
@@ -353,13 +368,72 @@ class HubSpotClient:
         phases = list(_LISTINGS)
         for phase in phases[phases.index(start.phase) if start is not None else 0:]:
             after = start.after if start is not None and phase == start.phase else None
-            for asked, page in self._list_from(url, {**params, "archived": _LISTINGS[phase]}, stream, after):
+            for asked, page in self._object_pages(url, {**params, "archived": _LISTINGS[phase]}, stream, after):
                 if state is not None:
                     ceiling = state.setdefault(Stream.CURSOR_CEILING_KEY, self.http.server_now().isoformat())
                     state[Stream.RESUME_KEY] = _ListingPoint(phase, asked, ceiling).note()
                 yield page
         if state is not None:
             state.pop(Stream.RESUME_KEY, None)
+
+    def _object_pages(self, url: str, params: dict, stream: Stream,
+                      after: str | None = None) -> Iterator[tuple[str | None, Sequence[dict]]]:
+        """A CRM object listing's pages from `after` (None: the first), each with the ``after`` it was asked with.
+
+        The list names every property of the stream in its URL. When that URL would be longer than `MAX_LIST_URI`
+        (a portal with hundreds of properties, whose list HubSpot's edge refuses with a 414), the listing names
+        `KEY_PROPERTY` alone and each page's records are read whole by batch read (:meth:`_read_listed`), the
+        properties in the request body: a page more per 100 records, decoded by Python rather than Arrow. A URL
+        that fits is read as before, with no request more.
+        """
+        length = _request_uri_length(url, params)
+        if length <= MAX_LIST_URI:
+            yield from self._list_from(url, params, stream, after)
+            return
+        log.info(f"hubspot {stream.name}: a list naming its {len(_property_names(stream))} properties would be "
+                 f"{length:,} characters long, over {MAX_LIST_URI:,}; listing its ids and reading their records by "
+                 "batch read")
+        for asked, listed in self._list_from(url, {**params, "properties": KEY_PROPERTY}, None, after):
+            yield asked, self._read_listed(url, listed, stream, params["archived"])
+
+    def _read_listed(self, url: str, listed: Sequence[dict], stream: Stream, archived: str) -> list[dict]:
+        """The records of a listed page read whole, in the listing's order: every property of the stream, by batch
+        reads in the listing's ``archived`` state (`BATCH_READ_INPUTS` records and `batch_read_properties`
+        properties a read), merged by id into the listed records.
+
+        A record listed but not found by every batch read of it (archived, restored, deleted or merged away between
+        the requests) is left out of the page, with a warning: loaded with the few properties the listing gave, its
+        merge on the key would put nulls over the values the warehouse holds. A later read finds it where it went:
+        a record archived since is listed by this read's archived sweep, one restored is live again (its restore
+        a modification the next search reads), and one deleted for good is the key reconciliation's to flag. Any other
+        batch read error fails the read: a record HubSpot did not read is not a deleted one. A record modified
+        between two reads of its properties may mix two versions; its modified stamp then passes the read's
+        ceiling or cursor, and the next read takes it again.
+        """
+        ids = [str(record["id"]) for record in listed]
+        properties = _property_names(stream)
+        chunks = [properties[start : start + self.batch_read_properties]
+                  for start in range(0, len(properties), self.batch_read_properties)]
+        merged = {str(record["id"]): {**record, "properties": dict(record.get("properties") or {})}
+                  for record in listed}
+        reads: dict[str, int] = dict.fromkeys(ids, 0)
+        endpoint = f"{url}/batch/read"
+        what = f"{stream.name} ({'archived' if archived == 'true' else 'live'})"
+        for start in range(0, len(ids), BATCH_READ_INPUTS):
+            inputs = [{"id": record_id} for record_id in ids[start : start + BATCH_READ_INPUTS]]
+            for names in chunks:
+                body = self.http.request_json("POST", endpoint, params={"archived": archived},
+                                              json={"properties": names, "inputs": inputs})
+                _check_batch_status(body, what, endpoint.removeprefix(self.base_url), inputs)
+                _check_record_errors(body, what)
+                for record_id in _merge_results(merged, body.get("results", [])):
+                    reads[record_id] += 1
+        lost = [record_id for record_id in ids if reads[record_id] < len(chunks)]
+        if lost:
+            log.warning(f"hubspot {what}: {len(lost)} record(s) listed but not found by the batch read of their "
+                        f"properties (archived, restored or deleted since), left out of this page: "
+                        f"{', '.join(lost[:10])}")
+        return [merged[record_id] for record_id in ids if reads[record_id] == len(chunks)]
 
     def _list(self, url: str, params: dict, stream: Stream | None = None) -> Iterator[Sequence[dict]]:
         """A list endpoint's pages; a `stream`'s pages are read by Arrow where they can be (:mod:`connectors.pages`)."""
@@ -468,6 +542,8 @@ class HubSpotClient:
 
 #: The error of a batch-read input whose record has no associations: it has none, nothing was lost.
 NO_ASSOCIATIONS = "crm.associations.NO_ASSOCIATIONS_FOUND"
+#: The error category of a records batch read's inputs it did not find (gone since they were listed).
+OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
 #: The ``status`` of a batch HubSpot finished; PENDING, PROCESSING and CANCELED batches may lack inputs' results.
 BATCH_COMPLETE = "COMPLETE"
 
@@ -501,10 +577,55 @@ def _check_association_errors(body: dict, direction: str) -> None:
         raise SourceError(redact(message)[:1000])
 
 
+def _check_record_errors(body: dict, what: str) -> None:
+    """Fail on a records batch read's errors (a 207) other than ids not found, which the caller leaves out."""
+    failed = [error for error in body.get("errors") or () if error.get("category") != OBJECT_NOT_FOUND]
+    if failed:
+        described = "; ".join(_describe_error(error) for error in failed[:5])
+        message = f"hubspot: {what}: batch read of records failed: {described}"
+        raise SourceError(redact(message)[:1000])
+
+
 def _describe_error(error: dict) -> str:
     """A batch-read error as ``<record ids>: <category>: <message>``."""
-    ids = (error.get("context") or {}).get("fromObjectId") or ["?"]
+    context = error.get("context") or {}
+    ids = context.get("fromObjectId") or context.get("ids") or ["?"]
     return f"{','.join(map(str, ids))}: {error.get('category')}: {error.get('message')}"
+
+
+def _merge_results(merged: dict[str, dict], results: list[dict]) -> set[str]:
+    """Merge a records batch read's results into the listed records of `merged` (by id): its fields replace theirs,
+    its properties join theirs. The ids merged; a result for a record not listed is ignored.
+
+    Properties that are not an object replace the record's, and stay: the loader quarantines such a record, as it
+    would a listed one."""
+    read = set()
+    for result in results:
+        record = merged.get(str(result.get("id")))
+        if record is None:
+            continue
+        record.update({key: value for key, value in result.items() if key != "properties"})
+        properties = result.get("properties", {})
+        if isinstance(record["properties"], dict):
+            if isinstance(properties, dict):
+                record["properties"].update(properties)
+            else:
+                record["properties"] = properties
+        read.add(str(result["id"]))
+    return read
+
+
+def _property_names(stream: Stream) -> list[str]:
+    """The HubSpot properties a CRM object stream reads: those its fields' sources name."""
+    return [f.source.removeprefix("properties.") for f in stream.fields if f.source.startswith("properties.")]
+
+
+def _request_uri_length(url: str, params: dict) -> int:
+    """The length of the request URI (path and query string) of a GET of `url` with `params`, encoded as sent."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, params)
+    parts = urlsplit(prepared.url)
+    return len(parts.path) + len("?") + len(parts.query)
 
 
 def _read_association_results(body: dict, linked: dict[str, list[str]], primary: dict[str, set[str]],

@@ -1,5 +1,5 @@
 """HubSpot emulator: OAuth refresh (the date-versioned 2026-03 API and the deprecated v1), CRM v3 list / get /
-search, owners, deal pipelines, v4 association reads, the CRM v3 properties API, legacy v1 email events and
+batch read / search, owners, deal pipelines, v4 association reads, the CRM v3 properties API, legacy v1 email events and
 campaigns, marketing v3 forms and v1 form submissions.
 
 Follows reference/source-apis.md section 2: property values are always strings or null; the list
@@ -11,12 +11,21 @@ endpoint except search; a 401 ``EXPIRED_AUTHENTICATION`` once a token outlives `
 batch read gives each record at most one page of associations, with its own ``paging`` when more
 follow, whose ``after`` goes back in that record's input.
 
+A CRM v3 batch read (``POST /crm/v3/objects/{type}/batch/read``, ``archived`` in the query string, ``properties``,
+``inputs`` and an optional ``idProperty`` in the body) takes at most 100 inputs and answers each record found with the
+list's property rules; the ids it does not find among the records of the ``archived`` state asked for come back in a
+207, as one ``OBJECT_NOT_FOUND`` error naming them all (``context.ids``), HubSpot's own message and shape. A request
+whose URI (path and query string) is longer than `MAX_REQUEST_URI` characters is refused at the edge, before
+authentication, rate limits and injected faults: a 414 with the edge's HTML page, as HubSpot answers a list naming
+too many properties.
+
 Where the reference is silent the emulator chooses (unverified against the real API): the list
 cursor is the id of the next record; an inline association list stops at 100 entries per type and
 links to the v4 endpoint for the rest; a v4 page holds 500 associations (``--page-size`` forces
 fewer), and a batch read's per-record ``paging.next.link`` is the per-record v4 GET; ids without
-associations come back in a 207's ``errors``; forms are listed through marketing v3; a ``limit``
-above an endpoint's maximum is a 400.
+associations come back in a 207's ``errors``; a CRM v3 batch read naming no ``properties`` answers the object's
+default ones, as the list does; forms are listed through marketing v3; a ``limit`` above an endpoint's maximum is a
+400.
 
 Rate limits (``serve --hubspot-burst N --hubspot-burst-window-ms MS --hubspot-search-per-second N``, 0: not
 enforced; by default the Professional tier, 190 per 10,000 ms and 5 searches a second): an authorized call beyond
@@ -32,12 +41,11 @@ rolling, not fixed. Not emulated: the daily limit itself (the injected ``daily_l
 Not emulated either: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
 date-versioned ``/crm/objects/2026-03/`` paths. Injected faults answer 429 too, before any counting:
 ``rate_limit`` with the ten-secondly policy (and a ``Retry-After``), or the emulator's own ``daily_limit`` with the
-``DAILY`` policy of a spent daily quota. The emulator's own ``failed_input`` fault has a batch read fail its first
-input: a 207 with that input's result moved to ``errors`` (an ``INTERNAL_ERROR``, a shape of the emulator's
-choosing); ``incomplete_batch``
-answers a batch read still ``PROCESSING``, with the results of only the first half of its inputs (the
-reference documents ``COMPLETE`` alone; the other statuses are those of HubSpot's batch response
-schema); ``repeated_after`` has a batch read send each record asked for a later page of its
+``DAILY`` policy of a spent daily quota. The emulator's own ``failed_input`` fault has a batch read (of associations
+or of records) fail its first input: a 207 with that input's result moved to ``errors`` (an ``INTERNAL_ERROR``, a
+shape of the emulator's choosing); ``incomplete_batch`` answers a batch read still ``PROCESSING``, with the results
+of only the first half of its inputs (the reference documents ``COMPLETE`` alone; the other statuses are those of
+HubSpot's batch response schema); ``repeated_after`` has a batch read send each record asked for a later page of its
 associations, and with more to come, the same ``after`` it was asked with, as a source stuck on a page;
 ``cycled_after`` sends it the ``after`` of the page before the one it asked for, so its paging goes round.
 
@@ -106,6 +114,12 @@ FORMS_LIMIT = (20, 100)  # unverified for marketing v3 forms
 SUBMISSIONS_LIMIT = (20, 50)
 ASSOCIATIONS_LIMIT = (500, 500)
 ASSOCIATION_BATCH_INPUTS = 1000
+OBJECT_BATCH_INPUTS = 100  # a CRM v3 batch read's inputs at most
+#: The longest request URI (path and query string) the edge lets through; a longer one is answered 414. HubSpot
+#: documents none: PostHog and Airbyte measured about 16,200 and 16,300 characters (a list naming ~450 contact
+#: properties passes it). The emulator takes a round number a little under theirs, so a client that fits here fits
+#: there.
+MAX_REQUEST_URI = 16_000
 INLINE_ASSOCIATIONS = 100  # entries per association type inlined in a list page before it is truncated
 SEARCH_CACHE_SIZE = 16
 #: The emulator's own fault kind: the 429 of a spent daily quota. Fault rules are checked against `KINDS`.
@@ -131,6 +145,9 @@ ASSOCIATION_TYPE_IDS = {
     ("deals", "contacts"): (3, None), ("contacts", "deals"): (4, None),
 }
 _SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal"}
+#: The edge's answer to a request URI over `MAX_REQUEST_URI` (as airbytehq/airbyte#33976 quotes it).
+_EDGE_414 = ("<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n"
+             "<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n")
 _EDGE_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
              "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
              "</body>\r\n</html>\r\n")
@@ -201,6 +218,7 @@ class HubSpotEmulator:
                 Route("/oauth/v1/access-tokens/{token}", self.token_info),
                 Route("/crm/v3/objects/{object_type}", self.list_objects),
                 Route("/crm/v3/objects/{object_type}/search", self.search, methods=["POST"]),
+                Route("/crm/v3/objects/{object_type}/batch/read", self.batch_read, methods=["POST"]),
                 Route("/crm/v3/objects/{object_type}/{record_id}", self.get_object),
                 Route("/crm/v3/owners", self.owners),
                 Route("/crm/v3/owners/", self.owners),
@@ -222,6 +240,13 @@ class HubSpotEmulator:
                 Route("/_sandbox/hubspot/search-lag", self.search_lag_control, methods=["POST", "DELETE"]),
             ]
         return self._routes
+
+    def edge_refusal(self, request: Request) -> Response | None:
+        """The edge's 414 for a request URI (path and query string, as sent) longer than `MAX_REQUEST_URI`; None for
+        any other request."""
+        query = request.scope.get("query_string", b"")
+        length = len(request.scope.get("raw_path") or request.url.path.encode()) + (1 + len(query) if query else 0)
+        return HTMLResponse(_EDGE_414, status_code=414) if length > MAX_REQUEST_URI else None
 
     def fault_response(self, rule: FaultRule) -> Response:
         """HubSpot's signals: the ten-secondly or daily 429 JSON, an edge's HTML 502, a page with one bad record, or
@@ -315,6 +340,30 @@ class HubSpotEmulator:
         names = _selected_properties(object_type, _csv_param(request, "properties"))
         to_types = _association_types(_csv_param(request, "associations"))
         return self._render(record, object_type, names, to_types)
+
+    @_endpoint()
+    async def batch_read(self, request: Request) -> Response | dict:
+        """``POST /crm/v3/objects/{type}/batch/read``: records by id (or by the unique property ``idProperty`` names),
+        with the list's property rules, among the live records or, ``archived=true``, the archived ones; 207 and one
+        ``OBJECT_NOT_FOUND`` error for the ids not found there."""
+        object_type = _object_type(request)
+        body = await _json_body(request)
+        inputs = _batch_inputs(body, OBJECT_BATCH_INPUTS)
+        names = _selected_properties(object_type, _body_properties(body))
+        find = self._finder(object_type, _flag(request, "archived"), body.get("idProperty"))
+        started = _now_text()
+        results, missing = [], []
+        for item in inputs:
+            record = find(str(item["id"]))
+            if record is None:
+                missing.append(str(item["id"]))
+            else:
+                results.append(self._render(record, object_type, names))
+        reply: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            reply.update(numErrors=1, errors=[_objects_not_found_error(object_type, missing)])
+        reply.update(startedAt=started, completedAt=_now_text())
+        return self._with_rate_headers(JSONResponse(reply, status_code=207 if missing else 200))
 
     @_endpoint(search=True)
     async def search(self, request: Request) -> Response | dict:
@@ -434,7 +483,7 @@ class HubSpotEmulator:
         carries ``paging.next`` (``after`` for its next input, ``link`` to the per-record GET).
         """
         from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
-        inputs = _batch_inputs(await _json_body(request))
+        inputs = _batch_inputs(await _json_body(request), ASSOCIATION_BATCH_INPUTS)
         started = _now_text()
         results, errors = [], []
         for item in inputs:
@@ -660,6 +709,22 @@ class HubSpotEmulator:
             self._searches.move_to_end(key)
         return cached[1]
 
+    def _finder(self, object_type: str, archived: bool, id_property: str | None) -> Callable[[str], dict | None]:
+        """Finds a record of `object_type` among the live (or the `archived`) ones by its id or, when `id_property`
+        names another property, by that property's value."""
+        index = self._index(object_type)
+        if id_property in (None, "hs_object_id"):
+            return lambda record_id: index.find(record_id, archived)
+        if not isinstance(id_property, str):
+            raise ValidationError(f"Invalid input JSON: idProperty must be a property name, got {id_property!r}")
+        view = index.archived if archived else index.live
+        by_value = {}
+        for record in view.rows:
+            value = _wire_value((record.get("properties") or {}).get(id_property))
+            if value is not None:
+                by_value.setdefault(value, record)
+        return by_value.get
+
     def _association_targets(self, from_type: str, record_id: str, to_type: str) -> list[tuple[str, str]]:
         """``(to_id, association type name)`` pairs of one record, primary label first, without repeats."""
         return self._associations(from_type, to_type).get(record_id, [])
@@ -768,9 +833,10 @@ class _MalformedPage(_Rewritten):
 
 
 class _FailedFirstInput(_Rewritten):
-    """A v4 batch read whose first input failed: its result moves to ``errors`` of a 207, the others stay.
+    """A batch read whose first input failed: its result moves to ``errors`` of a 207, the others stay.
 
-    A connector that reads only ``results`` takes that record for one without associations.
+    A connector that reads only ``results`` takes that record for one without associations (a v4 read), or for one
+    deleted since it was listed (a CRM v3 read of records).
     """
 
     def rewrite(self, body: dict, status: int) -> int:
@@ -779,9 +845,14 @@ class _FailedFirstInput(_Rewritten):
         if "completedAt" not in body or not isinstance(results, list) or not results:
             return status
         failed = results.pop(0)
-        record_id = str(failed["from"]["id"])
-        error = {"status": "error", "category": "INTERNAL_ERROR", "context": {"fromObjectId": [record_id]},
-                 "message": f"The associations of {record_id} could not be read.", "errors": []}
+        if "from" in failed:  # associations
+            record_id = str(failed["from"]["id"])
+            context, message = {"fromObjectId": [record_id]}, f"The associations of {record_id} could not be read."
+        else:
+            record_id = str(failed["id"])
+            context, message = {"ids": [record_id]}, f"Record {record_id} could not be read."
+        error = {"status": "error", "category": "INTERNAL_ERROR", "context": context, "message": message,
+                 "errors": []}
         errors = [error, *body.get("errors", [])]
         body.update(numErrors=len(errors), errors=errors)
         return 207
@@ -818,8 +889,10 @@ class _RepeatedAfter(_Rewritten):
         asked = {str(item.get("id")): item.get("after") for item in inputs if isinstance(item, dict)}
         for result in body.get("results") or ():
             following = (result.get("paging") or {}).get("next")
+            if not following:  # a last page, or a record of a CRM v3 batch read (never paged)
+                continue
             after = asked.get(str(result["from"]["id"]))
-            sent = self.next_after(after, following["after"]) if following and after else None
+            sent = self.next_after(after, following["after"]) if after else None
             if sent:
                 following["after"] = sent
                 following["link"] = f"{following['link'].split('?')[0]}?{urlencode({'after': sent})}"
@@ -940,15 +1013,25 @@ def _object_type(request: Request, parameter: str = "object_type") -> str:
     return object_type
 
 
-def _batch_inputs(body: Any) -> list[dict]:
+def _batch_inputs(body: Any, most: int) -> list[dict]:
+    """A batch read's ``inputs``, each with an id, `most` at most."""
     inputs = body.get("inputs") if isinstance(body, dict) else None
     if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") is not None
                                                for i in inputs):
         raise ValidationError("Invalid input JSON: inputs must be an array of objects with an id")
-    if len(inputs) > ASSOCIATION_BATCH_INPUTS:
-        raise ValidationError(f"Batch read accepts at most {ASSOCIATION_BATCH_INPUTS} inputs, "
-                              f"got {len(inputs)}")
+    if len(inputs) > most:
+        raise ValidationError(f"Batch read accepts at most {most} inputs, got {len(inputs)}")
     return inputs
+
+
+def _body_properties(body: dict) -> list[str] | None:
+    """The property names a batch read's body asks for; None when it names none (the object's defaults then)."""
+    names = body.get("properties")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValidationError("Invalid input JSON: properties must be an array of property names")
+    return names
 
 
 # --- cursors: opaque to clients, decoded only here -------------------------------------------------------
@@ -1140,6 +1223,13 @@ def _no_associations_error(from_type: str, to_type: str, record_id: str) -> dict
     return {"status": "error", "category": "OBJECT_NOT_FOUND",
             "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND", "context": {"fromObjectId": [record_id]},
             "message": f"No {_SINGULAR[to_type]} is associated with {_SINGULAR[from_type]} {record_id}."}
+
+
+def _objects_not_found_error(object_type: str, ids: list[str]) -> dict:
+    """A CRM v3 batch read's one error for every id it did not find, in HubSpot's words."""
+    return {"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": ids},
+            "message": f"Could not get some {_SINGULAR[object_type].upper()} objects, they may be deleted or not "
+                       "exist. Check that ids are valid."}
 
 
 def _form(row: dict) -> dict:

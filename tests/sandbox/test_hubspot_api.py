@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from sandbox import auth
+from sandbox.apis.hubspot import MAX_REQUEST_URI, OBJECT_BATCH_INPUTS
 from sandbox.dataset import hubspot_datetime
 from sandbox.launcher import running_sandbox
 from tests.conftest import write_dataset
@@ -163,6 +164,11 @@ def _search(session, base, body, object_type="contacts") -> requests.Response:
     return session.post(f"{base}/crm/v3/objects/{object_type}/search", json=body, timeout=30)
 
 
+def _batch_read(session, base, body, archived=None, object_type="contacts") -> requests.Response:
+    params = {} if archived is None else {"archived": archived}
+    return session.post(f"{base}/crm/v3/objects/{object_type}/batch/read", params=params, json=body, timeout=30)
+
+
 def _window(low_ms, high_ms, prop="lastmodifieddate") -> dict:
     return {"filters": [{"propertyName": prop, "operator": "GTE", "value": str(low_ms)},
                         {"propertyName": prop, "operator": "LT", "value": str(high_ms)}]}
@@ -279,6 +285,82 @@ def test_archived_listing_returns_only_archived_records_with_archived_at(hubspot
     assert "paging" not in body
     assert [r["id"] for r in body["results"]] == [contact_id(CONTACTS + k) for k in range(ARCHIVED)]
     assert all(r["archived"] is True and r["archivedAt"].endswith("Z") for r in body["results"])
+
+
+# --- records batch read, and the edge's URI limit --------------------------------------------------------
+
+
+def test_a_request_uri_longer_than_the_edge_takes_is_refused_414_before_anything_else(hubspot):
+    session = _session(hubspot.url)
+    start = "/crm/v3/objects/contacts?limit=1&properties=email,"
+
+    def uri(length: int) -> str:  # path and query string of `length` characters, naming an unknown property last
+        return start + "x" * (length - len(start))
+
+    longest = session.get(hubspot.url + uri(MAX_REQUEST_URI), timeout=10)
+    assert longest.status_code == 200
+    assert longest.json()["results"][0]["properties"]["email"] == "person0@example.com"
+    refused = session.get(hubspot.url + uri(MAX_REQUEST_URI + 1), timeout=10)
+    assert refused.status_code == 414
+    assert refused.headers["content-type"].startswith("text/html") and "414 Request-URI Too Large" in refused.text
+    assert "X-HubSpot-RateLimit-Max" not in refused.headers  # the edge's answer: HubSpot's API never saw it
+    assert requests.get(hubspot.url + uri(MAX_REQUEST_URI + 1), timeout=10).status_code == 414  # no token either
+
+
+def test_batch_read_answers_each_record_as_the_list_does_with_the_requested_properties(hubspot):
+    session = _session(hubspot.url)
+    asked = {"properties": ["jobtitle", "hubspotscore"], "inputs": [{"id": contact_id(5)}, {"id": contact_id(0)}]}
+    response = _batch_read(session, hubspot.url, asked)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "COMPLETE" and "errors" not in body and {"startedAt", "completedAt"} <= set(body)
+    assert [record["id"] for record in body["results"]] == [contact_id(5), contact_id(0)]
+    by_id = session.get(f"{hubspot.url}/crm/v3/objects/contacts/{contact_id(5)}?properties=jobtitle,hubspotscore",
+                        timeout=10).json()
+    assert body["results"][0] == by_id
+    assert set(body["results"][1]["properties"]) == {"jobtitle", "hubspotscore", *ALWAYS_RETURNED}
+    assert body["results"][1]["properties"]["hubspotscore"] == "42"  # a string, as the list sends it
+    defaults = _batch_read(session, hubspot.url, {"inputs": [{"id": contact_id(1)}]}).json()["results"][0]
+    assert set(defaults["properties"]) == {"email", "firstname", "lastname", *ALWAYS_RETURNED}
+    by_email = _batch_read(session, hubspot.url, {"idProperty": "email", "properties": ["firstname"],
+                                                  "inputs": [{"id": "person7@example.com"}]}).json()
+    assert [(record["id"], record["properties"]["firstname"]) for record in by_email["results"]] == [
+        (contact_id(7), "First7")]
+
+
+def test_batch_read_finds_archived_records_only_when_asked_for_archived_ones(hubspot):
+    session = _session(hubspot.url)
+    archived_id, live_id = contact_id(CONTACTS), contact_id(1)
+    asked = {"properties": ["email"], "inputs": [{"id": archived_id}, {"id": live_id}]}
+    archived = _batch_read(session, hubspot.url, asked, archived="true")
+    assert archived.status_code == 207
+    body = archived.json()
+    [record] = body["results"]
+    assert (record["id"], record["archived"], record["archivedAt"]) == (archived_id, True, _at(CONTACTS + 5))
+    assert body["numErrors"] == 1
+    assert body["errors"] == [{"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": [live_id]},
+                               "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
+                                          "Check that ids are valid."}]
+    live = _batch_read(session, hubspot.url, asked).json()
+    assert [record["id"] for record in live["results"]] == [live_id]
+    assert live["errors"][0]["context"] == {"ids": [archived_id]}
+
+
+def test_batch_read_names_every_id_not_found_in_one_error_and_refuses_more_than_100_inputs(hubspot):
+    session = _session(hubspot.url)
+    response = _batch_read(session, hubspot.url, {"inputs": [{"id": contact_id(2)}, {"id": "999999"}, {"id": "x"}]})
+    assert response.status_code == 207
+    body = response.json()
+    assert [record["id"] for record in body["results"]] == [contact_id(2)]
+    assert (body["numErrors"], body["errors"][0]["context"]) == (1, {"ids": ["999999", "x"]})
+    deal = _batch_read(session, hubspot.url, {"inputs": [{"id": "7999"}]}, object_type="deals").json()
+    assert deal["results"] == [] and deal["errors"][0]["message"].startswith("Could not get some DEAL objects")
+    most = [{"id": contact_id(n)} for n in range(OBJECT_BATCH_INPUTS)]
+    assert len(_batch_read(session, hubspot.url, {"inputs": most}).json()["results"]) == OBJECT_BATCH_INPUTS
+    too_many = _batch_read(session, hubspot.url, {"inputs": [*most, {"id": contact_id(OBJECT_BATCH_INPUTS)}]})
+    assert too_many.status_code == 400 and too_many.json()["category"] == "VALIDATION_ERROR"
+    named_badly = _batch_read(session, hubspot.url, {"inputs": [{"id": contact_id(2)}], "properties": "email"})
+    assert named_badly.status_code == 400
 
 
 def test_inline_associations_repeat_each_company_labeled_and_unlabeled(hubspot):
