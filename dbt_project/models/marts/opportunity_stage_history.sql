@@ -4,6 +4,9 @@
     of amount or close date inside a stage are folded into the visit). HubSpot has no stage history
     in raw: each deal has one row for its current stage with an estimated entry
     (is_entered_at_estimated; see int_opportunity_stage_changes).
+    A stage is told apart, and its category found, by its key (pipeline_id, stage_id; see
+    int_opportunity_stage_categories), not by its label: a HubSpot label may mean different things in two
+    pipelines. `stage` shows the label.
 -#}
 with changes as (
     select * from {{ ref('int_opportunity_stage_changes') }}
@@ -25,10 +28,14 @@ as_of as (
 ordered as (
     select
         changes.*,
-        lag(changes.stage) over (
+        lag(changes.stage_id) over (
             partition by changes.source_system, changes.source_opportunity_id
             order by changes.changed_at, changes.change_id
-        ) as previous_stage
+        ) as previous_stage_id,
+        lag(changes.pipeline_id) over (
+            partition by changes.source_system, changes.source_opportunity_id
+            order by changes.changed_at, changes.change_id
+        ) as previous_pipeline_id
     from changes
 ),
 
@@ -44,7 +51,9 @@ visits as (
             order by ordered.changed_at, ordered.change_id
         ) as stage_sequence
     from ordered
-    where ordered.previous_stage is null or ordered.previous_stage <> ordered.stage
+    where ordered.previous_stage_id is null
+        or ordered.previous_stage_id <> ordered.stage_id
+        or coalesce(ordered.previous_pipeline_id, '') <> coalesce(ordered.pipeline_id, '')
 )
 
 select
@@ -72,5 +81,8 @@ from visits
 inner join opportunities
     on opportunities.source_system = visits.source_system
     and opportunities.source_opportunity_id = visits.source_opportunity_id
-left join categories on categories.source_system = visits.source_system and categories.stage = visits.stage
+left join categories
+    on categories.source_system = visits.source_system
+    and coalesce(categories.pipeline_id, '') = coalesce(visits.pipeline_id, '')
+    and categories.stage_id = visits.stage_id
 cross join as_of

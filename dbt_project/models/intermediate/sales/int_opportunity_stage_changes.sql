@@ -7,6 +7,9 @@
       ONE row for its current stage, entered at an estimated moment (is_estimated = true): the
       close date for a closed deal, the creation for a deal still in its pipeline's first stage,
       else the last modification (an upper bound: the deal entered the stage at or before it).
+    Each row names its stage by the key int_opportunity_stage_categories uses (pipeline_id, stage_id): the
+    HubSpot deal's pipeline and dealstage ids (a label can mean different things in two pipelines); for
+    Salesforce no pipeline and the stage name (StageName is org-wide). `stage` is the label, for display.
 -#}
 with salesforce_history as (
     select * from {{ ref('stg_salesforce__opportunity_histories') }}
@@ -35,6 +38,8 @@ salesforce_changes as (
         salesforce_opportunity_history_id as change_id,
         changed_at,
         stage,
+        cast(null as varchar) as pipeline_id,
+        stage as stage_id,
         amount,
         close_date,
         probability_pct,
@@ -49,6 +54,8 @@ salesforce_without_history as (
         'created:' || opportunities.salesforce_opportunity_id as change_id,
         opportunities.created_at as changed_at,
         opportunities.stage,
+        cast(null as varchar) as pipeline_id,
+        opportunities.stage as stage_id,
         opportunities.amount,
         opportunities.close_date,
         opportunities.probability_pct,
@@ -72,6 +79,8 @@ hubspot_changes as (
             else coalesce(deals.modified_at, deals.created_at)
         end as changed_at,
         coalesce(stages.stage_label, deals.stage_id) as stage,
+        deals.pipeline_id,
+        deals.stage_id,
         deals.amount,
         {{ cg_reporting_date('deals.close_at') }} as close_date,
         coalesce(deals.probability_pct, stages.probability_pct) as probability_pct,

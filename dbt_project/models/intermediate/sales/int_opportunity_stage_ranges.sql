@@ -6,7 +6,8 @@
     force at the end of each day (Salesforce OpportunityHistory, the day's last change wins; HubSpot deals
     only know their current state, used for every day); the first state also covers the days before it.
     pipeline_daily expands these ranges to days, and compares them with the ranges of its last build to find
-    the deals whose past days changed.
+    the deals whose past days changed. The category is found by the stage's key (pipeline_id, stage_id; see
+    int_opportunity_stage_categories), not its label: a HubSpot label may mean different things in two pipelines.
 -#}
 with opportunities as (
     select
@@ -65,6 +66,8 @@ state_ranges as (
         bounded.source_system,
         bounded.currency_code,
         day_states.stage,
+        day_states.pipeline_id,
+        day_states.stage_id,
         day_states.amount,
         day_states.close_date,
         case
@@ -98,6 +101,9 @@ select
     state_ranges.currency_code,
     state_ranges.close_date
 from state_ranges
-left join categories on categories.source_system = state_ranges.source_system and categories.stage = state_ranges.stage
+left join categories
+    on categories.source_system = state_ranges.source_system
+    and coalesce(categories.pipeline_id, '') = coalesce(state_ranges.pipeline_id, '')
+    and categories.stage_id = state_ranges.stage_id
 -- a range that ends before it starts holds no day
 where state_ranges.range_start <= state_ranges.range_end
