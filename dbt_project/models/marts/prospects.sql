@@ -80,7 +80,7 @@ changed as (
     {%- endif %}
     union
     select prospect_id from {{ this }}
-    where email_domain in (select domain_key from changed_accounts)
+    where {{ normalize_domain('email_domain') }} in (select domain_key from changed_accounts)
     union
     {#- people gone #}
     select stored.prospect_id from {{ this }} as stored
@@ -116,6 +116,8 @@ person_opportunities as (
 {%- set survivor_order = ["case when is_deleted then 1 else 0 end",
                           "case source_system when 'salesforce_contact' then 0 when 'salesforce_lead' then 1 else 2 end",
                           "-1 * coalesce(" ~ cg_epoch('modified_at') ~ ", 0)", "record_key"] %}
+{#- a record with any name, in any script (its name_key may be null), gives the whole name -#}
+{%- set has_name = "coalesce(nullif(trim(first_name), ''), nullif(trim(last_name), ''))" %}
 {%- set primary_order = ["case when is_deleted or is_merged then 1 else 0 end",
                          "coalesce(" ~ cg_epoch('created_at') ~ ", 1e12)", "source_record_id"] %}
 
@@ -123,8 +125,8 @@ survived as (
     select
         entity_id as prospect_id,
         {{ cg_survive('email', 'email', survivor_order) }} as email,
-        {{ cg_survive('first_name', 'person_name', survivor_order, presence_column='name_key') }} as first_name,
-        {{ cg_survive('last_name', 'person_name', survivor_order, presence_column='name_key') }} as last_name,
+        {{ cg_survive('first_name', 'person_name', survivor_order, presence_column=has_name) }} as first_name,
+        {{ cg_survive('last_name', 'person_name', survivor_order, presence_column=has_name) }} as last_name,
         {{ cg_survive('title', 'title', survivor_order) }} as title,
         {{ cg_survive('owner_name', 'person_owner', survivor_order) }} as owner_name,
         {{ cg_survive('lifecycle_stage', 'person_lifecycle_stage', survivor_order) }} as lifecycle_stage,
@@ -221,7 +223,8 @@ final as (
         inferred.match_rule,
         inferred.match_confidence
     from inferred
-    left join accounts_by_domain on accounts_by_domain.domain_key = {{ email_domain('inferred.email') }}
+    -- account domain keys are registrable domains: jane@uk.acme.com works at acme.com
+    left join accounts_by_domain on accounts_by_domain.domain_key = {{ normalize_domain(email_domain('inferred.email')) }}
 )
 
 {%- if is_incremental() %}

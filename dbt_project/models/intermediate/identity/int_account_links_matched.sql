@@ -21,6 +21,13 @@
        name (two domains) links nothing.
     5. name_without_domain (0.7): equal normalized name among records of a name no record with a
        domain carries, in one country (records of unknown country join only a single-country group).
+
+    A deleted record's domain and name join no rule 3-5 group and count in no domain family, so a
+    record the user deleted, with one company's name and another's website, never makes the two
+    one; nor does the deleted account a native id names lend its keys to the company synced with
+    it. A deleted record rules 1 and 2 do not link (not merged away, not synced) attaches to one
+    company at most, as a leaf: its strongest rule 3-5 match among the live records (ties: the
+    lowest record key), so a company archived in HubSpot still joins its live Salesforce twin.
 -#}
 with records as (
     select * from {{ ref('int_account_records_unioned') }}
@@ -56,7 +63,8 @@ matching_keys as (
     from records
     left join {{ ref('int_account_native_ids_checked') }} as checked
         on checked.record_key = records.record_key and checked.is_trusted
-    left join records as target on target.record_key = checked.target_record_key
+    left join records as target on target.record_key = checked.target_record_key and not target.is_deleted
+    where not records.is_deleted
 ),
 
 domain_anchors as (
@@ -134,12 +142,69 @@ name_without_domain_links as (
         and domainless_country_groups.country_code = domainless_named.country_code
 ),
 
+{#- deleted records nothing above says which record they are: matched against the live groups, never in them -#}
+unlinked_deleted as (
+    select records.record_key, records.domain_key, records.name_key, records.country_code
+    from records
+    left join source_merge_links on source_merge_links.record_key_a = records.record_key
+    left join native_id_links on native_id_links.record_key_a = records.record_key
+    where records.is_deleted and source_merge_links.record_key_a is null and native_id_links.record_key_a is null
+),
+
+deleted_candidates as (
+    select deleted.record_key, domain_anchors.anchor_record_key as target_record_key,
+        'domain' as match_rule, 0.95 as match_confidence
+    from unlinked_deleted as deleted
+    inner join domain_anchors on domain_anchors.domain_key = deleted.domain_key
+
+    union all
+
+    select deleted.record_key, min(with_domain.record_key), 'name', 0.8
+    from unlinked_deleted as deleted
+    inner join named as with_domain
+        on with_domain.name_key = deleted.name_key
+        and with_domain.family_domain is not null
+        and (deleted.country_code is null or with_domain.country_code is null
+             or deleted.country_code = with_domain.country_code)
+    where deleted.domain_key is null
+    group by deleted.record_key
+    having count(distinct with_domain.family_domain) = 1
+
+    union all
+
+    select deleted.record_key,
+        case when domainless_groups.countries <= 1 then domainless_groups.anchor_record_key
+            else domainless_country_groups.anchor_record_key end,
+        'name_without_domain', 0.7
+    from unlinked_deleted as deleted
+    inner join domainless_groups on domainless_groups.name_key = deleted.name_key
+    left join domainless_country_groups
+        on domainless_country_groups.name_key = deleted.name_key
+        and domainless_country_groups.country_code = deleted.country_code
+    where deleted.domain_key is null
+),
+
+deleted_links as (
+    select record_key as record_key_a, target_record_key as record_key_b, match_rule, match_confidence
+    from (
+        select
+            deleted_candidates.*,
+            row_number() over (
+                partition by record_key order by match_confidence desc, target_record_key
+            ) as preference
+        from deleted_candidates
+        where target_record_key is not null
+    ) as ranked
+    where preference = 1
+),
+
 all_links as (
     select * from source_merge_links
     union all select * from native_id_links
     union all select * from domain_links
     union all select * from name_links
     union all select * from name_without_domain_links
+    union all select * from deleted_links
 )
 
 select record_key_a, record_key_b, match_rule, cast(match_confidence as numeric(4, 3)) as match_confidence

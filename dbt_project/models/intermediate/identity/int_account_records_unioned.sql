@@ -1,7 +1,8 @@
 {#-
     Every company record of every CRM (Salesforce accounts, HubSpot companies), deleted and merged
     ones included, in one shape with its matching keys:
-    - domain_key: registrable domain of the website / domain (never a personal e-mail domain);
+    - domain_key: registrable domain of the website / domain (never a personal e-mail domain, nor a platform's
+      such as linkedin.com, whose pages are not the company's own site);
     - name_key: normalized company name (normalize_company_name);
     - country_code: ISO code of the free-text country;
     - merged_into_record_key: the record a source-side merge folded this one into;
@@ -87,7 +88,8 @@ unioned as materialized (
 
 select
     unioned.*,
-    case when not {{ is_personal_email_domain('unioned.website_domain') }} then unioned.website_domain end as domain_key,
+    case when not {{ is_personal_email_domain('unioned.website_domain') }}
+        and not {{ is_platform_domain('unioned.website_domain') }} then unioned.website_domain end as domain_key,
     {{ normalize_company_name('unioned.account_name') }} as name_key,
     {{ cg_country_code('unioned.country_raw') }} as country_code,
     row_number() over (order by unioned.record_key) as node_id

@@ -7,11 +7,18 @@
        int_person_native_ids_checked trusts it (a native id wins over a conflicting e-mail or a
        conflicting name, not over both). A record linked natively to a record with a different
        e-mail does not match on its own e-mail.
-    4. email (0.95): equal normalized e-mail, when the records sharing it carry at most one
-       distinct name and the address is not a role inbox.
-    5. email_and_name (0.9): equal normalized e-mail AND equal normalized name, for addresses
-       several people share (role inboxes such as info@, or records with different names):
-       people whose names differ are never merged, and records without a name stay apart.
+    4. email (0.95): equal normalized e-mail, when the names of the records sharing it do not conflict
+       and the address is not a role inbox. First and last names are compared apart
+       (normalize_person_name_part): two records conflict when both have a first name and they differ, or both a
+       last name and they differ; a part one of them lacks conflicts with nothing ("Linh" fits "Linh Nguyen").
+       One conflicting pair on an address, and nobody on it matches by this rule.
+    5. email_and_name (0.9): equal normalized e-mail AND equal first and last name keys, for addresses
+       several people share (role inboxes such as info@, or records whose names conflict): people whose
+       names differ are never merged, and records without a name stay apart.
+    A deleted record's e-mail and name take no part in rules 4 and 5: a record the user deleted (a wrong address, a
+    test) can neither join two live people nor keep them apart. A deleted record rules 1-3 do not link attaches to
+    one live person at most, as a leaf: the one rule 4 or 5 would give it, when its name fits (a contact archived in
+    HubSpot still joins the live Salesforce lead on its address).
 -#}
 with records as (
     select * from {{ ref('int_person_records_unioned') }}
@@ -41,17 +48,26 @@ email_conflicts as (
         and native_links.target_email <> records.email
 ),
 
-matching_keys as (
-    select records.record_key, records.email, records.name_key, records.is_role_email
+keyed_records as (
+    select records.record_key, records.email, records.is_role_email, coalesce(records.is_deleted, false) as is_deleted,
+        {{ normalize_person_name_part('records.first_name') }} as first_name_key,
+        {{ normalize_person_name_part('records.last_name') }} as last_name_key
     from records
     left join email_conflicts on email_conflicts.record_key = records.record_key
     where records.email is not null and email_conflicts.record_key is null
 ),
 
+matching_keys as (
+    select record_key, email, is_role_email, first_name_key, last_name_key from keyed_records where not is_deleted
+),
+
+{#- names conflict on an address when it has two different first names or two different last names -#}
 email_groups as (
     select email,
-        count(distinct name_key) as names,
+        count(distinct first_name_key) > 1 or count(distinct last_name_key) > 1 as has_name_conflict,
         max(case when is_role_email then 1 else 0 end) as is_role_email,
+        min(first_name_key) as first_name_key,
+        min(last_name_key) as last_name_key,
         min(record_key) as anchor_record_key
     from matching_keys
     group by email
@@ -62,29 +78,68 @@ email_links as (
         'email' as match_rule, 0.95 as match_confidence
     from matching_keys
     inner join email_groups on email_groups.email = matching_keys.email
-    where email_groups.names <= 1 and email_groups.is_role_email = 0
+    where not email_groups.has_name_conflict and email_groups.is_role_email = 0
+),
+
+named_on_shared_address as (
+    select matching_keys.*
+    from matching_keys
+    inner join email_groups on email_groups.email = matching_keys.email
+    where (email_groups.has_name_conflict or email_groups.is_role_email = 1)
+        and (matching_keys.first_name_key is not null or matching_keys.last_name_key is not null)
 ),
 
 email_name_anchors as (
-    select matching_keys.email, matching_keys.name_key, min(matching_keys.record_key) as anchor_record_key
-    from matching_keys
-    inner join email_groups on email_groups.email = matching_keys.email
-    where (email_groups.names > 1 or email_groups.is_role_email = 1) and matching_keys.name_key is not null
-    group by matching_keys.email, matching_keys.name_key
+    select email, first_name_key, last_name_key, min(record_key) as anchor_record_key
+    from named_on_shared_address
+    group by email, first_name_key, last_name_key
 ),
 
 email_and_name_links as (
-    select matching_keys.record_key as record_key_a, email_name_anchors.anchor_record_key as record_key_b,
+    select named_on_shared_address.record_key as record_key_a, email_name_anchors.anchor_record_key as record_key_b,
         'email_and_name' as match_rule, 0.9 as match_confidence
-    from matching_keys
+    from named_on_shared_address
     inner join email_name_anchors
-        on email_name_anchors.email = matching_keys.email and email_name_anchors.name_key = matching_keys.name_key
+        on email_name_anchors.email = named_on_shared_address.email
+        and email_name_anchors.first_name_key is not distinct from named_on_shared_address.first_name_key
+        and email_name_anchors.last_name_key is not distinct from named_on_shared_address.last_name_key
+),
+
+unlinked_deleted as (
+    select keyed_records.*
+    from keyed_records
+    left join native_targets on native_targets.record_key = keyed_records.record_key
+    where keyed_records.is_deleted and native_targets.record_key is null
+),
+
+{#- rule 4's group or rule 5's, never both: an address is shared (role inbox, conflicting names) or it is not -#}
+deleted_links as (
+    select deleted.record_key as record_key_a, email_groups.anchor_record_key as record_key_b,
+        'email' as match_rule, 0.95 as match_confidence
+    from unlinked_deleted as deleted
+    inner join email_groups on email_groups.email = deleted.email
+    where not email_groups.has_name_conflict and email_groups.is_role_email = 0
+        and (deleted.first_name_key is null or email_groups.first_name_key is null
+             or deleted.first_name_key = email_groups.first_name_key)
+        and (deleted.last_name_key is null or email_groups.last_name_key is null
+             or deleted.last_name_key = email_groups.last_name_key)
+
+    union all
+
+    select deleted.record_key, email_name_anchors.anchor_record_key, 'email_and_name', 0.9
+    from unlinked_deleted as deleted
+    inner join email_name_anchors
+        on email_name_anchors.email = deleted.email
+        and email_name_anchors.first_name_key is not distinct from deleted.first_name_key
+        and email_name_anchors.last_name_key is not distinct from deleted.last_name_key
+    where deleted.first_name_key is not null or deleted.last_name_key is not null
 ),
 
 all_links as (
     select record_key_a, record_key_b, match_rule, match_confidence from native_links
     union all select * from email_links
     union all select * from email_and_name_links
+    union all select * from deleted_links
 )
 
 select record_key_a, record_key_b, match_rule, cast(match_confidence as numeric(4, 3)) as match_confidence

@@ -1,0 +1,196 @@
+"""Identity resolution of names in any script, partial names, sub-domain e-mail addresses and deleted people, on
+hand-written raw rows through a real `dbt build` (as test_identity_traps.py); and the same rows built on
+PostgreSQL give the same CRM marts, row for row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.support import postgres
+from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
+from tests.transform.test_identity_traps import (
+    DATABASE_LOCALES,
+    PORTABLE_MARTS,
+    hs_company,
+    hs_contact,
+    sf_account,
+    sf_contact,
+    sf_lead,
+)
+
+ACCOUNTS = [
+    # Two Chinese companies without a website whose names share only the Latin "ABC".
+    sf_account("001SHENZHEN", "深圳ABC科技有限公司", None, 1, billing_country="China"),
+    sf_account("001SHANGHAI", "上海ABC贸易有限公司", None, 2, billing_country="China"),
+    sf_account("001ACMECORP", "AcmeCorp", "acmecorp.com", 3),
+]
+COMPANIES = [
+    # The same Greek company spelt in capitals and with accents: one company by name.
+    hs_company("101", "ΑΛΦΑ ΕΜΠΟΡΙΚΗ", None, 2, country="Greece"),
+    hs_company("102", "Άλφα Εμπορική", None, 3, country="Greece"),
+]
+LEADS = [
+    sf_lead("00QLINH", "Linh", "Nguyen", "linh.nguyen@initech.io", 2),
+    sf_lead("00QJOSE", "José", "García", "jose@example.es", 3),
+    sf_lead("00QMEI", "Mei", "Chen", "mei.chen@globex.com", 4),
+    sf_lead("00QRITA", "Rita", "Moreno", "rita@hooli.com", 5),
+    sf_lead("00QOMAR", "Omar", "Haddad", "omar@hooli.com", 5),
+]
+CONTACTS = [
+    sf_contact("003JANE", "Jane", "Smith", "jane@uk.acmecorp.com", 4),
+    # A live person without an e-mail, whom only a deleted HubSpot record names (below).
+    sf_contact("003KIM", "Kim", "Park", None, 5),
+]
+HUBSPOT_CONTACTS = [
+    hs_contact("201", "Γιώργος", "Παπαδόπουλος", "giorgos@example.gr", 3),
+    # Two people sharing a family address (not a role inbox) whose names differ only in Cyrillic letters.
+    hs_contact("202", "Иван", "Петров", "petrovs@yandex.ru", 2),
+    hs_contact("203", "Мария", "Петрова", "petrovs@yandex.ru", 3),
+    # The same in Latin letters.
+    hs_contact("204", "Ivan", "Petrov", "petrovs@example.com", 2),
+    hs_contact("205", "Maria", "Petrova", "petrovs@example.com", 3),
+    # Linh Nguyen again, with the first name only.
+    hs_contact("206", "Linh", None, "linh.nguyen@initech.io", 4),
+    # Live Sam Lee, and a deleted (archived) nameless record with Sam's address synced to Kim Park's Salesforce id.
+    hs_contact("207", "Sam", "Lee", "sam@umbrella.io", 5),
+    hs_contact("208", None, None, "sam@umbrella.io", 6, archived=True, salesforcecontactid="003KIM"),
+    # Voiced kana are other letters than unvoiced ones.
+    hs_contact("209", "ごとう", "ケンジ", "goto@example.jp", 6),
+    # Arabic short-vowel marks and Hebrew points are mostly left unwritten: they fold like Latin accents.
+    hs_contact("211", "مُحَمَّد", "כֹּהֵן", "m.cohen@example.com", 7),
+    # Synced to Mei Chen's lead, from a private address, with the first name only.
+    hs_contact("210", "Mei", None, "mei.c@gmail.com", 7, salesforceleadid="00QMEI"),
+    # Archived in HubSpot, not synced: Rita is still the live lead on her address; a deleted record whose name
+    # does not fit the address's person joins nobody.
+    hs_contact("212", "Rita", None, "rita@hooli.com", 8, archived=True),
+    hs_contact("213", "Sofia", "Haddad", "omar@hooli.com", 8, archived=True),
+]
+RAW = {
+    "raw_salesforce.account": ACCOUNTS, "raw_hubspot.companies": COMPANIES, "raw_salesforce.lead": LEADS,
+    "raw_salesforce.contact": CONTACTS, "raw_hubspot.contacts": HUBSPOT_CONTACTS,
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
+    folder = tmp_path_factory.mktemp("names")
+    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
+    dbt_build(path, folder)
+    return path
+
+
+def _account_of(warehouse: Path, source_system: str, record_id: str) -> str:
+    return rows(warehouse, "select account_id from marts.account_source_records "
+                           f"where source_system = '{source_system}' and source_record_id = '{record_id}'")[0][0]
+
+
+def _person(warehouse: Path, source_system: str, record_id: str) -> tuple:
+    """(prospect_id, source_name_key, match_rule) of a person record."""
+    return rows(warehouse, "select prospect_id, source_name_key, match_rule from marts.prospect_source_records "
+                           f"where source_system = '{source_system}' and source_record_id = '{record_id}'")[0]
+
+
+def _prospect(warehouse: Path, prospect_id: str, columns: str) -> tuple:
+    return rows(warehouse, f"select {columns} from marts.prospects where prospect_id = '{prospect_id}'")[0]
+
+
+def test_names_in_any_script_survive_and_key_their_letters(warehouse):
+    prospect, name_key, _ = _person(warehouse, "hubspot_contact", "201")
+    assert name_key == "γιωργοσ παπαδοπουλοσ"  # final sigma folds: ΠΑΠΑΔΟΠΟΥΛΟΣ has the same key
+    assert _prospect(warehouse, prospect, "first_name, last_name") == ("Γιώργος", "Παπαδόπουλος")
+    # Latin accents still fold; kana keep their voicing marks.
+    assert _person(warehouse, "salesforce_lead", "00QJOSE")[1] == "jose garcia"
+    assert _person(warehouse, "hubspot_contact", "209")[1] == "ごとう ケンジ"
+    assert _person(warehouse, "hubspot_contact", "211")[1] == "محمد כהן"
+
+
+def test_people_sharing_an_address_stay_apart_when_their_cyrillic_names_differ(warehouse):
+    ivan, ivan_key, _ = _person(warehouse, "hubspot_contact", "202")
+    maria, maria_key, _ = _person(warehouse, "hubspot_contact", "203")
+    assert (ivan_key, maria_key) == ("иван петров", "мария петрова")
+    assert ivan != maria
+    assert _prospect(warehouse, ivan, "first_name, last_name") == ("Иван", "Петров")
+    assert _prospect(warehouse, maria, "first_name, last_name") == ("Мария", "Петрова")
+    # The same in Latin letters.
+    assert _person(warehouse, "hubspot_contact", "204")[0] != _person(warehouse, "hubspot_contact", "205")[0]
+
+
+def test_company_names_keep_their_non_latin_letters(warehouse):
+    shenzhen, shanghai = (_account_of(warehouse, "salesforce", record) for record in ("001SHENZHEN", "001SHANGHAI"))
+    assert shenzhen != shanghai
+    keys = rows(warehouse, "select source_record_id, source_name_key from marts.account_source_records "
+                           "where source_record_id in ('001SHENZHEN', '001SHANGHAI', '101', '102') order by 1")
+    assert keys == [("001SHANGHAI", "上海abc贸易有限公司"), ("001SHENZHEN", "深圳abc科技有限公司"),
+                    ("101", "αλφαεμπορικη"), ("102", "αλφαεμπορικη")]
+    # Capitals and accents of Greek fold as Latin ones do.
+    assert _account_of(warehouse, "hubspot", "101") == _account_of(warehouse, "hubspot", "102")
+
+
+def test_a_missing_first_or_last_name_conflicts_with_nothing(warehouse):
+    lead, _, _ = _person(warehouse, "salesforce_lead", "00QLINH")
+    contact, _, rule = _person(warehouse, "hubspot_contact", "206")
+    assert contact == lead
+    assert rule == "email"
+    assert _prospect(warehouse, lead, "first_name, last_name") == ("Linh", "Nguyen")
+
+
+def test_a_synced_id_with_a_partial_name_and_another_email_is_trusted(warehouse):
+    """The name supports the native id ("Mei" fits "Mei Chen"), so it wins over the other e-mail."""
+    assert rows(warehouse, "select name_agreement, is_trusted from intermediate.int_person_native_ids_checked "
+                           "where record_key = 'hubspot_contact:210'") == [("agree", True)]
+    contact, _, rule = _person(warehouse, "hubspot_contact", "210")
+    assert (contact, rule) == (_person(warehouse, "salesforce_lead", "00QMEI")[0], "native_id")
+
+
+def test_an_email_at_a_subdomain_finds_the_account_of_its_registrable_domain(warehouse):
+    prospect, _, _ = _person(warehouse, "salesforce_contact", "003JANE")
+    (email_domain, account) = _prospect(warehouse, prospect, "email_domain, account_id")
+    assert email_domain == "uk.acmecorp.com"
+    assert account == _account_of(warehouse, "salesforce", "001ACMECORP")
+
+
+def test_a_deleted_record_does_not_join_two_live_people_by_its_email(warehouse):
+    sam, _, _ = _person(warehouse, "hubspot_contact", "207")
+    kim, _, _ = _person(warehouse, "salesforce_contact", "003KIM")
+    deleted, _, rule = _person(warehouse, "hubspot_contact", "208")
+    assert sam != kim
+    # The deleted record stays with the person its synced id names.
+    assert (deleted, rule) == (kim, "native_id")
+    assert _prospect(warehouse, sam, "is_deleted, source_record_count") == (False, 1)
+
+
+def test_a_deleted_unsynced_record_joins_the_live_person_its_address_and_name_fit(warehouse):
+    rita, _, _ = _person(warehouse, "salesforce_lead", "00QRITA")
+    archived, _, rule = _person(warehouse, "hubspot_contact", "212")
+    assert (archived, rule) == (rita, "email")
+    assert _prospect(warehouse, rita, "is_deleted, source_record_count") == (False, 2)
+    omar, _, _ = _person(warehouse, "salesforce_lead", "00QOMAR")
+    assert _person(warehouse, "hubspot_contact", "213")[0] != omar
+
+
+@pytest.fixture(scope="module", params=sorted(DATABASE_LOCALES))
+def postgres_names(request, tmp_path_factory):
+    """The same raw rows built by dbt on a PostgreSQL database of each locale: an open connection to it."""
+    folder = tmp_path_factory.mktemp("names_postgres")
+    with postgres.built_warehouse(RAW, raw_tables(), lambda environment: dbt_build(environment, folder), port=55451,
+                                  **DATABASE_LOCALES[request.param]) as connection:
+        yield connection
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("mart", ["accounts", "account_source_records", "prospects", "prospect_source_records"])
+def test_postgresql_keys_names_as_duckdb_does(warehouse, postgres_names, mart: str):
+    """Keys of non-Latin names (lower-cased under ICU on PostgreSQL, whose staging text has the C collation) and
+    the clusters they make are the same on both warehouses."""
+    order = PORTABLE_MARTS[mart]
+    with postgres_names.cursor() as cursor:
+        cursor.execute(f"select * from marts.{mart} order by {order}")
+        postgres_rows = [tuple(map(postgres.comparable, row)) for row in cursor.fetchall()]
+    with duckdb.connect(str(warehouse), read_only=True) as duck:
+        duckdb_rows = [tuple(map(postgres.comparable, row))
+                       for row in duck.execute(f"select * from marts.{mart} order by {order}").fetchall()]
+    assert postgres_rows and postgres_rows == duckdb_rows
