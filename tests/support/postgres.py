@@ -135,3 +135,21 @@ def comparable(value: object) -> object:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC)
     return value
+
+
+def assert_same_mart(connection, warehouse: Path, mart: str, order: str) -> None:
+    """The mart `marts.<mart>` holds the same columns and rows (sorted by `order`, compared as :func:`comparable`) on
+    the PostgreSQL database of `connection` as in the DuckDB file `warehouse`, and is not empty."""
+    import duckdb
+
+    query = f"select * from marts.{mart} order by {order}"
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        postgres_columns = [column.name for column in cursor.description]
+        postgres_rows = [tuple(map(comparable, row)) for row in cursor.fetchall()]
+    with duckdb.connect(str(warehouse), read_only=True) as duck:
+        result = duck.execute(query)
+        duckdb_columns = [column[0] for column in result.description]
+        duckdb_rows = [tuple(map(comparable, row)) for row in result.fetchall()]
+    assert postgres_columns == duckdb_columns
+    assert postgres_rows and postgres_rows == duckdb_rows

@@ -109,6 +109,20 @@ def rows(warehouse: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def built_world(folder: Path, raw: dict[str, list[dict]]) -> Path:
+    """A warehouse in `folder` whose raw tables hold only the hand-written `raw` rows, built by dbt (the CRM marts
+    and everything upstream, with their tests)."""
+    warehouse = raw_warehouse(folder / "warehouse.duckdb", raw)
+    dbt_build(warehouse, folder)
+    return warehouse
+
+
+def account_of(warehouse: Path, source_system: str, record_id: str) -> str:
+    """The account a company record of `source_system` resolved to (account_source_records)."""
+    return rows(warehouse, "select account_id from marts.account_source_records "
+                           f"where source_system = '{source_system}' and source_record_id = '{record_id}'")[0][0]
+
+
 def same_entity_pairs(groups: dict[str, list]) -> set[tuple]:
     """Every unordered pair of records that share an entity."""
     pairs = set()

@@ -4,31 +4,13 @@ record joins one company at most, never two into one; the same rows built on Pos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
-
-LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
-
-
-def _at(day: int) -> datetime:
-    return datetime(2026, 1, day, 9, 0, tzinfo=UTC)
-
-
-def sf_account(record_id: str, name: str, website: str | None, day: int, **fields) -> dict:
-    return {"id": record_id, "is_deleted": False, "name": name, "website": website, "type": "Prospect",
-            "billing_country": "United States", "currency_iso_code": "USD", "created_date": _at(day),
-            "system_modstamp": _at(day), "_loaded_at": LOADED, **fields}
-
-
-def hs_company(record_id: str, name: str, domain: str | None, day: int, **fields) -> dict:
-    return {"id": record_id, "archived": False, "name": name, "domain": domain, "country": "USA",
-            "createdate": _at(day), "hs_lastmodifieddate": _at(day), "_loaded_at": LOADED, **fields}
+from tests.transform.helpers import account_of, built_world, dbt_build, raw_tables, rows
+from tests.transform.test_identity_traps import hs_company, sf_account
 
 ACCOUNTS = [
     # Pages on a platform: the companies are not linkedin.com.
@@ -67,20 +49,12 @@ RAW = {"raw_salesforce.account": ACCOUNTS, "raw_hubspot.companies": COMPANIES}
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
-    folder = tmp_path_factory.mktemp("domains")
-    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
-    dbt_build(path, folder)
-    return path
-
-
-def _account_of(warehouse: Path, source_system: str, record_id: str) -> str:
-    return rows(warehouse, "select account_id from marts.account_source_records "
-                           f"where source_system = '{source_system}' and source_record_id = '{record_id}'")[0][0]
+    """The hand-written world, built by dbt."""
+    return built_world(tmp_path_factory.mktemp("domains"), RAW)
 
 
 def _accounts(warehouse: Path, *records: tuple[str, str]) -> list[str]:
-    return [_account_of(warehouse, source_system, record_id) for source_system, record_id in records]
+    return [account_of(warehouse, source_system, record_id) for source_system, record_id in records]
 
 
 def _account_row(warehouse: Path, account_id: str) -> tuple:
@@ -98,7 +72,7 @@ def test_pages_on_a_platform_are_not_the_companys_domain(warehouse):
     assert rows(warehouse, "select website_domain, domain_key from intermediate.int_account_records_unioned "
                            "where record_key = 'salesforce:001GLOBEXFOODS'") == [("linkedin.com", None)]
     # Without a domain of its own, "Acme Robotics" finds its company by name.
-    assert robotics == _account_of(warehouse, "hubspot", "106")
+    assert robotics == account_of(warehouse, "hubspot", "106")
     assert rows(warehouse, "select match_rule from marts.account_source_records "
                            "where source_record_id = '001ACMEROBO'") == [("name",)]
     assert _account_row(warehouse, robotics)[0] == "acmerobotics.io"
@@ -119,8 +93,8 @@ def test_two_labels_of_public_suffix_keep_a_third(warehouse):
 
 
 def test_www_and_subdomains_still_fold_into_the_registrable_domain(warehouse):
-    assert _account_of(warehouse, "salesforce", "001HOOLI") == _account_of(warehouse, "hubspot", "103")
-    assert _account_of(warehouse, "salesforce", "001PIPER") == _account_of(warehouse, "hubspot", "104")
+    assert account_of(warehouse, "salesforce", "001HOOLI") == account_of(warehouse, "hubspot", "103")
+    assert account_of(warehouse, "salesforce", "001PIPER") == account_of(warehouse, "hubspot", "104")
     assert rows(warehouse, "select source_record_id, source_domain, match_rule from marts.account_source_records "
                            "where source_record_id in ('001HOOLI', '103', '001PIPER', '104') order by 1") == [
         ("001HOOLI", "hooli.co.uk", "domain"), ("001PIPER", "piedpiper.com", "domain"),
@@ -174,11 +148,4 @@ def postgres_domains(tmp_path_factory):
 @pytest.mark.parametrize("mart", PORTABLE_MARTS)
 def test_postgresql_resolves_domains_as_duckdb_does(warehouse, postgres_domains, mart: str):
     """normalize_domain's PostgreSQL regular expressions give the same domains, hence the same accounts."""
-    order = PORTABLE_MARTS[mart]
-    with postgres_domains.cursor() as cursor:
-        cursor.execute(f"select * from marts.{mart} order by {order}")
-        postgres_rows = [tuple(map(postgres.comparable, row)) for row in cursor.fetchall()]
-    with duckdb.connect(str(warehouse), read_only=True) as duck:
-        duckdb_rows = [tuple(map(postgres.comparable, row))
-                       for row in duck.execute(f"select * from marts.{mart} order by {order}").fetchall()]
-    assert postgres_rows and postgres_rows == duckdb_rows
+    postgres.assert_same_mart(postgres_domains, warehouse, mart, PORTABLE_MARTS[mart])

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
+from tests.transform.helpers import account_of, built_world, dbt_build, raw_tables, rows
 from tests.transform.test_identity_traps import (
     DATABASE_LOCALES,
     PORTABLE_MARTS,
@@ -76,16 +75,8 @@ RAW = {
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
-    folder = tmp_path_factory.mktemp("names")
-    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
-    dbt_build(path, folder)
-    return path
-
-
-def _account_of(warehouse: Path, source_system: str, record_id: str) -> str:
-    return rows(warehouse, "select account_id from marts.account_source_records "
-                           f"where source_system = '{source_system}' and source_record_id = '{record_id}'")[0][0]
+    """The hand-written world, built by dbt."""
+    return built_world(tmp_path_factory.mktemp("names"), RAW)
 
 
 def _person(warehouse: Path, source_system: str, record_id: str) -> tuple:
@@ -120,14 +111,14 @@ def test_people_sharing_an_address_stay_apart_when_their_cyrillic_names_differ(w
 
 
 def test_company_names_keep_their_non_latin_letters(warehouse):
-    shenzhen, shanghai = (_account_of(warehouse, "salesforce", record) for record in ("001SHENZHEN", "001SHANGHAI"))
+    shenzhen, shanghai = (account_of(warehouse, "salesforce", record) for record in ("001SHENZHEN", "001SHANGHAI"))
     assert shenzhen != shanghai
     keys = rows(warehouse, "select source_record_id, source_name_key from marts.account_source_records "
                            "where source_record_id in ('001SHENZHEN', '001SHANGHAI', '101', '102') order by 1")
     assert keys == [("001SHANGHAI", "上海abc贸易有限公司"), ("001SHENZHEN", "深圳abc科技有限公司"),
                     ("101", "αλφαεμπορικη"), ("102", "αλφαεμπορικη")]
     # Capitals and accents of Greek fold as Latin ones do.
-    assert _account_of(warehouse, "hubspot", "101") == _account_of(warehouse, "hubspot", "102")
+    assert account_of(warehouse, "hubspot", "101") == account_of(warehouse, "hubspot", "102")
 
 
 def test_a_missing_first_or_last_name_conflicts_with_nothing(warehouse):
@@ -150,7 +141,7 @@ def test_an_email_at_a_subdomain_finds_the_account_of_its_registrable_domain(war
     prospect, _, _ = _person(warehouse, "salesforce_contact", "003JANE")
     (email_domain, account) = _prospect(warehouse, prospect, "email_domain, account_id")
     assert email_domain == "uk.acmecorp.com"
-    assert account == _account_of(warehouse, "salesforce", "001ACMECORP")
+    assert account == account_of(warehouse, "salesforce", "001ACMECORP")
 
 
 def test_a_deleted_record_does_not_join_two_live_people_by_its_email(warehouse):
@@ -186,11 +177,4 @@ def postgres_names(request, tmp_path_factory):
 def test_postgresql_keys_names_as_duckdb_does(warehouse, postgres_names, mart: str):
     """Keys of non-Latin names (lower-cased under ICU on PostgreSQL, whose staging text has the C collation) and
     the clusters they make are the same on both warehouses."""
-    order = PORTABLE_MARTS[mart]
-    with postgres_names.cursor() as cursor:
-        cursor.execute(f"select * from marts.{mart} order by {order}")
-        postgres_rows = [tuple(map(postgres.comparable, row)) for row in cursor.fetchall()]
-    with duckdb.connect(str(warehouse), read_only=True) as duck:
-        duckdb_rows = [tuple(map(postgres.comparable, row))
-                       for row in duck.execute(f"select * from marts.{mart} order by {order}").fetchall()]
-    assert postgres_rows and postgres_rows == duckdb_rows
+    postgres.assert_same_mart(postgres_names, warehouse, mart, PORTABLE_MARTS[mart])

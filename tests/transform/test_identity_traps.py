@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import dbt_build, raw_tables, raw_warehouse, rows
+from tests.transform.helpers import account_of, built_world, dbt_build, raw_tables, rows
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 
@@ -151,17 +150,8 @@ RAW = {
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    """A warehouse whose raw tables hold only the hand-written rows, built by dbt."""
-    folder = tmp_path_factory.mktemp("traps")
-    path = raw_warehouse(folder / "warehouse.duckdb", RAW)
-    dbt_build(path, folder)
-    return path
-
-
-def _account_of(warehouse: Path, source_system: str, record_id: str) -> str:
-    sql = (f"select account_id from marts.account_source_records where source_system = '{source_system}' "
-           f"and source_record_id = '{record_id}'")
-    return rows(warehouse, sql)[0][0]
+    """The hand-written world, built by dbt."""
+    return built_world(tmp_path_factory.mktemp("traps"), RAW)
 
 
 def _prospect_of(warehouse: Path, source_system: str, record_id: str) -> str:
@@ -177,45 +167,45 @@ def _rule(warehouse: Path, table: str, source_system: str, record_id: str) -> st
 
 
 def test_www_and_path_variants_of_a_domain_are_one_company(warehouse):
-    assert _account_of(warehouse, "salesforce", "001ACME") == _account_of(warehouse, "hubspot", "101")
+    assert account_of(warehouse, "salesforce", "001ACME") == account_of(warehouse, "hubspot", "101")
     assert _rule(warehouse, "account_source_records", "hubspot", "101") == "domain"
     (domain,) = rows(warehouse, f"select primary_domain from marts.accounts where account_id = "
-                                f"'{_account_of(warehouse, 'salesforce', '001ACME')}'")[0]
+                                f"'{account_of(warehouse, 'salesforce', '001ACME')}'")[0]
     assert domain == "acme.com"
 
 
 def test_capital_accented_letters_fold_like_small_ones(warehouse):
-    assert _account_of(warehouse, "salesforce", "001ECOLE") == _account_of(warehouse, "hubspot", "109")
+    assert account_of(warehouse, "salesforce", "001ECOLE") == account_of(warehouse, "hubspot", "109")
 
 
 def test_letters_with_any_marks_fold(warehouse):
-    assert _account_of(warehouse, "salesforce", "001NGUYEN") == _account_of(warehouse, "hubspot", "110")
+    assert account_of(warehouse, "salesforce", "001NGUYEN") == account_of(warehouse, "hubspot", "110")
     assert _rule(warehouse, "account_source_records", "hubspot", "110") == "name_without_domain"
 
 
 def test_a_co_uk_domain_is_another_company_even_with_the_same_name(warehouse):
-    assert _account_of(warehouse, "salesforce", "001ACMEUK") != _account_of(warehouse, "salesforce", "001ACME")
+    assert account_of(warehouse, "salesforce", "001ACMEUK") != account_of(warehouse, "salesforce", "001ACME")
     (domain,) = rows(warehouse, f"select primary_domain from marts.accounts where account_id = "
-                                f"'{_account_of(warehouse, 'salesforce', '001ACMEUK')}'")[0]
+                                f"'{account_of(warehouse, 'salesforce', '001ACMEUK')}'")[0]
     assert domain == "acme.co.uk"
 
 
 def test_legal_suffixes_and_punctuation_do_not_keep_names_apart(warehouse):
     # "INITECH, Inc." has no domain: it joins the one domain family of its name.
-    assert _account_of(warehouse, "salesforce", "001INITECH") == _account_of(warehouse, "hubspot", "102")
+    assert account_of(warehouse, "salesforce", "001INITECH") == account_of(warehouse, "hubspot", "102")
     assert _rule(warehouse, "account_source_records", "salesforce", "001INITECH") == "name"
     # "ACME, Inc." and "Acme Incorporated", both without a domain, in one country.
-    assert _account_of(warehouse, "salesforce", "001ACMEINC") == _account_of(warehouse, "hubspot", "106")
+    assert account_of(warehouse, "salesforce", "001ACMEINC") == account_of(warehouse, "hubspot", "106")
     assert _rule(warehouse, "account_source_records", "hubspot", "106") == "name_without_domain"
     # ... but never with the acme.com company, whose name is "Acme Analytics".
-    assert _account_of(warehouse, "salesforce", "001ACMEINC") != _account_of(warehouse, "salesforce", "001ACME")
+    assert account_of(warehouse, "salesforce", "001ACMEINC") != account_of(warehouse, "salesforce", "001ACME")
 
 
 def test_free_mail_domains_never_make_two_companies_one(warehouse):
-    umbrella, hooli = _account_of(warehouse, "hubspot", "104"), _account_of(warehouse, "hubspot", "105")
+    umbrella, hooli = account_of(warehouse, "hubspot", "104"), account_of(warehouse, "hubspot", "105")
     assert umbrella != hooli
     # Both typed gmail.com as their domain: ignored, so "Umbrella Corp" finds its company by name instead.
-    assert umbrella == _account_of(warehouse, "salesforce", "001UMBRELLA")
+    assert umbrella == account_of(warehouse, "salesforce", "001UMBRELLA")
     assert _rule(warehouse, "account_source_records", "hubspot", "104") == "name"
     domains = rows(warehouse, "select primary_domain from marts.accounts "
                               f"where account_id in ('{umbrella}', '{hooli}') order by primary_domain")
@@ -227,7 +217,7 @@ def test_a_gmail_contact_belongs_to_their_real_company(warehouse):
     (email, personal, account) = rows(warehouse, "select email, is_personal_email, account_id from marts.prospects "
                                                  f"where prospect_id = '{prospect}'")[0]
     assert (email, personal) == ("peterparker@gmail.com", True)
-    assert account == _account_of(warehouse, "salesforce", "001UMBRELLA")
+    assert account == account_of(warehouse, "salesforce", "001UMBRELLA")
     # Peter.Parker+hubspot@googlemail.com is the same Gmail mailbox: dots, +tags and googlemail fold.
     assert _prospect_of(warehouse, "hubspot_contact", "205") == prospect
 
@@ -245,20 +235,20 @@ def test_plus_tags_and_case_fold_but_only_gmail_folds_dots_and_tags(warehouse):
 
 
 def test_a_synced_salesforce_id_wins_over_a_different_domain(warehouse):
-    assert _account_of(warehouse, "hubspot", "103") == _account_of(warehouse, "salesforce", "001WAYNE")
+    assert account_of(warehouse, "hubspot", "103") == account_of(warehouse, "salesforce", "001WAYNE")
     assert _rule(warehouse, "account_source_records", "hubspot", "103") == "native_id"
 
 
 def test_a_synced_id_that_name_and_domain_both_contradict_is_not_a_merge(warehouse):
-    assert _account_of(warehouse, "hubspot", "107") != _account_of(warehouse, "salesforce", "001GLOBEX")
+    assert account_of(warehouse, "hubspot", "107") != account_of(warehouse, "salesforce", "001GLOBEX")
     conflicts = rows(warehouse, "select record_key, is_trusted from intermediate.int_account_native_ids_checked "
                                 "where record_key = 'hubspot:107'")
     assert conflicts == [("hubspot:107", False)]
 
 
 def test_salesforce_duplicates_chain_into_one_company(warehouse):
-    stark = {_account_of(warehouse, "salesforce", record) for record in ("001STARK1", "001STARK2", "001STARK3")}
-    stark.add(_account_of(warehouse, "hubspot", "108"))
+    stark = {account_of(warehouse, "salesforce", record) for record in ("001STARK1", "001STARK2", "001STARK3")}
+    stark.add(account_of(warehouse, "hubspot", "108"))
     assert len(stark) == 1
     (salesforce_records, salesforce_id, match_rule) = rows(
         warehouse, "select salesforce_record_count, salesforce_account_id, match_rule from marts.accounts "
@@ -267,7 +257,7 @@ def test_salesforce_duplicates_chain_into_one_company(warehouse):
 
 
 def test_a_salesforce_merge_keeps_the_loser_flagged_in_the_survivor(warehouse):
-    assert _account_of(warehouse, "salesforce", "001OSCORPOLD") == _account_of(warehouse, "salesforce", "001OSCORP")
+    assert account_of(warehouse, "salesforce", "001OSCORPOLD") == account_of(warehouse, "salesforce", "001OSCORP")
     assert _rule(warehouse, "account_source_records", "salesforce", "001OSCORPOLD") == "source_merge"
     (deleted,) = rows(warehouse, "select is_deleted from marts.accounts where salesforce_account_id = '001OSCORP'")[0]
     assert deleted is False
@@ -295,7 +285,7 @@ def test_a_converted_lead_is_the_contact_it_became(warehouse):
     (lead_id, contact_id, account, sql_at, opportunity_at, customer_at) = rows(
         warehouse, f"select {columns} became_customer_at from marts.prospects where prospect_id = '{prospect}'")[0]
     assert (lead_id, contact_id) == ("00QCONV", "003CONV")
-    assert account == _account_of(warehouse, "salesforce", "001STARK1")
+    assert account == account_of(warehouse, "salesforce", "001STARK1")
     assert sql_at.date() == date(2026, 1, 20)
     assert opportunity_at <= customer_at
 
@@ -309,7 +299,7 @@ def test_every_link_records_its_rule_and_ids_come_from_the_oldest_record(warehou
 
 
 def test_a_tie_between_records_created_together_breaks_on_the_ids_bytes(warehouse):
-    assert _account_of(warehouse, "salesforce", "001TIEa") == _account_of(warehouse, "salesforce", "001TIEB")
+    assert account_of(warehouse, "salesforce", "001TIEa") == account_of(warehouse, "salesforce", "001TIEB")
     (tie_id,) = rows(warehouse, "select account_id from marts.accounts where salesforce_account_id = '001TIEB'")[0]
     assert tie_id == rows(warehouse, "select md5('account|salesforce|001TIEB')")[0][0]
 
@@ -332,7 +322,7 @@ def test_money_keeps_its_currency_and_converts_at_the_close_date(warehouse):
     assert float(reporting) == pytest.approx(1000 * rate, abs=0.01)
     (deal_currency, deal_account) = rows(warehouse, "select currency_code, account_id from marts.opportunities "
                                                     "where source_opportunity_id = '301'")[0]
-    assert deal_currency == "GBP" and deal_account == _account_of(warehouse, "hubspot", "101")
+    assert deal_currency == "GBP" and deal_account == account_of(warehouse, "hubspot", "101")
 
 
 def test_stage_history_and_daily_pipeline_follow_the_history(warehouse):
@@ -381,14 +371,4 @@ def postgres_traps(request, tmp_path_factory):
 def test_postgresql_resolves_the_traps_as_duckdb_does(warehouse, postgres_traps, mart: str):
     """The dispatched macros (regular expressions, first-by aggregates, dates) give the same clusters, ids and
     survivors on PostgreSQL: the same raw rows built there give the same marts, row for row."""
-    order = PORTABLE_MARTS[mart]
-    with postgres_traps.cursor() as cursor:
-        cursor.execute(f"select * from marts.{mart} order by {order}")
-        postgres_columns = [column.name for column in cursor.description]
-        postgres_rows = [tuple(map(postgres.comparable, row)) for row in cursor.fetchall()]
-    with duckdb.connect(str(warehouse), read_only=True) as duck:
-        result = duck.execute(f"select * from marts.{mart} order by {order}")
-        duckdb_columns = [column[0] for column in result.description]
-        duckdb_rows = [tuple(map(postgres.comparable, row)) for row in result.fetchall()]
-    assert postgres_columns == duckdb_columns
-    assert postgres_rows and postgres_rows == duckdb_rows
+    postgres.assert_same_mart(postgres_traps, warehouse, mart, PORTABLE_MARTS[mart])

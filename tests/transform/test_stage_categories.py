@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import dbt_build, insert_rows, raw_tables, raw_warehouse, rows, run_dbt
+from tests.transform.helpers import built_world, dbt_build, insert_rows, raw_tables, rows, run_dbt
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 AS_OF = date(2026, 3, 31)
@@ -87,11 +87,8 @@ CATEGORIES_SQL = """
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """The hand-written world, built by dbt (the CRM marts and everything upstream, with their tests)."""
-    folder = tmp_path_factory.mktemp("stage_categories")
-    warehouse = raw_warehouse(folder / "warehouse.duckdb", RAW)
-    dbt_build(warehouse, folder)
-    return warehouse
+    """The hand-written world, built by dbt."""
+    return built_world(tmp_path_factory.mktemp("stage_categories"), RAW)
 
 
 def _by_deal(table_rows: list[tuple]) -> dict[str, tuple]:
