@@ -138,3 +138,26 @@
 {% macro is_platform_domain(domain_expression) -%}
     coalesce({{ domain_expression }} in (select domain from {{ ref('platform_domains') }}), false)
 {%- endmacro %}
+
+{#- The last `count` labels of a host ("a.b.acme.com", 2 -> "acme.com"); null when it has fewer. -#}
+{% macro cg_last_labels(host, count) -%}
+    {{ return(adapter.dispatch('cg_last_labels', 'common_ground')(host, count)) }}
+{%- endmacro %}
+
+{% macro duckdb__cg_last_labels(host, count) -%}
+    nullif(regexp_extract({{ host }}, '{{ (['[^.]+'] * count) | join('\\.') }}$'), '')
+{%- endmacro %}
+
+{% macro postgres__cg_last_labels(host, count) -%}
+    substring({{ host }} from '{{ (['[^.]+'] * count) | join('\\.') }}$')
+{%- endmacro %}
+
+{#-
+    The registrable domains a host may have, as SQL expressions (its last two, three and four labels), longest
+    first: an account's domain_key equal to one of them is the host's registrable domain, since a domain_key is
+    never a public suffix nor a subdomain. Joined on these, a person's e-mail domain finds its account without
+    normalize_domain's thousand-suffix expression, which costs about 6 µs a row (4 s for 657,000 e-mails).
+-#}
+{% macro cg_registrable_domain_candidates(host) -%}
+    {{ return([cg_last_labels(host, 4), cg_last_labels(host, 3), cg_last_labels(host, 2)]) }}
+{%- endmacro %}

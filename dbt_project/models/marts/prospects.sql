@@ -80,7 +80,7 @@ changed as (
     {%- endif %}
     union
     select prospect_id from {{ this }}
-    where {{ normalize_domain('email_domain') }} in (select domain_key from changed_accounts)
+    where {{ cg_registrable_domain_candidates('email_domain') | join(' in (select domain_key from changed_accounts)\n        or ') }} in (select domain_key from changed_accounts)
     union
     {#- people gone #}
     select stored.prospect_id from {{ this }} as stored
@@ -188,7 +188,7 @@ final as (
         coalesce(
             inferred.linked_account_id,
             case when not {{ is_personal_email_domain(email_domain('inferred.email')) }}
-                then accounts_by_domain.account_id end
+                then coalesce({% for length in [4, 3, 2] %}by_{{ length }}_labels.account_id{{ ', ' if not loop.last }}{% endfor %}) end
         ) as account_id,
         coalesce(
             inferred.lifecycle_stage,
@@ -223,8 +223,11 @@ final as (
         inferred.match_rule,
         inferred.match_confidence
     from inferred
-    -- account domain keys are registrable domains: jane@uk.acme.com works at acme.com
-    left join accounts_by_domain on accounts_by_domain.domain_key = {{ normalize_domain(email_domain('inferred.email')) }}
+    {#- account domain keys are registrable domains: jane@uk.acme.com works at acme.com (the longest that is one) -#}
+    {%- for candidate in cg_registrable_domain_candidates(email_domain('inferred.email')) %}
+    {%- set length = 4 - loop.index0 %}
+    left join accounts_by_domain as by_{{ length }}_labels on by_{{ length }}_labels.domain_key = {{ candidate }}
+    {%- endfor %}
 )
 
 {%- if is_incremental() %}
