@@ -58,7 +58,7 @@ from connectors.loader_state import loader_state
 from connectors.naming import snake_case
 from connectors.pacing import RollingWindowLimiter, Sleep
 from connectors.pages import PageDecoder, key_stream, listed_keys
-from connectors.redact import excerpt, get_logger, redact
+from connectors.redact import excerpt, get_logger
 from connectors.schema import Field, Stream
 
 log = get_logger("connectors.hubspot")
@@ -561,7 +561,7 @@ def _check_batch_status(body: dict, what: str, endpoint: str, batch: list[dict])
     first = batch[0]["id"] if batch else "?"
     message = (f"hubspot: {what}: batch read POST {endpoint} of {len(batch)} record(s) from {first} answered "
                f"status {status!r}, not {BATCH_COMPLETE!r}: its results may be partial, nothing of it is loaded")
-    raise SourceError(redact(message)[:1000])
+    raise SourceError(excerpt(message, 1000))
 
 
 def _check_association_errors(body: dict, direction: str) -> None:
@@ -571,19 +571,20 @@ def _check_association_errors(body: dict, direction: str) -> None:
     for one would load an empty list where the associations are unknown.
     """
     failed = [error for error in body.get("errors") or () if error.get("subCategory") != NO_ASSOCIATIONS]
-    if failed:
-        described = "; ".join(_describe_error(error) for error in failed[:5])
-        message = f"hubspot: associations {direction}: {len(failed)} record(s) not read: {described}"
-        raise SourceError(redact(message)[:1000])
+    _fail_on(failed, f"associations {direction}: {len(failed)} record(s) not read")
 
 
 def _check_record_errors(body: dict, what: str) -> None:
     """Fail on a records batch read's errors (a 207) other than ids not found, which the caller leaves out."""
-    failed = [error for error in body.get("errors") or () if error.get("category") != OBJECT_NOT_FOUND]
+    _fail_on([error for error in body.get("errors") or () if error.get("category") != OBJECT_NOT_FOUND],
+             f"{what}: batch read of records failed")
+
+
+def _fail_on(failed: list[dict], what: str) -> None:
+    """Raise a `SourceError` saying `what` and describing the first five of a batch read's `failed` errors, if any."""
     if failed:
         described = "; ".join(_describe_error(error) for error in failed[:5])
-        message = f"hubspot: {what}: batch read of records failed: {described}"
-        raise SourceError(redact(message)[:1000])
+        raise SourceError(excerpt(f"hubspot: {what}: {described}", 1000))
 
 
 def _describe_error(error: dict) -> str:
