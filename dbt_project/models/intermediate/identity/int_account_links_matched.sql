@@ -67,6 +67,18 @@ matching_keys as (
     where not records.is_deleted
 ),
 
+{#- the records rules 3-5 link: every live one, and as leaves the deleted ones rules 1 and 2 do not place, whose
+    keys join no group (the groups, anchors and families below are the live records') -#}
+subjects as (
+    select record_key, domain_key, name_key, family_domain, country_code, false as is_leaf from matching_keys
+    union all
+    select records.record_key, records.domain_key, records.name_key, records.domain_key, records.country_code, true
+    from records
+    left join source_merge_links on source_merge_links.record_key_a = records.record_key
+    left join native_id_links on native_id_links.record_key_a = records.record_key
+    where records.is_deleted and source_merge_links.record_key_a is null and native_id_links.record_key_a is null
+),
+
 domain_anchors as (
     select domain_key, min(record_key) as anchor_record_key
     from matching_keys
@@ -75,11 +87,11 @@ domain_anchors as (
 ),
 
 domain_links as (
-    select matching_keys.record_key as record_key_a, domain_anchors.anchor_record_key as record_key_b,
-        'domain' as match_rule, 0.95 as match_confidence
-    from matching_keys
-    inner join domain_anchors on domain_anchors.domain_key = matching_keys.domain_key
-    where matching_keys.record_key <> domain_anchors.anchor_record_key
+    select subjects.record_key as record_key_a, domain_anchors.anchor_record_key as record_key_b,
+        'domain' as match_rule, 0.95 as match_confidence, subjects.is_leaf
+    from subjects
+    inner join domain_anchors on domain_anchors.domain_key = subjects.domain_key
+    where subjects.record_key <> domain_anchors.anchor_record_key
 ),
 
 named as (
@@ -87,22 +99,23 @@ named as (
 ),
 
 name_candidates as (
-    select domainless.record_key, with_domain.family_domain, min(with_domain.record_key) as candidate_record_key
-    from named as domainless
+    select domainless.record_key, domainless.is_leaf, with_domain.family_domain,
+        min(with_domain.record_key) as candidate_record_key
+    from subjects as domainless
     inner join named as with_domain
         on with_domain.name_key = domainless.name_key
         and with_domain.family_domain is not null
         and (domainless.country_code is null or with_domain.country_code is null
              or domainless.country_code = with_domain.country_code)
     where domainless.family_domain is null
-    group by domainless.record_key, with_domain.family_domain
+    group by domainless.record_key, domainless.is_leaf, with_domain.family_domain
 ),
 
 name_links as (
     select record_key as record_key_a, min(candidate_record_key) as record_key_b,
-        'name' as match_rule, 0.8 as match_confidence
+        'name' as match_rule, 0.8 as match_confidence, is_leaf
     from name_candidates
-    group by record_key
+    group by record_key, is_leaf
     having count(*) = 1
 ),
 
@@ -131,69 +144,33 @@ domainless_country_groups as (
 ),
 
 name_without_domain_links as (
-    select domainless_named.record_key as record_key_a,
+    select subjects.record_key as record_key_a,
         case when domainless_groups.countries <= 1 then domainless_groups.anchor_record_key
             else domainless_country_groups.anchor_record_key end as record_key_b,
-        'name_without_domain' as match_rule, 0.7 as match_confidence
-    from domainless_named
-    inner join domainless_groups on domainless_groups.name_key = domainless_named.name_key
+        'name_without_domain' as match_rule, 0.7 as match_confidence, subjects.is_leaf
+    from subjects
+    inner join domainless_groups on domainless_groups.name_key = subjects.name_key
     left join domainless_country_groups
-        on domainless_country_groups.name_key = domainless_named.name_key
-        and domainless_country_groups.country_code = domainless_named.country_code
+        on domainless_country_groups.name_key = subjects.name_key
+        and domainless_country_groups.country_code = subjects.country_code
+    where subjects.family_domain is null
 ),
 
-{#- deleted records nothing above says which record they are: matched against the live groups, never in them -#}
-unlinked_deleted as (
-    select records.record_key, records.domain_key, records.name_key, records.country_code
-    from records
-    left join source_merge_links on source_merge_links.record_key_a = records.record_key
-    left join native_id_links on native_id_links.record_key_a = records.record_key
-    where records.is_deleted and source_merge_links.record_key_a is null and native_id_links.record_key_a is null
+rule_links as (
+    select * from domain_links
+    union all select * from name_links
+    union all select * from name_without_domain_links
 ),
 
-deleted_candidates as (
-    select deleted.record_key, domain_anchors.anchor_record_key as target_record_key,
-        'domain' as match_rule, 0.95 as match_confidence
-    from unlinked_deleted as deleted
-    inner join domain_anchors on domain_anchors.domain_key = deleted.domain_key
-
-    union all
-
-    select deleted.record_key, min(with_domain.record_key), 'name', 0.8
-    from unlinked_deleted as deleted
-    inner join named as with_domain
-        on with_domain.name_key = deleted.name_key
-        and with_domain.family_domain is not null
-        and (deleted.country_code is null or with_domain.country_code is null
-             or deleted.country_code = with_domain.country_code)
-    where deleted.domain_key is null
-    group by deleted.record_key
-    having count(distinct with_domain.family_domain) = 1
-
-    union all
-
-    select deleted.record_key,
-        case when domainless_groups.countries <= 1 then domainless_groups.anchor_record_key
-            else domainless_country_groups.anchor_record_key end,
-        'name_without_domain', 0.7
-    from unlinked_deleted as deleted
-    inner join domainless_groups on domainless_groups.name_key = deleted.name_key
-    left join domainless_country_groups
-        on domainless_country_groups.name_key = deleted.name_key
-        and domainless_country_groups.country_code = deleted.country_code
-    where deleted.domain_key is null
-),
-
-deleted_links as (
-    select record_key as record_key_a, target_record_key as record_key_b, match_rule, match_confidence
+{#- a leaf keeps its strongest link alone, so it never joins two companies -#}
+leaf_links as (
+    select record_key_a, record_key_b, match_rule, match_confidence
     from (
         select
-            deleted_candidates.*,
-            row_number() over (
-                partition by record_key order by match_confidence desc, target_record_key
-            ) as preference
-        from deleted_candidates
-        where target_record_key is not null
+            rule_links.*,
+            row_number() over (partition by record_key_a order by match_confidence desc, record_key_b) as preference
+        from rule_links
+        where is_leaf and record_key_b is not null
     ) as ranked
     where preference = 1
 ),
@@ -201,10 +178,8 @@ deleted_links as (
 all_links as (
     select * from source_merge_links
     union all select * from native_id_links
-    union all select * from domain_links
-    union all select * from name_links
-    union all select * from name_without_domain_links
-    union all select * from deleted_links
+    union all select record_key_a, record_key_b, match_rule, match_confidence from rule_links where not is_leaf
+    union all select * from leaf_links
 )
 
 select record_key_a, record_key_b, match_rule, cast(match_confidence as numeric(4, 3)) as match_confidence

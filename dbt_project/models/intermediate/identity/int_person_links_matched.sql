@@ -57,10 +57,6 @@ keyed_records as (
     where records.email is not null and email_conflicts.record_key is null
 ),
 
-matching_keys as (
-    select record_key, email, is_role_email, first_name_key, last_name_key from keyed_records where not is_deleted
-),
-
 {#- names conflict on an address when it has two different first names or two different last names -#}
 email_groups as (
     select email,
@@ -69,29 +65,45 @@ email_groups as (
         min(first_name_key) as first_name_key,
         min(last_name_key) as last_name_key,
         min(record_key) as anchor_record_key
-    from matching_keys
+    from keyed_records
+    where not is_deleted
     group by email
 ),
 
+{#- the records rules 4 and 5 link: every live one, and as leaves the deleted ones rules 1-3 do not place, which
+    join no group and anchor none (they link to an anchor, once: an address is shared or it is not) -#}
+subjects as (
+    select keyed_records.*
+    from keyed_records
+    left join native_targets on native_targets.record_key = keyed_records.record_key
+    where not keyed_records.is_deleted or native_targets.record_key is null
+),
+
+{#- a live record's names always fit its unconflicted address; a leaf's must -#}
 email_links as (
-    select matching_keys.record_key as record_key_a, email_groups.anchor_record_key as record_key_b,
+    select subjects.record_key as record_key_a, email_groups.anchor_record_key as record_key_b,
         'email' as match_rule, 0.95 as match_confidence
-    from matching_keys
-    inner join email_groups on email_groups.email = matching_keys.email
+    from subjects
+    inner join email_groups on email_groups.email = subjects.email
     where not email_groups.has_name_conflict and email_groups.is_role_email = 0
+        and (subjects.first_name_key is null or email_groups.first_name_key is null
+             or subjects.first_name_key = email_groups.first_name_key)
+        and (subjects.last_name_key is null or email_groups.last_name_key is null
+             or subjects.last_name_key = email_groups.last_name_key)
 ),
 
 named_on_shared_address as (
-    select matching_keys.*
-    from matching_keys
-    inner join email_groups on email_groups.email = matching_keys.email
+    select subjects.*
+    from subjects
+    inner join email_groups on email_groups.email = subjects.email
     where (email_groups.has_name_conflict or email_groups.is_role_email = 1)
-        and (matching_keys.first_name_key is not null or matching_keys.last_name_key is not null)
+        and (subjects.first_name_key is not null or subjects.last_name_key is not null)
 ),
 
 email_name_anchors as (
     select email, first_name_key, last_name_key, min(record_key) as anchor_record_key
     from named_on_shared_address
+    where not is_deleted
     group by email, first_name_key, last_name_key
 ),
 
@@ -105,41 +117,10 @@ email_and_name_links as (
         and email_name_anchors.last_name_key is not distinct from named_on_shared_address.last_name_key
 ),
 
-unlinked_deleted as (
-    select keyed_records.*
-    from keyed_records
-    left join native_targets on native_targets.record_key = keyed_records.record_key
-    where keyed_records.is_deleted and native_targets.record_key is null
-),
-
-{#- rule 4's group or rule 5's, never both: an address is shared (role inbox, conflicting names) or it is not -#}
-deleted_links as (
-    select deleted.record_key as record_key_a, email_groups.anchor_record_key as record_key_b,
-        'email' as match_rule, 0.95 as match_confidence
-    from unlinked_deleted as deleted
-    inner join email_groups on email_groups.email = deleted.email
-    where not email_groups.has_name_conflict and email_groups.is_role_email = 0
-        and (deleted.first_name_key is null or email_groups.first_name_key is null
-             or deleted.first_name_key = email_groups.first_name_key)
-        and (deleted.last_name_key is null or email_groups.last_name_key is null
-             or deleted.last_name_key = email_groups.last_name_key)
-
-    union all
-
-    select deleted.record_key, email_name_anchors.anchor_record_key, 'email_and_name', 0.9
-    from unlinked_deleted as deleted
-    inner join email_name_anchors
-        on email_name_anchors.email = deleted.email
-        and email_name_anchors.first_name_key is not distinct from deleted.first_name_key
-        and email_name_anchors.last_name_key is not distinct from deleted.last_name_key
-    where deleted.first_name_key is not null or deleted.last_name_key is not null
-),
-
 all_links as (
     select record_key_a, record_key_b, match_rule, match_confidence from native_links
     union all select * from email_links
     union all select * from email_and_name_links
-    union all select * from deleted_links
 )
 
 select record_key_a, record_key_b, match_rule, cast(match_confidence as numeric(4, 3)) as match_confidence
