@@ -38,6 +38,10 @@ are not the app's API calls); a search counts toward search's limit alone, not t
 search's as a limit of its own, and search answers carry no burst headers a client could pace by); the windows are
 rolling, not fixed. Not emulated: the daily limit itself (the injected ``daily_limit`` fault stands in for it).
 
+Deals carry HubSpot's calculated ``hs_v2_date_entered_<stage id>`` properties, one per stage the deal has entered,
+holding the moment it last entered that stage (unset for stages it never entered); the properties API lists them as
+calculated, read-only datetimes. Its ``hs_v2_date_exited_*`` and time-in-stage siblings are not emulated.
+
 Not emulated either: free-text ``query`` search (refused with a 400), ``propertiesWithHistory``, the
 date-versioned ``/crm/objects/2026-03/`` paths. Injected faults answer 429 too, before any counting:
 ``rate_limit`` with the ten-secondly policy (and a ``Retry-After``), or the emulator's own ``daily_limit`` with the

@@ -38,6 +38,8 @@ STANDARD_TYPES: dict[str, tuple[str, str]] = {
         "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
         "evangelist", "other")},
 }
+#: Deals' calculated "date entered <stage>" properties, one per stage id (``hs_v2_date_entered_closedwon``).
+DATE_ENTERED_PREFIX = "hs_v2_date_entered_"
 #: Number properties HubSpot shows with the portal's currency symbol.
 MONEY = {"amount", "annualrevenue"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -62,15 +64,16 @@ def property_definitions(object_type: str, records: list[dict]) -> list[dict]:
 
 
 def _definition(object_type: str, name: str, values: list[Any], order: int) -> dict:
-    kind, field_type = STANDARD_TYPES.get(name) or _inferred(values)
+    calculated = name.startswith(DATE_ENTERED_PREFIX)
+    kind, field_type = STANDARD_TYPES.get(name) or (_DATETIME if calculated else _inferred(values))
     definition = {
         "name": name, "label": name.replace("_", " ").title(), "type": kind, "fieldType": field_type,
         "description": "", "groupName": _GROUPS[object_type],
         "options": _options(values) if kind == "enumeration" else [], "displayOrder": order,
-        "calculated": False, "externalOptions": False, "hasUniqueValue": name == "hs_object_id", "hidden": False,
-        "hubspotDefined": name in STANDARD_TYPES or name in DEFAULT_PROPERTIES[object_type],
-        "modificationMetadata": {"archivable": True, "readOnlyDefinition": name in STANDARD_TYPES,
-                                 "readOnlyValue": name in {"hs_object_id", "createdate"}},
+        "calculated": calculated, "externalOptions": False, "hasUniqueValue": name == "hs_object_id", "hidden": False,
+        "hubspotDefined": name in STANDARD_TYPES or name in DEFAULT_PROPERTIES[object_type] or calculated,
+        "modificationMetadata": {"archivable": not calculated, "readOnlyDefinition": name in STANDARD_TYPES or calculated,
+                                 "readOnlyValue": name in {"hs_object_id", "createdate"} or calculated},
         "formField": kind != "datetime", "dataSensitivity": "non_sensitive",
         "createdAt": _CREATED, "updatedAt": _CREATED, "archived": False,
     }

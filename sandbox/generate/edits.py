@@ -252,9 +252,12 @@ def update_hs_deals(day: Day, count: int) -> None:
         stage = ids.index(properties.get("dealstage")) if properties.get("dealstage") in ids else 0
         millis = touch_hs(row, "deals", moment)
         if rng.random() < 0.6:
+            before = stage
             stage = lost if rng.random() < 0.2 else won if stage >= won - 1 and rng.random() < 0.6 else \
                 min(won - 1, stage + 1)
             stage_id, _, probability, is_closed = stages[stage]
+            if stage != before:
+                properties[hubspot.date_entered_property(stage_id)] = hs_datetime(millis)
             properties.update(dealstage=stage_id, hs_deal_stage_probability=probability, hs_is_closed=is_closed,
                               hs_is_closed_won="true" if stage == won else "false")
             if is_closed == "true":

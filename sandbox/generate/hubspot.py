@@ -346,18 +346,31 @@ def contact_record(rng: random.Random, person: Person, record_id: str, created_m
 
 def deal_properties(deal: Opp, record_id: str, name: str, owner_id: str | None, source: str | None,
                     created_ms: int, modified_ms: int) -> dict:
-    """The ``properties`` of a deal from its current stage history."""
+    """The ``properties`` of a deal from its stage history, with the moment it last entered each of its stages."""
     stages, won, lost = HS_PIPELINES[deal.pipeline]
     stage, _, amount, close_day = deal.history[-1]
     stage_id, _, probability, is_closed = stages[stage]
+    entered = dict(_NO_STAGE_ENTERED)
+    for index, (entered_stage, moment, _, _) in enumerate(deal.history):
+        if index == 0 or entered_stage != deal.history[index - 1][0]:
+            entered[date_entered_property(stages[entered_stage][0])] = hs_datetime(max(created_ms, moment * 1000))
     return {
         "dealname": name, "amount": hs_number(amount), "dealstage": stage_id, "pipeline": deal.pipeline,
         "closedate": hs_datetime(close_day * DAY * 1000 + 43_200_000) if close_day is not None else None,
         "hubspot_owner_id": owner_id, "deal_currency_code": deal.currency, "createdate": hs_datetime(created_ms),
         "hs_lastmodifieddate": hs_datetime(modified_ms), "hs_is_closed_won": "true" if stage == won else "false",
         "hs_is_closed": is_closed, "hs_deal_stage_probability": probability, "dealtype": deal.type,
-        "hs_analytics_source": source, "hs_object_id": record_id, "hs_merged_object_ids": None,
+        "hs_analytics_source": source, "hs_object_id": record_id, "hs_merged_object_ids": None, **entered,
     }
+
+
+def date_entered_property(stage_id: str) -> str:
+    """The calculated deal property HubSpot stamps when a deal enters the stage ``stage_id`` (its latest entry)."""
+    return f"hs_v2_date_entered_{stage_id}"
+
+
+#: Every deal carries the date-entered property of every stage of every pipeline, unset where it never entered.
+_NO_STAGE_ENTERED = {date_entered_property(stage[0]): None for stages, _, _ in HS_PIPELINES.values() for stage in stages}
 
 
 def render_deals(ctx: Context, deals: list[Opp]) -> None:

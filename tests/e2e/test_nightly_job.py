@@ -75,6 +75,15 @@ def test_nightly_job_loads_builds_checks_and_publishes(own_sandbox, nights):
     hubspot_companies = _rows(warehouse, "select count(*) from raw_hubspot.companies")[0][0]
     (companies,) = _rows(analytics, "select count(*), count(distinct salesforce_account_id) from marts.accounts")
     assert companies[1] < companies[0] <= accounts_in_source + hubspot_companies
+    # HubSpot deals' stage visits come from the "date entered <stage>" properties the connector found in the portal:
+    # none estimated, and the deals that moved through their pipeline visited several stages
+    (hubspot_visits,) = _rows(analytics, """
+        select count(*) filter (where is_entered_at_estimated),
+            count(distinct source_opportunity_id) filter (where stage_sequence > 1),
+            count(distinct source_opportunity_id)
+        from marts.opportunity_stage_history where source_system = 'hubspot'""")
+    estimated, moved, deals = hubspot_visits
+    assert estimated == 0 and 0 < moved < deals
     checks = {c.check_name: c.passed for c in nights.first.get_asset_check_evaluations()}
     assert checks["accounts_suite"] is True
     # Warnings too: the sandbox's clean night trips no health suite, whatever the date (freshness is judged at the

@@ -21,6 +21,7 @@ SF_DATE_FIELDS = ("CloseDate", "ConvertedDate", "StartDate", "EndDate", "FirstRe
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HS_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 DIGITS = re.compile(r"^\d+$")
+DATE_ENTERED = "hs_v2_date_entered_"
 HS_MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
 GT_SYSTEMS = {("salesforce", "Lead"): "salesforce_lead", ("salesforce", "Contact"): "salesforce_contact",
               ("hubspot", "contacts"): "hubspot_contact"}
@@ -229,7 +230,15 @@ def check_hubspot(data: Dataset) -> None:
             assert isinstance(stage["metadata"]["probability"], str)
             assert stage["metadata"]["isClosed"] in ("true", "false")
     for row in rows(data, "hubspot", "deals"):
-        assert row["properties"]["dealstage"] in pipelines[row["properties"]["pipeline"]]
+        properties = row["properties"]
+        assert properties["dealstage"] in pipelines[properties["pipeline"]]
+        # when the deal last entered each stage: set for its current stage (the latest entry) and only for stages of
+        # its pipeline, from its creation to its last modification
+        entered = {key.removeprefix(DATE_ENTERED): value for key, value in properties.items()
+                   if key.startswith(DATE_ENTERED) and value is not None}
+        assert set(entered) <= pipelines[properties["pipeline"]], row["id"]
+        assert entered[properties["dealstage"]] == max(entered.values()), row["id"]
+        assert all(row["createdAt"] <= value <= row["updatedAt"] for value in entered.values()), row["id"]
     kinds = {"contact_to_company": ("contacts", "companies"), "deal_to_company": ("deals", "companies"),
              "deal_to_contact": ("deals", "contacts")}
     seen = Counter()
@@ -571,6 +580,9 @@ def test_advance_stamps_changes_inside_the_new_days(advanced: tuple[Dataset, dic
     assert len(new_history) == summary["created"]["salesforce.OpportunityHistory"]
     latest = max(row["properties"]["lastmodifieddate"] for row in rows(data, "hubspot", "contacts"))
     assert datetime.fromisoformat(latest.replace("Z", "+00:00")) <= data.clock
+    moved = [row for row in rows(data, "hubspot", "deals")
+             if row["properties"][DATE_ENTERED + row["properties"]["dealstage"]] > f"{start:%Y-%m-%dT%H:%M:%S}"]
+    assert 0 < len(moved) <= summary["updated"]["hubspot.deals"] + summary["created"]["hubspot.deals"]
     new_days = {(DEFAULT_CLOCK.date() + timedelta(days=offset)).isoformat() for offset in range(3)}
     added = {row["segments.date"] for row in rows(data, "google_ads", "campaign_metrics")} & new_days
     assert added == new_days

@@ -78,7 +78,7 @@ def _deal(number: int) -> dict:
     record_id = str(7000 + number)
     properties = {"dealname": f"Deal {number}", "amount": "1000.50", "dealstage": "appointmentscheduled",
                   "pipeline": "default", "createdate": _at(-100), "hs_lastmodifieddate": _at(number),
-                  "hs_object_id": record_id}
+                  "hs_object_id": record_id, "hs_v2_date_entered_appointmentscheduled": _at(-100)}
     return {"id": record_id, "properties": properties, "createdAt": _at(-100), "updatedAt": _at(number),
             "archived": False}
 
@@ -734,6 +734,11 @@ def test_properties_list_every_property_of_the_data_with_hubspot_types(hubspot):
     assert by_name["dealstage"]["type"] == "enumeration"
     assert [o["value"] for o in by_name["dealstage"]["options"]] == ["appointmentscheduled"]
     assert by_name["dealname"]["type"] == "string"
+    # HubSpot's calculated "date entered <stage>": a read-only datetime
+    entered = by_name["hs_v2_date_entered_appointmentscheduled"]
+    assert (entered["type"], entered["calculated"], entered["modificationMetadata"]["readOnlyValue"]) == (
+        "datetime", True, True)
+    assert by_name["dealname"]["calculated"] is False
     for definition in by_name.values():
         assert {"label", "groupName", "hidden", "calculated", "hubspotDefined", "archived"} <= set(definition)
     contacts = {p["name"] for p in session.get(f"{hubspot.url}/crm/v3/properties/0-1", timeout=10).json()["results"]}

@@ -36,9 +36,11 @@ def raw_tables() -> dict[str, list[tuple[str, str]]]:
     return tables
 
 
-def create_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create every CRM raw table, empty, with the columns of the raw contract."""
-    for name, columns in raw_tables().items():
+def create_raw_tables(connection: duckdb.DuckDBPyConnection,
+                      tables: dict[str, list[tuple[str, str]]] | None = None) -> None:
+    """Create every CRM raw table, empty, with the columns of the raw contract (or of `tables`, as
+    :func:`raw_tables` gives them)."""
+    for name, columns in (tables or raw_tables()).items():
         schema, table = name.split(".")
         connection.execute(f"create schema if not exists {schema}")
         column_sql = ", ".join(f'"{column}" {column_type}' for column, column_type in columns)
@@ -54,10 +56,12 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterabl
         connection.execute(f'insert into {schema}."{name}" ({columns}) values ({marks})', list(row.values()))
 
 
-def raw_warehouse(path: Path, raw: dict[str, list[dict]]) -> Path:
-    """A DuckDB warehouse at `path` with every raw table, empty but for the hand-written `raw` (table -> rows)."""
+def raw_warehouse(path: Path, raw: dict[str, list[dict]],
+                  tables: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    """A DuckDB warehouse at `path` with every raw table (of the raw contract, or `tables`), empty but for the
+    hand-written `raw` (table -> rows)."""
     with duckdb.connect(str(path)) as connection:
-        create_raw_tables(connection)
+        create_raw_tables(connection, tables)
         for table, table_rows in raw.items():
             insert_rows(connection, table, table_rows)
     return path
@@ -109,10 +113,11 @@ def rows(warehouse: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-def built_world(folder: Path, raw: dict[str, list[dict]]) -> Path:
-    """A warehouse in `folder` whose raw tables hold only the hand-written `raw` rows, built by dbt (the CRM marts
-    and everything upstream, with their tests)."""
-    warehouse = raw_warehouse(folder / "warehouse.duckdb", raw)
+def built_world(folder: Path, raw: dict[str, list[dict]],
+                tables: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    """A warehouse in `folder` whose raw tables (those of the raw contract, or `tables`) hold only the hand-written
+    `raw` rows, built by dbt (the CRM marts and everything upstream, with their tests)."""
+    warehouse = raw_warehouse(folder / "warehouse.duckdb", raw, tables)
     dbt_build(warehouse, folder)
     return warehouse
 

@@ -69,3 +69,30 @@
         upper(substr(replace(lower({{ expression }}), '_', ' '), 1, 1)) || substr(replace(lower({{ expression }}), '_', ' '), 2)
     end
 {%- endmacro %}
+
+{#-
+    The deal properties that say when a deal last entered a stage, one per stage id: HubSpot's calculated
+    `hs_v2_date_entered_<stage id>`, and the older `hs_date_entered_<stage id>` it replaced. Returns a mapping of
+    the stage's column key (the part after the prefix, see cg_hubspot_stage_column_key) to the raw columns that
+    hold it among `columns`, the v2 one first. `hs_v2_date_entered_current_stage` names no stage and is left out.
+-#}
+{% macro cg_hubspot_date_entered_columns(columns) -%}
+    {%- set entered = {} -%}
+    {%- for prefix in ['hs_v2_date_entered_', 'hs_date_entered_'] -%}
+        {%- for column in columns or [] -%}
+            {%- if column.startswith(prefix) and column != 'hs_v2_date_entered_current_stage' -%}
+                {%- do entered.setdefault(column[prefix | length:], []).append(column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(entered) }}
+{%- endmacro %}
+
+{#-
+    A HubSpot stage id as the loader names it inside a column (`hs_v2_date_entered_<key>`): in lower case, with
+    every run of characters other than letters, digits and `_` as one `_` (HubSpot's stage ids are lower-case
+    words in the default pipeline and numbers in the others, which come through unchanged).
+-#}
+{% macro cg_hubspot_stage_column_key(expression) -%}
+    regexp_replace(lower({{ expression }}), '[^a-z0-9_]+', '_', 'g')
+{%- endmacro %}

@@ -1,9 +1,9 @@
 {#-
     One row per visit of an opportunity to a stage: when it entered, when it left (the next stage's
     entry), days in the stage and the amount on entry. Salesforce from OpportunityHistory (changes
-    of amount or close date inside a stage are folded into the visit). HubSpot has no stage history
-    in raw: each deal has one row for its current stage with an estimated entry
-    (is_entered_at_estimated; see int_opportunity_stage_changes).
+    of amount or close date inside a stage are folded into the visit). HubSpot from the moment each deal
+    last entered each stage, its current amount and close date on every visit; an entry HubSpot does not
+    report is estimated (is_entered_at_estimated; see int_opportunity_stage_changes).
     A stage is told apart, and its category found, by its key (pipeline_id, stage_id; see
     int_opportunity_stage_categories), not by its label: a HubSpot label may mean different things in two
     pipelines. `stage` shows the label.

@@ -3,8 +3,8 @@
     The compact form of pipeline_daily: one row per deal and run of days with the same end-of-day state
     (stage, category, amount, close date), clamped to the deal's life: from its creation day to its close day,
     or to the as-of date while it is open (reporting time zone). Stage, amount and close date are those in
-    force at the end of each day (Salesforce OpportunityHistory, the day's last change wins; HubSpot deals
-    only know their current state, used for every day); the first state also covers the days before it.
+    force at the end of each day (the day's last change wins; HubSpot deals the stages they entered, with
+    their current amount and close date); the first state also covers the days before it.
     pipeline_daily expands these ranges to days, and compares them with the ranges of its last build to find
     the deals whose past days changed. The category is found by the stage's key (pipeline_id, stage_id; see
     int_opportunity_stage_categories), not its label: a HubSpot label may mean different things in two pipelines.
