@@ -186,6 +186,11 @@ def epoch_millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class ListedRecordsUnread(SourceError):
+    """HubSpot answered a listing page, then refused the batch read of its records' properties (a wide portal's
+    read, :meth:`HubSpotClient._object_pages`): the read fails, but not because of where the listing was."""
+
+
 @dataclass
 class HubSpotClient:
     """Reads HubSpot objects page by page; knows nothing of Dagster or the warehouse."""
@@ -320,7 +325,8 @@ class HubSpotClient:
 
         A resumed read whose first page HubSpot refuses (a 400: the stored ``after`` is opaque, and may no longer
         be taken), or whose ceiling is more than `RESUME_MAX_DAYS` old, starts over from the first record, with a
-        new ceiling, and says so: the rows already loaded are read again and merged by key.
+        new ceiling, and says so: the rows already loaded are read again and merged by key. A first page listed but
+        whose records' batch read fails (`ListedRecordsUnread`) is no refusal: the read fails, and resumes next run.
         """
         start = _ListingPoint.noted(stream, state)
         if start is not None:
@@ -343,6 +349,8 @@ class HubSpotClient:
             first = next(pages)
         except (AuthenticationError, SourceLimitReached, SourceUnavailable):
             raise  # not about where the listing resumes: starting over would meet them too
+        except ListedRecordsUnread:
+            raise  # the listing resumed; reading its records failed, as it may in any read
         except SourceError as exc:
             return None, f"HubSpot refused to resume the {start.phase} listing at after={start.after!r} ({exc})"
         age = self.http.server_now() - datetime.fromisoformat(start.ceiling)
@@ -394,7 +402,13 @@ class HubSpotClient:
                  f"{length:,} characters long, over {MAX_LIST_URI:,}; listing its ids and reading their records by "
                  "batch read")
         for asked, listed in self._list_from(url, {**params, "properties": KEY_PROPERTY}, None, after):
-            yield asked, self._read_listed(url, listed, stream, params["archived"])
+            try:
+                records = self._read_listed(url, listed, stream, params["archived"])
+            except (AuthenticationError, SourceLimitReached, SourceUnavailable):
+                raise
+            except SourceError as exc:
+                raise ListedRecordsUnread(str(exc), kind=exc.kind) from None
+            yield asked, records
 
     def _read_listed(self, url: str, listed: Sequence[dict], stream: Stream, archived: str) -> list[dict]:
         """The records of a listed page read whole, in the listing's order: every property of the stream, by batch

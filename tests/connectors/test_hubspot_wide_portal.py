@@ -177,8 +177,8 @@ def test_a_batch_read_error_other_than_not_found_fails_the_read(wide_portal):
         list(client.read_pages(client.discover(CONTACTS)))
 
 
-def test_a_first_read_that_dies_resumes_from_its_last_checkpoint_and_loads_every_contact_whole(wide_portal, tmp_path,
-                                                                                                 monkeypatch):
+def _die_after_the_first_page(wide_portal, tmp_path, monkeypatch) -> Warehouse:
+    """A first read of the contacts that dies at the third live page, its first page committed: the warehouse."""
     monkeypatch.setattr(raw_loader, "BATCH_ROWS", LIST_LIMIT)  # a batch a page: a checkpoint may fall before each
     monkeypatch.setenv(CHECKPOINT_SETTING, "0")
     warehouse = Warehouse(tmp_path)
@@ -191,6 +191,27 @@ def test_a_first_read_that_dies_resumes_from_its_last_checkpoint_and_loads_every
     assert warehouse.rows("select min(id), max(id), count(*) from raw_hubspot.contacts") == [("1000", "1099",
                                                                                                 LIST_LIMIT)]
     wide_portal.clear_faults()
+    return warehouse
+
+
+def test_a_batch_read_error_on_a_resumed_reads_first_page_fails_the_read_without_starting_over(
+        wide_portal, tmp_path, monkeypatch, caplog):
+    """HubSpot took the resumed listing; only the batch read of its records failed. That is not a refused resume:
+    the read fails as any read would, and the next run resumes where the dead one left off."""
+    warehouse = _die_after_the_first_page(wide_portal, tmp_path, monkeypatch)
+    wide_portal.inject(api="hubspot", kind="failed_input", path_contains="/crm/v3/objects/contacts/batch/read")
+    with caplog.at_level(logging.WARNING, logger="connectors.hubspot"), pytest.raises(Exception,
+                                                                                       match="INTERNAL_ERROR"):
+        warehouse.load("hubspot", [CONTACTS], hubspot_client(wide_portal.url))
+    assert not [record for record in caplog.records if "starts over" in record.getMessage()]
+    wide_portal.clear_faults()
+    resumed = warehouse.load("hubspot", [CONTACTS], hubspot_client(wide_portal.url))["contacts"]
+    assert resumed.rows == LIVE + ARCHIVED - LIST_LIMIT
+
+
+def test_a_first_read_that_dies_resumes_from_its_last_checkpoint_and_loads_every_contact_whole(wide_portal, tmp_path,
+                                                                                                 monkeypatch):
+    warehouse = _die_after_the_first_page(wide_portal, tmp_path, monkeypatch)
     resumed = warehouse.load("hubspot", [CONTACTS], hubspot_client(wide_portal.url))["contacts"]
     assert resumed.rows == LIVE + ARCHIVED - LIST_LIMIT  # from the second page on, where the dead run left off
     assert warehouse.rows("select count(*), count(distinct id), count(*) filter (where archived) "

@@ -25,11 +25,20 @@ ACCOUNTS = [
     sf_account("001SHENZHEN", "深圳ABC科技有限公司", None, 1, billing_country="China"),
     sf_account("001SHANGHAI", "上海ABC贸易有限公司", None, 2, billing_country="China"),
     sf_account("001ACMECORP", "AcmeCorp", "acmecorp.com", 3),
+    # Legal forms of other scripts, before or after the name, and full-width Latin letters.
+    sf_account("001ROMASHKA", "ООО «Ромашка»", None, 4, billing_country="RU"),
+    sf_account("001SAKURA", "株式会社サクラ", None, 5, billing_country="JP"),
+    sf_account("001ABCJP", "ABC Trading Ltd.", None, 6, billing_country="JP"),
+    sf_account("001HANBIT", "(주)한빛", None, 7, billing_country="KR"),
 ]
 COMPANIES = [
     # The same Greek company spelt in capitals and with accents: one company by name.
     hs_company("101", "ΑΛΦΑ ΕΜΠΟΡΙΚΗ", None, 2, country="Greece"),
     hs_company("102", "Άλφα Εμπορική", None, 3, country="Greece"),
+    hs_company("103", "Ромашка ООО", None, 4, country="RU"),
+    hs_company("104", "(株)サクラ", None, 5, country="JP"),
+    hs_company("105", "ＡＢＣ Ｔｒａｄｉｎｇ　Ｌｔｄ", None, 6, country="JP"),
+    hs_company("106", "한빛 주식회사", None, 7, country="KR"),
 ]
 LEADS = [
     sf_lead("00QLINH", "Linh", "Nguyen", "linh.nguyen@initech.io", 2),
@@ -66,6 +75,8 @@ HUBSPOT_CONTACTS = [
     # does not fit the address's person joins nobody.
     hs_contact("212", "Rita", None, "rita@hooli.com", 8, archived=True),
     hs_contact("213", "Sofia", "Haddad", "omar@hooli.com", 8, archived=True),
+    # Typed in full-width letters.
+    hs_contact("214", "ＴＡＲＯ", "Ｙａｍａｄａ", "taro@example.jp", 9),
 ]
 RAW = {
     "raw_salesforce.account": ACCOUNTS, "raw_hubspot.companies": COMPANIES, "raw_salesforce.lead": LEADS,
@@ -97,6 +108,7 @@ def test_names_in_any_script_survive_and_key_their_letters(warehouse):
     assert _person(warehouse, "salesforce_lead", "00QJOSE")[1] == "jose garcia"
     assert _person(warehouse, "hubspot_contact", "209")[1] == "ごとう ケンジ"
     assert _person(warehouse, "hubspot_contact", "211")[1] == "محمد כהן"
+    assert _person(warehouse, "hubspot_contact", "214")[1] == "taro yamada"
 
 
 def test_people_sharing_an_address_stay_apart_when_their_cyrillic_names_differ(warehouse):
@@ -115,10 +127,23 @@ def test_company_names_keep_their_non_latin_letters(warehouse):
     assert shenzhen != shanghai
     keys = rows(warehouse, "select source_record_id, source_name_key from marts.account_source_records "
                            "where source_record_id in ('001SHENZHEN', '001SHANGHAI', '101', '102') order by 1")
-    assert keys == [("001SHANGHAI", "上海abc贸易有限公司"), ("001SHENZHEN", "深圳abc科技有限公司"),
+    # their legal form (有限公司) goes, what tells them apart stays
+    assert keys == [("001SHANGHAI", "上海abc贸易"), ("001SHENZHEN", "深圳abc科技"),
                     ("101", "αλφαεμπορικη"), ("102", "αλφαεμπορικη")]
     # Capitals and accents of Greek fold as Latin ones do.
     assert account_of(warehouse, "hubspot", "101") == account_of(warehouse, "hubspot", "102")
+
+
+@pytest.mark.parametrize(("salesforce_id", "hubspot_id", "key"), [
+    ("001ROMASHKA", "103", "ромашка"),  # ООО before the name (in quotes), or after it
+    ("001SAKURA", "104", "サクラ"),  # 株式会社 written on, or its abbreviation (株)
+    ("001ABCJP", "105", "abctrading"),  # full-width letters and an ideographic space
+    ("001HANBIT", "106", "한빛"),  # (주), or 주식회사 after the name
+])
+def test_legal_forms_of_other_scripts_and_full_width_letters_fold(warehouse, salesforce_id, hubspot_id, key):
+    assert rows(warehouse, "select source_name_key from marts.account_source_records "
+                           f"where source_record_id in ('{salesforce_id}', '{hubspot_id}')") == [(key,), (key,)]
+    assert account_of(warehouse, "salesforce", salesforce_id) == account_of(warehouse, "hubspot", hubspot_id)
 
 
 def test_a_missing_first_or_last_name_conflicts_with_nothing(warehouse):

@@ -18,6 +18,12 @@
     {{ return(adapter.dispatch('cg_fold_accents', 'common_ground')(expression)) }}
 {%- endmacro %}
 
+{#- Full-width Latin letters and digits ("ＡＣＭＥ１", as East Asian input methods type them) as ASCII ones, before anything
+    else: full-width punctuation is a name separator already (cg_name_separators). -#}
+{% macro cg_fold_full_width(expression) -%}
+    translate({{ expression }}, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
+{%- endmacro %}
+
 {#- The letters no decomposition turns into ASCII, lower-case, folded after the marks are gone; and the Greek final
     sigma, which one warehouse's lower() gives for a capital Σ at the end of a word and the other's does not. -#}
 {% macro cg_fold_undecomposed_letters(expression) -%}
@@ -31,7 +37,7 @@
     PostgreSQL's version below drops. -#}
 {% macro default__cg_fold_accents(expression) -%}
     {%- set folded -%}
-        array_to_string(list_transform(string_split(nfc_normalize(lower({{ expression }})), ''),
+        array_to_string(list_transform(string_split(nfc_normalize(lower({{ cg_fold_full_width(expression) }})), ''),
             lambda letter: case
                 when unicode(letter) < 1424 or unicode(letter) between 1425 and 1469
                     or unicode(letter) in (1471, 1473, 1474, 1476, 1477, 1479)
@@ -45,7 +51,7 @@
             end), '')
     {%- endset -%}
     {#- letter by letter costs three times the whole string's strip_accents: only for names with a letter past
-        Latin, Greek, Cyrillic and Armenian, where the two differ -#}
+        Latin, Greek, Cyrillic and Armenian, where the two differ (full-width letters are among them) -#}
     {%- set whole -%}
         case when regexp_matches({{ expression }}, '[^\x{0000}-\x{058F}\x{1E00}-\x{1FFF}]') then {{ folded }}
             else strip_accents(lower({{ expression }})) end
@@ -59,7 +65,7 @@
     ("und-x-icu": the server must be built with ICU, as the usual packages are) and the result is C text again, whose
     regular-expression classes are ASCII only like DuckDB's. -#}
 {% macro postgres__cg_fold_accents(expression) -%}
-    {%- set without_marks = "normalize(regexp_replace(normalize(" ~ expression ~ ", NFD), "
+    {%- set without_marks = "normalize(regexp_replace(normalize(" ~ cg_fold_full_width(expression) ~ ", NFD), "
         ~ "'[\u0300-\u036f\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u064b-\u065f\u0670\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g'), NFC)" -%}
     {{ cg_fold_undecomposed_letters('lower((' ~ without_marks ~ ') collate "und-x-icu") collate "C"') }}
 {%- endmacro %}
@@ -130,20 +136,28 @@
 {%- endmacro %}
 
 {#-
-    The matching key of a company name: case, accents and punctuation folded, a leading "The" and
-    trailing legal-form suffixes (Inc, Incorporated, Ltd, Limited, LLC, GmbH, GmbH & Co. KG, SAS, SA,
-    SARL, AG, SE, BV, NV, SL, PLC, Pty, Corp, Corporation, Co, Company, ...) removed, then spaces
-    removed: "ACME, Inc." = "Acme Incorporated" = "The Acme Inc" = "acme" -> "acme". Letters of every script and
-    digits are kept ("深圳ABC科技有限公司" -> "深圳abc科技有限公司", never the bare "abc"). Null when nothing is left,
-    or for placeholders such as "[not provided]".
+    The matching key of a company name: case, accents, full-width letters and punctuation folded, a leading "The"
+    and legal forms removed, then spaces removed: "ACME, Inc." = "Acme Incorporated" = "The Acme Inc" = "acme" ->
+    "acme". Legal forms go as words at the end (Inc, Incorporated, Ltd, Limited, LLC, GmbH, GmbH & Co. KG, SAS, SA,
+    SARL, AG, SE, BV, NV, SL, PLC, Pty, Pte, Pvt, Sdn Bhd, Ltda, Corp, Corporation, Co, Company, ООО, АО, Α.Ε., ...)
+    or at the start (ООО «Ромашка», АО, ПАО, ИП); the Chinese, Japanese and Korean ones, written without spaces,
+    wherever the name ends or starts with them (有限公司, 股份有限公司, 株式会社, (株), 주식회사, (주)). Letters of every
+    script and digits are kept ("深圳ABC科技有限公司" -> "深圳abc科技", never the bare "abc"). Null when nothing is
+    left, or for placeholders such as "[not provided]".
 -#}
 {% macro normalize_company_name(expression) -%}
     {%- set words -%}
         trim(regexp_replace(regexp_replace({{ cg_fold_accents(expression) }}, '[.'']', '', 'g'), '{{ cg_name_separators(keep_digits=true) }}+', ' ', 'g'))
     {%- endset -%}
-    {%- set legal_suffixes = 'inc|incorporated|ltd|limited|llc|llp|lp|gmbh|mbh|kg|ag|se|sas|sa|sarl|bv|nv|sl|slu|plc|pty|corp|corporation|co|company|spa|srl|oy|ab|as|aps|kk' -%}
+    {%- set legal_suffixes = 'inc|incorporated|ltd|limited|llc|llp|lp|gmbh|mbh|kg|ag|se|sas|sa|sarl|bv|nv|sl|slu|plc|pty|pte|pvt|sdn|bhd|ltda|corp|corporation|co|company|spa|srl|sro|kft|oy|ab|as|aps|kk|ооо|оао|зао|пао|ао|ип|тов|αε|επε|ικε|株|주' -%}
+    {%- set legal_prefixes = 'the|ооо|оао|зао|пао|ао|ип|тов|株|주' -%}
+    {#- written without a space before or after the name; (株) and (주) are words of their own once punctuation is
+        gone, ㈱ and ㈜ single characters -#}
+    {%- set cjk_forms = '股份有限公司|有限责任公司|有限責任公司|有限公司|株式会社|有限会社|合同会社|주식회사|유한회사|㈱|㈜' -%}
     {%- set stripped -%}
-        regexp_replace(regexp_replace(' ' || {{ words }}, '( ({{ legal_suffixes }}))+$', '', 'g'), '^ the ', ' ', 'g')
+        regexp_replace(regexp_replace(regexp_replace(regexp_replace(' ' || {{ words }},
+            '( ({{ legal_suffixes }}))+$', '', 'g'), '({{ cjk_forms }})$', '', 'g'),
+            '^ ({{ legal_prefixes }}) ', ' ', 'g'), '^ ({{ cjk_forms }})', ' ', 'g')
     {%- endset -%}
     case
         when {{ cg_regexp_matches('lower(' ~ expression ~ ')', '^[[:space:]]*([[(].*[])]|n/?a|none|unknown|-+)[[:space:]]*$') }} then null
