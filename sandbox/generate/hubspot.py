@@ -370,7 +370,8 @@ def date_entered_property(stage_id: str) -> str:
 
 
 #: Every deal carries the date-entered property of every stage of every pipeline, unset where it never entered.
-_NO_STAGE_ENTERED = {date_entered_property(stage[0]): None for stages, _, _ in HS_PIPELINES.values() for stage in stages}
+_NO_STAGE_ENTERED = {date_entered_property(stage[0]): None
+                     for stages, _, _ in HS_PIPELINES.values() for stage in stages}
 
 
 def render_deals(ctx: Context, deals: list[Opp]) -> None:

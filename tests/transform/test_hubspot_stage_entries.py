@@ -34,6 +34,7 @@ from tests.support import postgres
 from tests.transform.helpers import built_world, dbt_build, insert_rows, raw_tables, rows, run_dbt
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+MODIFIED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 STAGE_IDS = ("s1", "s2", "s3", "s4", "r1", "r2")
 #: The raw deals' columns of the properties: v2 for every stage, the old ones for s1 and s2.
 ENTERED_COLUMNS = [f"hs_v2_date_entered_{stage_id}" for stage_id in STAGE_IDS] + [
@@ -51,7 +52,7 @@ def stage(pipeline_id: str, stage_id: str, label: str, order: int, probability: 
 
 
 def deal(deal_id: str, stage_id: str, entered: dict[str, datetime], pipeline_id: str = "new", won: bool = False,
-         modified: datetime = at(3, 10), loaded: datetime = LOADED) -> dict:
+         modified: datetime = MODIFIED, loaded: datetime = LOADED) -> dict:
     """A deal in `stage_id`, with `entered`: column suffix (``s1``, or ``old_s1`` for the old property) -> moment."""
     closed = stage_id in ("s3", "s4", "r2")
     row = {"id": deal_id, "archived": False, "dealname": f"Deal {deal_id}", "amount": 100,
