@@ -30,6 +30,7 @@ ACCOUNTS = [
     sf_account("001SAKURA", "株式会社サクラ", None, 5, billing_country="JP"),
     sf_account("001ABCJP", "ABC Trading Ltd.", None, 6, billing_country="JP"),
     sf_account("001HANBIT", "(주)한빛", None, 7, billing_country="KR"),
+    sf_account("001MAJU", "Maju Jaya Sdn. Bhd.", None, 8, billing_country="MY"),
 ]
 COMPANIES = [
     # The same Greek company spelt in capitals and with accents: one company by name.
@@ -39,6 +40,9 @@ COMPANIES = [
     hs_company("104", "(株)サクラ", None, 5, country="JP"),
     hs_company("105", "ＡＢＣ Ｔｒａｄｉｎｇ　Ｌｔｄ", None, 6, country="JP"),
     hs_company("106", "한빛 주식회사", None, 7, country="KR"),
+    hs_company("107", "MAJU JAYA BHD", None, 8, country="MY"),
+    # "SDN" alone is a word of the name (software-defined networking), not half of Sdn Bhd.
+    hs_company("108", "Nuage SDN", None, 9, country="FR"),
 ]
 LEADS = [
     sf_lead("00QLINH", "Linh", "Nguyen", "linh.nguyen@initech.io", 2),
@@ -139,11 +143,17 @@ def test_company_names_keep_their_non_latin_letters(warehouse):
     ("001SAKURA", "104", "サクラ"),  # 株式会社 written on, or its abbreviation (株)
     ("001ABCJP", "105", "abctrading"),  # full-width letters and an ideographic space
     ("001HANBIT", "106", "한빛"),  # (주), or 주식회사 after the name
+    ("001MAJU", "107", "majujaya"),  # Sdn. Bhd., or Bhd. alone
 ])
 def test_legal_forms_of_other_scripts_and_full_width_letters_fold(warehouse, salesforce_id, hubspot_id, key):
     assert rows(warehouse, "select source_name_key from marts.account_source_records "
                            f"where source_record_id in ('{salesforce_id}', '{hubspot_id}')") == [(key,), (key,)]
     assert account_of(warehouse, "salesforce", salesforce_id) == account_of(warehouse, "hubspot", hubspot_id)
+
+
+def test_a_word_that_is_only_half_a_legal_form_stays(warehouse):
+    assert rows(warehouse, "select source_name_key from marts.account_source_records "
+                           "where source_record_id = '108'") == [("nuagesdn",)]
 
 
 def test_a_missing_first_or_last_name_conflicts_with_nothing(warehouse):

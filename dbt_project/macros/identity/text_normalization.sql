@@ -149,7 +149,7 @@
     {%- set words -%}
         trim(regexp_replace(regexp_replace({{ cg_fold_accents(expression) }}, '[.'']', '', 'g'), '{{ cg_name_separators(keep_digits=true) }}+', ' ', 'g'))
     {%- endset -%}
-    {%- set legal_suffixes = 'inc|incorporated|ltd|limited|llc|llp|lp|gmbh|mbh|kg|ag|se|sas|sa|sarl|bv|nv|sl|slu|plc|pty|pte|pvt|sdn|bhd|ltda|corp|corporation|co|company|spa|srl|sro|kft|oy|ab|as|aps|kk|ооо|оао|зао|пао|ао|ип|тов|αε|επε|ικε|株|주' -%}
+    {%- set legal_suffixes = 'inc|incorporated|ltd|limited|llc|llp|lp|gmbh|mbh|kg|ag|se|sas|sa|sarl|bv|nv|sl|slu|plc|pty|pte|pvt|sdn bhd|bhd|ltda|corp|corporation|co|company|spa|srl|sro|kft|oy|ab|as|aps|kk|ооо|оао|зао|пао|ао|ип|тов|αε|επε|ικε|株|주' -%}
     {%- set legal_prefixes = 'the|ооо|оао|зао|пао|ао|ип|тов|株|주' -%}
     {#- written without a space before or after the name; (株) and (주) are words of their own once punctuation is
         gone, ㈱ and ㈜ single characters -#}
