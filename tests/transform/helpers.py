@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import time
 from collections import defaultdict
@@ -120,6 +121,16 @@ def built_world(folder: Path, raw: dict[str, list[dict]],
     warehouse = raw_warehouse(folder / "warehouse.duckdb", raw, tables)
     dbt_build(warehouse, folder)
     return warehouse
+
+
+def assert_pipeline_daily_equals_full_refresh(incremental: Path, work_dir: Path) -> None:
+    """A copy of the incrementally built `incremental`, its pipeline_daily rebuilt by a full refresh, holds the same
+    rows."""
+    refreshed = Path(shutil.copy(incremental, work_dir / "refreshed.duckdb"))
+    result = run_dbt(refreshed, ["run", "--select", "pipeline_daily", "--full-refresh"], work_dir)
+    assert result.returncode == 0, result.stdout[-4000:]
+    sql = "select * from marts.pipeline_daily"
+    assert sorted(rows(incremental, sql), key=repr) == sorted(rows(refreshed, sql), key=repr)
 
 
 def account_of(warehouse: Path, source_system: str, record_id: str) -> str:

@@ -20,7 +20,15 @@ import duckdb
 import pytest
 
 from tests.support import postgres
-from tests.transform.helpers import built_world, dbt_build, insert_rows, raw_tables, rows, run_dbt
+from tests.transform.helpers import (
+    assert_pipeline_daily_equals_full_refresh,
+    built_world,
+    dbt_build,
+    insert_rows,
+    raw_tables,
+    rows,
+    run_dbt,
+)
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 AS_OF = date(2026, 3, 31)
@@ -133,10 +141,6 @@ def test_hubspot_categories_are_keyed_by_pipeline_and_stage_id(built):
     ]
 
 
-def _pipeline_rows(warehouse: Path) -> list[tuple]:
-    return sorted(rows(warehouse, "select * from marts.pipeline_daily"), key=repr)
-
-
 def test_a_deal_moved_to_the_same_label_in_another_pipeline_is_rebuilt_incrementally(built, tmp_path):
     """302 moves from Renewals' open "Contract signed" to New business's won one (same label) and closes: the
     incremental pipeline_daily rebuilds its days as won, equal to a full refresh."""
@@ -152,10 +156,7 @@ def test_a_deal_moved_to_the_same_label_in_another_pipeline_is_rebuilt_increment
         from marts.pipeline_daily as pipeline
         inner join marts.opportunities using (opportunity_id)
         where opportunities.source_opportunity_id = '302'""") == [("won", "won", 19)]
-    refreshed = Path(shutil.copy(incremental, tmp_path / "refreshed.duckdb"))
-    result = run_dbt(refreshed, ["run", "--select", "pipeline_daily", "--full-refresh"], tmp_path)
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert _pipeline_rows(incremental) == _pipeline_rows(refreshed)
+    assert_pipeline_daily_equals_full_refresh(incremental, tmp_path)
 
 
 @pytest.fixture(scope="module")
