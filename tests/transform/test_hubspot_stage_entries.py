@@ -16,6 +16,8 @@ s2 Proposal, s3 Won (closed won), s4 Lost; pipeline "ren": r1 Renewal review, r2
 - 406 moved from pipeline "new" (s1, 03-03) to "ren" (r1, 03-06): the first visit keeps its own pipeline's stage.
 - 407 reports entering s2 (03-09) after its current stage s1 (03-05): that contradicts the current stage, and is
   left out.
+- 408 was won on 03-22 with its closedate backdated to 03-18: it closed when it entered Won, so its won day is
+  counted and its days run to 03-22.
 
 A later day moves 402 to s2 again; the incremental pipeline_daily equals a full refresh. PostgreSQL gives the same
 history.
@@ -60,12 +62,12 @@ def stage(pipeline_id: str, stage_id: str, label: str, order: int, probability: 
 
 
 def deal(deal_id: str, stage_id: str, entered: dict[str, datetime], pipeline_id: str = "new", won: bool = False,
-         modified: datetime = MODIFIED, loaded: datetime = LOADED) -> dict:
+         modified: datetime = MODIFIED, loaded: datetime = LOADED, closedate: datetime = at(3, 20)) -> dict:
     """A deal in `stage_id`, with `entered`: column suffix (``s1``, or ``old_s1`` for the old property) -> moment."""
     closed = stage_id in ("s3", "s4", "r2")
     row = {"id": deal_id, "archived": False, "dealname": f"Deal {deal_id}", "amount": 100,
            "deal_currency_code": "USD", "dealstage": stage_id, "pipeline": pipeline_id, "hs_is_closed": closed,
-           "hs_is_closed_won": won, "closedate": at(3, 20), "createdate": at(3, 2), "hs_lastmodifieddate": modified,
+           "hs_is_closed_won": won, "closedate": closedate, "createdate": at(3, 2), "hs_lastmodifieddate": modified,
            "_loaded_at": loaded}
     for suffix, moment in entered.items():
         old, _, stage_id_entered = suffix.rpartition("_")
@@ -87,6 +89,8 @@ RAW = {
         deal("405", "s2", {"old_s1": at(3, 4), "old_s2": at(3, 1), "s2": at(3, 9)}),
         deal("406", "r1", {"s1": at(3, 3), "r1": at(3, 6)}, pipeline_id="ren"),
         deal("407", "s1", {"s1": at(3, 5), "s2": at(3, 9)}),
+        deal("408", "s3", {"s1": at(3, 2), "s2": at(3, 10), "s3": at(3, 22)}, won=True, modified=at(3, 22),
+             closedate=at(3, 18)),
     ],
 }
 
@@ -101,6 +105,8 @@ EXPECTED_VISITS = {
     "405": [("Qualified", "open", at(3, 4), False, False), ("Proposal", "open", at(3, 9), False, True)],
     "406": [("Qualified", "open", at(3, 3), False, False), ("Renewal review", "open", at(3, 6), False, True)],
     "407": [("Qualified", "open", at(3, 5), False, True)],
+    "408": [("Qualified", "open", at(3, 2), False, False), ("Proposal", "open", at(3, 10), False, False),
+            ("Won", "won", at(3, 22), False, True)],
 }
 
 #: Per deal: days per (stage, category) in pipeline_daily, 03-02 to its close or the as-of date (03-31).
@@ -112,6 +118,7 @@ EXPECTED_DAYS = {
     "405": {("Qualified", "open"): 7, ("Proposal", "open"): 23},
     "406": {("Qualified", "open"): 4, ("Renewal review", "open"): 26},
     "407": {("Qualified", "open"): 30},
+    "408": {("Qualified", "open"): 8, ("Proposal", "open"): 12, ("Won", "won"): 1},
 }
 
 VISITS_SQL = """
@@ -163,6 +170,16 @@ def test_each_deal_visits_the_stages_it_entered_in_order(built):
 
 def test_pipeline_daily_shows_the_stage_of_each_day(built):
     assert _days(rows(built, DAYS_SQL)) == EXPECTED_DAYS
+
+
+def test_a_closed_deal_closed_when_it_entered_its_closing_stage(built):
+    """closed_at is the recorded entry into the closing stage, not the closedate: 401 entered Won on its closedate,
+    408 four days after its backdated one, which stays its close_date."""
+    assert rows(built, """
+        select source_opportunity_id, closed_at, close_date
+        from marts.opportunities
+        where source_system = 'hubspot' and is_closed
+        order by 1""") == [("401", at(3, 20), at(3, 20).date()), ("408", at(3, 22), at(3, 18).date())]
 
 
 def test_the_stage_entries_are_read_from_both_properties(built):

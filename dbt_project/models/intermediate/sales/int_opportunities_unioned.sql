@@ -66,6 +66,15 @@ last_stage_entries as (
     group by opportunities.salesforce_opportunity_id
 ),
 
+{#- when a HubSpot deal entered its current stage, where HubSpot records it (hs_v2_date_entered_<stage>): a closed
+    deal closed then, whatever its closedate says (a backdated closedate, or one before the recorded entry, would end
+    the deal's days in pipeline_daily before it reached its closing stage) -#}
+hubspot_current_stage_entries as (
+    select source_opportunity_id as hubspot_deal_id, changed_at as current_stage_entered_at
+    from stage_changes
+    where source_system = 'hubspot' and change_id = 'current:' || source_opportunity_id and not is_estimated
+),
+
 salesforce as (
     select
         'salesforce' as source_system,
@@ -118,7 +127,8 @@ hubspot as (
         cast(null as varchar) as forecast_category,
         deals.created_at,
         {{ cg_reporting_date('deals.close_at') }} as close_date,
-        case when coalesce(deals.is_closed, stages.is_closed, false) then deals.close_at end as closed_at,
+        case when coalesce(deals.is_closed, stages.is_closed, false) then coalesce(
+            current_stage_entries.current_stage_entered_at, deals.close_at) end as closed_at,
         deals.analytics_source as lead_source,
         {{ cg_channel('hubspot_analytics_source', 'deals.analytics_source') }} as channel,
         owners.owner_name,
@@ -131,6 +141,8 @@ hubspot as (
     from hubspot_deals as deals
     left join hubspot_stages as stages on stages.pipeline_id = deals.pipeline_id and stages.stage_id = deals.stage_id
     left join hubspot_owners as owners on owners.hubspot_owner_id = deals.hubspot_owner_id
+    left join hubspot_current_stage_entries as current_stage_entries
+        on current_stage_entries.hubspot_deal_id = deals.hubspot_deal_id
 )
 
 select * from salesforce
