@@ -16,6 +16,8 @@ s2 Proposal, s3 Won (closed won), s4 Lost; pipeline "ren": r1 Renewal review, r2
 - 406 moved from pipeline "new" (s1, 03-03) to "ren" (r1, 03-06): the first visit keeps its own pipeline's stage.
 - 407 reports entering s2 (03-09) after its current stage s1 (03-05): that contradicts the current stage, and is
   left out.
+- 409's pipeline "odd" has stage ids the loader renames in the columns (demoBooked, Stage+2, ready?-, Über):
+  matched all the same, Demo booked (03-03), Über (03-05), Stage 2 (03-07), Ready (03-12).
 - 408 was won on 03-22 with its closedate backdated to 03-18: it closed when it entered Won, so its won day is
   counted and its days run to 03-22.
 
@@ -32,6 +34,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors.naming import snake_case, warehouse_name
 from tests.support import postgres
 from tests.transform.helpers import (
     assert_pipeline_daily_equals_full_refresh,
@@ -45,10 +48,17 @@ from tests.transform.helpers import (
 
 LOADED = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 MODIFIED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-STAGE_IDS = ("s1", "s2", "s3", "s4", "r1", "r2")
+STAGE_IDS = ("s1", "s2", "s3", "s4", "r1", "r2", "demoBooked", "Stage+2", "ready?-", "Über")
+
+
+def entered_column(stage_id: str, old: bool = False) -> str:
+    """The raw deals' column of the property saying when a deal entered `stage_id`, named as the loader names it."""
+    return warehouse_name(snake_case(f"hs_{'date' if old else 'v2_date'}_entered_{stage_id}"))
+
+
 #: The raw deals' columns of the properties: v2 for every stage, the old ones for s1 and s2.
-ENTERED_COLUMNS = [f"hs_v2_date_entered_{stage_id}" for stage_id in STAGE_IDS] + [
-    "hs_date_entered_s1", "hs_date_entered_s2"]
+ENTERED_COLUMNS = [entered_column(stage_id) for stage_id in STAGE_IDS] + [
+    entered_column("s1", old=True), entered_column("s2", old=True)]
 
 
 def at(month: int, day: int, hour: int = 9) -> datetime:
@@ -63,15 +73,14 @@ def stage(pipeline_id: str, stage_id: str, label: str, order: int, probability: 
 
 def deal(deal_id: str, stage_id: str, entered: dict[str, datetime], pipeline_id: str = "new", won: bool = False,
          modified: datetime = MODIFIED, loaded: datetime = LOADED, closedate: datetime = at(3, 20)) -> dict:
-    """A deal in `stage_id`, with `entered`: column suffix (``s1``, or ``old_s1`` for the old property) -> moment."""
+    """A deal in `stage_id`, with `entered`: stage id (``s1``, or ``old_s1`` for the old property) -> moment."""
     closed = stage_id in ("s3", "s4", "r2")
     row = {"id": deal_id, "archived": False, "dealname": f"Deal {deal_id}", "amount": 100,
            "deal_currency_code": "USD", "dealstage": stage_id, "pipeline": pipeline_id, "hs_is_closed": closed,
            "hs_is_closed_won": won, "closedate": closedate, "createdate": at(3, 2), "hs_lastmodifieddate": modified,
            "_loaded_at": loaded}
-    for suffix, moment in entered.items():
-        old, _, stage_id_entered = suffix.rpartition("_")
-        row[f"hs_{'date' if old else 'v2_date'}_entered_{stage_id_entered}"] = moment
+    for stage_key, moment in entered.items():
+        row[entered_column(stage_key.removeprefix("old_"), old=stage_key.startswith("old_"))] = moment
     return row
 
 
@@ -80,6 +89,8 @@ RAW = {
         stage("new", "s1", "Qualified", 1, 0.2, False), stage("new", "s2", "Proposal", 2, 0.6, False),
         stage("new", "s3", "Won", 3, 1.0, True), stage("new", "s4", "Lost", 4, 0.0, True),
         stage("ren", "r1", "Renewal review", 1, 0.5, False), stage("ren", "r2", "Renewed", 2, 1.0, True),
+        stage("odd", "demoBooked", "Demo booked", 1, 0.2, False), stage("odd", "Stage+2", "Stage 2", 2, 0.4, False),
+        stage("odd", "ready?-", "Ready", 3, 0.8, False), stage("odd", "Über", "Über", 4, 0.9, False),
     ],
     "raw_hubspot.deals": [
         deal("401", "s3", {"s1": at(3, 2), "s2": at(3, 10), "s3": at(3, 20)}, won=True, modified=at(3, 20)),
@@ -91,6 +102,7 @@ RAW = {
         deal("407", "s1", {"s1": at(3, 5), "s2": at(3, 9)}),
         deal("408", "s3", {"s1": at(3, 2), "s2": at(3, 10), "s3": at(3, 22)}, won=True, modified=at(3, 22),
              closedate=at(3, 18)),
+        deal("409", "ready?-", {"demoBooked": at(3, 3), "Über": at(3, 5), "Stage+2": at(3, 7), "ready?-": at(3, 12)}, pipeline_id="odd"),
     ],
 }
 
@@ -107,6 +119,9 @@ EXPECTED_VISITS = {
     "407": [("Qualified", "open", at(3, 5), False, True)],
     "408": [("Qualified", "open", at(3, 2), False, False), ("Proposal", "open", at(3, 10), False, False),
             ("Won", "won", at(3, 22), False, True)],
+    "409": [("Demo booked", "open", at(3, 3), False, False), ("Über", "open", at(3, 5), False, False),
+            ("Stage 2", "open", at(3, 7), False, False),
+            ("Ready", "open", at(3, 12), False, True)],
 }
 
 #: Per deal: days per (stage, category) in pipeline_daily, 03-02 to its close or the as-of date (03-31).
@@ -119,6 +134,7 @@ EXPECTED_DAYS = {
     "406": {("Qualified", "open"): 4, ("Renewal review", "open"): 26},
     "407": {("Qualified", "open"): 30},
     "408": {("Qualified", "open"): 8, ("Proposal", "open"): 12, ("Won", "won"): 1},
+    "409": {("Demo booked", "open"): 3, ("Über", "open"): 2, ("Stage 2", "open"): 5, ("Ready", "open"): 20},
 }
 
 VISITS_SQL = """

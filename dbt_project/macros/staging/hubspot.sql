@@ -89,10 +89,22 @@
 {%- endmacro %}
 
 {#-
-    A HubSpot stage id as the loader names it inside a column (`hs_v2_date_entered_<key>`): in lower case, with
-    every run of characters other than letters, digits and `_` as one `_` (HubSpot's stage ids are lower-case
-    words in the default pipeline and numbers in the others, which come through unchanged).
+    A HubSpot stage id as the loader names it inside a column (`hs_v2_date_entered_<key>`): the property name in
+    snake_case (connectors.naming.snake_case: `closedWon` -> `closed_won`), then as dlt's naming writes it
+    (connectors.naming.warehouse_name: `+ - * @ |` -> `x _ x a l`, any other character but ASCII letters, digits
+    and `_` -> `_`, trailing `_` -> `x`, runs of `_` as one), computed on the whole column name, whose prefix a
+    leading `_` of the key runs into. Not mirrored (such a stage's entries go unmatched and its deals keep an
+    estimated entry): ids holding `.` or `__` (dlt's path separator) or starting with `_`, and column names past 63
+    characters or colliding with another, which the loader shortens or hashes. HubSpot's own ids are lower-case
+    words in the default pipeline and numbers in the others, which come through unchanged.
 -#}
 {% macro cg_hubspot_stage_column_key(expression) -%}
-    regexp_replace(lower({{ expression }}), '[^a-z0-9_]+', '_', 'g')
+    {%- set prefix = 'hs_v2_date_entered_' -%}
+    {%- set split_cases -%}
+        lower(regexp_replace(regexp_replace('{{ prefix }}' || {{ expression }},
+            '([a-z0-9])([A-Z])', '\1_\2', 'g'), '([A-Z])([A-Z][a-z])', '\1_\2', 'g'))
+    {%- endset -%}
+    {%- set allowed = "regexp_replace(translate(" ~ split_cases ~ ", '+-*@|', 'x_xal'), '[^a-z0-9_]+', '_', 'g')" -%}
+    {%- set trailing_as_x = "rtrim(" ~ allowed ~ ", '_') || repeat('x', length(" ~ allowed ~ ") - length(rtrim(" ~ allowed ~ ", '_')))" -%}
+    substr(regexp_replace({{ trailing_as_x }}, '_+', '_', 'g'), {{ prefix | length + 1 }})
 {%- endmacro %}
