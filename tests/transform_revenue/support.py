@@ -39,7 +39,8 @@ INPUT_TABLES: dict[str, dict[str, str]] = {
         "became_lead_at": "timestamptz", "became_mql_at": "timestamptz", "became_sql_at": "timestamptz",
         "became_opportunity_at": "timestamptz", "became_customer_at": "timestamptz", "is_deleted": "boolean",
         "is_lead_inferred": "boolean", "is_mql_inferred": "boolean", "is_sql_inferred": "boolean",
-        "is_opportunity_inferred": "boolean",
+        "is_opportunity_inferred": "boolean", "is_lead_recorded_late": "boolean", "is_mql_recorded_late": "boolean",
+        "is_sql_recorded_late": "boolean", "is_opportunity_recorded_late": "boolean",
     },
     "marts.opportunities": {
         "opportunity_id": "varchar", "source_system": "varchar", "source_opportunity_id": "varchar",

@@ -164,9 +164,10 @@ def test_a_lead_converted_the_day_it_was_created_becomes_an_sql_when_it_was_crea
 
 def test_a_recorded_mql_after_a_conversion_known_to_the_day_is_not_a_skipped_stage(warehouse):
     sql_day = at(2026, 3, 6)
-    assert rows(warehouse, "select became_mql_at, became_sql_at, is_mql_inferred, is_sql_inferred "
+    assert rows(warehouse, "select became_mql_at, became_sql_at, is_mql_inferred, is_sql_inferred, "
+                           "is_mql_recorded_late, is_sql_recorded_late "
                            "from marts.prospects where salesforce_lead_id = '00QMQL'") == [
-        (sql_day, sql_day, False, False)]
+        (sql_day, sql_day, False, False, True, False)]
     assert rows(warehouse, """
         select funnel.is_lead_skipped, funnel.is_mql_skipped, funnel.is_sql_skipped, funnel.days_mql_to_sql
         from marts.prospect_funnel as funnel

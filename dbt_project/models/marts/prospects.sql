@@ -217,6 +217,12 @@ final as (
         inferred.sql_at is null and inferred.became_sql_at is not null as is_sql_inferred,
         inferred.opportunity_actual_at is null and inferred.became_opportunity_at is not null
             as is_opportunity_inferred,
+        -- recorded, but only after a later stage: its time is that later stage's (inferred above)
+        coalesce(inferred.lead_at > inferred.became_lead_at, false) as is_lead_recorded_late,
+        coalesce(inferred.mql_at > inferred.became_mql_at, false) as is_mql_recorded_late,
+        coalesce(inferred.sql_at > inferred.became_sql_at, false) as is_sql_recorded_late,
+        coalesce(inferred.opportunity_actual_at > inferred.became_opportunity_at, false)
+            as is_opportunity_recorded_late,
         inferred.created_at,
         inferred.all_deleted = 1 as is_deleted,
         inferred.source_record_count,

@@ -9,9 +9,10 @@
     Skipped stages: prospects fills a stage nobody recorded with the time of the next stage reached
     (least of the later stages) and flags it is_<stage>_inferred: here is_<stage>_skipped. A recorded stage
     is not skipped, even when its time was moved back to a later stage's recorded before it (a HubSpot MQL
-    after a Salesforce conversion known to the day only). days_<stage>_to_<next> is only set when the stage
-    came strictly before the next one and the next one was not skipped (so the medians of funnel_monthly
-    leave skips out).
+    after a Salesforce conversion known to the day only; prospects.is_<stage>_recorded_late).
+    days_<stage>_to_<next> is set when both stages were recorded and the stage's time is its own, not moved
+    back: so the medians of funnel_monthly leave skips out, and count 0 days for two stages recorded at the
+    same moment (a contact created as an MQL, a deal created won).
 
     Sourcing touch: the person's first touchpoint on or before the day they became a lead (ties: the
     touchpoint id); it decides the platform (the touch's own, touchpoints.platform) and campaign their lead, MQL
@@ -68,7 +69,9 @@ final as (
         {%- endfor %}
         {%- for stage in stages[:-1] %}
         {%- set next_stage = stages[loop.index] %}
-        case when prospects.{{ stage.column }} < prospects.{{ next_stage.column }}
+        case when prospects.{{ stage.column }} <= prospects.{{ next_stage.column }}
+            and not coalesce(prospects.is_{{ stage.name }}_inferred, false)
+            and not coalesce(prospects.is_{{ stage.name }}_recorded_late, false)
             {%- if loop.index < stages | length - 1 %}
             and not coalesce(prospects.is_{{ next_stage.name }}_inferred, false)
             {%- endif %} then
