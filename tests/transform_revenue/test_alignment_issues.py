@@ -44,6 +44,8 @@ NIGHT_ONE = {
         account("A3", "Gamma", False, "001C", None),
         account("A4", "Delta", False, None, "502"),
         account("A5", "Epsilon", False, "001D", None),
+        # Zeta's HubSpot company carries a broken sync id, but other links put both records in one account anyway
+        account("A6", "Zeta", False, "001E", "504"),
     ],
     "intermediate.int_account_records_clustered": [
         company_record("A1", "salesforce", "001A", owner="Ann Lee", account_type="Customer - Direct"),
@@ -53,21 +55,30 @@ NIGHT_ONE = {
         company_record("A3", "salesforce", "001C2", domain="gamma.com", rule="domain"),
         company_record("A4", "hubspot", "502", domain="delta.com"),
         company_record("A5", "salesforce", "001D", domain="epsilon.com"),
+        company_record("A6", "salesforce", "001E", domain="zeta.com"),
+        company_record("A6", "hubspot", "504", domain="omega.com"),
     ],
     "intermediate.int_account_native_ids_checked": [
         {"record_key": "hubspot:502", "target_record_key": "salesforce:001D", "domain_agreement": "conflict",
+         "name_agreement": "conflict", "is_trusted": False},
+        {"record_key": "hubspot:504", "target_record_key": "salesforce:001E", "domain_agreement": "conflict",
          "name_agreement": "conflict", "is_trusted": False},
     ],
     "marts.opportunities": [
         opportunity("OP1", None, owner=None),
         opportunity("OP2", "A2", currency=None),
         opportunity("OP3", "A1", prospect_id="PR1", won=True),
+        opportunity("OP4", "A1", prospect_id="PR3", won=True),
     ],
     "marts.prospects": [
         {"prospect_id": "PR1", "first_name": "Pat", "last_name": "Doe", "email": "pat@acme.com", "account_id": "A1",
          "salesforce_contact_id": "003P", "hubspot_contact_id": "901", "is_deleted": False},
         {"prospect_id": "PR2", "first_name": "Quinn", "last_name": "Roe", "email": "quinn@beta.com",
          "account_id": "A2", "salesforce_lead_id": "00QQ", "salesforce_contact_id": "003Q", "is_deleted": False},
+        # Rae's contact sits at Beta (no customer), but she is the primary contact of Acme's won OP4: a customer in
+        # both CRMs, no conflict
+        {"prospect_id": "PR3", "first_name": "Rae", "last_name": "Poe", "email": "rae@beta.com", "account_id": "A2",
+         "salesforce_contact_id": "003R", "hubspot_contact_id": "902", "is_deleted": False},
     ],
     "intermediate.int_person_records_clustered": [
         {"entity_id": "PR1", "source_system": "salesforce_contact", "source_record_id": "003P",
@@ -83,6 +94,12 @@ NIGHT_ONE = {
         {"entity_id": "PR2", "source_system": "salesforce_lead", "source_record_id": "00QQ",
          "record_key": "salesforce_lead:00QQ", "email": "quinn@beta.com", "match_rule": "email",
          "is_converted": False, "is_deleted": False, "is_merged": False},
+        {"entity_id": "PR3", "source_system": "salesforce_contact", "source_record_id": "003R",
+         "record_key": "salesforce_contact:003R", "email": "rae@beta.com", "match_rule": "email",
+         "is_deleted": False, "is_merged": False},
+        {"entity_id": "PR3", "source_system": "hubspot_contact", "source_record_id": "902",
+         "record_key": "hubspot_contact:902", "email": "rae@beta.com", "lifecycle_stage": "customer",
+         "match_rule": "email", "is_deleted": False, "is_merged": False},
     ],
 }
 
@@ -138,6 +155,7 @@ def test_every_rule_fires(nights):
         ("A2", "missing_in_hubspot", "001B", None): "medium",
         ("A3", "duplicate_record", "001C2", None): "low",
         ("A4", "domain_conflict", "001D", "502"): "medium",
+        ("A6", "domain_conflict", "001E", "504"): "medium",
         ("OP1", "opportunity_without_account", "OP1", None): "high",
         ("OP1", "missing_owner", "OP1", None): "medium",
         ("OP2", "missing_currency", "OP2", None): "medium",
@@ -155,6 +173,9 @@ def test_details_are_plain_language(nights):
     }
     assert details["owner_conflict"] == ("Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in "
                                          "HubSpot (company 501).")
+    # one issue for Zeta's pair, not a second one saying its records are kept apart
+    assert nights["first"][("A6", "domain_conflict", "001E", "504")][3] == (
+        "Zeta has domain zeta.com in Salesforce (account 001E) but omega.com in HubSpot (company 504).")
     assert nights["first"][("PR2", "duplicate_record", "00QQ", None)][3] == (
         "Salesforce lead 00QQ duplicates contact 003Q (Quinn Roe, matched by email): merge them.")
 

@@ -275,6 +275,8 @@ account_issues as (
     from broken_account_syncs as broken
     inner join account_records as hubspot on hubspot.record_key = broken.record_key
     inner join account_records as salesforce on salesforce.record_key = broken.target_record_key
+    -- kept apart: records that other links put in one account anyway are that account's pair (rules above)
+    where hubspot.entity_id <> salesforce.entity_id
 ),
 
 opportunity_issues as (
@@ -394,9 +396,10 @@ prospect_issues as (
     where hubspot_record_id is not null
         and (
             (won_salesforce_opportunity_id is not null and hubspot_lifecycle_stage in ('subscriber', 'lead', 'mql'))
-            or (hubspot_lifecycle_stage in ('customer', 'evangelist')
+            -- the primary contact of a won Salesforce deal is a customer there too, whatever their account
+            or (hubspot_lifecycle_stage in ('customer', 'evangelist') and won_salesforce_opportunity_id is null
                 and salesforce_open_leads > 0 and salesforce_converted_records = 0)
-            or (hubspot_lifecycle_stage in ('customer', 'evangelist')
+            or (hubspot_lifecycle_stage in ('customer', 'evangelist') and won_salesforce_opportunity_id is null
                 and salesforce_converted_records > 0 and not is_account_customer)
         )
 
