@@ -195,6 +195,29 @@ def test_lookback_window_is_a_var(tmp_path):
     assert credits(warehouse, "position_based", "O4") == pytest.approx({"T1": 0.5, "T2": 0.5})
 
 
+def test_a_misspelt_default_model_is_refused(tmp_path):
+    """A default model no attribution model has would put every deal under 'unattributed': dbt refuses it."""
+    with pytest.raises(AssertionError, match="var attribution_default_model is 'position-based': it must be one of"):
+        build_world(tmp_path, {"attribution_default_model": "position-based"})
+
+
+def test_amounts_past_a_trillion_in_the_reporting_currency_are_credited(tmp_path):
+    """1.5 trillion (USD 60 million in Vietnamese dong) fits opportunities.amount_reporting, so it fits its
+    credited shares, which add up to it to the cent."""
+    amount = 1_500_000_000_000
+    inputs = {"marts.prospects": [person("P1", "ACC1", "paid_search", at(2026, 1, 12))],
+              "marts.touchpoints": [touch("T1", "P1", "ACC1", at(2026, 1, 10), "paid_search"),
+                                    touch("T2", "P1", "ACC1", at(2026, 1, 11), "email")],
+              "marts.opportunities": [deal("O1", "ACC1", "P1", at(2026, 1, 20), amount, won=at(2026, 2, 1))]}
+    warehouse = support.build_world(tmp_path, AS_OF, inputs)
+    assert query(warehouse, """
+        select attribution_model, round(sum(attributed_pipeline_reporting), 2), round(sum(attributed_revenue_reporting), 2)
+        from marts.attribution
+        group by 1
+        order by 1""") == [(model, amount, amount) for model in sorted(
+            ["first_touch", "last_touch", "linear", "position_based", "time_decay"])]
+
+
 def test_lookback_window_is_days_of_24_hours_in_any_session_time_zone(tmp_path, monkeypatch):
     # 90 days of 24 hours before O13 (2026-04-01 12:00 UTC) is 2026-01-01 12:00 UTC. In a New York session,
     # 90 calendar days cross the change to summer time and start an hour later, 13:00 UTC, which left T7 out.

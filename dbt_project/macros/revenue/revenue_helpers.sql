@@ -51,9 +51,28 @@
     (({{ cg_epoch(later) }} - {{ cg_epoch(earlier) }}) / 86400.0)
 {%- endmacro %}
 
-{#- A money amount in the reporting currency kept to 6 decimals, so sums of credited shares add up to the cent. -#}
+{#-
+    A money amount in the reporting currency kept to 6 decimals, so sums of credited shares add up to the cent; 38
+    digits hold any amount (numeric(18, 2), up to 10^16): 18 would stop at 10^12, USD 40 million in dong or rupiah.
+-#}
 {% macro cg_money_share(expression) -%}
-    cast({{ expression }} as numeric(18, 6))
+    cast({{ expression }} as numeric(38, 6))
+{%- endmacro %}
+
+{#- The attribution models, in the order attribution builds them. -#}
+{% macro cg_attribution_models() -%}
+    {{ return(['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay']) }}
+{%- endmacro %}
+
+{#- The var attribution_default_model, refused unless it names one of the models (a misspelt one would leave every
+    deal 'unattributed'). -#}
+{% macro cg_attribution_default_model() -%}
+    {%- set default_model = var('attribution_default_model', 'position_based') -%}
+    {%- if default_model not in cg_attribution_models() -%}
+        {{ exceptions.raise_compiler_error("var attribution_default_model is '" ~ default_model
+                                           ~ "': it must be one of " ~ cg_attribution_models() | join(', ')) }}
+    {%- endif -%}
+    {{ return(default_model) }}
 {%- endmacro %}
 
 {#- The marketing channel of paid media on an ad platform (when its campaign names none). -#}
@@ -142,7 +161,7 @@
     it, so per channel they agree and over all channels they add up to every deal.
 -#}
 {% macro cg_default_attribution_results() -%}
-    {%- set default_model = var('attribution_default_model', 'position_based') -%}
+    {%- set default_model = cg_attribution_default_model() -%}
     select
         opportunity_id,
         touchpoint_id,

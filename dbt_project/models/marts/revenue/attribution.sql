@@ -41,7 +41,7 @@
     across a daylight-saving change -#}
 {%- set lookback_start = "opportunities.created_at - " ~ (lookback_days * 24) ~ " * interval '1 hour'" -%}
 {%- set half_life_days = var('attribution_time_decay_half_life_days', 7) | float -%}
-{%- set default_model = var('attribution_default_model', 'position_based') -%}
+{%- set default_model = cg_attribution_default_model() -%}
 
 with all_opportunities as (
     select * from {{ ref('sem_opportunities') }}
@@ -162,7 +162,7 @@ credited as (
 ),
 
 credits as (
-    {%- for model_name in ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'] %}
+    {%- for model_name in cg_attribution_models() %}
     select
         opportunity_id,
         touchpoint_id,

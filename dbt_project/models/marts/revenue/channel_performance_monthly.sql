@@ -18,7 +18,7 @@
     the as-of date). The same campaign can appear under several channels when its touches carry different UTM
     mediums.
 -#}
-{%- set default_model = var('attribution_default_model', 'position_based') -%}
+{%- set default_model = cg_attribution_default_model() -%}
 {%- set measures = ['spend_reporting', 'impressions', 'clicks', 'leads', 'mqls', 'sqls', 'opportunities',
                     'attributed_pipeline_reporting', 'attributed_revenue_reporting', 'new_customers'] -%}
 
