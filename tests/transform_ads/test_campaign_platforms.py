@@ -6,23 +6,25 @@ The world: the ad world of test_ad_performance_daily (January 2026 spend on the 
 21085985229 renamed "spring_launch | Search" and a Meta campaign 23850000000001 "spring_launch – Leads – US", so
 spring_launch (S) runs on Google and Meta too; Salesforce campaign 701B names the Google one by id, 701C the Meta one.
 
-- Ann (HubSpot): first visit 2026-01-10 08:00 from utm_source=google, utm_medium=cpc, utm_campaign=U; lead that day,
-  MQL 2026-01-12.
+- Ann (HubSpot): first visit 2026-01-10 08:00 from utm_source=google, utm_medium=display (a Display ad),
+  utm_campaign=U; lead that day, MQL 2026-01-12.
 - Bob (HubSpot, and a Salesforce contact of account Bolt): first visit 2026-01-11 08:00 from utm_source=facebook,
-  utm_medium=paid_social on U; lead that day, MQL 2026-01-13. Bolt's deal: created 2026-01-20, won 2026-01-29 for
-  500 USD, Bolt's first win; its only touch is Bob's visit (position-based: all the credit).
+  utm_medium=cpc (a Meta ad tagged as many tag every paid click) on U; lead that day, MQL 2026-01-13. Bolt's deal:
+  created 2026-01-20, won 2026-01-29 for 500 USD, Bolt's first win; its only touch is Bob's visit (position-based:
+  all the credit).
 - Cat (HubSpot): first visit 2026-01-11 from utm_source=partner, utm_medium=referral on U; lead, MQL 2026-01-13.
-- Dan (Salesforce lead, created 2026-01-12 10:00): responded to 701C ("Advertisement": paid_other) that morning.
+- Dan (Salesforce lead, created 2026-01-12 10:00): responded to 701C (type "Advertisement") that morning.
 - Eve (HubSpot): first visit 2026-01-11 from an organic LinkedIn post tagged utm_source=linkedin, utm_medium=social
   on U; lead, MQL 2026-01-13.
 
 Right answers (January): the touches' platforms are google_ads (Ann), meta_ads (Bob), none (Cat: a partner's link),
 meta_ads (Dan: 701C names a Meta campaign) and none (Eve: no ad runs in organic social, whatever utm_source says),
-whatever platform comes first by name among U's or S's.
+whatever platform comes first by name among U's or S's. A touch through a platform carries the platform's paid
+channel, where its spend is, whatever its utm_medium (display, cpc) or its CRM campaign's type (Advertisement) says.
 (paid_search, google_ads, U): spend 30.50, 1 lead, 1 MQL -> cost per MQL 30.50.
 (paid_social, meta_ads, U): spend 12.34, 1 lead, 1 MQL -> cost per MQL 12.34; 1 deal, 500 pipeline and revenue,
 1 new customer -> CAC 12.34, ROAS 500 / 12.34. (referral, none, U): Cat's lead and MQL. (organic_social, none, U):
-Eve's lead and MQL, none under linkedin_ads. (paid_other, meta_ads, S): Dan's lead. No leads, MQLs or revenue under
+Eve's lead and MQL, none under linkedin_ads. (paid_social, meta_ads, S): Dan's lead. No leads, MQLs or revenue under
 (paid_social, google_ads, U), where no spend is.
 """
 
@@ -74,8 +76,8 @@ def world_raw() -> dict[str, list[dict]]:
          "status": "In Progress", "start_date": date(2026, 1, 1), "currency_iso_code": "USD", "_loaded_at": LOADED})
     raw.update({
         "raw_hubspot.contacts": [
-            hubspot_contact("H1", "ann@acme.com", "google", "cpc", at(10, 9), at(12, 9)),
-            hubspot_contact("H2", "bob@bolt.io", "facebook", "paid_social", at(11, 9), at(13, 9)),
+            hubspot_contact("H1", "ann@acme.com", "google", "display", at(10, 9), at(12, 9)),
+            hubspot_contact("H2", "bob@bolt.io", "facebook", "cpc", at(11, 9), at(13, 9)),
             hubspot_contact("H3", "cat@core.dev", "partner", "referral", at(11, 9), at(13, 9)),
             hubspot_contact("H4", "eve@elm.org", "linkedin", "social", at(11, 9), at(13, 9)),
         ],
@@ -139,6 +141,14 @@ def test_a_touch_comes_through_the_platform_it_names_or_the_campaign_it_responde
                          ("hubspot", "H4"): None, ("salesforce", "00VDAN"): "meta_ads"}
 
 
+def test_a_touch_through_a_platform_carries_the_channel_its_spend_counts_under(warehouse):
+    channels = {(row["source_system"], row["source_touchpoint_id"]): row["channel"] for row in dicts(
+        warehouse, "select source_system, source_touchpoint_id, channel from marts.touchpoints")}
+    assert channels == {("hubspot", "H1"): "paid_search", ("hubspot", "H2"): "paid_social",
+                        ("hubspot", "H3"): "referral", ("hubspot", "H4"): "organic_social",
+                        ("salesforce", "00VDAN"): "paid_social"}
+
+
 def test_each_platforms_spend_meets_the_leads_and_revenue_of_its_own_clicks(warehouse):
     ids = campaign_ids(warehouse)
     rows = {(row["channel"], row["platform"], row["campaign_id"]): row for row in dicts(
@@ -156,7 +166,7 @@ def test_each_platforms_spend_meets_the_leads_and_revenue_of_its_own_clicks(ware
     organic = rows[("organic_social", None, ids[UTM])]
     assert (organic["leads"], organic["mqls"]) == (1, 1)
     assert ("organic_social", "linkedin_ads", ids[UTM]) not in rows
-    assert rows[("paid_other", "meta_ads", ids[SPRING])]["leads"] == 1
+    assert rows[("paid_social", "meta_ads", ids[SPRING])]["leads"] == 1
     assert ("paid_social", "google_ads", ids[UTM]) not in rows
     [credit] = dicts(warehouse, "select channel, platform, campaign_id, credit from marts.attribution "
                                 "where attribution_model = 'position_based'")

@@ -8,8 +8,11 @@
     One row per marketing or sales touch of a person (HubSpot form submissions, marketing e-mail
     clicks, tracked first visits; Salesforce campaign responses), tied to the prospect, the
     prospect's account and the unified campaign (by Salesforce campaign id, HubSpot e-mail id or
-    UTM campaign key). channel: from utm_medium (seed channel_mapping), else the source's own
-    channel (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
+    UTM campaign key). channel: the paid channel of the ad platform the touch came through (Google Ads
+    paid_search, Meta and LinkedIn paid_social, macro cg_platform_channel: the channel its spend counts
+    under, so a click tagged utm_medium=display or a Meta ad tagged cpc meets its campaign's spend in
+    channel_performance_monthly); else from utm_medium (seed channel_mapping), else the source's own channel
+    (HubSpot analytics source, e-mail), else the campaign's channel, else unknown.
     platform: the ad platform the touch came through, from the touch itself: the one its utm_source names
     (google -> google_ads, facebook / instagram -> meta_ads, linkedin -> linkedin_ads); none when its
     utm_source names another source, and none when its channel is one no ad runs in (an organic post, an
@@ -96,31 +99,41 @@ resolved as (
 )
 ,
 
-{%- set channel = "coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown')" %}
-touchpoint_rows as (
+{#- the channel the touch names (no ad runs in some: their touches come through no platform) -#}
+{%- set named_channel = "coalesce(resolved.utm_channel, resolved.channel_hint, resolved.campaign_channel, 'unknown')" %}
+platformed as (
     select
-        resolved.touchpoint_id,
-        resolved.prospect_id,
-        prospects.account_id,
-        resolved.occurred_at,
-        {{ cg_reporting_date('resolved.occurred_at') }} as occurred_date,
-        resolved.touchpoint_type,
-        resolved.campaign_id,
-        {{ channel }} as channel,
-        resolved.utm_source,
-        resolved.utm_medium,
-        resolved.utm_campaign,
-        resolved.page_url,
-        resolved.source_system,
-        resolved.source_touchpoint_id,
+        resolved.*,
+        {{ named_channel }} as named_channel,
         case
-            when {{ channel }} in ({{ cg_quoted_list(cg_channels_without_ads()) }}) then null
+            when {{ named_channel }} in ({{ cg_quoted_list(cg_channels_without_ads()) }}) then null
             when resolved.utm_source is not null then {{ cg_utm_source_platform('resolved.utm_source') }}
             else coalesce(resolved.responded_campaign_platform, campaign_platforms.platform)
         end as platform
     from resolved
-    left join prospects on prospects.prospect_id = resolved.prospect_id
     left join campaign_platforms on campaign_platforms.campaign_id = resolved.campaign_id
+),
+
+touchpoint_rows as (
+    select
+        platformed.touchpoint_id,
+        platformed.prospect_id,
+        prospects.account_id,
+        platformed.occurred_at,
+        {{ cg_reporting_date('platformed.occurred_at') }} as occurred_date,
+        platformed.touchpoint_type,
+        platformed.campaign_id,
+        case when platformed.platform is not null
+            then {{ cg_platform_channel('platformed.platform') }} else platformed.named_channel end as channel,
+        platformed.utm_source,
+        platformed.utm_medium,
+        platformed.utm_campaign,
+        platformed.page_url,
+        platformed.source_system,
+        platformed.source_touchpoint_id,
+        platformed.platform
+    from platformed
+    left join prospects on prospects.prospect_id = platformed.prospect_id
 )
 
 {%- if is_incremental() %}

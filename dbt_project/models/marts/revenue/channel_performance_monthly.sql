@@ -15,8 +15,9 @@
     customers without spend give a cost of 0 (no paid media), as the shared metrics do. Every measure is the
     shared metric of the same meaning (shared_metrics_daily, the semantic layer) summed per month. Events after
     the as-of date are left out, as shared_metrics_daily leaves them out (the as-of month holds its days up to
-    the as-of date). The same campaign can appear under several channels when its touches carry different UTM
-    mediums.
+    the as-of date). A touch through an ad platform carries the platform's paid channel (touchpoints.channel),
+    so a campaign's results meet its spend whatever UTM medium its ads were tagged with; its touches that came
+    through no platform (an e-mail of the same campaign) count under their own channel.
 -#}
 {%- set default_model = cg_attribution_default_model() -%}
 {%- set measures = ['spend_reporting', 'impressions', 'clicks', 'leads', 'mqls', 'sqls', 'opportunities',
