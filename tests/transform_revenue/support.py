@@ -21,8 +21,8 @@ from tests.transform.helpers import run_dbt as run_dbt_on
 
 #: The revenue models (issue #7), in no particular order; dbt orders them.
 REVENUE_MODELS = [
-    "metricflow_time_spine", "sem_opportunities", "sem_ad_spend_daily", "prospect_funnel", "attribution",
-    "sem_attributed_results", "funnel_monthly", "customer_retention", "channel_performance_monthly",
+    "metricflow_time_spine", "sem_opportunities", "sem_ad_spend_daily", "prospect_funnel", "sem_prospect_funnel",
+    "attribution", "sem_attributed_results", "funnel_monthly", "customer_retention", "channel_performance_monthly",
     "alignment_issues", "shared_metrics_daily",
 ]
 

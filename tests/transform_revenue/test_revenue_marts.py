@@ -380,6 +380,21 @@ def test_shared_metrics_equal_the_semantic_layer(world):
     assert ("mqls", date(2026, 1, 4), "paid_search") not in actual  # P5 is deleted
 
 
+def test_an_sql_after_the_as_of_date_is_no_conversion_yet(tmp_path):
+    """As of 2026-01-12, P1 is an MQL (01-10) and not yet an SQL (01-20): January 10's MQL-to-SQL rate is 0, in
+    the table and in the semantic layer, as funnel_monthly counts it."""
+    as_of = date(2026, 1, 12)
+    warehouse = build_world(tmp_path, as_of=as_of)
+    actual = shared_metrics(warehouse)
+    assert (actual[("mqls", date(2026, 1, 10), "paid_search")],
+            actual[("mqls_converted_to_sql", date(2026, 1, 10), "paid_search")],
+            actual[("mql_to_sql_rate", date(2026, 1, 10), "paid_search")]) == (1, 0, 0)
+    assert_same_metrics(semantic_layer_values(warehouse, tmp_path / "target" / "semantic_manifest.json", as_of),
+                        actual)
+    assert query(warehouse, "select mqls, sqls from marts.funnel_monthly where cohort_month = '2026-01-01' "
+                            "and original_channel = 'paid_search'") == [(1, 0)]
+
+
 def test_full_rebuild_is_identical(world, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(world["warehouse"], copy)

@@ -21,7 +21,7 @@
     cg_rebuild_on_new_columns=true,
     cg_scope_key='date_day',
 ) }}
--- depends_on: {{ ref('prospect_funnel') }}
+-- depends_on: {{ ref('sem_prospect_funnel') }}
 -- depends_on: {{ ref('sem_opportunities') }}
 -- depends_on: {{ ref('sem_ad_spend_daily') }}
 -- depends_on: {{ ref('sem_attributed_results') }}
