@@ -65,7 +65,8 @@ INPUT_TABLES: dict[str, dict[str, str]] = {
     "intermediate.int_account_records_clustered": {
         "entity_id": "varchar", "source_system": "varchar", "source_record_id": "varchar", "record_key": "varchar",
         "account_name": "varchar", "account_type": "varchar", "lifecycle_stage": "varchar", "owner_name": "varchar",
-        "domain_key": "varchar", "match_rule": "varchar", "is_deleted": "boolean", "is_merged": "boolean",
+        "owner_email": "varchar", "domain_key": "varchar", "match_rule": "varchar", "is_deleted": "boolean",
+        "is_merged": "boolean",
     },
     "intermediate.int_person_records_clustered": {
         "entity_id": "varchar", "source_system": "varchar", "source_record_id": "varchar", "record_key": "varchar",

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
+from tests.transform.helpers import raw_warehouse, rows
+from tests.transform.helpers import run_dbt as run_dbt_on
 from tests.transform_revenue.support import create_inputs, insert, query, run_dbt
 
 AS_OF = date(2026, 4, 15)
@@ -20,11 +22,12 @@ def account(account_id: str, name: str, customer: bool, salesforce_id: str | Non
 
 
 def company_record(account_id: str, system: str, record_id: str, owner: str | None = "Ann Lee", stage=None,
-                   domain: str | None = None, account_type: str | None = None, rule: str = "single_record") -> dict:
+                   domain: str | None = None, account_type: str | None = None, rule: str = "single_record",
+                   owner_email: str | None = None) -> dict:
     return {"entity_id": account_id, "source_system": system, "source_record_id": record_id,
             "record_key": f"{system}:{record_id}", "account_name": account_id, "account_type": account_type,
-            "lifecycle_stage": stage, "owner_name": owner, "domain_key": domain, "match_rule": rule,
-            "is_deleted": False, "is_merged": False}
+            "lifecycle_stage": stage, "owner_name": owner, "owner_email": owner_email, "domain_key": domain,
+            "match_rule": rule, "is_deleted": False, "is_merged": False}
 
 
 def opportunity(opportunity_id: str, account_id: str | None, prospect_id: str | None = None, won: bool = False,
@@ -46,6 +49,11 @@ NIGHT_ONE = {
         account("A5", "Epsilon", False, "001D", None),
         # Zeta's HubSpot company carries a broken sync id, but other links put both records in one account anyway
         account("A6", "Zeta", False, "001E", "504"),
+        # Robert Smith in Salesforce is Bob Smith in HubSpot (one e-mail); Eta's two Ann Lees are two users
+        account("A7", "Theta", False, "001F", "505"),
+        account("A8", "Eta", False, "001G", "506"),
+        # Iota's HubSpot owner never set her name: an owner all the same
+        account("A9", "Iota", True, None, "507"),
     ],
     "intermediate.int_account_records_clustered": [
         company_record("A1", "salesforce", "001A", owner="Ann Lee", account_type="Customer - Direct"),
@@ -57,6 +65,11 @@ NIGHT_ONE = {
         company_record("A5", "salesforce", "001D", domain="epsilon.com"),
         company_record("A6", "salesforce", "001E", domain="zeta.com"),
         company_record("A6", "hubspot", "504", domain="omega.com"),
+        company_record("A7", "salesforce", "001F", owner="Robert Smith", owner_email="rsmith@ourco.com"),
+        company_record("A7", "hubspot", "505", owner="Bob Smith", owner_email="rsmith@ourco.com"),
+        company_record("A8", "salesforce", "001G", owner="Ann Lee", owner_email="ann.lee@ourco.com"),
+        company_record("A8", "hubspot", "506", owner="Ann Lee", owner_email="alee@ourco.com"),
+        company_record("A9", "hubspot", "507", owner=None, owner_email="carol@ourco.com", stage="customer"),
     ],
     "intermediate.int_account_native_ids_checked": [
         {"record_key": "hubspot:502", "target_record_key": "salesforce:001D", "domain_agreement": "conflict",
@@ -156,6 +169,8 @@ def test_every_rule_fires(nights):
         ("A3", "duplicate_record", "001C2", None): "low",
         ("A4", "domain_conflict", "001D", "502"): "medium",
         ("A6", "domain_conflict", "001E", "504"): "medium",
+        ("A8", "owner_conflict", "001G", "506"): "low",
+        ("A9", "missing_in_salesforce", None, "507"): "high",
         ("OP1", "opportunity_without_account", "OP1", None): "high",
         ("OP1", "missing_owner", "OP1", None): "medium",
         ("OP2", "missing_currency", "OP2", None): "medium",
@@ -171,8 +186,11 @@ def test_details_are_plain_language(nights):
         "Salesforce account 001A.",
         "Pat Doe is a customer in Salesforce (won opportunity OP3) but HubSpot contact 901 has lifecycle stage 'lead'.",
     }
-    assert details["owner_conflict"] == ("Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in "
-                                         "HubSpot (company 501).")
+    owners = {key[0]: detail for key, (_, _, _, detail) in nights["first"].items() if key[1] == "owner_conflict"}
+    assert owners == {
+        "A1": "Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in HubSpot (company 501).",
+        "A8": "Eta is owned by Ann Lee in Salesforce (account 001G) but by Ann Lee (another user of that name) in "
+              "HubSpot (company 506)."}
     # one issue for Zeta's pair, not a second one saying its records are kept apart
     assert nights["first"][("A6", "domain_conflict", "001E", "504")][3] == (
         "Zeta has domain zeta.com in Salesforce (account 001E) but omega.com in HubSpot (company 504).")
@@ -223,3 +241,45 @@ def test_full_refresh_starts_the_detection_history_over(nights, tmp_path):
     refreshed = issues(copy)
     assert set(refreshed) == set(nights["second"])
     assert len({value[2] for value in refreshed.values()}) == 1
+
+
+def test_an_owner_known_by_two_names_in_the_two_crms_is_one_owner(tmp_path):
+    """From raw rows: Robert Smith (Salesforce user) is Bob Smith (HubSpot owner), one e-mail; the account records
+    carry it, and Acme's two records owned by him are no owner conflict, while Carol's company is."""
+    loaded = datetime(2026, 3, 31, 2, tzinfo=UTC)
+    created = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+    def salesforce_account(record_id: str, name: str, website: str) -> dict:
+        return {"id": record_id, "is_deleted": False, "name": name, "website": website, "owner_id": "005R",
+                "created_date": created, "system_modstamp": created, "_loaded_at": loaded}
+
+    def hubspot_company(record_id: str, name: str, domain: str, owner_id: str, synced_id: str) -> dict:
+        return {"id": record_id, "archived": False, "name": name, "domain": domain, "hubspot_owner_id": owner_id,
+                "salesforceaccountid": synced_id, "createdate": created, "hs_lastmodifieddate": created,
+                "_loaded_at": loaded}
+
+    raw = {
+        "raw_salesforce.user": [{"id": "005R", "name": "Robert Smith", "first_name": "Robert", "last_name": "Smith",
+                                 "email": "RSmith@ourco.com", "is_active": True, "_loaded_at": loaded}],
+        "raw_hubspot.owners": [
+            {"id": "11", "first_name": "Bob", "last_name": "Smith", "email": "rsmith@ourco.com", "archived": False,
+             "_loaded_at": loaded},
+            {"id": "12", "first_name": "Carol", "last_name": "Diaz", "email": "carol@ourco.com", "archived": False,
+             "_loaded_at": loaded},
+        ],
+        "raw_salesforce.account": [salesforce_account("001A", "Acme", "acme.com"),
+                                   salesforce_account("001B", "Bolt", "bolt.io")],
+        "raw_hubspot.companies": [hubspot_company("501", "Acme", "acme.com", "11", "001A"),
+                                  hubspot_company("502", "Bolt", "bolt.io", "12", "001B")],
+    }
+    warehouse = raw_warehouse(tmp_path / "warehouse.duckdb", raw)
+    result = run_dbt_on(warehouse, ["build", "--select", "+alignment_issues", "--indirect-selection", "cautious"],
+                        tmp_path)
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert rows(warehouse, "select record_key, owner_name, owner_email "
+                           "from intermediate.int_account_records_clustered order by 1") == [
+        ("hubspot:501", "Bob Smith", "rsmith@ourco.com"), ("hubspot:502", "Carol Diaz", "carol@ourco.com"),
+        ("salesforce:001A", "Robert Smith", "rsmith@ourco.com"),
+        ("salesforce:001B", "Robert Smith", "rsmith@ourco.com")]
+    assert rows(warehouse, "select salesforce_record_id, hubspot_record_id from marts.alignment_issues "
+                           "where issue_type = 'owner_conflict'") == [("001B", "502")]

@@ -23,8 +23,8 @@
       counts); medium (customer account), low.
     - missing_owner (account, opportunity): a customer's or an open deal's company record, or an open deal,
       without owner; medium.
-    - owner_conflict (account): the two systems' records name different owners; low (medium with an open
-      deal).
+    - owner_conflict (account): the two systems' records name different owners (by e-mail where both owners
+      have one, else by name); low (medium with an open deal).
     - domain_conflict (account): the two systems' primary records carry different registrable domains, or a
       HubSpot company's synced Salesforce id points at an account with another domain (identity resolution
       kept them apart); medium.
@@ -120,10 +120,12 @@ account_pairs as (
         salesforce.source_record_id as salesforce_record_id,
         salesforce.account_type as salesforce_account_type,
         salesforce.owner_name as salesforce_owner,
+        salesforce.owner_email as salesforce_owner_email,
         salesforce.domain_key as salesforce_domain,
         hubspot.source_record_id as hubspot_record_id,
         hubspot.lifecycle_stage as hubspot_lifecycle_stage,
         hubspot.owner_name as hubspot_owner,
+        hubspot.owner_email as hubspot_owner_email,
         hubspot.domain_key as hubspot_domain
     from accounts
     left join account_deals on account_deals.account_id = accounts.account_id
@@ -192,12 +194,18 @@ account_issues as (
         'owner_conflict',
         case when has_open_opportunity then 'medium' else 'low' end,
         account_name || ' is owned by ' || salesforce_owner || ' in Salesforce (account ' || salesforce_record_id
-            || ') but by ' || hubspot_owner || ' in HubSpot (company ' || hubspot_record_id || ').',
+            || ') but by ' || hubspot_owner
+            || case when lower(trim(salesforce_owner)) = lower(trim(hubspot_owner))
+                then ' (another user of that name)' else '' end
+            || ' in HubSpot (company ' || hubspot_record_id || ').',
         salesforce_record_id,
         hubspot_record_id
     from account_pairs
     where salesforce_owner is not null and hubspot_owner is not null
-        and lower(trim(salesforce_owner)) <> lower(trim(hubspot_owner))
+        -- one user may go by two names (Robert in Salesforce, Bob in HubSpot): their e-mail tells, where both have one
+        and case when salesforce_owner_email is not null and hubspot_owner_email is not null
+            then salesforce_owner_email <> hubspot_owner_email
+            else lower(trim(salesforce_owner)) <> lower(trim(hubspot_owner)) end
 
     union all
 
@@ -232,7 +240,8 @@ account_issues as (
         on records.entity_id = account_pairs.account_id
         and records.source_record_id = case when records.source_system = 'salesforce'
             then account_pairs.salesforce_record_id else account_pairs.hubspot_record_id end
-    where (account_pairs.is_customer or account_pairs.has_open_opportunity) and records.owner_name is null
+    where (account_pairs.is_customer or account_pairs.has_open_opportunity)
+        and records.owner_name is null and records.owner_email is null
 
     union all
 
