@@ -71,7 +71,7 @@ INPUT_TABLES: dict[str, dict[str, str]] = {
     "intermediate.int_person_records_clustered": {
         "entity_id": "varchar", "source_system": "varchar", "source_record_id": "varchar", "record_key": "varchar",
         "email": "varchar", "lifecycle_stage": "varchar", "is_converted": "boolean", "match_rule": "varchar",
-        "is_deleted": "boolean", "is_merged": "boolean",
+        "owner_name": "varchar", "owner_email": "varchar", "is_deleted": "boolean", "is_merged": "boolean",
     },
     "intermediate.int_account_native_ids_checked": {
         "record_key": "varchar", "target_record_key": "varchar", "domain_agreement": "varchar",

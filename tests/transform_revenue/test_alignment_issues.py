@@ -77,6 +77,12 @@ NIGHT_ONE = {
         {"record_key": "hubspot:504", "target_record_key": "salesforce:001E", "domain_agreement": "conflict",
          "name_agreement": "conflict", "is_trusted": False},
     ],
+    # Rae's HubSpot contact names her Salesforce contact with a name that disagrees, but their e-mail put them
+    # together anyway: no sync link conflict saying they are kept apart
+    "intermediate.int_person_native_ids_checked": [
+        {"record_key": "hubspot_contact:902", "target_record_key": "salesforce_contact:003R",
+         "email_agreement": "agree", "name_agreement": "conflict", "is_trusted": False},
+    ],
     "marts.opportunities": [
         opportunity("OP1", None, owner=None),
         opportunity("OP2", "A2", currency=None),
@@ -94,12 +100,14 @@ NIGHT_ONE = {
          "salesforce_contact_id": "003R", "hubspot_contact_id": "902", "is_deleted": False},
     ],
     "intermediate.int_person_records_clustered": [
+        # Pat is Ann's contact in Salesforce, Bob's in HubSpot
         {"entity_id": "PR1", "source_system": "salesforce_contact", "source_record_id": "003P",
          "record_key": "salesforce_contact:003P", "email": "pat@acme.com", "match_rule": "email",
-         "is_deleted": False, "is_merged": False},
+         "owner_name": "Ann Lee", "owner_email": "ann.lee@ourco.com", "is_deleted": False, "is_merged": False},
         {"entity_id": "PR1", "source_system": "hubspot_contact", "source_record_id": "901",
          "record_key": "hubspot_contact:901", "email": "pat@acme.com", "lifecycle_stage": "lead",
-         "match_rule": "email", "is_deleted": False, "is_merged": False},
+         "match_rule": "email", "owner_name": "Bob Stone", "owner_email": "bob@ourco.com", "is_deleted": False,
+         "is_merged": False},
         # Quinn is a Salesforce contact, and an open lead nobody converted
         {"entity_id": "PR2", "source_system": "salesforce_contact", "source_record_id": "003Q",
          "record_key": "salesforce_contact:003Q", "email": "quinn@beta.com", "match_rule": "email",
@@ -107,12 +115,14 @@ NIGHT_ONE = {
         {"entity_id": "PR2", "source_system": "salesforce_lead", "source_record_id": "00QQ",
          "record_key": "salesforce_lead:00QQ", "email": "quinn@beta.com", "match_rule": "email",
          "is_converted": False, "is_deleted": False, "is_merged": False},
+        # Rae's owner is Robert Smith in Salesforce and Bob Smith in HubSpot: one user
         {"entity_id": "PR3", "source_system": "salesforce_contact", "source_record_id": "003R",
          "record_key": "salesforce_contact:003R", "email": "rae@beta.com", "match_rule": "email",
-         "is_deleted": False, "is_merged": False},
+         "owner_name": "Robert Smith", "owner_email": "rsmith@ourco.com", "is_deleted": False, "is_merged": False},
         {"entity_id": "PR3", "source_system": "hubspot_contact", "source_record_id": "902",
          "record_key": "hubspot_contact:902", "email": "rae@beta.com", "lifecycle_stage": "customer",
-         "match_rule": "email", "is_deleted": False, "is_merged": False},
+         "match_rule": "email", "owner_name": "Bob Smith", "owner_email": "rsmith@ourco.com", "is_deleted": False,
+         "is_merged": False},
     ],
 }
 
@@ -175,6 +185,7 @@ def test_every_rule_fires(nights):
         ("OP1", "missing_owner", "OP1", None): "medium",
         ("OP2", "missing_currency", "OP2", None): "medium",
         ("PR1", "lifecycle_stage_conflict", "OP3", "901"): "high",
+        ("PR1", "owner_conflict", "003P", "901"): "low",
         ("PR2", "duplicate_record", "00QQ", None): "low",
     }
 
@@ -189,6 +200,7 @@ def test_details_are_plain_language(nights):
     owners = {key[0]: detail for key, (_, _, _, detail) in nights["first"].items() if key[1] == "owner_conflict"}
     assert owners == {
         "A1": "Acme is owned by Ann Lee in Salesforce (account 001A) but by Bob Stone in HubSpot (company 501).",
+        "PR1": "Pat Doe is owned by Ann Lee in Salesforce (contact 003P) but by Bob Stone in HubSpot (contact 901).",
         "A8": "Eta is owned by Ann Lee in Salesforce (account 001G) but by Ann Lee (another user of that name) in "
               "HubSpot (company 506)."}
     # one issue for Zeta's pair, not a second one saying its records are kept apart
@@ -244,8 +256,9 @@ def test_full_refresh_starts_the_detection_history_over(nights, tmp_path):
 
 
 def test_an_owner_known_by_two_names_in_the_two_crms_is_one_owner(tmp_path):
-    """From raw rows: Robert Smith (Salesforce user) is Bob Smith (HubSpot owner), one e-mail; the account records
-    carry it, and Acme's two records owned by him are no owner conflict, while Carol's company is."""
+    """From raw rows: Robert Smith (Salesforce user) is Bob Smith (HubSpot owner), one e-mail; the account and
+    person records carry it, and Acme's two records owned by him are no owner conflict, while Carol's company is,
+    and so is Pat, his contact in Salesforce and Carol's in HubSpot."""
     loaded = datetime(2026, 3, 31, 2, tzinfo=UTC)
     created = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -271,6 +284,14 @@ def test_an_owner_known_by_two_names_in_the_two_crms_is_one_owner(tmp_path):
                                    salesforce_account("001B", "Bolt", "bolt.io")],
         "raw_hubspot.companies": [hubspot_company("501", "Acme", "acme.com", "11", "001A"),
                                   hubspot_company("502", "Bolt", "bolt.io", "12", "001B")],
+        "raw_salesforce.contact": [
+            {"id": "003P", "is_deleted": False, "account_id": "001A", "first_name": "Pat", "last_name": "Doe",
+             "email": "pat@acme.com", "owner_id": "005R", "created_date": created, "system_modstamp": created,
+             "_loaded_at": loaded}],
+        "raw_hubspot.contacts": [
+            {"id": "901", "archived": False, "firstname": "Pat", "lastname": "Doe", "email": "pat@acme.com",
+             "hubspot_owner_id": "12", "salesforcecontactid": "003P", "createdate": created,
+             "lastmodifieddate": created, "_loaded_at": loaded}],
     }
     warehouse = raw_warehouse(tmp_path / "warehouse.duckdb", raw)
     result = run_dbt_on(warehouse, ["build", "--select", "+alignment_issues", "--indirect-selection", "cautious"],
@@ -281,5 +302,10 @@ def test_an_owner_known_by_two_names_in_the_two_crms_is_one_owner(tmp_path):
         ("hubspot:501", "Bob Smith", "rsmith@ourco.com"), ("hubspot:502", "Carol Diaz", "carol@ourco.com"),
         ("salesforce:001A", "Robert Smith", "rsmith@ourco.com"),
         ("salesforce:001B", "Robert Smith", "rsmith@ourco.com")]
-    assert rows(warehouse, "select salesforce_record_id, hubspot_record_id from marts.alignment_issues "
-                           "where issue_type = 'owner_conflict'") == [("001B", "502")]
+    assert rows(warehouse, "select record_key, owner_name, owner_email "
+                           "from intermediate.int_person_records_clustered order by 1") == [
+        ("hubspot_contact:901", "Carol Diaz", "carol@ourco.com"),
+        ("salesforce_contact:003P", "Robert Smith", "rsmith@ourco.com")]
+    assert rows(warehouse, "select entity_type, salesforce_record_id, hubspot_record_id from marts.alignment_issues "
+                           "where issue_type = 'owner_conflict' order by 1") == [
+        ("account", "001B", "502"), ("prospect", "003P", "901")]

@@ -12,12 +12,12 @@
     Incremental (strategy cg_replace_scope), equal to a full build but for node_id (a handle for the
     connected-components passes only: a record keeps its own, new records get the next numbers) and
     unioned_at (when the row was last written: the start of that dbt run). A row
-    depends on its own source record, its owner's name and, for a HubSpot contact, on the records
+    depends on its own source record, its owner's name and e-mail and, for a HubSpot contact, on the records
     that list it as merged and on the records its merge chain ends in (is_deleted); a run rebuilds the records
     loaded since the newest stored loaded_at, the HubSpot records a reloaded record lists or listed as merged,
     the HubSpot records whose is_deleted in staging differs from the stored one, the records whose owner's name
-    changed, and removes records no longer in staging (a table from before loaded_at or unioned_at was stored is
-    rebuilt whole). int_person_records_clustered takes the rows written since its own last build.
+    or e-mail changed, and removes records no longer in staging (a table from before loaded_at, unioned_at or
+    owner_email was stored is rebuilt whole). int_person_records_clustered takes the rows written since its own last build.
     After changing the seed channel_mapping, run --full-refresh.
 -#}
 with leads as (
@@ -42,7 +42,8 @@ hubspot_owners as (
 
 {%- if is_incremental() %}
 {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-{%- set stamped = 'loaded_at' in stored_columns and 'owner_id' in stored_columns and 'unioned_at' in stored_columns %}
+{%- set stamped = 'loaded_at' in stored_columns and 'owner_id' in stored_columns and 'unioned_at' in stored_columns
+                 and 'owner_email' in stored_columns %}
 built as (
     select
         {{ 'max(loaded_at)' if stamped else 'cast(null as timestamp with time zone)' }} as loaded_at,
@@ -66,9 +67,10 @@ reloaded as (
 ),
 
 current_owners as (
-    select salesforce_user_id as owner_id, user_name as owner_name, 'salesforce' as source_family from salesforce_users
+    select salesforce_user_id as owner_id, user_name as owner_name, email as owner_email, 'salesforce' as source_family
+    from salesforce_users
     union all
-    select hubspot_owner_id, owner_name, 'hubspot' from hubspot_owners
+    select hubspot_owner_id, owner_name, email, 'hubspot' from hubspot_owners
 ),
 
 {#- the records to rebuild (see above); cg_scope_key of the rows below -#}
@@ -99,7 +101,8 @@ changed as (
     from {{ this }} as stored
     left join current_owners
         on current_owners.owner_id = stored.owner_id and current_owners.source_family = stored.source_family
-    where stored.owner_id is not null and stored.owner_name is distinct from current_owners.owner_name
+    where stored.owner_id is not null and (stored.owner_name is distinct from current_owners.owner_name
+        or stored.owner_email is distinct from current_owners.owner_email)
     {%- endif %}
     union
     {#- records gone from staging #}
@@ -124,6 +127,7 @@ unioned as (
         leads.company_name,
         leads.country as country_raw,
         users.user_name as owner_name,
+        users.email as owner_email,
         leads.lead_source,
         {{ cg_channel('salesforce_lead_source', 'leads.lead_source') }} as original_channel,
         cast(null as varchar) as lifecycle_stage,
@@ -172,6 +176,7 @@ unioned as (
         cast(null as varchar) as company_name,
         contacts.country as country_raw,
         users.user_name as owner_name,
+        users.email as owner_email,
         contacts.lead_source,
         {{ cg_channel('salesforce_lead_source', 'contacts.lead_source') }} as original_channel,
         cast(null as varchar) as lifecycle_stage,
@@ -219,6 +224,7 @@ unioned as (
         hubspot_contacts.company_name,
         hubspot_contacts.country as country_raw,
         owners.owner_name,
+        owners.email as owner_email,
         hubspot_contacts.analytics_source as lead_source,
         {{ cg_channel('hubspot_analytics_source', 'hubspot_contacts.analytics_source') }} as original_channel,
         hubspot_contacts.lifecycle_stage,

@@ -23,8 +23,9 @@
       counts); medium (customer account), low.
     - missing_owner (account, opportunity): a customer's or an open deal's company record, or an open deal,
       without owner; medium.
-    - owner_conflict (account): the two systems' records name different owners (by e-mail where both owners
-      have one, else by name); low (medium with an open deal).
+    - owner_conflict (account, prospect): the two systems' records name different owners (by e-mail where both
+      owners have one, else by name; a person's HubSpot contact against their primary Salesforce contact, else
+      lead); low (an account's: medium with an open deal).
     - domain_conflict (account): the two systems' primary records carry different registrable domains, or a
       HubSpot company's synced Salesforce id points at an account with another domain (identity resolution
       kept them apart); medium.
@@ -194,18 +195,13 @@ account_issues as (
         'owner_conflict',
         case when has_open_opportunity then 'medium' else 'low' end,
         account_name || ' is owned by ' || salesforce_owner || ' in Salesforce (account ' || salesforce_record_id
-            || ') but by ' || hubspot_owner
-            || case when lower(trim(salesforce_owner)) = lower(trim(hubspot_owner))
-                then ' (another user of that name)' else '' end
+            || ') but by ' || hubspot_owner || {{ cg_owner_namesake_note('salesforce_owner', 'hubspot_owner') }}
             || ' in HubSpot (company ' || hubspot_record_id || ').',
         salesforce_record_id,
         hubspot_record_id
     from account_pairs
     where salesforce_owner is not null and hubspot_owner is not null
-        -- one user may go by two names (Robert in Salesforce, Bob in HubSpot): their e-mail tells, where both have one
-        and case when salesforce_owner_email is not null and hubspot_owner_email is not null
-            then salesforce_owner_email <> hubspot_owner_email
-            else lower(trim(salesforce_owner)) <> lower(trim(hubspot_owner)) end
+        and {{ cg_owners_differ('salesforce_owner', 'hubspot_owner') }}
 
     union all
 
@@ -369,12 +365,23 @@ person_pairs as (
         coalesce(person_systems.salesforce_open_leads, 0) as salesforce_open_leads,
         person_systems.salesforce_open_lead_id,
         person_systems.salesforce_contact_record_id,
-        coalesce(accounts.is_customer, false) as is_account_customer
+        coalesce(accounts.is_customer, false) as is_account_customer,
+        salesforce_owned.source_system as salesforce_owned_system,
+        salesforce_owned.source_record_id as salesforce_owned_record_id,
+        salesforce_owned.owner_name as salesforce_owner,
+        salesforce_owned.owner_email as salesforce_owner_email,
+        hubspot.owner_name as hubspot_owner,
+        hubspot.owner_email as hubspot_owner_email
     from prospects
     left join accounts on accounts.account_id = prospects.account_id
     left join person_records as hubspot
         on hubspot.entity_id = prospects.prospect_id and hubspot.source_system = 'hubspot_contact'
         and hubspot.source_record_id = prospects.hubspot_contact_id
+    {#- the Salesforce record whose owner the HubSpot contact's should match: the primary contact, else lead #}
+    left join person_records as salesforce_owned
+        on salesforce_owned.entity_id = prospects.prospect_id
+        and salesforce_owned.record_key = coalesce('salesforce_contact:' || prospects.salesforce_contact_id,
+                                                   'salesforce_lead:' || prospects.salesforce_lead_id)
     left join salesforce_won_contacts on salesforce_won_contacts.prospect_id = prospects.prospect_id
     left join person_systems on person_systems.prospect_id = prospects.prospect_id
 ),
@@ -463,6 +470,26 @@ prospect_issues as (
     from broken_person_syncs as broken
     inner join person_records as hubspot on hubspot.record_key = broken.record_key
     inner join person_records as salesforce on salesforce.record_key = broken.target_record_key
+    -- kept apart: records that other links put in one person anyway are that person's pair
+    where hubspot.entity_id <> salesforce.entity_id
+
+    union all
+
+    select
+        'prospect',
+        prospect_id,
+        'owner_conflict',
+        'low',
+        coalesce(nullif(person_name, ''), 'A person') || ' is owned by ' || salesforce_owner || ' in Salesforce ('
+            || case when salesforce_owned_system = 'salesforce_contact' then 'contact ' else 'lead ' end
+            || salesforce_owned_record_id || ') but by ' || hubspot_owner
+            || {{ cg_owner_namesake_note('salesforce_owner', 'hubspot_owner') }}
+            || ' in HubSpot (contact ' || hubspot_record_id || ').',
+        salesforce_owned_record_id,
+        hubspot_record_id
+    from person_pairs
+    where hubspot_record_id is not null and salesforce_owner is not null and hubspot_owner is not null
+        and {{ cg_owners_differ('salesforce_owner', 'hubspot_owner') }}
 ),
 
 current_issues as (
