@@ -195,6 +195,19 @@ def test_lookback_window_is_a_var(tmp_path):
     assert credits(warehouse, "position_based", "O4") == pytest.approx({"T1": 0.5, "T2": 0.5})
 
 
+def test_a_half_life_of_minutes_gives_the_latest_touch_all_the_time_decay_credit(tmp_path):
+    """With a half-life of 1.44 minutes, O1's touches 7 to 28 days before it weigh less than a double holds: the
+    latest one (T3) takes all the credit, the others none, and no credit is undefined (0 / 0)."""
+    warehouse = build_world(tmp_path, {"attribution_time_decay_half_life_days": 0.001})
+    assert credits(warehouse, "time_decay", "O1") == {"T3": 1.0}
+    assert query(warehouse, "select count(*) from marts.attribution where isnan(credit) or credit <= 0") == [(0,)]
+
+
+def test_a_half_life_of_no_days_is_refused(tmp_path):
+    with pytest.raises(AssertionError, match="var attribution_time_decay_half_life_days is 0: it must be a number"):
+        build_world(tmp_path, {"attribution_time_decay_half_life_days": 0})
+
+
 def test_a_misspelt_default_model_is_refused(tmp_path):
     """A default model no attribution model has would put every deal under 'unattributed': dbt refuses it."""
     with pytest.raises(AssertionError, match="var attribution_default_model is 'position-based': it must be one of"):

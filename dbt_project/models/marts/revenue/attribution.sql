@@ -22,9 +22,11 @@
     - position_based (40/20/40): the first and last get 0.4 each and the middle ones share 0.2; one touch
       gets 1, two get 0.5 each;
     - time_decay: weight 2^(-days before the deal / var attribution_time_decay_half_life_days (default 7)),
-      normalized so the weights sum to 1.
+      normalized so the weights sum to 1 (computed from the deal's latest touch, weight 1, so that no half-life
+      makes every weight underflow to 0; a touch whose weight does, next to it, gets no credit and no row).
     Only touches with credit are kept (first_touch and last_touch have one row per deal; the other models
-    give every touch some credit), so credits sum to 1 per deal and model; deals without touches have no
+    give every touch some credit, but for a time_decay weight too small for a double), so credits sum to 1 per
+    deal and model; deals without touches have no
     rows (channel_performance_monthly reports them as unattributed).
     attributed_pipeline_reporting = credit x the deal's amount in the reporting currency;
     attributed_revenue_reporting = the same for won deals, 0 otherwise.
@@ -41,6 +43,10 @@
     across a daylight-saving change -#}
 {%- set lookback_start = "opportunities.created_at - " ~ (lookback_days * 24) ~ " * interval '1 hour'" -%}
 {%- set half_life_days = var('attribution_time_decay_half_life_days', 7) | float -%}
+{%- if half_life_days <= 0 -%}
+    {{ exceptions.raise_compiler_error("var attribution_time_decay_half_life_days is "
+                                       ~ var('attribution_time_decay_half_life_days') ~ ": it must be a number of days above 0") }}
+{%- endif -%}
 {%- set default_model = cg_attribution_default_model() -%}
 
 with all_opportunities as (
@@ -136,7 +142,9 @@ positioned as (
 weighted as (
     select
         positioned.*,
-        exp(-ln(2.0) * positioned.days_before_opportunity / {{ half_life_days }}) as decay_weight
+        exp(-ln(2.0) * (positioned.days_before_opportunity
+            - min(positioned.days_before_opportunity) over (partition by positioned.opportunity_id))
+            / {{ half_life_days }}) as decay_weight
     from positioned
 ),
 
@@ -172,7 +180,7 @@ credits as (
         '{{ model_name }}' as attribution_model,
         cast({{ model_name }} as double precision) as credit
     from credited
-    {%- if model_name in ['first_touch', 'last_touch'] %}
+    {%- if model_name in ['first_touch', 'last_touch', 'time_decay'] %}
     where {{ model_name }} > 0
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
