@@ -71,8 +71,12 @@ def stage(pipeline_id: str, stage_id: str, label: str, order: int, probability: 
             "is_closed": is_closed, "archived": False, "_loaded_at": LOADED}
 
 
+#: The closedate of every deal but 408.
+CLOSEDATE = at(3, 20)
+
+
 def deal(deal_id: str, stage_id: str, entered: dict[str, datetime], pipeline_id: str = "new", won: bool = False,
-         modified: datetime = MODIFIED, loaded: datetime = LOADED, closedate: datetime = at(3, 20)) -> dict:
+         modified: datetime = MODIFIED, loaded: datetime = LOADED, closedate: datetime = CLOSEDATE) -> dict:
     """A deal in `stage_id`, with `entered`: stage id (``s1``, or ``old_s1`` for the old property) -> moment."""
     closed = stage_id in ("s3", "s4", "r2")
     row = {"id": deal_id, "archived": False, "dealname": f"Deal {deal_id}", "amount": 100,
@@ -102,7 +106,8 @@ RAW = {
         deal("407", "s1", {"s1": at(3, 5), "s2": at(3, 9)}),
         deal("408", "s3", {"s1": at(3, 2), "s2": at(3, 10), "s3": at(3, 22)}, won=True, modified=at(3, 22),
              closedate=at(3, 18)),
-        deal("409", "ready?-", {"demoBooked": at(3, 3), "Über": at(3, 5), "Stage+2": at(3, 7), "ready?-": at(3, 12)}, pipeline_id="odd"),
+        deal("409", "ready?-", {"demoBooked": at(3, 3), "Über": at(3, 5), "Stage+2": at(3, 7), "ready?-": at(3, 12)},
+             pipeline_id="odd"),
     ],
 }
 

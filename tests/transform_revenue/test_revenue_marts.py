@@ -224,7 +224,8 @@ def test_amounts_past_a_trillion_in_the_reporting_currency_are_credited(tmp_path
               "marts.opportunities": [deal("O1", "ACC1", "P1", at(2026, 1, 20), amount, won=at(2026, 2, 1))]}
     warehouse = support.build_world(tmp_path, AS_OF, inputs)
     assert query(warehouse, """
-        select attribution_model, round(sum(attributed_pipeline_reporting), 2), round(sum(attributed_revenue_reporting), 2)
+        select attribution_model, round(sum(attributed_pipeline_reporting), 2),
+            round(sum(attributed_revenue_reporting), 2)
         from marts.attribution
         group by 1
         order by 1""") == [(model, amount, amount) for model in sorted(
