@@ -23,7 +23,9 @@
     re-reading a longer window); --full-refresh rebuilds all and gives the same rows. The campaign columns
     (campaign_id, campaign_name, utm_campaign) of the days before the window follow their platform campaign's
     current mapping (post-hook cg_remap_ad_campaigns: a campaign whose UTM key changed moves to its new unified
-    campaign on every day); the other dimension names are those of the run that built the day.
+    campaign on every day); the other dimension names are those of the run that built the day, and the days
+    before the window keep the rates they were converted with: after correcting past rates in the seed
+    currency_rates_daily, run --full-refresh.
 -#}
 {%- set window_start = cg_lookback_start('date_day', cg_ad_metric_relations()) -%}
 
