@@ -30,6 +30,14 @@ def company_record(account_id: str, system: str, record_id: str, owner: str | No
             "match_rule": rule, "is_deleted": False, "is_merged": False}
 
 
+def person_record(prospect_id: str, system: str, record_id: str, email: str, stage: str | None = None,
+                  owner: str | None = None, owner_email: str | None = None, converted: bool | None = None) -> dict:
+    return {"entity_id": prospect_id, "source_system": system, "source_record_id": record_id,
+            "record_key": f"{system}:{record_id}", "email": email, "lifecycle_stage": stage, "match_rule": "email",
+            "owner_name": owner, "owner_email": owner_email, "is_converted": converted, "is_deleted": False,
+            "is_merged": False}
+
+
 def opportunity(opportunity_id: str, account_id: str | None, prospect_id: str | None = None, won: bool = False,
                 owner: str | None = "Ann Lee", currency: str | None = "USD") -> dict:
     return {"opportunity_id": opportunity_id, "source_system": "salesforce", "source_opportunity_id": opportunity_id,
@@ -101,28 +109,18 @@ NIGHT_ONE = {
     ],
     "intermediate.int_person_records_clustered": [
         # Pat is Ann's contact in Salesforce, Bob's in HubSpot
-        {"entity_id": "PR1", "source_system": "salesforce_contact", "source_record_id": "003P",
-         "record_key": "salesforce_contact:003P", "email": "pat@acme.com", "match_rule": "email",
-         "owner_name": "Ann Lee", "owner_email": "ann.lee@ourco.com", "is_deleted": False, "is_merged": False},
-        {"entity_id": "PR1", "source_system": "hubspot_contact", "source_record_id": "901",
-         "record_key": "hubspot_contact:901", "email": "pat@acme.com", "lifecycle_stage": "lead",
-         "match_rule": "email", "owner_name": "Bob Stone", "owner_email": "bob@ourco.com", "is_deleted": False,
-         "is_merged": False},
+        person_record("PR1", "salesforce_contact", "003P", "pat@acme.com", owner="Ann Lee",
+                      owner_email="ann.lee@ourco.com"),
+        person_record("PR1", "hubspot_contact", "901", "pat@acme.com", stage="lead", owner="Bob Stone",
+                      owner_email="bob@ourco.com"),
         # Quinn is a Salesforce contact, and an open lead nobody converted
-        {"entity_id": "PR2", "source_system": "salesforce_contact", "source_record_id": "003Q",
-         "record_key": "salesforce_contact:003Q", "email": "quinn@beta.com", "match_rule": "email",
-         "is_deleted": False, "is_merged": False},
-        {"entity_id": "PR2", "source_system": "salesforce_lead", "source_record_id": "00QQ",
-         "record_key": "salesforce_lead:00QQ", "email": "quinn@beta.com", "match_rule": "email",
-         "is_converted": False, "is_deleted": False, "is_merged": False},
+        person_record("PR2", "salesforce_contact", "003Q", "quinn@beta.com"),
+        person_record("PR2", "salesforce_lead", "00QQ", "quinn@beta.com", converted=False),
         # Rae's owner is Robert Smith in Salesforce and Bob Smith in HubSpot: one user
-        {"entity_id": "PR3", "source_system": "salesforce_contact", "source_record_id": "003R",
-         "record_key": "salesforce_contact:003R", "email": "rae@beta.com", "match_rule": "email",
-         "owner_name": "Robert Smith", "owner_email": "rsmith@ourco.com", "is_deleted": False, "is_merged": False},
-        {"entity_id": "PR3", "source_system": "hubspot_contact", "source_record_id": "902",
-         "record_key": "hubspot_contact:902", "email": "rae@beta.com", "lifecycle_stage": "customer",
-         "match_rule": "email", "owner_name": "Bob Smith", "owner_email": "rsmith@ourco.com", "is_deleted": False,
-         "is_merged": False},
+        person_record("PR3", "salesforce_contact", "003R", "rae@beta.com", owner="Robert Smith",
+                      owner_email="rsmith@ourco.com"),
+        person_record("PR3", "hubspot_contact", "902", "rae@beta.com", stage="customer", owner="Bob Smith",
+                      owner_email="rsmith@ourco.com"),
     ],
 }
 
