@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table' if target.type == 'postgres' else 'view') }}
 {#-
     Marketing and sales touches from the CRMs, one row per touch, before they meet prospects:
     - form_submission: HubSpot form submissions (UTMs from the page URL);
@@ -9,9 +9,9 @@
     - first_visit: the tracked first visit of a HubSpot contact (hs_analytics_first_url / utm_*)
       at the contact's creation.
     Persons are identified by a source record (person_record_key) or by e-mail (person_email).
-    A table, not a view: touchpoints and the grain test read it, and PostgreSQL's planner cannot estimate the
-    HubSpot contacts view below it (the recursive merge chains), so joined as a view it chose nested loops and
-    touchpoints took 35 s at scale S instead of about one.
+    A table on PostgreSQL: its planner cannot estimate the HubSpot contacts view below (the recursive merge
+    chains), so touchpoints, joining this as a view, ran as nested loops (35 s at scale S instead of about one).
+    A view elsewhere: DuckDB plans the union inline, and storing it cost its full build more than it saved.
 -#}
 {%- set email_types = var('touchpoint_email_event_types', ['CLICK']) -%}
 with form_submissions as (
