@@ -43,6 +43,9 @@ def test_nightly_job_publishes_to_postgres_for_a_read_only_bi_role(sandbox, pipe
     raw_accounts = _fetch(postgres_url, "select count(*) from raw_salesforce.account")[0][0]
     assert raw_accounts == sandbox.stats()["records"]["salesforce/Account"]
     marts = _fetch(postgres_url, "select count(*) from marts.accounts")[0][0]
+    # Over the view, PostgreSQL planned touchpoints as nested loops: over half of the night's dbt build.
+    assert _fetch(postgres_url, "select table_type from information_schema.tables where table_schema = "
+                                "'intermediate' and table_name = 'int_touchpoints_unioned'") == [("BASE TABLE",)]
     assert _fetch(postgres_url, "select count(*) from analytics.accounts") == [(marts,)]
 
     assert _fetch(postgres_url, "select count(*) from analytics.accounts", user=BI_ROLE) == [(marts,)]
