@@ -17,10 +17,15 @@
         Last, one more build with nothing changed: the floor of an incremental build (finding that nothing
         changed, the models rebuilt whole, the tests, dbt's own cost per node), which no change set goes below.
 
-Per build: wall and CPU seconds and the slowest models and tests (dbt's run_results.json).
+    python -m benchmarks.transform_build --scale S --warehouse postgres [--incremental] [--postgres-url URL]
+        the same on PostgreSQL: in a new database on the server at URL (its user may create databases), or on a
+        throwaway server on loopback started for the run (initdb and pg_ctl on the PATH; JIT and fsync off).
 
-Prints the timings and writes them to benchmarks/results/transform_build_<label>.json (with --memory-limit 2GB:
-transform_build_<label>_limit2GB.json).
+Per build: wall and CPU seconds (dbt's own: a PostgreSQL server's work shows in the wall time only) and the slowest
+models and tests (dbt's run_results.json); on PostgreSQL, the server's version and settings.
+
+Prints the timings and writes them to benchmarks/results/transform_build_<label>.json (e.g.
+transform_build_sandbox_S_incremental_postgres.json; with --memory-limit 2GB: transform_build_<label>_limit2GB.json).
 """
 
 from __future__ import annotations
@@ -34,95 +39,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from benchmarks.build_targets import DuckDBTarget, postgres_target
 from benchmarks.measure import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-
-#: How each replicated raw column changes per copy k: "id" appends _r<k>, "ids_json" does it inside a JSON array,
-#: "ids_list" inside an "a;b" list, "domain" puts r<k>x before the host, "email" before the e-mail domain,
-#: "name" prefixes R<k>. Columns not listed are copied as they are; tables not listed are not replicated.
-REPLICATED = {
-    "raw_salesforce.account": {"id": "id", "master_record_id": "id", "parent_id": "id", "website": "domain",
-                               "name": "name"},
-    "raw_salesforce.contact": {"id": "id", "master_record_id": "id", "account_id": "id", "email": "email"},
-    "raw_salesforce.lead": {"id": "id", "master_record_id": "id", "converted_account_id": "id",
-                            "converted_contact_id": "id", "converted_opportunity_id": "id", "email": "email",
-                            "company": "name"},
-    "raw_salesforce.opportunity": {"id": "id", "account_id": "id"},
-    "raw_salesforce.opportunity_history": {"id": "id", "opportunity_id": "id"},
-    "raw_salesforce.campaign_member": {"id": "id", "lead_id": "id", "contact_id": "id"},
-    "raw_hubspot.companies": {"id": "id", "salesforceaccountid": "id", "hs_merged_object_ids": "ids_list",
-                              "domain": "domain", "website": "domain", "name": "name"},
-    "raw_hubspot.contacts": {"id": "id", "associatedcompanyid": "id", "salesforcecontactid": "id",
-                             "salesforceleadid": "id", "hs_merged_object_ids": "ids_list",
-                             "associated_companies_ids": "ids_json", "email": "email"},
-    "raw_hubspot.deals": {"id": "id", "hs_merged_object_ids": "ids_list", "associated_companies_ids": "ids_json",
-                          "associated_contacts_ids": "ids_json"},
-    "raw_hubspot.email_events": {"id": "id", "recipient": "email"},
-    "raw_hubspot.form_submissions": {"conversion_id": "id", "values": "email"},
-}
-
-
-def _replica_expression(column: str, kind: str | None, copy: int) -> str:
-    quoted = f'"{column}"'
-    if kind is None or copy == 0:
-        return quoted
-    if kind == "id":
-        return f"{quoted} || '_r{copy}'"
-    if kind == "ids_json":
-        return f"""regexp_replace({quoted}, '"([^"]+)"', '"\\1_r{copy}"', 'g')"""
-    if kind == "ids_list":
-        return f"regexp_replace({quoted}, '([^;]+)', '\\1_r{copy}', 'g')"
-    if kind == "domain":
-        return f"regexp_replace({quoted}, '^([A-Za-z]+://)?([Ww][Ww][Ww][0-9]*[.])?', '\\1\\2r{copy}x')"
-    if kind == "email":
-        return f"replace({quoted}, '@', '@r{copy}x')"
-    if kind == "name":
-        return f"'R{copy} ' || {quoted}"
-    raise ValueError(kind)
-
-
-def replicate(source: Path, target: Path, factor: int) -> dict[str, int]:
-    """Copy the CRM raw tables of `source` into `target` `factor` times; returns rows per table."""
-    shutil.copyfile(source, target)
-    with duckdb.connect(str(target)) as connection:
-        return _replicate_in_place(connection, factor)
-
-
-def _replicate_in_place(connection: duckdb.DuckDBPyConnection, factor: int) -> dict[str, int]:
-    """Append `factor` - 1 copies of each CRM raw table to itself (see REPLICATED); returns rows per table."""
-    counts = {}
-    for table, kinds in REPLICATED.items():
-        columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
-        connection.execute(f"create temp table original as select * from {table}")
-        for copy in range(1, factor):
-            select = ", ".join(_replica_expression(column, kinds.get(column), copy) for column in columns)
-            connection.execute(f"insert into {table} select {select} from original")
-        connection.execute("drop table original")
-        counts[table] = connection.execute(f"select count(*) from {table}").fetchone()[0]
-    return counts
-
-
-def replace_raw(source: Path, target: Path, factor: int) -> dict[str, int]:
-    """Replace every raw table of `target` (schemas raw*) with those of `source`, the CRM ones replicated
-    `factor` times as `replicate` does; the transformed tables of `target` stay. Returns rows per table."""
-    with duckdb.connect(str(target)) as connection:
-        connection.execute(f"attach '{source}' as source_warehouse (read_only)")
-        tables = connection.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where database_name = 'source_warehouse' and schema_name like 'raw%'").fetchall()
-        for schema, table in tables:
-            connection.execute(f'create schema if not exists "{schema}"')
-            connection.execute(f'create or replace table "{schema}"."{table}" as '
-                               f'select * from source_warehouse."{schema}"."{table}"')
-        connection.execute("detach source_warehouse")
-        return _replicate_in_place(connection, factor)
 
 
 def sync_crm(url: str) -> None:
@@ -142,18 +68,24 @@ def sync_crm(url: str) -> None:
     assert result.success
 
 
-def load_from_sandbox(scale: str, seed: int, folder: Path) -> Path:
-    """Serve the sandbox at `scale` and load its CRM raw tables into a fresh warehouse under `folder`."""
+def load_from_sandbox(scale: str, seed: int, target) -> dict[str, int]:
+    """Serve the sandbox at `scale`, load its CRM raw tables into `target` (a benchmarks.build_targets target) and
+    prepare the build's raw tables; rows per replicated table."""
     from benchmarks.sandbox_limits import LIFTED
-    from pipelines.local import local_environment, prepare_dbt_manifest
     from sandbox.launcher import running_sandbox
 
-    environment = local_environment(folder)
-    os.environ.update(environment)
-    prepare_dbt_manifest()
+    _use_warehouse(target)
     with running_sandbox(scale=scale, seed=seed, startup_timeout=1800, **LIFTED) as sandbox:
         sync_crm(sandbox.url)
-    return Path(environment["WAREHOUSE_DUCKDB_PATH"])
+    return target.prepare_raw()
+
+
+def _use_warehouse(target) -> None:
+    """Point this process (the raw assets) at the loader's side of `target`, and parse the dbt project for it."""
+    from pipelines.local import prepare_dbt_manifest
+
+    os.environ.update(target.loader_environment)
+    prepare_dbt_manifest()
 
 
 #: The CRM marts of issue 6; the benchmark builds them and everything upstream (with their tests).
@@ -166,17 +98,6 @@ def slowest_nodes(work: Path, count: int = 12) -> list[list]:
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     ranked = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:count]
     return [[round(result["execution_time"], 1), result["unique_id"].split(".", 1)[1]] for result in ranked]
-
-
-def time_publish(warehouse: Path, analytics: Path) -> dict:
-    """Publish the marts of `warehouse` to `analytics` as the nightly job does: the seconds, and how each table
-    got there (copied, replayed, kept; pipelines/lib/publish_plan.py)."""
-    from pipelines.lib.publish import publish_duckdb
-
-    started = time.monotonic()
-    publication = publish_duckdb(warehouse, analytics, keep_snapshots=0)
-    return {"seconds": round(time.monotonic() - started, 1),
-            "tables": {table: method.split(":")[0] for table, method in publication.methods.items()}}
 
 
 @dataclass(frozen=True)
@@ -193,17 +114,17 @@ class BuildTiming:
                 f"{prefix}_peak_rss_mb": round(self.peak_rss_mb)}
 
 
-def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> BuildTiming:
-    """One `dbt build` of the CRM marts (or of the whole project) against `warehouse`. CPU time is the robust
-    number on a shared machine: wall time grows with other load. dbt's memory is sampled while it runs (its
-    ``ru_maxrss`` would start at this process's, which holds the replicas' counts and the sandbox client).
+def time_dbt_build(target, work: Path, everything: bool = False) -> BuildTiming:
+    """One `dbt build` of the CRM marts (or of the whole project) in `target`'s warehouse. CPU time is the robust
+    number on a shared machine: wall time grows with other load. It is dbt's own: a PostgreSQL server's work is
+    not in it. dbt's memory is sampled while it runs (its ``ru_maxrss`` would start at this process's, which holds
+    the replicas' counts and the sandbox client).
 
     The project is parsed first, untimed, into the build's target folder: the nightly job's builds start from the
     parse made when its definitions load (pipelines/local.py, prepare_dbt_manifest), so they only check it."""
     from pipelines.defs.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
-    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-           "WAREHOUSE_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+    env = {**os.environ, **target.dbt_environment(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DO_NOT_TRACK": "1"}
     subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--target-path", str(work / "target"), "--log-path",
                     str(work / "logs")], cwd=DBT_PROJECT_DIR, env=env, check=True)
     started, cpu_before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -229,53 +150,88 @@ def time_dbt_build(warehouse: Path, work: Path, everything: bool = False) -> Bui
     return BuildTiming(seconds, cpu, sampler.tree_peak_mb)
 
 
-def _mart_rows(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
-                for (name,) in connection.execute(
-                    "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()}
+def _mart_rows(target) -> dict[str, int]:
+    tables = target.query("select table_name from information_schema.tables where table_schema = 'marts' "
+                          "and table_type = 'BASE TABLE' order by 1")
+    return {name: target.query(f"select count(*) from marts.{name}")[0][0] for (name,) in tables}
 
 
-def _raw_rows(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {table: connection.execute(f"select count(*) from {table}").fetchone()[0] for table in REPLICATED}
-
-
-def _incremental_night(args: argparse.Namespace, work: Path) -> dict:
+def _incremental_night(args: argparse.Namespace, target) -> dict:
     """Full build, sandbox advance, sync, incremental build (see --incremental); the result's timings."""
     from benchmarks.sandbox_limits import LIFTED
-    from pipelines.local import local_environment, prepare_dbt_manifest
     from sandbox.launcher import running_sandbox
 
-    environment = local_environment(work / "loaded")
-    os.environ.update(environment)
-    prepare_dbt_manifest()
-    loaded = Path(environment["WAREHOUSE_DUCKDB_PATH"])
-    warehouse = work / "warehouse.duckdb" if args.factor > 1 else loaded
+    _use_warehouse(target)
+    work = args.work
     timings = {}
     with running_sandbox(scale=args.scale, seed=args.seed, startup_timeout=1800, **LIFTED) as sandbox:
         sync_crm(sandbox.url)
-        counts = replicate(loaded, warehouse, args.factor) if args.factor > 1 else _raw_rows(warehouse)
+        counts = target.prepare_raw()
         if args.keep:
-            shutil.copy(warehouse, work / "raw_before.duckdb")
-        timings["full"] = time_dbt_build(warehouse, work / "full", args.all)
+            target.keep("raw_before")
+        timings["full"] = time_dbt_build(target, work / "full", args.all)
         timings["full_slowest"] = slowest_nodes(work / "full")
-        timings["publish_full"] = time_publish(warehouse, work / "analytics.duckdb")
+        timings["publish_full"] = target.publish()
         if args.keep:
-            shutil.copy(warehouse, work / "built_before.duckdb")
+            target.keep("built_before")
         advanced = sandbox.advance(days=1, change_rate=args.change_rate)
         sync_crm(sandbox.url)
-    if args.factor > 1:
-        replace_raw(loaded, warehouse, args.factor)
+    target.prepare_raw()
     if args.keep:
-        shutil.copy(warehouse, work / "synced_before_incremental.duckdb")
-    timings["incremental"] = time_dbt_build(warehouse, work / "incremental", args.all)
+        target.keep("synced_before_incremental")
+    timings["incremental"] = time_dbt_build(target, work / "incremental", args.all)
     timings["incremental_slowest"] = slowest_nodes(work / "incremental")
-    timings["publish_incremental"] = time_publish(warehouse, work / "analytics.duckdb")
-    timings["unchanged"] = time_dbt_build(warehouse, work / "unchanged", args.all)
+    timings["publish_incremental"] = target.publish()
+    timings["unchanged"] = time_dbt_build(target, work / "unchanged", args.all)
     timings["unchanged_slowest"] = slowest_nodes(work / "unchanged")
     return {"raw_rows": counts, "advanced": advanced.get("changes", advanced), "timings": timings,
-            "mart_rows": _mart_rows(warehouse)}
+            "mart_rows": _mart_rows(target)}
+
+
+def _incremental_result(args: argparse.Namespace, target) -> dict:
+    night = _incremental_night(args, target)
+    full, incremental, unchanged = (night["timings"][build] for build in ("full", "incremental", "unchanged"))
+    return {"change_rate": args.change_rate, **full.fields("dbt_build"), **incremental.fields("incremental_build"),
+            "incremental_share_of_full": round(incremental.seconds / full.seconds, 3),
+            "incremental_cpu_share_of_full": round(incremental.cpu_seconds / full.cpu_seconds, 3),
+            **unchanged.fields("unchanged_build"),
+            "unchanged_share_of_full": round(unchanged.seconds / full.seconds, 3),
+            "full_slowest": night["timings"]["full_slowest"],
+            "incremental_slowest": night["timings"]["incremental_slowest"],
+            "unchanged_slowest": night["timings"]["unchanged_slowest"],
+            "publish_after_full": night["timings"]["publish_full"],
+            "publish_after_incremental": night["timings"]["publish_incremental"],
+            "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
+
+
+def _two_builds_result(args: argparse.Namespace, target) -> dict:
+    """A build of freshly loaded (or replicated) raw tables, then a warm rebuild of the same data."""
+    counts = load_from_sandbox(args.scale, args.seed, target) if args.scale else target.prepare_raw()
+    first = time_dbt_build(target, args.work / "first", args.all)
+    first_slowest = slowest_nodes(args.work / "first")
+    second = time_dbt_build(target, args.work / "second", args.all)
+    return {**first.fields("dbt_build"), **second.fields("dbt_rebuild"), "full_slowest": first_slowest,
+            "raw_rows": counts, "mart_rows": _mart_rows(target)}
+
+
+@contextmanager
+def _target(args: argparse.Namespace) -> Iterator:
+    """The warehouse the run builds in (benchmarks.build_targets)."""
+    if args.warehouse == "postgres":
+        with postgres_target(args.postgres_url, args.factor, args.work, keep=args.keep) as target:
+            yield target
+    else:
+        yield DuckDBTarget(args.work, args.factor, args.replicate_from)
+
+
+def _label(args: argparse.Namespace) -> str:
+    """The result file's label: source, scale, copies, incremental, warehouse and DuckDB memory limit."""
+    label = f"sandbox_{args.scale}" if args.scale else "replica"
+    label += f"_x{args.factor}" if args.factor > 1 else ""
+    label += "_incremental" if args.incremental else ""
+    label += "_postgres" if args.warehouse == "postgres" else ""
+    limit = os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT") if args.warehouse == "duckdb" else None
+    return label + (f"_limit{limit.replace(' ', '').replace('%', 'pct')}" if limit else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,17 +239,23 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["S", "M", "L"], help="load the sandbox at this scale")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--replicate-from", type=Path, help="a warehouse with CRM raw tables already loaded")
+    parser.add_argument("--replicate-from", type=Path, help="a DuckDB warehouse with CRM raw tables already loaded")
     parser.add_argument("--factor", type=int, help="copies of the CRM raw tables (default 50 with --replicate-from,"
                                                     " else 1)")
+    parser.add_argument("--warehouse", choices=["duckdb", "postgres"], default="duckdb",
+                        help="where dbt builds (default duckdb)")
+    parser.add_argument("--postgres-url", help="with --warehouse postgres: a server whose user may create databases "
+                                               "(the run builds in a new one); default: a throwaway server on "
+                                               "loopback")
     parser.add_argument("--all", action="store_true", help="build the whole dbt project, not only the CRM marts")
     parser.add_argument("--incremental", action="store_true",
                         help="with --scale: after the full build, advance the sandbox a day, sync and time the "
                              "incremental build")
     parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (with --incremental: raw_before.duckdb, built_before.duckdb and "
-                             "synced_before_incremental.duckdb, the warehouse before the full build, after it and "
-                             "after the next day's sync) and print its path")
+                        help="keep the work folder and print its path (with --incremental: the warehouse before "
+                             "the full build, after it and after the next day's sync as raw_before, built_before "
+                             "and synced_before_incremental: .duckdb files there, or databases <name>_raw_before, "
+                             "... beside the run's kept PostgreSQL database)")
     parser.add_argument("--change-rate", type=float, default=0.01, help="share of records the advance changes")
     parser.add_argument("--memory-limit", help="DuckDB's memory limit for dbt (WAREHOUSE_DUCKDB_MEMORY_LIMIT), e.g. "
                                                "2GB; the result file's name says it")
@@ -302,60 +264,31 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --scale or --replicate-from")
     if args.incremental and not args.scale:
         parser.error("--incremental needs --scale (the sandbox advances a day)")
+    if args.warehouse == "postgres" and (args.replicate_from or args.memory_limit):
+        parser.error("--replicate-from and --memory-limit are DuckDB's: give --scale with --warehouse postgres")
+    if args.postgres_url and args.warehouse != "postgres":
+        parser.error("--postgres-url needs --warehouse postgres")
+    if args.keep and args.warehouse == "postgres" and not args.postgres_url:
+        parser.error("--keep with --warehouse postgres needs --postgres-url (a throwaway server keeps nothing)")
     args.factor = args.factor or (50 if args.replicate_from and not args.scale else 1)
-
     if args.memory_limit:
         os.environ["WAREHOUSE_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
-    limit = os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT")
-    suffix = f"_limit{limit.replace(' ', '').replace('%', 'pct')}" if limit else ""
-    common = {"cpus": os.cpu_count(), "duckdb_memory_limit": limit or "DuckDB's default (80% of RAM)"}
-    work = Path(tempfile.mkdtemp(prefix="cg-transform-bench-"))
-    selection = "all" if args.all else "crm_marts"
+
+    args.work = Path(tempfile.mkdtemp(prefix="cg-transform-bench-"))
+    label = _label(args)
     try:
-        if args.incremental:
-            label = f"sandbox_{args.scale}" + (f"_x{args.factor}" if args.factor > 1 else "") + "_incremental"
-            night = _incremental_night(args, work)
-            full, incremental, unchanged = (night["timings"][build] for build in ("full", "incremental", "unchanged"))
-            result = {"label": label, "selection": selection, **common, "change_rate": args.change_rate,
-                      **full.fields("dbt_build"), **incremental.fields("incremental_build"),
-                      "incremental_share_of_full": round(incremental.seconds / full.seconds, 3),
-                      "incremental_cpu_share_of_full": round(incremental.cpu_seconds / full.cpu_seconds, 3),
-                      **unchanged.fields("unchanged_build"),
-                      "unchanged_share_of_full": round(unchanged.seconds / full.seconds, 3),
-                      "full_slowest": night["timings"]["full_slowest"],
-                      "incremental_slowest": night["timings"]["incremental_slowest"],
-                      "unchanged_slowest": night["timings"]["unchanged_slowest"],
-                      "publish_after_full": night["timings"]["publish_full"],
-                      "publish_after_incremental": night["timings"]["publish_incremental"],
-                      "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
-        else:
-            if args.scale:
-                label = f"sandbox_{args.scale}"
-                loaded = load_from_sandbox(args.scale, args.seed, work / "loaded")
-                if args.factor > 1:
-                    label += f"_x{args.factor}"
-                    warehouse = work / "warehouse.duckdb"
-                    counts = replicate(loaded, warehouse, args.factor)
-                else:
-                    warehouse, counts = loaded, _raw_rows(loaded)
-            else:
-                label = f"replica_x{args.factor}"
-                warehouse = work / "warehouse.duckdb"
-                counts = replicate(args.replicate_from, warehouse, args.factor)
-            first = time_dbt_build(warehouse, work / "first", args.all)
-            first_slowest = slowest_nodes(work / "first")
-            second = time_dbt_build(warehouse, work / "second", args.all)
-            result = {"label": label, "selection": selection, **common, **first.fields("dbt_build"),
-                      **second.fields("dbt_rebuild"),
-                      "full_slowest": first_slowest, "raw_rows": counts, "mart_rows": _mart_rows(warehouse)}
+        with _target(args) as target:
+            result = {"label": label, "selection": "all" if args.all else "crm_marts", "cpus": os.cpu_count(),
+                      **target.describe()}
+            result.update(_incremental_result(args, target) if args.incremental else _two_builds_result(args, target))
     finally:
         if args.keep:
-            print(f"work folder kept: {work}", file=sys.stderr)
+            print(f"work folder kept: {args.work}", file=sys.stderr)
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(args.work, ignore_errors=True)
     result["load_average"] = [round(value, 2) for value in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"transform_build_{label}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"transform_build_{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from benchmarks.transform_build import time_publish
+from benchmarks.build_targets import time_publish
 from tests.support.publish_log import FIRST_BUILD, Warehouse
 
 
