@@ -1,8 +1,11 @@
 """The nightly job on a real PostgreSQL warehouse: loads, builds, checks, publishes for a read-only BI role."""
 
+import json
+
 import psycopg2
 import pytest
 
+from pipelines.defs.transform.project import dbt_project
 from pipelines.demo import run_nightly_job
 from tests.support.postgres import postgres_environment, postgres_server
 
@@ -29,6 +32,13 @@ def _fetch(url: str, sql: str, user: str | None = None) -> list[tuple]:
         connection.close()
 
 
+def _tables_built_by_dbt() -> set[tuple[str, str]]:
+    """(schema, table) of every model dbt stores as a table (incremental ones included), from its manifest."""
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    return {(node["schema"], node["alias"]) for node in nodes
+            if node["resource_type"] == "model" and node["config"]["materialized"] in ("table", "incremental")}
+
+
 def test_nightly_job_publishes_to_postgres_for_a_read_only_bi_role(sandbox, pipeline_env, monkeypatch, postgres_url):
     pipeline_env(sandbox)
     for key, value in postgres_environment(postgres_url).items():
@@ -46,6 +56,13 @@ def test_nightly_job_publishes_to_postgres_for_a_read_only_bi_role(sandbox, pipe
     # Over the view, PostgreSQL planned touchpoints as nested loops: over half of the night's dbt build.
     assert _fetch(postgres_url, "select table_type from information_schema.tables where table_schema = "
                                 "'intermediate' and table_name = 'int_touchpoints_unioned'") == [("BASE TABLE",)]
+    # Every table dbt built was analyzed as it was built (by the post-hook, not autovacuum): models built on a table
+    # without statistics were planned blind.
+    analyzed = set(_fetch(postgres_url, "select schemaname, relname from pg_stat_user_tables "
+                                        "where last_analyze is not null"))
+    built = _tables_built_by_dbt()
+    assert ("marts", "accounts") in built and ("intermediate", "int_person_records_clustered") in built
+    assert built <= analyzed
     assert _fetch(postgres_url, "select count(*) from analytics.accounts") == [(marts,)]
 
     assert _fetch(postgres_url, "select count(*) from analytics.accounts", user=BI_ROLE) == [(marts,)]
