@@ -292,6 +292,10 @@ class PostgresTarget:
             connection.close()
 
 
+#: Where a benchmark build runs.
+BuildTarget = DuckDBTarget | PostgresTarget
+
+
 @contextmanager
 def postgres_target(server_url: str | None, factor: int, work: Path, keep: bool = False) -> Iterator[PostgresTarget]:
     """A new database for the run, on the server at `server_url` (its user may create databases) or, without one, on

@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.build_targets import DuckDBTarget, postgres_target
+from benchmarks.build_targets import BuildTarget, DuckDBTarget, postgres_target
 from benchmarks.measure import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def sync_crm(url: str) -> None:
     assert result.success
 
 
-def load_from_sandbox(scale: str, seed: int, target) -> dict[str, int]:
+def load_from_sandbox(scale: str, seed: int, target: BuildTarget) -> dict[str, int]:
     """Serve the sandbox at `scale`, load its CRM raw tables into `target` (a benchmarks.build_targets target) and
     prepare the build's raw tables; rows per replicated table."""
     from benchmarks.sandbox_limits import LIFTED
@@ -80,7 +80,7 @@ def load_from_sandbox(scale: str, seed: int, target) -> dict[str, int]:
     return target.prepare_raw()
 
 
-def _use_warehouse(target) -> None:
+def _use_warehouse(target: BuildTarget) -> None:
     """Point this process (the raw assets) at the loader's side of `target`, and parse the dbt project for it."""
     from pipelines.local import prepare_dbt_manifest
 
@@ -114,7 +114,7 @@ class BuildTiming:
                 f"{prefix}_peak_rss_mb": round(self.peak_rss_mb)}
 
 
-def time_dbt_build(target, work: Path, everything: bool = False) -> BuildTiming:
+def time_dbt_build(target: BuildTarget, work: Path, everything: bool = False) -> BuildTiming:
     """One `dbt build` of the CRM marts (or of the whole project) in `target`'s warehouse. CPU time is the robust
     number on a shared machine: wall time grows with other load. It is dbt's own: a PostgreSQL server's work is
     not in it. dbt's memory is sampled while it runs (its ``ru_maxrss`` would start at this process's, which holds
@@ -150,13 +150,13 @@ def time_dbt_build(target, work: Path, everything: bool = False) -> BuildTiming:
     return BuildTiming(seconds, cpu, sampler.tree_peak_mb)
 
 
-def _mart_rows(target) -> dict[str, int]:
+def _mart_rows(target: BuildTarget) -> dict[str, int]:
     tables = target.query("select table_name from information_schema.tables where table_schema = 'marts' "
                           "and table_type = 'BASE TABLE' order by 1")
     return {name: target.query(f"select count(*) from marts.{name}")[0][0] for (name,) in tables}
 
 
-def _incremental_night(args: argparse.Namespace, target) -> dict:
+def _incremental_night(args: argparse.Namespace, target: BuildTarget) -> dict:
     """Full build, sandbox advance, sync, incremental build (see --incremental); the result's timings."""
     from benchmarks.sandbox_limits import LIFTED
     from sandbox.launcher import running_sandbox
@@ -188,7 +188,7 @@ def _incremental_night(args: argparse.Namespace, target) -> dict:
             "mart_rows": _mart_rows(target)}
 
 
-def _incremental_result(args: argparse.Namespace, target) -> dict:
+def _incremental_result(args: argparse.Namespace, target: BuildTarget) -> dict:
     night = _incremental_night(args, target)
     full, incremental, unchanged = (night["timings"][build] for build in ("full", "incremental", "unchanged"))
     return {"change_rate": args.change_rate, **full.fields("dbt_build"), **incremental.fields("incremental_build"),
@@ -204,7 +204,7 @@ def _incremental_result(args: argparse.Namespace, target) -> dict:
             "advanced": night["advanced"], "raw_rows": night["raw_rows"], "mart_rows": night["mart_rows"]}
 
 
-def _two_builds_result(args: argparse.Namespace, target) -> dict:
+def _two_builds_result(args: argparse.Namespace, target: BuildTarget) -> dict:
     """A build of freshly loaded (or replicated) raw tables, then a warm rebuild of the same data."""
     counts = load_from_sandbox(args.scale, args.seed, target) if args.scale else target.prepare_raw()
     first = time_dbt_build(target, args.work / "first", args.all)
@@ -215,7 +215,7 @@ def _two_builds_result(args: argparse.Namespace, target) -> dict:
 
 
 @contextmanager
-def _target(args: argparse.Namespace) -> Iterator:
+def _target(args: argparse.Namespace) -> Iterator[BuildTarget]:
     """The warehouse the run builds in (benchmarks.build_targets)."""
     if args.warehouse == "postgres":
         with postgres_target(args.postgres_url, args.factor, args.work, keep=args.keep) as target:
