@@ -223,9 +223,7 @@ class PostgresTarget:
     def prepare_raw(self) -> dict[str, int]:
         """After a sync: the copies of the raw tables made again from the synced rows, and every raw table analyzed;
         rows per replicated table."""
-        import psycopg2
-
-        with psycopg2.connect(self.url) as connection, connection.cursor() as cursor:
+        with _connection(self.url) as connection, connection.cursor() as cursor:
             def execute(sql: str) -> list[tuple]:
                 cursor.execute(sql)
                 return cursor.fetchall() if cursor.description else []
@@ -249,24 +247,15 @@ class PostgresTarget:
         return columns_of
 
     def _analyze(self) -> None:
-        import psycopg2
-
-        connection = psycopg2.connect(self.url)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("select format('%I.%I', table_schema, table_name) from information_schema.tables "
-                               "where table_schema like 'raw\\_%' and table_type = 'BASE TABLE'")
-                for (table,) in cursor.fetchall():
-                    cursor.execute(f"analyze {table}")
-        finally:
-            connection.close()
+        with _connection(self.url, autocommit=True) as connection, connection.cursor() as cursor:
+            cursor.execute("select format('%I.%I', table_schema, table_name) from information_schema.tables "
+                           "where table_schema like 'raw\\_%' and table_type = 'BASE TABLE'")
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"analyze {table}")
 
     def query(self, sql: str) -> list[tuple]:
         """The rows of one read-only query on the build's database."""
-        import psycopg2
-
-        with psycopg2.connect(self.url) as connection, connection.cursor() as cursor:
+        with _connection(self.url) as connection, connection.cursor() as cursor:
             cursor.execute(sql)
             return cursor.fetchall()
 
@@ -281,15 +270,9 @@ class PostgresTarget:
 
     def keep(self, name: str) -> None:
         """Keep a copy of the database as it is now, as the database ``<database>_<name>`` on the same server."""
-        import psycopg2
-
-        connection = psycopg2.connect(urlunparse(urlparse(self.url)._replace(path="/postgres")))
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f'create database "{self.database}_{name}" template "{self.database}"')
-        finally:
-            connection.close()
+        server = urlunparse(urlparse(self.url)._replace(path="/postgres"))
+        with _connection(server, autocommit=True) as connection, connection.cursor() as cursor:
+            cursor.execute(f'create database "{self.database}_{name}" template "{self.database}"')
 
 
 #: Where a benchmark build runs.
@@ -297,28 +280,40 @@ BuildTarget = DuckDBTarget | PostgresTarget
 
 
 @contextmanager
+def _connection(url: str, autocommit: bool = False) -> Iterator:
+    """A psycopg2 connection to `url`, closed after the block; without `autocommit`, what the block did is
+    committed at its end (rolled back if it raised)."""
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = autocommit
+    try:
+        if autocommit:  # `with connection` would open a transaction (psycopg2 2.9), which create database refuses
+            yield connection
+        else:
+            with connection:
+                yield connection
+    finally:
+        connection.close()
+
+
+@contextmanager
 def postgres_target(server_url: str | None, factor: int, work: Path, keep: bool = False) -> Iterator[PostgresTarget]:
     """A new database for the run, on the server at `server_url` (its user may create databases) or, without one, on
     a throwaway server on loopback; dropped after the run unless `keep` (then its name is printed). The raw
     assets keep their dlt state under `work`."""
-    import psycopg2
-
-    with _server(server_url) as (url, server):
+    with _server(server_url) as (url, server), _connection(url, autocommit=True) as admin:
         database = f"cg_bench_{uuid.uuid4().hex[:12]}"
-        admin = psycopg2.connect(url)
-        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {database}")
         try:
-            with admin.cursor() as cursor:
-                cursor.execute(f"create database {database}")
-            target_url = urlunparse(urlparse(url)._replace(path=f"/{database}"))
-            yield PostgresTarget(target_url, factor, server, work)
+            yield PostgresTarget(urlunparse(urlparse(url)._replace(path=f"/{database}")), factor, server, work)
         finally:
             if keep:
                 print(f"database kept: {database} on {urlparse(url).hostname}:{urlparse(url).port}", file=sys.stderr)
             else:
                 with admin.cursor() as cursor:
                     cursor.execute(f"drop database if exists {database} with (force)")
-            admin.close()
 
 
 @contextmanager
