@@ -16,9 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,8 +25,6 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import duckdb
-
-ROOT = Path(__file__).resolve().parent.parent
 
 #: How each replicated raw column changes per copy k: "id" appends _r<k>, "ids_json" does it inside a JSON array,
 #: "ids_list" inside an "a;b" list, "domain" puts r<k>x before the host, "email" before the e-mail domain,
@@ -181,8 +177,13 @@ def time_publish(warehouse: Path, analytics: Path) -> dict:
     got there (copied, replayed, kept; pipelines/lib/publish_plan.py)."""
     from pipelines.lib.publish import publish_duckdb
 
+    return _timed_publication(lambda: publish_duckdb(warehouse, analytics, keep_snapshots=0))
+
+
+def _timed_publication(publish) -> dict:
+    """Run `publish` (returning a pipelines.lib.publish.Publication): its seconds, and how each table got there."""
     started = time.monotonic()
-    publication = publish_duckdb(warehouse, analytics, keep_snapshots=0)
+    publication = publish()
     return {"seconds": round(time.monotonic() - started, 1),
             "tables": {table: method.split(":")[0] for table, method in publication.methods.items()}}
 
@@ -199,15 +200,11 @@ class PostgresTarget:
     kind = "postgres"
 
     def __init__(self, url: str, factor: int, server: str, work: Path):
-        from pipelines.local import local_environment
+        from pipelines.local import local_environment, postgres_environment
 
         self.url, self.factor, self.server = url, factor, server
-        parts = urlparse(url)
-        self.database = parts.path.lstrip("/")
-        self.warehouse_environment = {
-            "WAREHOUSE_TARGET": "postgres", "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parts.port or 5432), "POSTGRES_USER": parts.username or "",
-            "POSTGRES_PASSWORD": parts.password or "", "POSTGRES_DB": self.database}
+        self.warehouse_environment = postgres_environment(url)
+        self.database = self.warehouse_environment["POSTGRES_DB"]
         self.loader_environment = {**local_environment(work / "loaded"), **self.warehouse_environment}
 
     def describe(self) -> dict:
@@ -228,23 +225,20 @@ class PostgresTarget:
                 cursor.execute(sql)
                 return cursor.fetchall() if cursor.description else []
 
+            def columns_of(table: str) -> list[str]:
+                schema, name = table.split(".")
+                return [row[0] for row in execute(
+                    f"select column_name from information_schema.columns where table_schema = '{schema}' "
+                    f"and table_name = '{name}' order by ordinal_position")]
+
             if self.factor > 1:
                 for table in REPLICATED:
                     execute(f"delete from {table} where \"{replica_key(table)}\" ~ '{REPLICA_KEY_PATTERN}'")
-                counts = replicate_in_place(execute, self._columns_of(execute), self.factor)
+                counts = replicate_in_place(execute, columns_of, self.factor)
             else:
                 counts = {table: execute(f"select count(*) from {table}")[0][0] for table in REPLICATED}
         self._analyze()
         return counts
-
-    @staticmethod
-    def _columns_of(execute):
-        def columns_of(table: str) -> list[str]:
-            schema, name = table.split(".")
-            return [row[0] for row in execute(
-                f"select column_name from information_schema.columns where table_schema = '{schema}' "
-                f"and table_name = '{name}' order by ordinal_position")]
-        return columns_of
 
     def _analyze(self) -> None:
         with _connection(self.url, autocommit=True) as connection, connection.cursor() as cursor:
@@ -263,10 +257,7 @@ class PostgresTarget:
         """Publish the marts as the nightly job does on PostgreSQL (a fresh ``analytics`` schema), timed."""
         from pipelines.lib.publish import publish_postgres
 
-        started = time.monotonic()
-        publication = publish_postgres(self.url, "bi_reader")
-        return {"seconds": round(time.monotonic() - started, 1),
-                "tables": {table: method.split(":")[0] for table, method in publication.methods.items()}}
+        return _timed_publication(lambda: publish_postgres(self.url, "bi_reader"))
 
     def keep(self, name: str) -> None:
         """Keep a copy of the database as it is now, as the database ``<database>_<name>`` on the same server."""
@@ -319,22 +310,13 @@ def postgres_target(server_url: str | None, factor: int, work: Path, keep: bool 
 @contextmanager
 def _server(server_url: str | None) -> Iterator[tuple[str, str]]:
     """(URL, what it is) of the server the run uses: `server_url`, else a throwaway one stopped after the run."""
+    from pipelines.local import throwaway_postgres_server
+
     if server_url:
         yield server_url, "given (--postgres-url)"
         return
-    if not shutil.which("initdb"):
-        raise SystemExit("--warehouse postgres without --postgres-url starts a throwaway server: initdb and pg_ctl "
-                         "must be on the PATH")
-    script = ROOT / "scripts" / "postgres-server.sh"
-    # in /tmp: as root, the server runs as `postgres`, which must reach its data directory
-    folder = Path(tempfile.mkdtemp(prefix="cg-bench-postgres.", dir="/tmp"))
-    try:
-        url = subprocess.run([str(script), "start", str(folder), str(_free_port())], check=True,
-                             capture_output=True, text=True).stdout.strip()
+    with throwaway_postgres_server(_free_port()) as url:
         yield url, "throwaway (scripts/postgres-server.sh: jit off, fsync off)"
-    finally:
-        subprocess.run([str(script), "stop", str(folder)], check=False, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _free_port() -> int:

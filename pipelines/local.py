@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +30,36 @@ def local_environment(warehouse_dir: Path | None = None) -> dict[str, str]:
     if warehouse_dir is not None:
         return defaults
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
+
+
+def postgres_environment(url: str) -> dict[str, str]:
+    """The warehouse settings that point the pipeline (and dbt) at the PostgreSQL database `url`."""
+    parts = urlparse(url)
+    return {
+        "WAREHOUSE_TARGET": "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": parts.username or "",
+        "POSTGRES_PASSWORD": parts.password or "",
+        "POSTGRES_DB": parts.path.lstrip("/"),
+    }
+
+
+@contextmanager
+def throwaway_postgres_server(port: int) -> Iterator[str]:
+    """The URL of the database common_ground on a new PostgreSQL server on loopback at `port`
+    (scripts/postgres-server.sh: for tests and trials, without fsync), stopped and deleted after the block."""
+    if not shutil.which("initdb"):
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
+    script = PROJECT_ROOT / "scripts" / "postgres-server.sh"
+    # in /tmp: as root, the server runs as `postgres`, which must reach its data directory
+    folder = Path(tempfile.mkdtemp(prefix="cg-postgres.", dir="/tmp"))
+    try:
+        yield subprocess.run([str(script), "start", str(folder), str(port)], check=True, capture_output=True,
+                             text=True).stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop", str(folder)], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 #: The concurrency pool of every asset that writes the warehouse (dagster.yaml limits it to one run at a time).

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,9 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from pipelines.local import PROJECT_ROOT
+from pipelines.local import postgres_environment, throwaway_postgres_server
 
-SCRIPT = PROJECT_ROOT / "scripts" / "postgres-server.sh"
 #: Parallel test workers (pytest-xdist's gw0, gw1, ...) start their throwaway servers on ports 100 apart.
 WORKER_PORT_OFFSET = 100 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
@@ -32,17 +28,8 @@ def postgres_server(port: int = 55433) -> Iterator[str]:
         with fresh_database(os.environ["CG_TEST_POSTGRES_URL"]) as url:
             yield url
         return
-    if not shutil.which("initdb"):
-        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
-    port += WORKER_PORT_OFFSET
-    folder = Path(tempfile.mkdtemp(prefix="cg-postgres.", dir="/tmp"))
-    try:
-        url = subprocess.run([str(SCRIPT), "start", str(folder), str(port)], check=True, capture_output=True,
-                             text=True).stdout.strip()
+    with throwaway_postgres_server(port + WORKER_PORT_OFFSET) as url:
         yield url
-    finally:
-        subprocess.run([str(SCRIPT), "stop", str(folder)], check=False, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -68,19 +55,6 @@ def fresh_database(server_url: str, locale: str | None = None, icu_locale: str |
         with admin.cursor() as cursor:
             cursor.execute(f"drop database if exists {name} with (force)")
         admin.close()
-
-
-def postgres_environment(url: str) -> dict[str, str]:
-    """The warehouse settings that point the pipeline at the server `url`."""
-    parts = urlparse(url)
-    return {
-        "WAREHOUSE_TARGET": "postgres",
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": parts.username or "",
-        "POSTGRES_PASSWORD": parts.password or "",
-        "POSTGRES_DB": parts.path.lstrip("/"),
-    }
 
 
 #: PostgreSQL's names for the DuckDB column types of the raw contract (others are spelled the same in both).
