@@ -5,16 +5,21 @@ from __future__ import annotations
 import duckdb
 
 
-def warehouse_rows(target: str, query: str) -> list[tuple]:
-    """The rows of `query` in the warehouse `target` (a DuckDB file, opened read-only, or a PostgreSQL URL)."""
+def warehouse_rows(target: str, query: str, parameters: list | None = None) -> list[tuple]:
+    """The rows of `query` in the warehouse `target` (a DuckDB file, opened read-only, or a PostgreSQL URL);
+    `parameters` fill its ``?`` placeholders."""
     if target.startswith("postgresql://"):
         import psycopg2
 
-        with psycopg2.connect(target) as connection, connection.cursor() as cursor:
-            cursor.execute(query)
-            return cursor.fetchall()
+        connection = psycopg2.connect(target)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query.replace("?", "%s"), parameters)
+                return cursor.fetchall()
+        finally:
+            connection.close()
     with duckdb.connect(target, read_only=True) as connection:
-        return connection.execute(query).fetchall()
+        return connection.execute(query, parameters or []).fetchall()
 
 
 def warehouse_resource(env: dict[str, str]):

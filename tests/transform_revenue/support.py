@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.defs.transform.project import DBT_PROJECT_DIR
+from tests.support.warehouse import warehouse_rows
 from tests.transform.helpers import run_dbt as run_dbt_on
 
 #: The revenue models (issue #7), in no particular order; dbt orders them.
@@ -105,8 +106,9 @@ def insert(connection: duckdb.DuckDBPyConnection, table: str, rows: Iterable[dic
         connection.execute(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
 
 
-def run_dbt(warehouse: Path, work_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
-    """dbt on the project against the DuckDB file ``warehouse``; target and logs in ``work_dir``; raises on failure."""
+def run_dbt(warehouse: Path | dict[str, str], work_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
+    """dbt on the project against the DuckDB file ``warehouse`` (or the warehouse a dict of environment settings
+    names); target and logs in ``work_dir``; raises on failure."""
     result = run_dbt_on(warehouse, args, work_dir)
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}")
@@ -141,10 +143,9 @@ def vars_arg(values: dict) -> list[str]:
     return ["--vars", json.dumps(values)]
 
 
-def query(warehouse: Path, sql: str, parameters: list | None = None) -> list[tuple]:
-    """Rows of a query on the warehouse (read-only)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(sql, parameters or []).fetchall()
+def query(warehouse: Path | str, sql: str, parameters: list | None = None) -> list[tuple]:
+    """Rows of a query on the warehouse (a DuckDB file, read-only, or a PostgreSQL URL; ``?`` placeholders)."""
+    return warehouse_rows(str(warehouse), sql, parameters)
 
 
 # --- the semantic layer, read independently of dbt's macros ---------------------------------------------------

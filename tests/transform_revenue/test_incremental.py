@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -28,115 +28,26 @@ import pytest
 from pipelines.defs.transform.project import DBT_PROJECT_DIR
 from pipelines.lib.publish import publish_duckdb
 from pipelines.local import local_environment
-from sandbox.dataset import hubspot_datetime
-from sandbox.generate import generate
 from sandbox.launcher import HUBSPOT_LIMITS_LIFTED, running_sandbox
 from tests.support.publish_log import LOG_DDL, snapshot_differences
 from tests.transform.helpers import load_crm_raw
+from tests.transform_revenue.incremental_nights import (
+    INCREMENTAL_MODELS,
+    SCALE,
+    SEED,
+    model_rows,
+    plant_identity_changes,
+)
 from tests.transform_revenue.support import query, run_dbt
 
 pytestmark = pytest.mark.e2e
 
-SCALE, SEED = "S", 11
-INCREMENTAL_MODELS = ("touchpoints", "pipeline_daily", "shared_metrics_daily", "attribution", "prospects")
 #: Marts built by cg_replace_scope: the incremental ones, and alignment_issues (which keeps each issue's first
 #: detection, so a full refresh differs from it there: tests/transform_revenue/test_sandbox_warehouse.py).
 SCOPED_MARTS = (*INCREMENTAL_MODELS, "alignment_issues")
 #: Incremental models whose change scope comes from a state table of their last build: the table's name.
 STATE_TABLES = {"int_person_records_clustered": "int_person_records_clustered__links",
                 "prospects": "prospects__built_clusters"}
-#: Columns compared rounded (floating-point aggregates may differ in the last bits between two builds).
-FLOAT_COLUMNS = {"shared_metrics_daily": ("value", "numerator", "denominator"), "attribution": ("credit",)}
-
-
-def _model_rows(warehouse: Path, model: str, schema: str = "marts", leave_out: tuple[str, ...] = ()) -> list[tuple]:
-    # by name: a column added to a stored table comes last, where a full build puts it in its place
-    columns = [row[0] for row in query(warehouse, f"select column_name from information_schema.columns "
-                                                  f"where table_schema = '{schema}' and table_name = '{model}' "
-                                                  f"order by column_name") if row[0] not in leave_out]
-    rounded = FLOAT_COLUMNS.get(model, ())
-    select = ", ".join(f"round({column}, 6)" if column in rounded else column for column in columns)
-    return sorted(query(warehouse, f"select {select} from {schema}.{model}"), key=repr)
-
-
-#: Two people of night 1, each with touches before the lookback window: one known only by a HubSpot contact, one
-#: with a Salesforce record holding an e-mail address that no other record has.
-PEOPLE_TO_MERGE_SQL = """
-    with people as (
-        select entity_id, count(*) as records, min(source_system) as system, min(source_record_id) as record_id,
-               min(email) as email, bool_or(is_deleted or is_merged) as gone
-        from intermediate.int_person_records_clustered group by entity_id
-    ),
-    emails as (select email from intermediate.int_person_records_clustered group by email having count(*) = 1),
-    old_touches as (
-        select prospect_id, count(*) as touches from marts.touchpoints
-        where occurred_date < (select as_of_date - 60 from intermediate.int_reporting_dates) group by prospect_id
-    )
-    select people.entity_id, people.record_id, people.email
-    from people inner join old_touches on old_touches.prospect_id = people.entity_id
-    where people.records = 1 and not people.gone and people.system = ?
-        and (? or people.email in (select email from emails))
-    order by old_touches.touches desc, people.entity_id
-    limit 1
-"""
-
-
-#: A person of night 1 made of one HubSpot contact and one Salesforce record tied by their e-mail alone.
-PERSON_TO_SPLIT_SQL = """
-    select hubspot.source_record_id, salesforce.record_key
-    from intermediate.int_person_records_clustered as hubspot
-    inner join intermediate.int_person_records_clustered as salesforce
-        on salesforce.entity_id = hubspot.entity_id and salesforce.source_family = 'salesforce'
-    where hubspot.source_system = 'hubspot_contact' and hubspot.cluster_size = 2
-        and hubspot.match_rule = 'email' and salesforce.match_rule = 'email'
-        and not (hubspot.is_deleted or hubspot.is_merged)
-        and hubspot.source_record_id <> ?
-    order by hubspot.source_record_id
-    limit 1
-"""
-
-
-#: A lone HubSpot company with a person whose e-mail is not at its domain (only the company links them), and the
-#: domain of an older Salesforce account of another company.
-COMPANY_TO_MERGE_SQL = """
-    select company.source_record_id, target.domain_key, target.entity_id
-    from intermediate.int_account_records_clustered as company
-    inner join intermediate.int_person_records_clustered as person on person.account_record_key = company.record_key
-    inner join intermediate.int_account_records_clustered as target
-        on target.source_system = 'salesforce' and target.domain_key is not null and not target.is_deleted
-        and target.created_at < company.created_at and target.entity_id <> company.entity_id
-    where company.source_system = 'hubspot' and company.cluster_size = 1
-        and not (company.is_deleted or company.is_merged)
-        and person.email_domain is distinct from company.domain_key
-    order by company.source_record_id, target.record_key
-    limit 1
-"""
-
-
-def _edit_hubspot_record(sandbox, table: str, record_id: str, properties: dict, clock: str) -> None:
-    """Change properties of a sandbox HubSpot record, modified just before the sandbox's clock."""
-    record = next(row for row in generate(SCALE, SEED).table("hubspot", table) if row["id"] == record_id)
-    modified = hubspot_datetime(datetime.fromisoformat(clock) - timedelta(minutes=5))
-    stamp = "lastmodifieddate" if table == "contacts" else "hs_lastmodifieddate"
-    edited = {**record["properties"], **properties, stamp: modified}
-    sandbox.upsert("hubspot", table, [{**record, "properties": edited, "updatedAt": modified}])
-
-
-def _plant_identity_changes(sandbox, warehouse: Path, clock: str) -> dict:
-    """Give a lone HubSpot contact the e-mail of another person's Salesforce lead (a merge), a HubSpot contact
-    matched by e-mail alone a new address (a split) and a lone HubSpot company an older account's domain (a company
-    merge); returns the people, companies and records involved."""
-    [(hubspot_entity, contact_id, _)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["hubspot_contact", True])
-    [(salesforce_entity, _, email)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["salesforce_lead", False])
-    _edit_hubspot_record(sandbox, "contacts", contact_id, {"email": email}, clock)
-    [(split_contact_id, split_from_record_key)] = query(warehouse, PERSON_TO_SPLIT_SQL, [contact_id])
-    _edit_hubspot_record(sandbox, "contacts", split_contact_id,
-                         {"email": f"split-{split_contact_id}@split-example.com"}, clock)
-    [(company_id, domain, account_entity)] = query(warehouse, COMPANY_TO_MERGE_SQL)
-    _edit_hubspot_record(sandbox, "companies", company_id, {"domain": domain, "website": f"https://{domain}"}, clock)
-    return {"hubspot_entity": hubspot_entity, "contact_id": contact_id, "salesforce_entity": salesforce_entity,
-            "split_contact_id": split_contact_id, "split_from_record_key": split_from_record_key,
-            "company_id": company_id, "account_entity": account_entity}
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +65,7 @@ def nights(tmp_path_factory):
             publish_duckdb(warehouse, analytics)
             first_touches = dict(query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints"))
             advanced = sandbox.advance(days=1, change_rate=0.02)
-            planted = _plant_identity_changes(sandbox, warehouse, advanced["clock"])
+            planted = plant_identity_changes(sandbox, warehouse, advanced["clock"])
             load_crm_raw(sandbox.url, environment)
     finally:
         os.environ.clear()
@@ -170,7 +81,7 @@ def nights(tmp_path_factory):
 
 @pytest.mark.parametrize("model", INCREMENTAL_MODELS)
 def test_incremental_build_equals_a_full_refresh(nights, model):
-    incremental, refreshed = _model_rows(nights["warehouse"], model), _model_rows(nights["refreshed"], model)
+    incremental, refreshed = model_rows(nights["warehouse"], model), model_rows(nights["refreshed"], model)
     assert len(incremental) > 1000
     only_incremental = sorted(set(incremental) - set(refreshed), key=repr)[:5]
     only_refreshed = sorted(set(refreshed) - set(incremental), key=repr)[:5]
@@ -185,8 +96,8 @@ def test_incremental_person_records_equal_a_full_refresh_but_for_node_ids(nights
     node_id of a cluster) and clustered_at / unioned_at (when the row was written) may differ from a full refresh.
     Both ids must stay unique."""
     keep = {"schema": "intermediate", "leave_out": ("node_id", "cluster_id", "clustered_at", "unioned_at")}
-    incremental = _model_rows(nights["warehouse"], model, **keep)
-    refreshed = _model_rows(nights["refreshed"], model, **keep)
+    incremental = model_rows(nights["warehouse"], model, **keep)
+    refreshed = model_rows(nights["refreshed"], model, **keep)
     assert len(incremental) > 1000
     assert incremental == refreshed, f"only in the incremental build: {sorted(set(incremental) - set(refreshed))[:3]}"
     assert query(nights["warehouse"], f"select count(*) - count(distinct node_id) from intermediate.{model}") == [(0,)]
@@ -274,8 +185,8 @@ def test_pipeline_daily_keeps_the_days_before_a_change_and_rebuilds_from_it(nigh
     marks = query(warehouse, "select amount_reporting, count(*) from marts.pipeline_daily "
                              "where amount_reporting in (-1.11, -2.22, -3.33) group by 1")
     assert [(float(mark), rows) for mark, rows in marks] == [(-3.33, 1)]
-    incremental = _model_rows(warehouse, "pipeline_daily")
-    refreshed = _model_rows(nights["refreshed"], "pipeline_daily")
+    incremental = model_rows(warehouse, "pipeline_daily")
+    refreshed = model_rows(nights["refreshed"], "pipeline_daily")
     assert len(set(incremental) - set(refreshed)) == 1 and len(incremental) == len(refreshed)
 
 
@@ -292,7 +203,7 @@ def test_pipeline_daily_built_as_of_an_earlier_date_holds_no_later_day(nights, t
     run_dbt(incremental, tmp_path / "incremental", ["run", *as_of_earlier])
     run_dbt(refreshed, tmp_path / "refreshed", ["run", "--full-refresh", *as_of_earlier])
     assert query(incremental, "select max(date_day) from marts.pipeline_daily") == [(earlier,)]
-    assert _model_rows(incremental, "pipeline_daily") == _model_rows(refreshed, "pipeline_daily")
+    assert model_rows(incremental, "pipeline_daily") == model_rows(refreshed, "pipeline_daily")
 
 
 #: A column of each incremental mart, dropped from its stored table to stand for one a new release adds.
@@ -311,7 +222,7 @@ def test_a_mart_stored_without_one_of_its_columns_is_rebuilt_whole(nights, tmp_p
             connection.execute(f"alter table marts.{model} drop column {NEW_COLUMNS[model]}")
     run_dbt(warehouse, tmp_path, ["run", "--select", *INCREMENTAL_MODELS])
     for model in INCREMENTAL_MODELS:
-        assert _model_rows(warehouse, model) == _model_rows(nights["refreshed"], model), model
+        assert model_rows(warehouse, model) == model_rows(nights["refreshed"], model), model
         [(kind,)] = query(warehouse, "select kind from publish_log.mart_builds where model = ? "
                                      "order by built_at desc limit 1", [model])
         assert kind == "full", model  # publishing copies the whole table

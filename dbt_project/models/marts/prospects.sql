@@ -70,17 +70,28 @@ changed_opportunity_holders as (
     {%- endif %}
 ),
 
-{#- the people to rebuild (see above); cg_scope_key of the rows below -#}
+{#- the people to rebuild (see above); cg_scope_key of the rows below. One select per reason, each a join: OR'ed
+    `in (select ...)` lists are not hashed by PostgreSQL once they outgrow work_mem, and scanned for every row -#}
 changed as (
+    {%- if built_clusters is none %}
     select entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
-    {%- if built_clusters is not none %}
+    {%- else %}
+    select entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
     where clustered_at > (select clustered_at from {{ built_clusters }})
-        or record_key in (select person_record_key from changed_opportunity_holders)
-        or account_record_key in (select record_key from changed_accounts)
-    {%- endif %}
     union
-    select prospect_id from {{ this }}
-    where {{ cg_registrable_domain_candidates('email_domain') | join(' in (select domain_key from changed_accounts)\n        or ') }} in (select domain_key from changed_accounts)
+    select person_records.entity_id from {{ ref('int_person_records_clustered') }} as person_records
+    inner join changed_opportunity_holders
+        on changed_opportunity_holders.person_record_key = person_records.record_key
+    union
+    select person_records.entity_id from {{ ref('int_person_records_clustered') }} as person_records
+    inner join changed_accounts on changed_accounts.record_key = person_records.account_record_key
+    {%- endif %}
+    {#- people whose e-mail domain names a changed account, one join per registrable-domain candidate #}
+    {%- for candidate in cg_registrable_domain_candidates('stored.email_domain') %}
+    union
+    select stored.prospect_id from {{ this }} as stored
+    inner join changed_accounts on changed_accounts.domain_key = {{ candidate }}
+    {%- endfor %}
     union
     {#- people gone #}
     select stored.prospect_id from {{ this }} as stored

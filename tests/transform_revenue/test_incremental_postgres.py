@@ -1,0 +1,93 @@
+"""On PostgreSQL, the incremental marts after a sandbox day advance equal a full refresh, row for row.
+
+The nights of tests/transform_revenue/test_incremental.py (the same sandbox, advance and planted identity
+changes) on a PostgreSQL warehouse: the models' change scopes are SQL the two warehouses plan differently, and
+PostgreSQL must find the same people, deals and days to rebuild as DuckDB does.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+
+from pipelines.local import local_environment, postgres_environment
+from sandbox.launcher import HUBSPOT_LIMITS_LIFTED, running_sandbox
+from tests.support.postgres import fresh_database, postgres_server
+from tests.transform.helpers import load_crm_raw
+from tests.transform_revenue.incremental_nights import (
+    INCREMENTAL_MODELS,
+    SCALE,
+    SEED,
+    model_rows,
+    plant_identity_changes,
+)
+from tests.transform_revenue.support import query, run_dbt
+
+pytestmark = pytest.mark.e2e
+
+
+def _copy_database(url: str, name: str) -> str:
+    """A new database `name` on the server of `url`, copied from it (nothing may be connected to it)."""
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'create database "{name}" template "{urlparse(url).path.lstrip("/")}"')
+    finally:
+        admin.close()
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="module")
+def postgres_nights(tmp_path_factory):
+    """Two nights of the scale-S sandbox on PostgreSQL (a full build, then an incremental one), and a full refresh
+    of a copy of the second: the URLs of both databases."""
+    folder = tmp_path_factory.mktemp("incremental_postgres")
+    with postgres_server(port=55493) as server, fresh_database(server) as url:
+        environment = {**local_environment(folder / "loaded"), **postgres_environment(url)}
+        saved = dict(os.environ)
+        try:
+            with running_sandbox(scale=SCALE, seed=SEED, **HUBSPOT_LIMITS_LIFTED) as sandbox:
+                load_crm_raw(sandbox.url, environment)
+                run_dbt(postgres_environment(url), folder / "first", ["build"])
+                advanced = sandbox.advance(days=1, change_rate=0.02)
+                planted = plant_identity_changes(sandbox, url, advanced["clock"])
+                load_crm_raw(sandbox.url, environment)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        run_dbt(postgres_environment(url), folder / "second", ["build"])
+        refreshed = _copy_database(url, f"{urlparse(url).path.lstrip('/')}_refreshed")
+        try:
+            run_dbt(postgres_environment(refreshed), folder / "refresh", ["run", "--full-refresh"])
+            yield {"incremental": url, "refreshed": refreshed, "planted": planted, "folder": folder}
+        finally:
+            admin = psycopg2.connect(server)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(f"drop database if exists {urlparse(refreshed).path.lstrip('/')} with (force)")
+            admin.close()
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
+def test_incremental_build_on_postgres_equals_a_full_refresh(postgres_nights, model):
+    incremental = model_rows(postgres_nights["incremental"], model)
+    refreshed = model_rows(postgres_nights["refreshed"], model)
+    assert len(incremental) > 1000
+    only_incremental = sorted(set(incremental) - set(refreshed), key=repr)[:5]
+    only_refreshed = sorted(set(refreshed) - set(incremental), key=repr)[:5]
+    assert incremental == refreshed, f"only in the incremental build: {only_incremental}; " \
+                                     f"only in the full refresh: {only_refreshed}"
+
+
+def test_the_second_night_on_postgres_rebuilt_prospects_from_its_changes(postgres_nights):
+    """prospects took its incremental path, and the planted company merge moved the company to the older account."""
+    compiled = next((postgres_nights["folder"] / "second" / "target" / "compiled").rglob("prospects.sql")).read_text()
+    assert "prospects__built_clusters" in compiled
+    planted = postgres_nights["planted"]
+    assert query(postgres_nights["incremental"], "select entity_id from intermediate.int_account_records_clustered "
+                                                 "where record_key = ?", [f"hubspot:{planted['company_id']}"]) \
+        == [(planted["account_entity"],)]
