@@ -88,6 +88,28 @@ COMPANY_TO_MERGE_SQL = """
 """
 
 
+#: A person of night 1 without an account: no record linked to a company, a business e-mail at a domain no account
+#: holds; and a lone HubSpot company no person record links to, other than the company of the merge above.
+UNLINKED_PERSON_SQL = """
+    select person.prospect_id, person.email_domain from marts.prospects as person
+    where person.account_id is null and not person.is_personal_email and person.email_domain is not null
+        and not person.is_deleted
+        and not exists (select 1 from intermediate.int_person_records_clustered as record
+                        where record.entity_id = person.prospect_id and record.account_record_key is not null)
+    order by person.prospect_id
+    limit 1
+"""
+UNLINKED_COMPANY_SQL = """
+    select company.source_record_id, company.entity_id from intermediate.int_account_records_clustered as company
+    where company.source_system = 'hubspot' and company.cluster_size = 1
+        and not (company.is_deleted or company.is_merged) and company.source_record_id <> ?
+        and not exists (select 1 from intermediate.int_person_records_clustered as person
+                        where person.account_record_key = company.record_key)
+    order by company.source_record_id
+    limit 1
+"""
+
+
 def edit_hubspot_record(sandbox, table: str, record_id: str, properties: dict, clock: str) -> None:
     """Change properties of a sandbox HubSpot record, modified just before the sandbox's clock."""
     record = next(row for row in generate(SCALE, SEED).table("hubspot", table) if row["id"] == record_id)
@@ -99,8 +121,9 @@ def edit_hubspot_record(sandbox, table: str, record_id: str, properties: dict, c
 
 def plant_identity_changes(sandbox, warehouse: Path | str, clock: str) -> dict:
     """Give a lone HubSpot contact the e-mail of another person's Salesforce lead (a merge), a HubSpot contact
-    matched by e-mail alone a new address (a split) and a lone HubSpot company an older account's domain (a company
-    merge); returns the people, companies and records involved."""
+    matched by e-mail alone a new address (a split), a lone HubSpot company an older account's domain (a company
+    merge) and another lone company the e-mail domain of a person without an account (who joins it by domain
+    alone: no record of theirs changes); returns the people, companies and records involved."""
     [(hubspot_entity, contact_id, _)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["hubspot_contact", True])
     [(salesforce_entity, _, email)] = query(warehouse, PEOPLE_TO_MERGE_SQL, ["salesforce_lead", False])
     edit_hubspot_record(sandbox, "contacts", contact_id, {"email": email}, clock)
@@ -109,6 +132,11 @@ def plant_identity_changes(sandbox, warehouse: Path | str, clock: str) -> dict:
                         {"email": f"split-{split_contact_id}@split-example.com"}, clock)
     [(company_id, domain, account_entity)] = query(warehouse, COMPANY_TO_MERGE_SQL)
     edit_hubspot_record(sandbox, "companies", company_id, {"domain": domain, "website": f"https://{domain}"}, clock)
+    [(unlinked_prospect_id, unlinked_domain)] = query(warehouse, UNLINKED_PERSON_SQL)
+    [(moved_company_id, moved_company_entity)] = query(warehouse, UNLINKED_COMPANY_SQL, [company_id])
+    edit_hubspot_record(sandbox, "companies", moved_company_id,
+                        {"domain": unlinked_domain, "website": f"https://{unlinked_domain}"}, clock)
     return {"hubspot_entity": hubspot_entity, "contact_id": contact_id, "salesforce_entity": salesforce_entity,
             "split_contact_id": split_contact_id, "split_from_record_key": split_from_record_key,
-            "company_id": company_id, "account_entity": account_entity}
+            "company_id": company_id, "account_entity": account_entity,
+            "unlinked_prospect_id": unlinked_prospect_id, "moved_company_entity": moved_company_entity}

@@ -11,7 +11,8 @@ through them (checked at seed 11). The test therefore plants an overnight identi
 was a person of its own takes the e-mail address of another person's Salesforce record, so the two people become
 one and touches far older than the lookback window change prospect - the lookback alone would not rebuild them.
 It also plants a split: a HubSpot contact tied to a Salesforce record by their e-mail alone takes a new address,
-so the person becomes two (int_person_records_clustered clusters again only the people a change reaches).
+so the person becomes two (int_person_records_clustered clusters again only the people a change reaches), and a
+company that takes the e-mail domain of a person without an account: only the domain ties the person to it.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ def test_the_night_changed_rows_older_than_the_lookback(nights):
     assert len(split_entities) == 2 and split_entities[0][1] != split_entities[1][1], split_entities
     assert query(warehouse, "select entity_id from intermediate.int_account_records_clustered where record_key = ?",
                  [f"hubspot:{planted['company_id']}"]) == [(planted["account_entity"],)]
+    assert query(warehouse, "select account_id from marts.prospects where prospect_id = ?",
+                 [planted["unlinked_prospect_id"]]) == [(planted["moved_company_entity"],)]
     [(window_start,)] = query(warehouse, "select as_of_date - 28 from intermediate.int_reporting_dates")
     old_touches = query(warehouse, "select touchpoint_id, prospect_id from marts.touchpoints "
                                    "where occurred_date < ?", [window_start])

@@ -3,6 +3,7 @@
     incremental_strategy='cg_replace_scope',
     cg_rebuild_on_new_columns=true,
     cg_scope_key='prospect_id',
+    pre_hook=["{{ cg_postgres_without_nested_loops() }}"],
     post_hook=[
         "{{ cg_save_state('(' ~ cg_prospect_account_inputs() ~ ') as account_inputs', 'prospects__built_accounts', sibling=ref('int_person_records_clustered')) }}",
         "{{ cg_save_state('(' ~ cg_prospect_opportunity_inputs() ~ ') as opportunity_inputs', 'prospects__built_opportunities', sibling=ref('int_person_records_clustered')) }}",
