@@ -34,6 +34,15 @@ def model_rows(warehouse: Path | str, model: str, schema: str = "marts",
     return sorted(query(warehouse, f"select {select} from {schema}.{model}"), key=repr)
 
 
+def assert_same_rows(incremental: list[tuple], refreshed: list[tuple]) -> None:
+    """The rows of an incremental build equal a full refresh's (and are many); else name a few of each side's own."""
+    assert len(incremental) > 1000
+    only_incremental = sorted(set(incremental) - set(refreshed), key=repr)[:5]
+    only_refreshed = sorted(set(refreshed) - set(incremental), key=repr)[:5]
+    assert incremental == refreshed, f"only in the incremental build: {only_incremental}; " \
+                                     f"only in the full refresh: {only_refreshed}"
+
+
 #: Two people of night 1, each with touches before the lookback window: one known only by a HubSpot contact, one
 #: with a Salesforce record holding an e-mail address that no other record has.
 PEOPLE_TO_MERGE_SQL = """

@@ -34,8 +34,7 @@ with touches as (
     select * from {{ ref('int_touchpoints_unioned') }}
 ),
 
-{#- only the columns read: PostgreSQL materializes a CTE read twice with every column it selects (at M, this model's
-    query took 375 s with all of them, 68 s with these) -#}
+{#- only the columns read: PostgreSQL materializes a CTE read twice with every column it selects -#}
 person_records as (
     select record_key, entity_id, email, source_system, is_deleted, created_at
     from {{ ref('int_person_records_clustered') }}
@@ -78,19 +77,31 @@ channel_mapping as (
     select * from {{ ref('channel_mapping') }} where source_type = 'utm_medium'
 ),
 
+{#- a touch tied to a record goes to that record's person, one known only by e-mail to that address's person. Two
+    joins of their own: in one outer join, PostgreSQL hashed the touches without a record (over half of them) into
+    a single batch it kept splitting (at M, 131,072 batches and two minutes) -#}
+touches_with_people as (
+    select touches.*, person_records.entity_id as prospect_id
+    from touches
+    left join person_records on person_records.record_key = touches.person_record_key
+    where touches.person_record_key is not null
+    union all
+    select touches.*, person_emails.prospect_id
+    from touches
+    left join person_emails on person_emails.email = touches.person_email
+    where touches.person_record_key is null
+),
+
 resolved as (
     select
         {{ surrogate_key(["'touchpoint'", 'touches.source_system', 'touches.touchpoint_type', 'touches.source_touchpoint_id']) }}
             as touchpoint_id,
         touches.*,
-        coalesce(person_records.entity_id, person_emails.prospect_id) as prospect_id,
         coalesce(salesforce_campaign.campaign_id, hubspot_campaign.campaign_id, utm_campaign.campaign_id) as campaign_id,
         coalesce(salesforce_campaign.channel, hubspot_campaign.channel, utm_campaign.channel) as campaign_channel,
         coalesce(salesforce_campaign.platform, hubspot_campaign.platform) as responded_campaign_platform,
         channel_mapping.channel as utm_channel
-    from touches
-    left join person_records on person_records.record_key = touches.person_record_key
-    left join person_emails on person_emails.email = touches.person_email and touches.person_record_key is null
+    from touches_with_people as touches
     left join campaign_records as salesforce_campaign
         on salesforce_campaign.source_system = 'salesforce'
         and salesforce_campaign.source_campaign_id = touches.salesforce_campaign_id
