@@ -14,7 +14,7 @@ def warehouse_rows(target: str, query: str, parameters: list | None = None) -> l
         connection = psycopg2.connect(target)
         try:
             with connection.cursor() as cursor:
-                cursor.execute(query.replace("?", "%s"), parameters)
+                cursor.execute(query.replace("?", "%s") if parameters else query, parameters)
                 return cursor.fetchall()
         finally:
             connection.close()

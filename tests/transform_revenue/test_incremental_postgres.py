@@ -70,7 +70,7 @@ def postgres_nights(tmp_path_factory):
             admin = psycopg2.connect(server)
             admin.autocommit = True
             with admin.cursor() as cursor:
-                cursor.execute(f"drop database if exists {urlparse(refreshed).path.lstrip('/')} with (force)")
+                cursor.execute(f'drop database if exists "{urlparse(refreshed).path.lstrip("/")}" with (force)')
             admin.close()
 
 
