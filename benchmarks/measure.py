@@ -70,12 +70,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def _not_yet_executed(pid: int) -> bool:
+    """Whether `pid` is a fork that has not yet run its own program: its command line is still its parent's, and so
+    is its memory (``VmHWM`` then reads the parent's resident memory)."""
+    try:
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        return Path(f"/proc/{pid}/cmdline").read_bytes() == Path(f"/proc/{parent}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 class Sampler(threading.Thread):
     """Peak tree RSS of a worker, the largest peak of one of its subprocesses, and peak RSS of the sandbox.
 
-    A subprocess's peak is its ``VmHWM``, read while it lives (so growth in its last quarter second is missed):
-    its ``ru_maxrss``, which the worker could read after it ended, starts at the worker's RSS when the worker
-    forked it (Linux keeps it across exec), so it told the worker's memory, not the subprocess's.
+    A subprocess's peak is its ``VmHWM``, read while it lives (so growth in its last quarter second is missed) and
+    runs its own program (between fork and exec it reads the worker's memory: a sample there failed the harness
+    test once in CI): its ``ru_maxrss``, which the worker could read after it ended, starts at the worker's RSS
+    when the worker forked it (Linux keeps it across exec), so it told the worker's memory, not the subprocess's.
     """
 
     def __init__(self, worker_pid: int, sandbox_pid: int | None, interval: float = 0.25,
@@ -93,7 +104,8 @@ class Sampler(threading.Thread):
         while not self._stop_event.is_set():
             tree = descendants(self.worker_pid)
             self.tree_peak_mb = max(self.tree_peak_mb, sum(rss_mb(p) for p in tree))
-            self.child_peak_mb = max([self.child_peak_mb, *(hwm_mb(p) for p in tree[1:])])
+            self.child_peak_mb = max([self.child_peak_mb,
+                                      *(hwm_mb(p) for p in tree[1:] if not _not_yet_executed(p))])
             if self.memory_limit_mb and self.tree_peak_mb > self.memory_limit_mb and not self.killed_for_memory:
                 self.killed_for_memory = True  # a guard for a shared machine: stop the sample, keep the box alive
                 for pid in reversed(tree):
