@@ -33,11 +33,13 @@ def postgres_server(port: int = 55433) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(server_url: str, locale: str | None = None, icu_locale: str | None = None) -> Iterator[str]:
+def fresh_database(server_url: str, locale: str | None = None, icu_locale: str | None = None,
+                   copy_of: str | None = None) -> Iterator[str]:
     """A new database on the server at `server_url` (its user may create databases), dropped after the block.
 
     `locale` (e.g. "C") sets its collation and character classes instead of the server's default; `icu_locale`
-    (e.g. "en-US") collates with ICU instead.
+    (e.g. "en-US") collates with ICU instead. `copy_of`, the URL of a database on the same server that nothing is
+    connected to, makes it a copy of that database.
     """
     import psycopg2
 
@@ -47,6 +49,8 @@ def fresh_database(server_url: str, locale: str | None = None, icu_locale: str |
     try:
         with admin.cursor() as cursor:
             options = f" template template0 encoding 'UTF8' locale '{locale}'" if locale else ""
+            if copy_of:
+                options = f' template "{urlparse(copy_of).path.lstrip("/")}"'
             if icu_locale:
                 options += f" locale_provider icu icu_locale '{icu_locale}'"
             cursor.execute(f"create database {name}{options}")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlparse, urlunparse
 
-import psycopg2
 import pytest
 
 from pipelines.local import local_environment, postgres_environment
@@ -31,47 +29,29 @@ from tests.transform_revenue.support import query, run_dbt
 pytestmark = pytest.mark.e2e
 
 
-def _copy_database(url: str, name: str) -> str:
-    """A new database `name` on the server of `url`, copied from it (nothing may be connected to it)."""
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'create database "{name}" template "{urlparse(url).path.lstrip("/")}"')
-    finally:
-        admin.close()
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def postgres_nights(tmp_path_factory):
     """Two nights of the scale-S sandbox on PostgreSQL (a full build, then an incremental one), and a full refresh
     of a copy of the second: the URLs of both databases."""
     folder = tmp_path_factory.mktemp("incremental_postgres")
     with postgres_server(port=55493) as server, fresh_database(server) as url:
-        environment = {**local_environment(folder / "loaded"), **postgres_environment(url)}
+        warehouse = postgres_environment(url)
+        environment = {**local_environment(folder / "loaded"), **warehouse}
         saved = dict(os.environ)
         try:
             with running_sandbox(scale=SCALE, seed=SEED, **HUBSPOT_LIMITS_LIFTED) as sandbox:
                 load_crm_raw(sandbox.url, environment)
-                run_dbt(postgres_environment(url), folder / "first", ["build"])
+                run_dbt(warehouse, folder / "first", ["build"])
                 advanced = sandbox.advance(days=1, change_rate=0.02)
                 planted = plant_identity_changes(sandbox, url, advanced["clock"])
                 load_crm_raw(sandbox.url, environment)
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        run_dbt(postgres_environment(url), folder / "second", ["build"])
-        refreshed = _copy_database(url, f"{urlparse(url).path.lstrip('/')}_refreshed")
-        try:
+        run_dbt(warehouse, folder / "second", ["build"])
+        with fresh_database(server, copy_of=url) as refreshed:
             run_dbt(postgres_environment(refreshed), folder / "refresh", ["run", "--full-refresh"])
             yield {"incremental": url, "refreshed": refreshed, "planted": planted, "folder": folder}
-        finally:
-            admin = psycopg2.connect(server)
-            admin.autocommit = True
-            with admin.cursor() as cursor:
-                cursor.execute(f'drop database if exists "{urlparse(refreshed).path.lstrip("/")}" with (force)')
-            admin.close()
 
 
 @pytest.mark.parametrize("model", INCREMENTAL_MODELS)

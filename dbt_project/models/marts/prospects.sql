@@ -74,10 +74,8 @@ changed_opportunity_holders as (
 {#- the people to rebuild (see above); cg_scope_key of the rows below. One select per reason, each a join: OR'ed
     `in (select ...)` lists are not hashed by PostgreSQL once they outgrow work_mem, and scanned for every row -#}
 changed as (
-    {%- if built_clusters is none %}
     select entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
-    {%- else %}
-    select entity_id as prospect_id from {{ ref('int_person_records_clustered') }}
+    {%- if built_clusters is not none %}
     where clustered_at > (select clustered_at from {{ built_clusters }})
     union
     select person_records.entity_id from {{ ref('int_person_records_clustered') }} as person_records
